@@ -1,0 +1,222 @@
+import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { parseArgs } from 'node:util';
+import { errorMessage, QbenchError } from '../src/core/errors';
+import { DEFAULT_PREPROCESS, loadDataset, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import { formatQTable, parseQTable } from '../src/core/io/qtable';
+import { jobContext } from '../src/core/jobs/Job';
+import type { ErrorMetrics } from '../src/core/metrics/similarity';
+import { targetScheme } from '../src/core/quant/qparams';
+import { ALL_INT8, type QTable } from '../src/core/quant/QTable';
+import type { Evaluation } from '../src/core/sim/Evaluation';
+import { Workbench } from '../src/core/Workbench';
+import { nodeImageDecoder } from './nodeImageDecoder';
+import { ortNodeEngine } from './ortNodeEngine';
+
+const USAGE = `qbench: quantization workbench, headless
+
+Usage:
+  qbench eval   --model m.onnx --data <dir|file>[,file...] [--qtable t.qtable] [--json]
+  qbench export --model m.onnx --data <dir|file> [--qtable t.qtable] --out model.qdq.onnx [--qtable-out t.qtable]
+
+Data: a directory of .npy/.npz/.h5/images, or files separated by commas.
+Image preprocessing (TPU-MLIR's names):
+  --mean 123.675,116.28,103.53   per-channel mean, in the pixel format's order
+  --scale 0.0171,0.0175,0.0174   per-channel scale: value = (pixel - mean) * scale
+  --pixel_format rgb|bgr|gray    channel order (default rgb)
+  --resize_dims H,W              resize to H,W then centre-crop to the input size
+  --input_size H,W               input size for models with dynamic height/width
+  --layout nchw|nhwc             tensor layout (default nchw)
+Other:
+  --target ort-qdq|tpu-mlir      quantization scheme (default ort-qdq: uint8 asymmetric activations)
+  --max_samples N                use the first N samples only
+  --threads N                    onnxruntime intra-op threads (default: all cores)
+  --json                         (eval) print one JSON object
+`;
+
+const OPTIONS = {
+  model: { type: 'string' },
+  data: { type: 'string' },
+  qtable: { type: 'string' },
+  json: { type: 'boolean' },
+  out: { type: 'string', short: 'o' },
+  'qtable-out': { type: 'string' },
+  qtable_out: { type: 'string' },
+  mean: { type: 'string' },
+  scale: { type: 'string' },
+  pixel_format: { type: 'string' },
+  resize_dims: { type: 'string' },
+  input_size: { type: 'string' },
+  layout: { type: 'string' },
+  target: { type: 'string' },
+  max_samples: { type: 'string' },
+  threads: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+class UsageError extends Error {}
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+function numbers(text: string, count: number, flag: string): number[] {
+  const values = text.split(',').map((s) => Number(s.trim()));
+  if (values.length !== count || values.some((v) => !Number.isFinite(v))) throw new UsageError(`--${flag} takes ${count} comma-separated numbers, got "${text}"`);
+  return values;
+}
+
+function preprocessFrom(values: Values): ImagePreprocess {
+  const pixelFormat = values.pixel_format ?? 'rgb';
+  if (!['rgb', 'bgr', 'gray'].includes(pixelFormat)) throw new UsageError(`--pixel_format is rgb, bgr or gray, got "${pixelFormat}"`);
+  const layout = values.layout ?? 'nchw';
+  if (!['nchw', 'nhwc'].includes(layout)) throw new UsageError(`--layout is nchw or nhwc, got "${layout}"`);
+  return {
+    ...DEFAULT_PREPROCESS,
+    mean: values.mean ? (numbers(values.mean, 3, 'mean') as [number, number, number]) : DEFAULT_PREPROCESS.mean,
+    scale: values.scale ? (numbers(values.scale, 3, 'scale') as [number, number, number]) : DEFAULT_PREPROCESS.scale,
+    pixelFormat: pixelFormat as ImagePreprocess['pixelFormat'],
+    layout: layout as ImagePreprocess['layout'],
+    resizeDims: values.resize_dims ? (numbers(values.resize_dims, 2, 'resize_dims') as [number, number]) : null,
+    inputSize: values.input_size ? (numbers(values.input_size, 2, 'input_size') as [number, number]) : null,
+  };
+}
+
+const DATA_EXTENSIONS = /\.(npy|npz|h5|hdf5|jpe?g|png|bmp|webp)$/i;
+
+async function readData(spec: string): Promise<{ name: string; bytes: Uint8Array }[]> {
+  const paths: string[] = [];
+  for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
+    let info;
+    try {
+      info = await stat(part);
+    } catch {
+      throw new QbenchError('no such file or directory', part);
+    }
+    if (info.isDirectory()) {
+      const entries = (await readdir(part)).filter((f) => !f.startsWith('.') && DATA_EXTENSIONS.test(f));
+      if (entries.length === 0) throw new QbenchError('the directory holds no .npy, .npz, .h5 or image files', part);
+      paths.push(...entries.map((f) => join(part, f)));
+    } else {
+      paths.push(part);
+    }
+  }
+  return Promise.all(paths.map(async (path) => ({ name: basename(path), bytes: new Uint8Array(await readFile(path)) })));
+}
+
+async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable: QTable }> {
+  if (!values.model) throw new UsageError('--model is required');
+  if (!values.data) throw new UsageError('--data is required');
+  let modelBytes: Uint8Array;
+  try {
+    modelBytes = new Uint8Array(await readFile(values.model));
+  } catch {
+    throw new QbenchError('cannot read the model file', values.model);
+  }
+  const threads = values.threads ? Number(values.threads) : 0;
+  const bench = await Workbench.open(ortNodeEngine(threads), modelBytes, basename(values.model));
+  if (values.target) bench.setScheme(targetScheme(values.target));
+  const files = await readData(values.data);
+  const dataset = await loadDataset(files, bench.graph.inputs, preprocessFrom(values), nodeImageDecoder);
+  const max = values.max_samples ? Number(values.max_samples) : Infinity;
+  bench.setDataset(Number.isFinite(max) ? { samples: dataset.samples.slice(0, max), sampleNames: dataset.sampleNames.slice(0, max) } : dataset);
+  let qtable = ALL_INT8;
+  if (values.qtable) {
+    const parsed = parseQTable(await readFile(values.qtable, 'utf8'), basename(values.qtable), bench.graph.nodes);
+    if (parsed.unknownLayers.length > 0) {
+      throw new QbenchError(`names layers the model does not have: ${parsed.unknownLayers.slice(0, 5).join(', ')}${parsed.unknownLayers.length > 5 ? ', …' : ''}`, basename(values.qtable));
+    }
+    qtable = parsed.table;
+  }
+  await bench.calibrate(progressJob(values.json === true));
+  return { bench, qtable };
+}
+
+/** Progress on stderr (never stdout, which may carry JSON), only when it is a terminal. */
+function progressJob(quiet: boolean) {
+  const tty = process.stderr.isTTY && !quiet;
+  return jobContext((p) => {
+    if (tty) process.stderr.write(`\r${p.stage} ${p.done}/${p.total}${p.done === p.total ? '\n' : ''}`);
+  });
+}
+
+function jsonNumber(value: number): number | null {
+  return Number.isFinite(value) ? value : null; // SQNR is Infinity where a tensor is exact; JSON has no Infinity
+}
+
+function metricsJson(m: ErrorMetrics) {
+  return { cos: jsonNumber(m.cos), sqnr: jsonNumber(m.sqnr), mse: jsonNumber(m.mse) };
+}
+
+function evaluationJson(bench: Workbench, evaluation: Evaluation) {
+  const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
+  return {
+    model: bench.graph.fileName,
+    samples: evaluation.sampleCount,
+    engine: bench.engine.name,
+    target: bench.scheme.id,
+    output: metricsJson(evaluation.output),
+    layers: evaluation.layers.map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...metricsJson(l) })),
+  };
+}
+
+function pad(text: string, width: number): string {
+  return text.length >= width ? text : text + ' '.repeat(width - text.length);
+}
+
+function printEvaluation(bench: Workbench, evaluation: Evaluation): void {
+  const out = (line: string) => process.stdout.write(`${line}\n`);
+  const fmt = (m: ErrorMetrics) => `cos ${m.cos.toFixed(6)}  sqnr ${Number.isFinite(m.sqnr) ? `${m.sqnr.toFixed(2)} dB` : 'inf'}  mse ${m.mse.toExponential(3)}`;
+  out(`model   ${bench.graph.fileName} (opset ${bench.graph.opset}, ${bench.layers.size} layers), ${evaluation.sampleCount} samples, ${bench.engine.name}, target ${bench.scheme.id}`);
+  out(`output  ${fmt(evaluation.output)}`);
+  out('');
+  const width = Math.min(60, Math.max(5, ...evaluation.layers.map((l) => l.layer.length))) + 2;
+  const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
+  out(`${pad('layer', width)}${pad('op', 20)}${pad('precision', 11)}${pad('cos', 11)}${pad('sqnr', 11)}mse`);
+  for (const l of evaluation.layers) {
+    out(`${pad(l.layer, width)}${pad(ops.get(l.layer) ?? '', 20)}${pad(l.precision, 11)}${pad(l.cos.toFixed(6), 11)}${pad(Number.isFinite(l.sqnr) ? l.sqnr.toFixed(2) : 'inf', 11)}${l.mse.toExponential(3)}`);
+  }
+}
+
+async function runEval(values: Values): Promise<void> {
+  const { bench, qtable } = await openWorkbench(values);
+  const evaluation = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
+  if (values.json) process.stdout.write(`${JSON.stringify(evaluationJson(bench, evaluation))}\n`);
+  else printEvaluation(bench, evaluation);
+  await bench.dispose();
+}
+
+async function runExport(values: Values): Promise<void> {
+  if (!values.out) throw new UsageError('--out is required');
+  const { bench, qtable } = await openWorkbench(values);
+  const { bytes, verification } = await bench.exportVerifiedQdq(qtable, progressJob(false));
+  await writeFile(values.out, bytes);
+  const qtableOut = values['qtable-out'] ?? values.qtable_out;
+  if (qtableOut) await writeFile(qtableOut, formatQTable(qtable, { sampleCount: verification.sampleCount }));
+  process.stdout.write(`wrote ${values.out} (${(bytes.length / 1024 / 1024).toFixed(2)} MB)${qtableOut ? ` and ${qtableOut}` : ''}\n`);
+  process.stdout.write(`verified: the written model, run by ${verification.engine} on ${verification.sampleCount} samples, gives output cos ${verification.measured.cos.toFixed(6)} (predicted ${verification.predicted.cos.toFixed(6)})\n`);
+  await bench.dispose();
+}
+
+export async function main(argv: string[]): Promise<number> {
+  let parsed;
+  try {
+    parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+  } catch (error) {
+    process.stderr.write(`qbench: ${errorMessage(error)}\n\n${USAGE}`);
+    return 2;
+  }
+  const [command] = parsed.positionals;
+  if (parsed.values.help || !command) {
+    process.stdout.write(USAGE);
+    return command || parsed.values.help ? 0 : 2;
+  }
+  try {
+    if (command === 'eval') await runEval(parsed.values);
+    else if (command === 'export') await runExport(parsed.values);
+    else throw new UsageError(`unknown command "${command}" (expected eval or export)`);
+    return 0;
+  } catch (error) {
+    process.stderr.write(`qbench: ${errorMessage(error)}\n`);
+    if (error instanceof UsageError) process.stderr.write(`\n${USAGE}`);
+    return error instanceof UsageError ? 2 : 1;
+  }
+}

@@ -1,0 +1,8 @@
+#!/usr/bin/env node
+// The `qbench` command: runs the TypeScript CLI through tsx, so the same core sources serve the
+// page, the worker and the command line without a separate build step.
+import { register } from 'tsx/esm/api';
+
+register();
+const { main } = await import('./main.ts');
+process.exitCode = await main(process.argv.slice(2));

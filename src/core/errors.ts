@@ -1,0 +1,55 @@
+/**
+ * Errors that reach the user. Each names the file (or input) it is about and says what was
+ * expected and what was found, so the page and the CLI can print `message` as it is.
+ */
+export class QbenchError extends Error {
+  /** The file the problem is in, when there is one (a model, a sample, a table). */
+  readonly fileName?: string;
+  constructor(message: string, fileName?: string) {
+    super(fileName ? `${fileName}: ${message}` : message);
+    this.name = 'QbenchError';
+    this.fileName = fileName;
+  }
+}
+
+/** The bytes are not the format the file claims to be, or are damaged. */
+export class FormatError extends QbenchError {
+  constructor(fileName: string, message: string) {
+    super(message, fileName);
+    this.name = 'FormatError';
+  }
+}
+
+/** Calibration data that does not fit the model: shape, dtype, missing input, NaN. */
+export class DataError extends QbenchError {
+  constructor(message: string, fileName?: string) {
+    super(message, fileName);
+    this.name = 'DataError';
+  }
+}
+
+/** The inference engine refused the model (an operator it cannot run, a bad graph). */
+export class EngineError extends QbenchError {
+  constructor(message: string, fileName?: string) {
+    super(message, fileName);
+    this.name = 'EngineError';
+  }
+}
+
+/** A job stopped because the user cancelled it; never shown as a failure. */
+export class CancelledError extends Error {
+  constructor() {
+    super('cancelled');
+    this.name = 'CancelledError';
+  }
+}
+
+export function isCancelled(error: unknown): boolean {
+  return error instanceof Error && error.name === 'CancelledError';
+}
+
+/** The text to show for any thrown value. */
+export function errorMessage(error: unknown): string {
+  if (error instanceof Error) return error.message;
+  return String(error);
+}

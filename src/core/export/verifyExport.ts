@@ -1,0 +1,47 @@
+import type { Engine } from '../engine/Engine';
+import { sessionError } from '../engine/engineErrors';
+import type { Dataset } from '../io/dataset/Dataset';
+import type { JobContext } from '../jobs/Job';
+import { compareTensors, meanMetrics, type ErrorMetrics } from '../metrics/similarity';
+import { float16BitsToFloat32 } from '../model/float16';
+import { toFloat32, type TensorMap } from '../model/tensor';
+
+export interface ExportVerification {
+  /** Output error the workbench predicted for this QTable. */
+  readonly predicted: ErrorMetrics;
+  /** Output error of the written file, loaded fresh in the engine and run on the same samples. */
+  readonly measured: ErrorMetrics;
+  readonly sampleCount: number;
+  readonly engine: string;
+}
+
+/**
+ * Loads exported model bytes in a new session, runs the evaluation samples and measures the
+ * output error against the float reference: the check that the file does what the workbench
+ * said it would (formats.md: "that agreement is a test, not a hope").
+ */
+export async function measureExportedModel(engine: Engine, bytes: Uint8Array, fileName: string, samples: Dataset, floatOutputs: readonly TensorMap[], job: JobContext): Promise<ErrorMetrics> {
+  let session;
+  try {
+    session = await engine.createSession(bytes, { modelName: fileName });
+  } catch (error) {
+    throw sessionError(error, fileName);
+  }
+  try {
+    const perSample: ErrorMetrics[] = [];
+    for (let i = 0; i < samples.samples.length; i++) {
+      job.throwIfCancelled();
+      job.progress({ stage: 'verifying export', done: i, total: samples.samples.length });
+      const result = await session.run(samples.samples[i]);
+      const perOutput: ErrorMetrics[] = [];
+      for (const [name, reference] of Object.entries(floatOutputs[i])) {
+        if (reference.dtype !== 'float32' || !result[name]) continue;
+        perOutput.push(compareTensors(reference.data as Float32Array, toFloat32(result[name], float16BitsToFloat32)));
+      }
+      perSample.push(meanMetrics(perOutput));
+    }
+    return meanMetrics(perSample);
+  } finally {
+    await session.dispose();
+  }
+}

@@ -1,0 +1,128 @@
+import { DataError, FormatError, QbenchError, errorMessage } from '../../errors';
+import type { ValueDesc } from '../../model/ModelGraph';
+import type { TensorMap } from '../../model/tensor';
+import { convertDtype } from './convertDtype';
+import type { Dataset } from './Dataset';
+import { readOneH5 } from './h5';
+import type { ImageDecoder } from './ImageDecoder';
+import type { ImagePreprocess } from './ImagePreprocess';
+import { imageInputShape, imageToTensor, type ImageInputShape } from './images';
+import { naturalCompare } from './naturalCompare';
+import { parseNpy } from './npy';
+import { readNpz } from './npz';
+import { samplesFromArrays } from './samplesFromArrays';
+import { validateDataset } from './validate';
+
+export type { ImageDecoder, RgbaImage } from './ImageDecoder';
+export { DEFAULT_PREPROCESS, type ImagePreprocess } from './ImagePreprocess';
+
+/** A calibration file as the user gave it: a dropped File's name and bytes, or a CLI path's. */
+export interface DatasetFile {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+}
+
+export type DatasetFileKind = 'npy' | 'npz' | 'h5' | 'image';
+
+const KINDS: Readonly<Record<string, DatasetFileKind>> = {
+  npy: 'npy', npz: 'npz', h5: 'h5', hdf5: 'h5',
+  jpg: 'image', jpeg: 'image', png: 'image', bmp: 'image', webp: 'image',
+};
+
+/**
+ * What a calibration file is, by its extension (any case).
+ * @example datasetFileKind('IMG_0001.JPG') // 'image'
+ */
+export function datasetFileKind(name: string): DatasetFileKind {
+  const extension = /\.([^./\\]+)$/.exec(name)?.[1]?.toLowerCase() ?? '';
+  const kind = KINDS[extension];
+  if (!kind) throw new FormatError(name, 'is not a kind of calibration data qbench reads (.npy, .npz, .h5/.hdf5 in Samsung ONE layout, or images: .jpg, .jpeg, .png, .bmp, .webp)');
+  return kind;
+}
+
+const inputList = (inputs: readonly ValueDesc[]) => inputs.map((i) => i.name).join(', ');
+
+/**
+ * Reads calibration files into a Dataset for a model with `inputs` (formats.md "Calibration
+ * data"). Files are taken in natural name order (img2 before img10), so sample indices are stable:
+ * - .npy: one array for a one-input model: the input's shape, that shape without the batch dim,
+ *   or a batch along axis 0 that splits into samples of batch 1;
+ * - .npz: one entry per input ("x.npy" for input x, or arr_0, arr_1... in input order), each read
+ *   like a .npy and all giving the same number of samples;
+ * - .h5/.hdf5: Samsung ONE's /value/<sample>/<input> (see h5.ts);
+ * - images: decoded by `decoder`, then resized, cropped and normalised by `preprocess` (images.ts);
+ *   one sample each, for a model with one input.
+ * Each tensor is then converted to its input's dtype where no value changes (or float64 to
+ * float32), and the whole is checked by validateDataset. Throws FormatError for a file that is not
+ * what its name says, DataError for data that does not fit the model, naming the file or sample.
+ * @example await loadDataset([{ name: 'x.npy', bytes }], [{ name: 'x', dtype: 'float32', dims: [1, 4] }], DEFAULT_PREPROCESS, decoder) // { samples: [{ x: ... }], sampleNames: ['x.npy'] }
+ */
+export async function loadDataset(files: readonly DatasetFile[], inputs: readonly ValueDesc[], preprocess: ImagePreprocess, decoder: ImageDecoder): Promise<Dataset> {
+  if (files.length === 0) throw new DataError('no calibration files');
+  if (inputs.length === 0) throw new DataError('the model has no inputs to feed');
+  // Classify every file first, so a stray file fails before any slow decoding.
+  const ordered = [...files].sort((a, b) => naturalCompare(a.name, b.name)).map((file) => ({ file, kind: datasetFileKind(file.name) }));
+
+  const samples: TensorMap[] = [];
+  const sampleNames: string[] = [];
+  const addRows = (rows: readonly TensorMap[], fileName: string) => {
+    rows.forEach((row, i) => {
+      samples.push(row);
+      sampleNames.push(rows.length === 1 ? fileName : `${fileName} row ${i}`);
+    });
+  };
+  let imageShape: ImageInputShape | undefined;
+
+  for (const { file, kind } of ordered) {
+    switch (kind) {
+      case 'npy': {
+        if (inputs.length !== 1) {
+          throw new DataError(`a .npy file holds one array, but the model has ${inputs.length} inputs (${inputList(inputs)}); use an .npz file with one entry per input name`, file.name);
+        }
+        addRows(samplesFromArrays(new Map([[inputs[0].name, parseNpy(file.bytes, file.name)]]), inputs, file.name), file.name);
+        break;
+      }
+      case 'npz':
+        addRows(samplesFromArrays(readNpz(file.bytes, file.name, inputs), inputs, file.name), file.name);
+        break;
+      case 'h5': {
+        const read = await readOneH5(file.bytes, file.name, inputs);
+        samples.push(...read.samples);
+        sampleNames.push(...read.sampleNames);
+        break;
+      }
+      case 'image': {
+        if (inputs.length !== 1) throw new DataError(`images can feed a model with one image input; model has inputs ${inputList(inputs)}`);
+        imageShape ??= imageInputShape(inputs[0], preprocess);
+        const image = await decode(decoder, file);
+        samples.push({ [inputs[0].name]: imageToTensor(image, imageShape, preprocess) });
+        sampleNames.push(file.name);
+        break;
+      }
+    }
+  }
+
+  samples.forEach((sample, i) => {
+    for (const input of inputs) {
+      const tensor = sample[input.name];
+      if (!tensor || !input.dtype || input.dtype === 'other' || tensor.dtype === input.dtype) continue;
+      const converted = convertDtype(tensor, input.dtype);
+      if ('problem' in converted) {
+        throw new DataError(`sample ${i} (${sampleNames[i]}): input "${input.name}" expects ${input.dtype} but the data is ${tensor.dtype}; ${converted.problem}`);
+      }
+      sample[input.name] = converted.tensor;
+    }
+  });
+  const dataset: Dataset = { samples, sampleNames };
+  validateDataset(dataset, inputs);
+  return dataset;
+}
+
+async function decode(decoder: ImageDecoder, file: DatasetFile) {
+  try {
+    return await decoder.decode(file.bytes, file.name);
+  } catch (error) {
+    if (error instanceof QbenchError) throw error;
+    throw new FormatError(file.name, `cannot decode the image: ${errorMessage(error)}`);
+  }
+}

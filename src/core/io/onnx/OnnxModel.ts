@@ -1,0 +1,127 @@
+import { FormatError } from '../../errors';
+import type { GraphNode, ModelGraph, ValueDesc, WeightDesc } from '../../model/ModelGraph';
+import type { Tensor } from '../../model/tensor';
+import { attributeMap } from './attributes';
+import { normalizeModel } from './normalize';
+import { int64ToNumber, onnx, type Int64 } from './protobuf';
+import { dtypeOfOnnx, readTensorProto, tensorDims } from './tensorProto';
+
+/** Lowest and highest ai.onnx opset qbench reads and quantizes (issue #2). */
+export const MIN_OPSET = 11;
+export const MAX_OPSET = 23;
+
+/**
+ * A decoded, normalized ONNX model: the protobuf (the source of every model qbench writes),
+ * its format-neutral graph, and its weights decoded on first use.
+ */
+export class OnnxModel {
+  readonly graph: ModelGraph;
+  private readonly initializers = new Map<string, onnx.TensorProto>();
+  private readonly decoded = new Map<string, Tensor>();
+
+  constructor(readonly proto: onnx.ModelProto, readonly fileName: string, sizeBytes: number) {
+    for (const init of proto.graph!.initializer) this.initializers.set(init.name, init);
+    this.graph = describeGraph(proto, fileName, sizeBytes);
+  }
+
+  get opset(): number {
+    return this.graph.opset;
+  }
+
+  isInitializer(name: string): boolean {
+    return this.initializers.has(name);
+  }
+
+  initializerProto(name: string): onnx.TensorProto | undefined {
+    return this.initializers.get(name);
+  }
+
+  /** The values of an initializer (a weight, a bias, a constant). */
+  weight(name: string): Tensor {
+    let tensor = this.decoded.get(name);
+    if (!tensor) {
+      const proto = this.initializers.get(name);
+      if (!proto) throw new Error(`${this.fileName}: no initializer named "${name}"`);
+      tensor = readTensorProto(proto, this.fileName);
+      this.decoded.set(name, tensor);
+    }
+    return tensor;
+  }
+
+  /** The normalized model as bytes (what the float engine session loads). */
+  encode(): Uint8Array {
+    return onnx.ModelProto.encode(this.proto).finish();
+  }
+}
+
+/**
+ * Reads an .onnx file. Every problem becomes a FormatError naming the file: not protobuf, not a
+ * model, truncated, an opset outside 11..23, external data.
+ */
+export function readOnnx(bytes: Uint8Array, fileName: string): OnnxModel {
+  if (bytes.length === 0) throw new FormatError(fileName, 'the file is empty');
+  let proto: onnx.ModelProto;
+  try {
+    proto = onnx.ModelProto.decode(bytes);
+  } catch (error) {
+    const detail = error instanceof Error ? error.message : String(error);
+    const truncated = /index out of range|premature|EOF/i.test(detail);
+    throw new FormatError(fileName, truncated
+      ? `the ONNX model is truncated or damaged (${detail}); the file ends before the model does`
+      : `this is not an ONNX model: it does not decode as an ONNX ModelProto (${detail})`);
+  }
+  const graph = proto.graph;
+  if (!graph || graph.node.length === 0 || proto.opsetImport.length === 0) {
+    throw new FormatError(fileName, 'this is not an ONNX model: it has no graph, no nodes or no opset import');
+  }
+  const opset = aiOnnxOpset(proto);
+  if (opset === undefined) throw new FormatError(fileName, 'the model imports no ai.onnx opset');
+  if (opset < MIN_OPSET || opset > MAX_OPSET) {
+    throw new FormatError(fileName, `the model uses ai.onnx opset ${opset}; qbench supports opsets ${MIN_OPSET} to ${MAX_OPSET}. Convert it first (onnx.version_converter.convert_version(model, 13)).`);
+  }
+  for (const init of graph.initializer) {
+    if (init.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) readTensorProto(init, fileName); // throws the external-data message
+  }
+  normalizeModel(proto, fileName);
+  return new OnnxModel(proto, fileName, bytes.length);
+}
+
+export function aiOnnxOpset(proto: onnx.IModelProto): number | undefined {
+  const entry = proto.opsetImport?.find((o) => !o.domain || o.domain === 'ai.onnx');
+  return entry ? int64ToNumber(entry.version as Int64) : undefined;
+}
+
+function valueDesc(info: onnx.IValueInfoProto): ValueDesc {
+  const tensorType = info.type?.tensorType;
+  const dims = tensorType?.shape?.dim;
+  return {
+    name: info.name ?? '',
+    dtype: tensorType ? dtypeOfOnnx(tensorType.elemType ?? 0) ?? 'other' : null,
+    dims: dims ? dims.map((d) => (d.dimValue !== undefined && d.dimValue !== null && !d.dimParam ? int64ToNumber(d.dimValue as Int64) || null : null)) : null,
+    dimNames: dims ? dims.map((d) => d.dimParam || null) : undefined,
+  };
+}
+
+function describeGraph(proto: onnx.ModelProto, fileName: string, sizeBytes: number): ModelGraph {
+  const graph = proto.graph!;
+  const nodes: GraphNode[] = graph.node.map((node) => ({
+    name: node.name,
+    opType: node.opType,
+    domain: node.domain ?? '',
+    inputs: [...node.input],
+    outputs: [...node.output],
+    attributes: attributeMap(node),
+  }));
+  const weights: WeightDesc[] = graph.initializer.map((t) => ({ name: t.name, dtype: dtypeOfOnnx(t.dataType) ?? null, dims: tensorDims(t) }));
+  return {
+    fileName,
+    format: 'onnx',
+    opset: aiOnnxOpset(proto) ?? 0,
+    producer: [proto.producerName, proto.producerVersion].filter(Boolean).join(' '),
+    inputs: graph.input.map(valueDesc),
+    outputs: graph.output.map(valueDesc),
+    nodes,
+    weights,
+    sizeBytes,
+  };
+}

@@ -1,0 +1,397 @@
+import type { ValueInfo } from '../engine/Engine';
+import { QbenchError } from '../errors';
+import { intAttr } from '../io/onnx/attributes';
+import { GraphWriter, referencedNames } from '../io/onnx/GraphWriter';
+import type { OnnxModel } from '../io/onnx/OnnxModel';
+import { irVersionFor, upgradeNode, type UpgradeContext } from '../io/onnx/opsetUpgrade';
+import { DataType, onnx } from '../io/onnx/protobuf';
+import { makeTensorProto, scalarProto } from '../io/onnx/tensorProto';
+import { float32ToFloat16Bits } from '../model/float16';
+import { indexGraph, type GraphNode, type LayerName } from '../model/ModelGraph';
+import type { DType } from '../model/tensor';
+import { fusesIntoProducer, inputRole, weightChannelAxis } from './inputRoles';
+import type { LayerInfo } from './layerInfo';
+import { activationQParams, weightQuantType, type QParams, type QuantType, type Range, type TargetScheme } from './qparams';
+import { isIntegerPrecision, precisionOf, type Precision, type QTable } from './QTable';
+import { quantizeBias, quantizeWeightSymmetric, type QuantizedWeight } from './weightQuant';
+
+/** Everything the quantized model is built from. */
+export interface QdqBuildInput {
+  readonly model: OnnxModel;
+  readonly layers: ReadonlyMap<LayerName, LayerInfo>;
+  /** Element types and shapes of the float model's tensors (inferTensorTypes). */
+  readonly types: ReadonlyMap<string, ValueInfo>;
+  /** Calibrated range of each activation tensor. */
+  readonly ranges: ReadonlyMap<string, Range>;
+  readonly qtable: QTable;
+  readonly scheme: TargetScheme;
+  /** Quantized weights are reused across builds (a search builds hundreds of models). */
+  readonly weightCache?: WeightCache;
+}
+
+export interface QdqModel {
+  readonly proto: onnx.ModelProto;
+  readonly opset: number;
+  /** The precision each layer actually runs at (non-quantizable layers run FP32). */
+  readonly precisions: ReadonlyMap<LayerName, Precision>;
+}
+
+/** Per-channel quantized weights keyed by initializer, precision and axis. */
+export class WeightCache {
+  private readonly entries = new Map<string, QuantizedWeight>();
+  get(model: OnnxModel, name: string, precision: Precision, axis: number): QuantizedWeight {
+    const key = `${name}\u0000${precision}\u0000${axis}`;
+    let q = this.entries.get(key);
+    if (!q) {
+      q = quantizeWeightSymmetric(model.weight(name), axis, weightQuantType(precision));
+      this.entries.set(key, q);
+    }
+    return q;
+  }
+}
+
+/** Opset the quantized model is written at: per-channel DequantizeLinear needs 13, 16-bit and 4-bit types need 21 (formats.md). */
+export function qdqOpset(modelOpset: number, precisions: Iterable<Precision>): number {
+  let opset = Math.max(modelOpset, 13);
+  for (const p of precisions) if (p === 'INT16' || p === 'INT4') opset = Math.max(opset, 21);
+  return opset;
+}
+
+const ONNX_QUANT_TYPE: Record<QuantType, number> = {
+  uint8: DataType.UINT8, int8: DataType.INT8, uint16: DataType.UINT16, int16: DataType.INT16, uint4: DataType.UINT4, int4: DataType.INT4,
+};
+
+const QUANT_DTYPE: Record<QuantType, DType | undefined> = {
+  uint8: 'uint8', int8: 'int8', uint16: 'uint16', int16: 'int16', uint4: undefined, int4: undefined,
+};
+
+/** Names of a QuantizeLinear's integer output and its qparams initializers. */
+interface QuantizedNames {
+  readonly quantized: string;
+  readonly scale: string;
+  readonly zeroPoint: string;
+}
+
+/** Operators whose float weights onnxruntime quantizes when their input comes from a DequantizeLinear. */
+const AUTO_QUANTIZED_BY_ORT = new Set(['Conv', 'ConvTranspose', 'Gemm']);
+
+/** Inputs whose type stays float32 when the layer computes in float16 (Resize's roi and scales). */
+function keepsFloat32(opType: string, index: number): boolean {
+  return (opType === 'Resize' && (index === 1 || index === 2)) || (opType === 'Upsample' && index === 1);
+}
+
+/**
+ * Builds the QDQ model of a QTable (formats.md "Quantized ONNX model"): the one model that is both
+ * exported and run by the simulation, so the workbench's prediction is the exported model's output.
+ *
+ * - An integer layer reads each float activation input through QuantizeLinear -> DequantizeLinear at
+ *   its precision, its Conv/ConvTranspose/Gemm/MatMul weights are stored per-channel symmetric
+ *   (int8, int16 or int4) behind a DequantizeLinear, its bias (8-bit layers) as int32 with scale
+ *   s_in * s_w, and its float outputs are quantized where they are produced. A Relu, Clip or folded
+ *   BatchNormalization that follows at the same precision is fused: no quantizer between them.
+ * - An FP16 layer computes in float16: Cast on its activation inputs, float16 weights, and a Cast
+ *   back to float32 for consumers that are not FP16.
+ * - An FP32 layer is left as it is in the model.
+ * Every tensor keeps its name for the value consumers see, so graph outputs and qtable names hold.
+ */
+export function buildQdqModel(input: QdqBuildInput): QdqModel {
+  return new QdqBuilder(input).build();
+}
+
+/** A QDQ build that exposes its internals to passes that extend the graph (the probe model). */
+export class QdqBuilder {
+  readonly writer: GraphWriter;
+  readonly precisions = new Map<LayerName, Precision>();
+  readonly opset: number;
+  private readonly index;
+  private readonly graphOutputs: Set<string>;
+  private readonly weightCache: WeightCache;
+  /** Tensors left float between a layer and the activation fused into it. */
+  private readonly fusedFloat = new Set<string>();
+  /** Tensors quantized where they are produced: qparams and the names of the stored integer tensor. */
+  private readonly storedQuant = new Map<string, { precision: Precision; qp: QParams } & QuantizedNames>();
+  /** Tensors an FP16 layer produced, by original name -> name of the float16 tensor. */
+  private readonly fp16Produced = new Map<string, string>();
+  private readonly floatReady = new Set<string>();
+  private readonly cache = new Map<string, string>();
+  private readonly hasSubgraphs: boolean;
+
+  constructor(readonly input: QdqBuildInput) {
+    const { model, layers, qtable } = input;
+    const graph = model.proto.graph!;
+    this.index = indexGraph(model.graph.nodes);
+    this.graphOutputs = new Set(graph.output.map((o) => o.name));
+    this.weightCache = input.weightCache ?? new WeightCache();
+    for (const node of model.graph.nodes) {
+      const info = layers.get(node.name);
+      const precision = info?.quantizable ? precisionOf(qtable, node.name) : 'FP32';
+      if (precision === 'BF16') throw new QbenchError(`layer "${node.name}" is set to BF16, which onnxruntime cannot run on CPU; use FP16 or FP32`);
+      this.precisions.set(node.name, precision);
+    }
+    this.opset = qdqOpset(model.opset, this.precisions.values());
+    this.writer = new GraphWriter([
+      ...graph.node.flatMap((n) => [n.name, ...n.output]),
+      ...graph.input.map((i) => i.name),
+      ...graph.initializer.map((t) => t.name),
+    ]);
+    this.hasSubgraphs = model.graph.nodes.some((n) => Object.values(n.attributes).some((v) => typeof v === 'object' && v !== null && 'graph' in v));
+    this.findFusedPairs();
+  }
+
+  build(): QdqModel {
+    this.emitAllLayers();
+    return { proto: this.finish(), opset: this.opset, precisions: this.precisions };
+  }
+
+  /** Emits every layer; callers add nodes afterwards and then call finish(). */
+  emitAllLayers(): void {
+    for (const node of this.input.model.proto.graph!.node) this.emitLayer(node);
+    for (const output of this.graphOutputs) this.floatValue(output);
+  }
+
+  /** The model with the written graph; unused initializers are dropped. */
+  finish(extraOutputs: readonly onnx.IValueInfoProto[] = []): onnx.ModelProto {
+    const { model } = this.input;
+    const graph = model.proto.graph!;
+    const used = referencedNames(this.writer.nodes);
+    for (const output of graph.output) used.add(output.name);
+    const initializers = [...graph.initializer, ...this.writer.initializers].filter((t) => used.has(t.name));
+    const opsetImport = model.proto.opsetImport.map((o) => (!o.domain || o.domain === 'ai.onnx' ? onnx.OperatorSetIdProto.create({ domain: o.domain, version: this.opset }) : o));
+    return onnx.ModelProto.create({
+      ...model.proto,
+      irVersion: irVersionFor(this.opset, model.proto.irVersion),
+      opsetImport,
+      producerName: 'qbench',
+      producerVersion: '0.1',
+      graph: onnx.GraphProto.create({
+        ...graph,
+        node: this.writer.nodes,
+        initializer: initializers,
+        valueInfo: [],
+        output: [...graph.output, ...extraOutputs.map((o) => onnx.ValueInfoProto.create(o))],
+      }),
+    });
+  }
+
+  private dtypeOf(tensor: string): DType | 'other' | undefined {
+    const proto = this.input.model.initializerProto(tensor);
+    if (proto) return proto.dataType === DataType.FLOAT ? 'float32' : 'other';
+    return this.input.types.get(tensor)?.dtype;
+  }
+
+  private findFusedPairs(): void {
+    for (const node of this.input.model.graph.nodes) {
+      const precision = this.precisions.get(node.name)!;
+      if (!isIntegerPrecision(precision)) continue;
+      for (const output of node.outputs) {
+        const users = this.index.consumers.get(output) ?? [];
+        if (users.length !== 1 || this.graphOutputs.has(output)) continue;
+        const user = users[0];
+        if (user.inputs[0] === output && user.inputs.indexOf(output) === user.inputs.lastIndexOf(output)
+          && fusesIntoProducer(user.opType, node.opType) && this.precisions.get(user.name) === precision) {
+          this.fusedFloat.add(output);
+        }
+      }
+    }
+  }
+
+  private emitLayer(node: onnx.NodeProto): void {
+    const layer = this.index.byName.get(node.name)!;
+    const precision = this.precisions.get(node.name)!;
+    const inputs = node.input.map((tensor, k) => this.inputFor(layer, precision, tensor, k));
+    const pendingQuant: { tensor: string; raw: string }[] = [];
+    const halfOutputs: string[] = [];
+    const outputs = node.output.map((tensor) => {
+      if (!tensor || this.dtypeOf(tensor) !== 'float32') return tensor;
+      if (precision === 'FP16') {
+        const half = this.writer.uniqueName(`${tensor}_fp16`);
+        this.fp16Produced.set(tensor, half);
+        halfOutputs.push(tensor);
+        return half;
+      }
+      if (isIntegerPrecision(precision) && !this.fusedFloat.has(tensor)) {
+        const raw = this.writer.uniqueName(`${tensor}_prequant`);
+        pendingQuant.push({ tensor, raw });
+        return raw;
+      }
+      this.floatReady.add(tensor);
+      return tensor;
+    });
+    const renamed = onnx.NodeProto.create({ ...node, input: inputs, output: outputs });
+    const originalOf = new Map(inputs.map((name, k) => [name, node.input[k]]));
+    const ctx: UpgradeContext = {
+      rank: (tensor) => this.input.types.get(originalOf.get(tensor) ?? tensor)?.dims?.length,
+      uniqueName: (base) => this.writer.uniqueName(base),
+    };
+    const upgraded = upgradeNode(renamed, this.input.model.opset, this.opset, ctx);
+    for (const init of upgraded.initializers) this.writer.addInitializer(init);
+    this.writer.nodes.push(...upgraded.nodes);
+
+    for (const { tensor, raw } of pendingQuant) {
+      const qp = this.qparams(tensor, precision);
+      const names = this.addQdq(raw, qp, tensor, `${tensor}_${precision}`);
+      this.storedQuant.set(tensor, { precision, qp, ...names });
+      this.floatReady.add(tensor);
+    }
+    for (const tensor of halfOutputs) if (this.needsFloatCopy(tensor)) this.floatValue(tensor);
+  }
+
+  private needsFloatCopy(tensor: string): boolean {
+    if (this.hasSubgraphs || this.graphOutputs.has(tensor)) return true;
+    return (this.index.consumers.get(tensor) ?? []).some((user) => this.precisions.get(user.name) !== 'FP16');
+  }
+
+  private inputFor(layer: GraphNode, precision: Precision, tensor: string, k: number): string {
+    if (!tensor || this.dtypeOf(tensor) !== 'float32') return tensor;
+    const isInit = this.input.model.isInitializer(tensor);
+    const role = inputRole(layer.opType, k, isInit);
+    if (isInit) {
+      if (role === 'weight' && isIntegerPrecision(precision)) return this.weightValue(layer, tensor, precision);
+      if (role === 'bias' && isIntegerPrecision(precision) && precision !== 'INT16') {
+        const biased = this.biasValue(layer, tensor, precision);
+        if (biased) return biased;
+      }
+      if (precision === 'FP16' && !keepsFloat32(layer.opType, k)) return this.fp16Initializer(tensor);
+      return tensor;
+    }
+    if (role === 'data' && isIntegerPrecision(precision)) return this.quantValue(tensor, precision);
+    if (precision === 'FP16' && !keepsFloat32(layer.opType, k)) return this.fp16Value(tensor);
+    if (precision === 'FP32' && AUTO_QUANTIZED_BY_ORT.has(layer.opType) && this.storedQuant.has(tensor)) return this.arithmeticDequantized(tensor);
+    return this.floatValue(tensor);
+  }
+
+  /**
+   * (float(q) - zp) * s spelled as Cast, Sub, Mul: the same values as DequantizeLinear, bit for bit,
+   * but not a DequantizeLinear node. onnxruntime's WeightBiasQuantization quantizes the float
+   * weights of any Conv, ConvTranspose or Gemm whose input comes from a per-tensor DequantizeLinear
+   * (to int8, per tensor); this keeps a layer the QTable sets to FP32 in float.
+   */
+  private arithmeticDequantized(tensor: string): string {
+    const stored = this.storedQuant.get(tensor)!;
+    return this.cached(`${tensor}\u0000arith`, () => {
+      const asFloat = this.writer.uniqueName(`${tensor}_as_float`);
+      this.writer.addNode('Cast', [stored.quantized], [asFloat], `${tensor}/CastQuantizedToFloat`, [intAttr('to', DataType.FLOAT)]);
+      const zeroPoint = this.writer.addInitializer(scalarProto(this.writer.uniqueName(`${tensor}_zero_point_float`), 'float32', stored.qp.zeroPoint));
+      const centred = this.writer.uniqueName(`${tensor}_centred`);
+      this.writer.addNode('Sub', [asFloat, zeroPoint], [centred], `${tensor}/SubZeroPoint`);
+      const out = this.writer.uniqueName(`${tensor}_float_for_fp32_layer`);
+      this.writer.addNode('Mul', [centred, stored.scale], [out], `${tensor}/MulScale`);
+      return out;
+    });
+  }
+
+  /** The float32 value of a tensor as every non-quantized reader sees it (always its own name). */
+  floatValue(tensor: string): string {
+    const half = this.fp16Produced.get(tensor);
+    if (half && !this.floatReady.has(tensor)) {
+      this.writer.addNode('Cast', [half], [tensor], `${tensor}/CastToFloat`, [intAttr('to', DataType.FLOAT)]);
+      this.floatReady.add(tensor);
+    }
+    return tensor;
+  }
+
+  private fp16Value(tensor: string): string {
+    const own = this.fp16Produced.get(tensor);
+    if (own) return own;
+    return this.cached(`${tensor}\u0000fp16`, () => {
+      const out = this.writer.uniqueName(`${tensor}_fp16`);
+      this.writer.addNode('Cast', [this.floatValue(tensor)], [out], `${tensor}/CastToFloat16`, [intAttr('to', DataType.FLOAT16)]);
+      return out;
+    });
+  }
+
+  private quantValue(tensor: string, precision: Precision): string {
+    if (this.fusedFloat.has(tensor)) return this.floatValue(tensor);
+    const qp = this.qparams(tensor, precision);
+    const stored = this.storedQuant.get(tensor);
+    if (stored && stored.qp.type === qp.type && stored.qp.scale === qp.scale && stored.qp.zeroPoint === qp.zeroPoint) return tensor;
+    return this.cached(`${tensor}\u0000${qp.type}`, () => {
+      const out = this.writer.uniqueName(`${tensor}_dequantized_${precision}`);
+      this.addQdq(this.floatValue(tensor), qp, out, `${tensor}_${precision}`);
+      return out;
+    });
+  }
+
+  /** qparams of an activation at a precision, from its calibrated range. */
+  qparams(tensor: string, precision: Precision): QParams {
+    const range = this.input.ranges.get(tensor);
+    if (!range) throw new QbenchError(`tensor "${tensor}" has no calibration range; run calibration before quantizing`);
+    return activationQParams(range, precision, this.input.scheme);
+  }
+
+  private addQdq(from: string, qp: QParams, to: string, base: string): QuantizedNames {
+    const zpType = QUANT_DTYPE[qp.type];
+    if (!zpType) throw new QbenchError(`activations cannot be stored as ${qp.type}`);
+    const scale = this.writer.addInitializer(scalarProto(this.writer.uniqueName(`${base}_scale`), 'float32', qp.scale));
+    const zeroPoint = this.writer.addInitializer(scalarProto(this.writer.uniqueName(`${base}_zero_point`), zpType, qp.zeroPoint));
+    const quantized = this.writer.uniqueName(`${base}_quantized`);
+    this.writer.addNode('QuantizeLinear', [from, scale, zeroPoint], [quantized], `${base}/QuantizeLinear`);
+    this.writer.addNode('DequantizeLinear', [quantized, scale, zeroPoint], [to], `${base}/DequantizeLinear`);
+    return { quantized, scale, zeroPoint };
+  }
+
+  private weightValue(layer: GraphNode, name: string, precision: Precision): string {
+    const dims = this.input.model.weight(name).dims;
+    const axis = weightChannelAxis(layer.opType, dims.length, { transB: layer.attributes.transB as number | undefined });
+    return this.cached(`${name}\u0000w\u0000${precision}\u0000${axis}`, () => {
+      const q = this.weightCache.get(this.input.model, name, precision, axis);
+      const values = this.writer.addInitializer(integerTensorProto(this.writer.uniqueName(`${name}_quantized`), q.type, q.dims, q.values));
+      const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims: [q.scales.length], data: q.scales }));
+      const zeros = this.writer.addInitializer(integerTensorProto(this.writer.uniqueName(`${name}_zero_point`), q.type, [q.scales.length], new Int32Array(q.scales.length)));
+      const out = this.writer.uniqueName(`${name}_dequantized`);
+      this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, [intAttr('axis', axis)]);
+      return out;
+    });
+  }
+
+  /** int32 bias behind a DequantizeLinear with scale s_in * s_w[c]; undefined where that is not possible. */
+  private biasValue(layer: GraphNode, name: string, precision: Precision): string | undefined {
+    const bias = this.input.model.weight(name);
+    const weightName = layer.inputs[1];
+    if (bias.dims.length !== 1 || !weightName || !this.input.model.isInitializer(weightName)) return undefined;
+    const data = layer.inputs[0];
+    if (!data || this.dtypeOf(data) !== 'float32' || this.fusedFloat.has(data)) return undefined;
+    const inputQp = this.qparams(data, precision);
+    const wdims = this.input.model.weight(weightName).dims;
+    const axis = weightChannelAxis(layer.opType, wdims.length, { transB: layer.attributes.transB as number | undefined });
+    const weight = this.weightCache.get(this.input.model, weightName, precision, axis);
+    return this.cached(`${name}\u0000b\u0000${inputQp.scale}\u0000${weightName}\u0000${precision}`, () => {
+      const q = quantizeBias(bias.data as Float32Array, inputQp.scale, weight.scales);
+      const values = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_quantized`), { dtype: 'int32', dims: [q.values.length], data: q.values }));
+      const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims: [q.scales.length], data: q.scales }));
+      const zeros = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_zero_point`), { dtype: 'int32', dims: [q.values.length], data: new Int32Array(q.values.length) }));
+      const out = this.writer.uniqueName(`${name}_dequantized`);
+      this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, [intAttr('axis', 0)]);
+      return out;
+    });
+  }
+
+  private fp16Initializer(name: string): string {
+    return this.cached(`${name}\u0000fp16init`, () => {
+      const weight = this.input.model.weight(name);
+      const bits = float32ToFloat16Bits(weight.data as Float32Array);
+      return this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_fp16`), { dtype: 'float16', dims: weight.dims, data: bits }));
+    });
+  }
+
+  private cached(key: string, create: () => string): string {
+    let name = this.cache.get(key);
+    if (name === undefined) {
+      name = create();
+      this.cache.set(key, name);
+    }
+    return name;
+  }
+}
+
+/** An integer initializer of a quantized type; int4/uint4 are packed two to a byte, low nibble first (ONNX IR). */
+export function integerTensorProto(name: string, type: QuantType, dims: readonly number[], values: Int32Array): onnx.TensorProto {
+  const dtype = QUANT_DTYPE[type];
+  if (dtype) {
+    const Typed = { uint8: Uint8Array, int8: Int8Array, uint16: Uint16Array, int16: Int16Array }[dtype as 'uint8' | 'int8' | 'uint16' | 'int16'];
+    return makeTensorProto(name, { dtype, dims, data: Typed.from(values) });
+  }
+  const packed = new Uint8Array(Math.ceil(values.length / 2));
+  for (let i = 0; i < values.length; i++) packed[i >> 1] |= (values[i] & 0x0f) << ((i & 1) * 4);
+  return onnx.TensorProto.create({ name, dims: [...dims], dataType: ONNX_QUANT_TYPE[type], rawData: packed });
+}

@@ -1,0 +1,68 @@
+import type { Tensor } from '../model/tensor';
+import { symmetricLimit, QUANT_LIMITS, type QuantType } from './qparams';
+import { roundHalfEven } from './rounding';
+
+export interface QuantizedWeight {
+  readonly type: QuantType;
+  readonly dims: readonly number[];
+  /** Integer values, one per weight element (int4 is packed only when written to a model). */
+  readonly values: Int32Array;
+  /** One float32 scale per channel along `axis` (a single one when per-tensor). */
+  readonly scales: Float32Array;
+  readonly axis: number;
+  readonly perChannel: boolean;
+}
+
+/**
+ * Symmetric per-channel quantization of a float weight (algorithms.md §1, §3 "min/max per
+ * channel"): s_c = max|W_c| / qmax, q = clamp(round_half_even(W / s_c), -qmax, qmax).
+ * A channel of zeros gets scale 1e-8 so DequantizeLinear stays defined.
+ */
+export function quantizeWeightSymmetric(weight: Tensor, axis: number, type: QuantType, perChannel = true): QuantizedWeight {
+  const data = weight.data as Float32Array;
+  const dims = weight.dims;
+  const channels = perChannel ? dims[axis] : 1;
+  const inner = perChannel ? dims.slice(axis + 1).reduce((a, b) => a * b, 1) : data.length;
+  const qmax = symmetricLimit(type);
+  const absMax = new Float64Array(channels);
+  for (let i = 0; i < data.length; i++) {
+    const c = perChannel ? Math.floor(i / inner) % channels : 0;
+    const a = Math.abs(data[i]);
+    if (a > absMax[c]) absMax[c] = a;
+  }
+  const scales = Float32Array.from(absMax, (m) => Math.max(m / qmax, 1e-8));
+  const values = new Int32Array(data.length);
+  const { min, max } = { min: -qmax, max: Math.min(qmax, QUANT_LIMITS[type].max) };
+  for (let i = 0; i < data.length; i++) {
+    const c = perChannel ? Math.floor(i / inner) % channels : 0;
+    values[i] = Math.min(max, Math.max(min, roundHalfEven(data[i] / scales[c])));
+  }
+  return { type, dims: [...dims], values, scales, axis, perChannel };
+}
+
+/** W' = s_c * q: what DequantizeLinear gives back. */
+export function dequantizeWeight(q: QuantizedWeight): Float32Array {
+  const channels = q.perChannel ? q.dims[q.axis] : 1;
+  const inner = q.perChannel ? q.dims.slice(q.axis + 1).reduce((a, b) => a * b, 1) : q.values.length;
+  const out = new Float32Array(q.values.length);
+  for (let i = 0; i < out.length; i++) {
+    const c = q.perChannel ? Math.floor(i / inner) % channels : 0;
+    out[i] = q.values[i] * q.scales[c];
+  }
+  return out;
+}
+
+/**
+ * int32 bias with scale s_in * s_w[c] and zero point 0 (algorithms.md §1), as onnxruntime's
+ * quantizer computes it (numpy.round, half to even). Values beyond int32 are clamped.
+ */
+export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { values: Int32Array; scales: Float32Array } {
+  const scales = new Float32Array(bias.length);
+  const values = new Int32Array(bias.length);
+  for (let c = 0; c < bias.length; c++) {
+    const s = Math.fround(Math.fround(inputScale) * weightScales[weightScales.length === 1 ? 0 : c % weightScales.length]);
+    scales[c] = s;
+    values[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfEven(bias[c] / s)));
+  }
+  return { values, scales };
+}

@@ -1,0 +1,188 @@
+import type { Engine, Session } from '../engine/Engine';
+import { sessionError } from '../engine/engineErrors';
+import type { Dataset } from '../io/dataset/Dataset';
+import type { OnnxModel } from '../io/onnx/OnnxModel';
+import { onnx } from '../io/onnx/protobuf';
+import type { JobContext } from '../jobs/Job';
+import { compareTensors, meanMetrics, metricsFromSums, type ErrorMetrics } from '../metrics/similarity';
+import { float16BitsToFloat32 } from '../model/float16';
+import type { LayerName } from '../model/ModelGraph';
+import { toFloat32, type TensorMap } from '../model/tensor';
+import type { FloatReference } from '../calib/rangeCalibration';
+import { scalarOf } from './reductions';
+import type { ValueInfo } from '../engine/Engine';
+import { buildQdqModel, WeightCache, type QdqModel } from '../quant/buildQdqModel';
+import type { LayerInfo } from '../quant/layerInfo';
+import type { Range, TargetScheme } from '../quant/qparams';
+import { qtableToData, type QTable } from '../quant/QTable';
+import type { Evaluation, LayerError } from './Evaluation';
+import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
+
+export interface SimulatorInput {
+  readonly engine: Engine;
+  readonly model: OnnxModel;
+  readonly layers: ReadonlyMap<LayerName, LayerInfo>;
+  readonly types: ReadonlyMap<string, ValueInfo>;
+  readonly ranges: ReadonlyMap<string, Range>;
+  readonly scheme: TargetScheme;
+  /** Samples every evaluation runs, with what the float model computes on each. */
+  readonly samples: Dataset;
+  readonly reference: FloatReference;
+}
+
+export type EvaluationDepth = 'outputs' | 'layers';
+
+/**
+ * evaluate(qtable) -> errors, behind one interface (architecture.md "The simulation model").
+ *
+ * Design, chosen by measurement (see README "Simulation"): each QTable becomes a real QDQ model,
+ * the same bytes the export writes, and onnxruntime runs it with its fused int8 kernels. A
+ * switchable fake-quant model would serve every QTable from one session, but it computes in float
+ * and differs from the int8 kernels by rounding ties (architecture.md: cos 0.987 between the two
+ * on the ONNX Model Zoo's MobileNetV2), so its prediction would not be the exported model's.
+ * - depth 'outputs': the QDQ model alone; compared with cached float outputs in JavaScript.
+ * - depth 'layers': the probe model (QDQ + float side by side + in-graph error sums per layer).
+ * Sessions are cached per QTable, so undoing an edit or re-asking costs no session creation.
+ */
+export class Simulator {
+  private readonly weightCache = new WeightCache();
+  private readonly sessions = new Map<string, Promise<{ session: Session; probe?: ProbeModel['outputs']; opset: number }>>();
+  private readonly probed: ProbedTensor[];
+  /** Index of each probed tensor in the float reference's arrays. */
+  private readonly referenceIndex: number[];
+  private static readonly MAX_CACHED_SESSIONS = 6;
+
+  constructor(readonly input: SimulatorInput) {
+    this.probed = [];
+    for (const info of input.layers.values()) {
+      const tensor = info.floatOutputs[0];
+      if (tensor) this.probed.push({ layer: info.name, tensor });
+    }
+    const position = new Map(input.reference.tensors.map((t, i) => [t, i]));
+    this.referenceIndex = this.probed.map(({ tensor }) => {
+      const i = position.get(tensor);
+      if (i === undefined) throw new Error(`tensor ${tensor} was not measured at calibration`);
+      return i;
+    });
+  }
+
+  /** The QDQ model of a QTable: what export writes and what 'outputs' evaluations run. */
+  buildQdq(qtable: QTable): QdqModel {
+    const { model, layers, types, ranges, scheme } = this.input;
+    return buildQdqModel({ model, layers, types, ranges, qtable, scheme, weightCache: this.weightCache });
+  }
+
+  async evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
+    const started = performance.now();
+    const { samples, reference, model } = this.input;
+    const { session, probe, opset } = await this.session(qtable, depth);
+    const outputNames = model.graph.outputs.map((o) => o.name);
+    const perSampleOutputs = new Map<string, ErrorMetrics[]>(outputNames.map((n) => [n, []]));
+    const layerSums = this.probed.map(() => [] as ErrorMetrics[]);
+    const fetches = probe ? [...outputNames, ...probe.flatMap((o) => [o.dd, o.qq])] : outputNames;
+    for (let i = 0; i < samples.samples.length; i++) {
+      job.throwIfCancelled();
+      job.progress({ stage: depth === 'layers' ? 'evaluating layers' : 'evaluating', done: i, total: samples.samples.length });
+      const result = await session.run(samples.samples[i], fetches);
+      for (const name of outputNames) {
+        const floatOutput = reference.outputs[i][name];
+        if (floatOutput.dtype !== 'float32') continue;
+        perSampleOutputs.get(name)!.push(compareTensors(floatOutput.data as Float32Array, toFloat32(result[name], float16BitsToFloat32)));
+      }
+      if (probe) {
+        const ff = reference.sumSquares[i];
+        const counts = reference.counts[i];
+        probe.forEach(({ dd, qq }, k) => {
+          const t = this.referenceIndex[k];
+          layerSums[k].push(metricsFromSums({ ff: ff[t], qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: counts[t] }));
+        });
+      }
+    }
+    job.progress({ stage: 'evaluating', done: samples.samples.length, total: samples.samples.length });
+    const perOutput: Record<string, ErrorMetrics> = {};
+    for (const [name, list] of perSampleOutputs) if (list.length) perOutput[name] = meanMetrics(list);
+    const layers: LayerError[] = probe
+      ? this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) }))
+      : [];
+    return {
+      qtable: qtableToData(qtable),
+      output: meanMetrics(Object.values(perOutput)),
+      perOutput,
+      layers,
+      sampleCount: samples.samples.length,
+      elapsedMs: performance.now() - started,
+      opset,
+    };
+  }
+
+  /**
+   * The model outputs the simulation computes for each sample (what the heatmap's evaluation ran),
+   * to compare with the exported file or to show the user.
+   */
+  async simulatedOutputs(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<TensorMap[]> {
+    const { session } = await this.session(qtable, depth);
+    const outputNames = this.input.model.graph.outputs.map((o) => o.name);
+    const results: TensorMap[] = [];
+    for (const sample of this.input.samples.samples) {
+      job.throwIfCancelled();
+      const result = await session.run(sample, outputNames);
+      results.push(Object.fromEntries(outputNames.map((name) => [name, result[name]])));
+    }
+    return results;
+  }
+
+  private precisionOf(qtable: QTable, layer: LayerName) {
+    const info = this.input.layers.get(layer);
+    return info?.quantizable ? qtable.layers.get(layer) ?? qtable.defaultPrecision : 'FP32';
+  }
+
+  private session(qtable: QTable, depth: EvaluationDepth) {
+    const key = `${depth}|${qtable.defaultPrecision}|${[...qtable.layers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, p]) => `${l}=${p}`).join(',')}`;
+    let entry = this.sessions.get(key);
+    if (!entry) {
+      entry = this.createSession(qtable, depth);
+      entry.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, entry);
+      while (this.sessions.size > Simulator.MAX_CACHED_SESSIONS) {
+        const oldest = this.sessions.keys().next().value!;
+        const evicted = this.sessions.get(oldest)!;
+        this.sessions.delete(oldest);
+        evicted.then(({ session }) => session.dispose()).catch(() => {});
+      }
+    } else {
+      this.sessions.delete(key); // refresh its place in the LRU order
+      this.sessions.set(key, entry);
+    }
+    return entry;
+  }
+
+  private async createSession(qtable: QTable, depth: EvaluationDepth) {
+    const { model, layers, types, ranges, scheme, engine } = this.input;
+    const buildInput = { model, layers, types, ranges, qtable, scheme, weightCache: this.weightCache };
+    let proto: onnx.ModelProto;
+    let probe: ProbeModel['outputs'] | undefined;
+    let opset: number;
+    if (depth === 'layers') {
+      const built = buildProbeModel(buildInput, this.probed);
+      proto = built.proto;
+      probe = built.outputs;
+      opset = Number(proto.opsetImport.find((o) => !o.domain)?.version ?? 0);
+    } else {
+      const qdq = buildQdqModel(buildInput);
+      proto = qdq.proto;
+      opset = qdq.opset;
+    }
+    try {
+      const session = await engine.createSession(onnx.ModelProto.encode(proto).finish(), { modelName: model.fileName });
+      return { session, probe, opset };
+    } catch (error) {
+      throw sessionError(error, model.fileName);
+    }
+  }
+
+  async dispose(): Promise<void> {
+    const entries = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(entries.map((e) => e.then(({ session }) => session.dispose()).catch(() => {})));
+  }
+}

@@ -1,0 +1,207 @@
+import { workbenchClient, Comlink } from '../../workers/client';
+import { layoutInWorker } from '../../workers/layoutClient';
+import type { FileSource, EngineKind } from '../../workers/WorkbenchService';
+import { errorMessage, isCancelled } from '../core/errors';
+import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
+import { formatQTable } from '../core/io/qtable';
+import type { JobProgress } from '../core/jobs/Job';
+import type { LayerName } from '../core/model/ModelGraph';
+import type { TargetScheme } from '../core/quant/qparams';
+import { qtableToData, type Precision } from '../core/quant/QTable';
+import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
+import { useApp } from './store';
+
+/**
+ * The one bridge between the compute worker and the store: every user action that needs the
+ * worker goes through here, and every worker result or progress report becomes a store action.
+ */
+
+const app = () => useApp.getState();
+let jobCounter = 0;
+let lastModelSource: FileSource | null = null;
+let lastDataSources: FileSource[] | null = null;
+
+async function runJob<T>(label: string, work: (jobId: string, onProgress: (p: JobProgress) => void) => Promise<T>): Promise<T | undefined> {
+  const id = `job-${++jobCounter}`;
+  app().jobStarted(id, label);
+  try {
+    return await work(id, Comlink.proxy((progress: JobProgress) => app().jobProgressed(id, progress)));
+  } catch (error) {
+    if (!isCancelled(error)) app().notify('error', errorMessage(error));
+    return undefined;
+  } finally {
+    app().jobEnded(id);
+  }
+}
+
+export function cancelJob(jobId: string): void {
+  void workbenchClient().cancel(jobId);
+}
+
+export async function loadCapabilities(): Promise<void> {
+  try {
+    useApp.setState({ capabilities: await workbenchClient().capabilities() });
+  } catch (error) {
+    app().notify('error', `The compute worker did not start: ${errorMessage(error)}`);
+  }
+}
+
+const MODEL_EXTENSIONS = /\.onnx$/i;
+
+/** Files dropped or picked: a model (.onnx) opens first, everything else is calibration data. */
+export async function openFiles(files: readonly File[]): Promise<void> {
+  const models = files.filter((f) => MODEL_EXTENSIONS.test(f.name));
+  const data = files.filter((f) => !MODEL_EXTENSIONS.test(f.name));
+  if (models.length > 1) app().notify('error', `Drop one model at a time (got ${models.map((m) => m.name).join(', ')}).`);
+  if (models.length === 1) {
+    const opened = await openModel({ name: models[0].name, file: models[0] });
+    if (!opened) return;
+  }
+  if (data.length > 0) await loadData(data.map((f) => ({ name: f.name, file: f })));
+}
+
+export async function openModel(source: FileSource): Promise<boolean> {
+  useApp.setState({ modelLoading: source.name });
+  try {
+    const summary = await workbenchClient().openModel(source, app().engineKind);
+    lastModelSource = source;
+    lastDataSources = null;
+    app().modelOpened(summary);
+    void layoutInWorker(summary.graph)
+      .then((layout) => {
+        if (app().model?.graph === summary.graph) app().layoutReady(layout);
+      })
+      .catch((error) => app().notify('error', `Graph layout failed: ${errorMessage(error)}`));
+    return true;
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+    return false;
+  } finally {
+    useApp.setState({ modelLoading: null });
+  }
+}
+
+export async function loadData(sources: FileSource[], preprocess: ImagePreprocess = app().preprocess): Promise<void> {
+  if (!app().model) {
+    app().notify('error', 'Open a model (.onnx) before adding calibration data.');
+    return;
+  }
+  const dataset = await runJob(`Reading ${sources.length === 1 ? sources[0].name : `${sources.length} files`}`, () => workbenchClient().loadDataset(sources, preprocess));
+  if (!dataset) return;
+  lastDataSources = sources;
+  app().datasetLoaded(dataset);
+  await calibrate();
+}
+
+/** Re-reads the last data with new preprocessing (the form's Apply). */
+export async function applyPreprocess(preprocess: ImagePreprocess): Promise<void> {
+  app().setPreprocess(preprocess);
+  if (lastDataSources) await loadData(lastDataSources, preprocess);
+}
+
+export async function calibrate(): Promise<void> {
+  const calibration = await runJob('Calibrating (per-tensor min/max)', (id, onProgress) => workbenchClient().calibrate(id, onProgress));
+  if (!calibration) return;
+  app().calibrated(calibration);
+  await evaluateCurrent();
+}
+
+let evaluationGeneration = 0;
+const runningEvaluations = new Set<string>();
+
+/**
+ * Evaluates the current QTable: output similarity first (fast), then every layer. A newer edit
+ * supersedes an older evaluation: the old one is cancelled and its results are dropped.
+ */
+export async function evaluateCurrent(): Promise<void> {
+  if (!app().calibration) return;
+  const generation = ++evaluationGeneration;
+  for (const id of runningEvaluations) cancelJob(id);
+  const qtable = qtableToData(app().qtable);
+  for (const depth of ['outputs', 'layers'] as const) {
+    const label = depth === 'outputs' ? 'Evaluating output similarity' : 'Evaluating every layer';
+    const evaluation = await runJob(label, (id, onProgress) => {
+      runningEvaluations.add(id);
+      return workbenchClient().evaluate(id, qtable, depth, onProgress).finally(() => runningEvaluations.delete(id));
+    });
+    if (!evaluation || generation !== evaluationGeneration) return;
+    app().evaluated(evaluation, depth);
+  }
+}
+
+export function setPrecision(layer: LayerName, precision: Precision): void {
+  const before = app().qtable;
+  app().setPrecision(layer, precision);
+  if (app().qtable !== before) void evaluateCurrent();
+}
+
+export function undo(): void {
+  const before = app().qtable;
+  app().undo();
+  if (app().qtable !== before) void evaluateCurrent();
+}
+
+export function redo(): void {
+  const before = app().qtable;
+  app().redo();
+  if (app().qtable !== before) void evaluateCurrent();
+}
+
+export async function setScheme(scheme: TargetScheme['id']): Promise<void> {
+  try {
+    await workbenchClient().setScheme(scheme);
+    useApp.setState({ scheme, outputEvaluation: null, layerEvaluation: null, baseline: null });
+    await evaluateCurrent();
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
+export async function setEngine(engineKind: EngineKind): Promise<void> {
+  useApp.setState({ engineKind });
+  const model = lastModelSource;
+  const data = lastDataSources;
+  if (!model) return;
+  const qtable = app().qtable;
+  if (await openModel(model)) {
+    app().replaceQTable(qtable);
+    if (data) await loadData(data);
+  }
+}
+
+function modelBaseName(): string {
+  return (app().model?.graph.fileName ?? 'model').replace(/\.onnx$/i, '');
+}
+
+function download(bytes: Uint8Array | string, fileName: string, type: string): void {
+  const blob = new Blob([bytes as BlobPart], { type });
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = fileName;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+}
+
+export function exportQTable(): void {
+  const text = formatQTable(app().qtable, { sampleCount: app().dataset?.sampleCount });
+  download(text, `${modelBaseName()}.qtable`, 'text/plain');
+}
+
+export async function exportQdqModel(): Promise<void> {
+  const qtable = qtableToData(app().qtable);
+  const result = await runJob('Exporting and verifying the QDQ model', (id, onProgress) => workbenchClient().exportQdq(id, qtable, onProgress));
+  if (!result) return;
+  const fileName = `${modelBaseName()}.qdq.onnx`;
+  download(result.bytes, fileName, 'application/octet-stream');
+  useApp.setState({ lastExport: { verification: result.verification, fileName } });
+}
+
+export async function startDemo(): Promise<void> {
+  const opened = await openModel({ name: DEMO_MODEL.name, url: DEMO_MODEL.url });
+  if (!opened) return;
+  app().setPreprocess(DEMO_PREPROCESS);
+  await loadData(DEMO_IMAGES.map((image) => ({ name: image.name, url: image.url })), DEMO_PREPROCESS);
+}

@@ -1,0 +1,178 @@
+import { create, type StateCreator } from 'zustand';
+import type { CalibrationSummary } from '../core/Workbench';
+import type { DatasetSummary } from '../core/io/dataset/Dataset';
+import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../core/io/dataset/loadDataset';
+import type { JobProgress } from '../core/jobs/Job';
+import type { GraphLayout } from '../core/layout/layoutGraph';
+import type { LayerName } from '../core/model/ModelGraph';
+import type { TargetScheme } from '../core/quant/qparams';
+import { ALL_INT8, withPrecision, type Precision, type QTable } from '../core/quant/QTable';
+import type { Evaluation } from '../core/sim/Evaluation';
+import type { ExportVerification } from '../core/export/verifyExport';
+import type { Capabilities, EngineKind, ModelSummary } from '../../workers/WorkbenchService';
+
+export type Metric = 'cos' | 'mse' | 'sqnr';
+
+export interface ModelSlice {
+  model: ModelSummary | null;
+  modelLoading: string | null;
+  layout: GraphLayout | null;
+  engineKind: EngineKind;
+  capabilities: Capabilities | null;
+  modelOpened: (model: ModelSummary) => void;
+  layoutReady: (layout: GraphLayout) => void;
+}
+
+export interface DataSlice {
+  dataset: DatasetSummary | null;
+  preprocess: ImagePreprocess;
+  calibration: CalibrationSummary | null;
+  scheme: TargetScheme['id'];
+  datasetLoaded: (dataset: DatasetSummary) => void;
+  calibrated: (calibration: CalibrationSummary) => void;
+  setPreprocess: (preprocess: ImagePreprocess) => void;
+}
+
+/** The current QTable with undo and redo (every edit is kept; nothing is lost on a failed evaluation). */
+export interface QTableSlice {
+  qtable: QTable;
+  past: QTable[];
+  future: QTable[];
+  setPrecision: (layer: LayerName, precision: Precision) => void;
+  replaceQTable: (qtable: QTable) => void;
+  undo: () => void;
+  redo: () => void;
+}
+
+export interface EvaluationSlice {
+  /** Latest outputs-only evaluation of the current QTable (the end-to-end similarity). */
+  outputEvaluation: Evaluation | null;
+  /** Latest per-layer evaluation (may be of an earlier QTable while a new one runs). */
+  layerEvaluation: Evaluation | null;
+  /** The all-INT8 evaluation, kept to show how far the current QTable moved the output. */
+  baseline: Evaluation | null;
+  lastExport: { verification: ExportVerification; fileName: string } | null;
+  evaluated: (evaluation: Evaluation, depth: 'outputs' | 'layers') => void;
+}
+
+export interface Job {
+  readonly id: string;
+  readonly label: string;
+  readonly progress: JobProgress | null;
+  readonly startedAt: number;
+}
+
+export interface JobsSlice {
+  jobs: Record<string, Job>;
+  jobStarted: (id: string, label: string) => void;
+  jobProgressed: (id: string, progress: JobProgress) => void;
+  jobEnded: (id: string) => void;
+}
+
+export interface Message {
+  readonly id: number;
+  readonly kind: 'error' | 'info';
+  readonly text: string;
+}
+
+export interface UiSlice {
+  selected: LayerName | null;
+  metric: Metric;
+  messages: Message[];
+  bottomTab: 'layers' | 'data' | 'export';
+  select: (layer: LayerName | null) => void;
+  setMetric: (metric: Metric) => void;
+  setBottomTab: (tab: UiSlice['bottomTab']) => void;
+  notify: (kind: Message['kind'], text: string) => void;
+  dismiss: (id: number) => void;
+}
+
+export type AppState = ModelSlice & DataSlice & QTableSlice & EvaluationSlice & JobsSlice & UiSlice;
+
+const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
+  model: null,
+  modelLoading: null,
+  layout: null,
+  engineKind: 'wasm',
+  capabilities: null,
+  modelOpened: (model) =>
+    set({
+      model, layout: null, dataset: null, calibration: null, qtable: ALL_INT8, past: [], future: [],
+      outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, selected: null,
+    }),
+  layoutReady: (layout) => set({ layout }),
+});
+
+const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
+  dataset: null,
+  preprocess: DEFAULT_PREPROCESS,
+  calibration: null,
+  scheme: 'ort-qdq',
+  datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null }),
+  calibrated: (calibration) => set({ calibration, outputEvaluation: null, layerEvaluation: null, baseline: null }),
+  setPreprocess: (preprocess) => set({ preprocess }),
+});
+
+const createQTableSlice: StateCreator<AppState, [], [], QTableSlice> = (set) => ({
+  qtable: ALL_INT8,
+  past: [],
+  future: [],
+  setPrecision: (layer, precision) =>
+    set((s) => {
+      const next = withPrecision(s.qtable, layer, precision);
+      return next === s.qtable ? {} : { qtable: next, past: [...s.past, s.qtable], future: [] };
+    }),
+  replaceQTable: (qtable) => set((s) => ({ qtable, past: [...s.past, s.qtable], future: [] })),
+  undo: () => set((s) => (s.past.length ? { qtable: s.past[s.past.length - 1], past: s.past.slice(0, -1), future: [s.qtable, ...s.future] } : {})),
+  redo: () => set((s) => (s.future.length ? { qtable: s.future[0], future: s.future.slice(1), past: [...s.past, s.qtable] } : {})),
+});
+
+const createEvaluationSlice: StateCreator<AppState, [], [], EvaluationSlice> = (set) => ({
+  outputEvaluation: null,
+  layerEvaluation: null,
+  baseline: null,
+  lastExport: null,
+  evaluated: (evaluation, depth) =>
+    set((s) => {
+      const isBaseline = evaluation.qtable.layers.length === 0 && evaluation.qtable.defaultPrecision === 'INT8';
+      return {
+        ...(depth === 'layers' ? { layerEvaluation: evaluation } : {}),
+        outputEvaluation: evaluation,
+        ...(isBaseline && !s.baseline ? { baseline: evaluation } : {}),
+      };
+    }),
+});
+
+const createJobsSlice: StateCreator<AppState, [], [], JobsSlice> = (set) => ({
+  jobs: {},
+  jobStarted: (id, label) => set((s) => ({ jobs: { ...s.jobs, [id]: { id, label, progress: null, startedAt: performance.now() } } })),
+  jobProgressed: (id, progress) => set((s) => (s.jobs[id] ? { jobs: { ...s.jobs, [id]: { ...s.jobs[id], progress } } } : {})),
+  jobEnded: (id) =>
+    set((s) => {
+      const jobs = { ...s.jobs };
+      delete jobs[id];
+      return { jobs };
+    }),
+});
+
+let messageId = 0;
+const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
+  selected: null,
+  metric: 'cos',
+  messages: [],
+  bottomTab: 'layers',
+  select: (selected) => set({ selected }),
+  setMetric: (metric) => set({ metric }),
+  setBottomTab: (bottomTab) => set({ bottomTab }),
+  notify: (kind, text) => set((s) => ({ messages: [...s.messages.filter((m) => m.text !== text), { id: ++messageId, kind, text }] })),
+  dismiss: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
+});
+
+export const useApp = create<AppState>()((...a) => ({
+  ...createModelSlice(...a),
+  ...createDataSlice(...a),
+  ...createQTableSlice(...a),
+  ...createEvaluationSlice(...a),
+  ...createJobsSlice(...a),
+  ...createUiSlice(...a),
+}));

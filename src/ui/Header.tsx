@@ -1,0 +1,55 @@
+import { redo, setEngine, setScheme, startDemo, undo } from '../state/actions';
+import { useApp } from '../state/store';
+import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/qparams';
+import { DATA_ACCEPT, PickFiles } from './FileDrop';
+import { OutputSimilarity } from './OutputSimilarity';
+import { formatBytes } from './format';
+
+export function Header() {
+  const model = useApp((s) => s.model);
+  const loading = useApp((s) => s.modelLoading);
+  const engineKind = useApp((s) => s.engineKind);
+  const capabilities = useApp((s) => s.capabilities);
+  const scheme = useApp((s) => s.scheme);
+  const canUndo = useApp((s) => s.past.length > 0);
+  const canRedo = useApp((s) => s.future.length > 0);
+  const calibrated = useApp((s) => s.calibration !== null);
+  return (
+    <header className="header">
+      <div className="brand">q<span>bench</span></div>
+      <div className="model-info" data-testid="model-info">
+        {loading ? <span className="muted">Opening {loading}…</span> : model ? (
+          <>
+            <span className="model-name" title={model.graph.fileName}>{model.graph.fileName}</span>
+            <span className="chip">opset {model.graph.opset}</span>
+            <span className="chip">{model.layers.length} layers</span>
+            <span className="chip">{formatBytes(model.graph.sizeBytes)}</span>
+          </>
+        ) : <span className="muted">No model</span>}
+      </div>
+      <div className="header-actions">
+        <PickFiles label="Open model" accept=".onnx" testId="pick-model" />
+        <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data" />
+        <button className="btn ghost" onClick={() => void startDemo()} data-testid="load-demo">Demo</button>
+        <span className="sep" />
+        <button className="btn ghost" disabled={!canUndo} onClick={undo} title="Undo the last precision change (Ctrl+Z)" data-testid="undo">Undo</button>
+        <button className="btn ghost" disabled={!canRedo} onClick={redo} title="Redo (Ctrl+Shift+Z)" data-testid="redo">Redo</button>
+        <span className="sep" />
+        <label className="field-inline" title="Where inference runs">
+          Engine
+          <select value={engineKind} onChange={(e) => void setEngine(e.target.value as 'wasm' | 'webgpu')} data-testid="engine-select">
+            <option value="wasm">WASM{capabilities?.crossOriginIsolated ? '' : ' (1 thread)'}</option>
+            <option value="webgpu" disabled={!capabilities?.webgpu}>WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ''}</option>
+          </select>
+        </label>
+        <label className="field-inline" title="The toolchain whose quantization rules the simulation follows">
+          Target
+          <select value={scheme} disabled={!calibrated} onChange={(e) => void setScheme(e.target.value as TargetScheme['id'])} data-testid="scheme-select">
+            {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.label}>{s.id === 'ort-qdq' ? 'ORT/QDQ' : 'TPU-MLIR'}</option>)}
+          </select>
+        </label>
+      </div>
+      <OutputSimilarity />
+    </header>
+  );
+}

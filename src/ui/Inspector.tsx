@@ -1,0 +1,106 @@
+import { Fragment } from 'react';
+import { EDITABLE_PRECISIONS, precisionOf } from '../core/quant/QTable';
+import { setPrecision } from '../state/actions';
+import { useApp } from '../state/store';
+import { formatMetric } from './format';
+import { useLayerErrors, useLayerInfo, useRanges } from './hooks';
+
+function formatAttribute(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.slice(0, 8).join(', ')}${value.length > 8 ? ', …' : ''}]`;
+  if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
+  if (value && typeof value === 'object') return 'tensor' in value ? `tensor [${(value as { tensor: number[] }).tensor.join('×')}]` : 'subgraph';
+  return String(value);
+}
+
+/** The selected layer: its precision, its error, its tensors and attributes. */
+export function Inspector() {
+  const model = useApp((s) => s.model);
+  const selected = useApp((s) => s.selected);
+  const qtable = useApp((s) => s.qtable);
+  const layerEvaluation = useApp((s) => s.layerEvaluation);
+  const info = useLayerInfo();
+  const errors = useLayerErrors();
+  const ranges = useRanges();
+  if (!model) return <aside className="inspector" />;
+  const node = selected ? model.graph.nodes.find((n) => n.name === selected) : undefined;
+  if (!node) {
+    return (
+      <aside className="inspector" data-testid="inspector">
+        <div className="empty-state small">
+          <h3>No layer selected</h3>
+          <p>Click a node in the graph or a row in the table to see its error and set its precision.</p>
+        </div>
+      </aside>
+    );
+  }
+  const layer = info.get(node.name);
+  const precision = layer?.quantizable ? precisionOf(qtable, node.name) : 'FP32';
+  const error = errors.get(node.name);
+  const stale = layerEvaluation && error && error.precision !== precision;
+  const weights = new Map(model.graph.weights.map((w) => [w.name, w]));
+  return (
+    <aside className="inspector" data-testid="inspector">
+      <div className="inspector-head">
+        <span className="chip op">{node.opType}</span>
+        <h3 className="layer-name" data-testid="inspector-layer" title={node.name}>{node.name}</h3>
+      </div>
+      <section>
+        <h4>Precision</h4>
+        <div className="precision-select" role="radiogroup" aria-label="Layer precision">
+          {EDITABLE_PRECISIONS.map((p) => (
+            <button
+              key={p}
+              className={`seg${precision === p ? ' on' : ''}`}
+              disabled={!layer?.quantizable}
+              onClick={() => setPrecision(node.name, p)}
+              data-testid={`precision-${p}`}
+              role="radio"
+              aria-checked={precision === p}
+            >{p}</button>
+          ))}
+        </div>
+        {!layer?.quantizable && <p className="muted note">Runs as in the model: {layer?.reason ?? 'not quantizable'}.</p>}
+      </section>
+      <section>
+        <h4>Error vs float {stale && <span className="muted">(updating)</span>}</h4>
+        {error ? (
+          <dl className="metrics" data-testid="layer-metrics">
+            <dt>Cosine</dt><dd data-testid="layer-cos">{formatMetric('cos', error.cos)}</dd>
+            <dt>SQNR</dt><dd>{formatMetric('sqnr', error.sqnr)}</dd>
+            <dt>MSE</dt><dd>{formatMetric('mse', error.mse)}</dd>
+          </dl>
+        ) : <p className="muted">{layerEvaluation ? 'No float output to compare.' : 'Calibrate to measure.'}</p>}
+        <p className="muted note">Accumulated error of {error?.tensor ?? 'its output'}: every layer at its QTable precision, compared with the float model, averaged over the samples.</p>
+      </section>
+      <section>
+        <h4>Outputs</h4>
+        <ul className="tensors">
+          {node.outputs.filter(Boolean).map((t) => {
+            const r = ranges.get(t);
+            return <li key={t}><code>{t}</code>{r && <span className="muted"> range [{r.min.toPrecision(4)}, {r.max.toPrecision(4)}]</span>}</li>;
+          })}
+        </ul>
+        <h4>Inputs</h4>
+        <ul className="tensors">
+          {node.inputs.filter(Boolean).map((t, i) => {
+            const w = weights.get(t);
+            const r = ranges.get(t);
+            return (
+              <li key={`${t}-${i}`}><code>{t}</code>
+                {w ? <span className="muted"> weight [{w.dims.join('×')}]</span> : r ? <span className="muted"> range [{r.min.toPrecision(4)}, {r.max.toPrecision(4)}]</span> : null}
+              </li>
+            );
+          })}
+        </ul>
+      </section>
+      {Object.keys(node.attributes).length > 0 && (
+        <section>
+          <h4>Attributes</h4>
+          <dl className="attributes">
+            {Object.entries(node.attributes).map(([k, v]) => (<Fragment key={k}><dt>{k}</dt><dd>{formatAttribute(v)}</dd></Fragment>))}
+          </dl>
+        </section>
+      )}
+    </aside>
+  );
+}

@@ -1,0 +1,28 @@
+import type { ErrorMetrics } from '../core/metrics/similarity';
+import type { Metric } from '../state/store';
+
+/** Cosine with enough digits to see quantization (0.999731), SQNR in dB, MSE in engineering form. */
+export function formatMetric(metric: Metric, value: number | undefined): string {
+  if (value === undefined || Number.isNaN(value)) return '—';
+  switch (metric) {
+    case 'cos': return value.toFixed(6);
+    case 'sqnr': return value === Infinity ? '∞ dB' : value === -Infinity ? '-∞ dB' : `${value.toFixed(1)} dB`;
+    case 'mse': return value === 0 ? '0' : value.toExponential(2);
+  }
+}
+
+export const METRIC_LABEL: Record<Metric, string> = { cos: 'Cosine', mse: 'MSE', sqnr: 'SQNR' };
+
+export function metricOf(m: ErrorMetrics, metric: Metric): number {
+  return m[metric];
+}
+
+export function formatBytes(bytes: number): string {
+  if (bytes < 1024) return `${bytes} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+}
+
+export function formatDuration(ms: number): string {
+  return ms < 1000 ? `${Math.round(ms)} ms` : `${(ms / 1000).toFixed(1)} s`;
+}

@@ -1,0 +1,23 @@
+import { useMemo } from 'react';
+import type { LayerInfo } from '../core/quant/layerInfo';
+import type { LayerError } from '../core/sim/Evaluation';
+import type { Range } from '../core/quant/qparams';
+import { useApp } from '../state/store';
+
+/** Layer descriptions by name. */
+export function useLayerInfo(): ReadonlyMap<string, LayerInfo> {
+  const layers = useApp((s) => s.model?.layers);
+  return useMemo(() => new Map((layers ?? []).map((l) => [l.name, l])), [layers]);
+}
+
+/** The latest per-layer errors by layer name. */
+export function useLayerErrors(): ReadonlyMap<string, LayerError> {
+  const evaluation = useApp((s) => s.layerEvaluation);
+  return useMemo(() => new Map((evaluation?.layers ?? []).map((l) => [l.layer, l])), [evaluation]);
+}
+
+/** Calibrated ranges by tensor name. */
+export function useRanges(): ReadonlyMap<string, Range> {
+  const calibration = useApp((s) => s.calibration);
+  return useMemo(() => new Map((calibration?.ranges ?? []).map((r) => [r.tensor, { min: r.min, max: r.max }])), [calibration]);
+}

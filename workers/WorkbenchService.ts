@@ -1,0 +1,163 @@
+import type { Engine } from '../src/core/engine/Engine';
+import { CancelledError, QbenchError } from '../src/core/errors';
+import type { DatasetSummary } from '../src/core/io/dataset/Dataset';
+import { loadDataset, type ImageDecoder, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import { CancelToken, jobContext, type JobContext, type JobProgress } from '../src/core/jobs/Job';
+import type { ModelGraph } from '../src/core/model/ModelGraph';
+import type { LayerInfo } from '../src/core/quant/layerInfo';
+import { targetScheme, type TargetScheme } from '../src/core/quant/qparams';
+import { qtableFromData, type QTableData } from '../src/core/quant/QTable';
+import type { Evaluation } from '../src/core/sim/Evaluation';
+import type { EvaluationDepth } from '../src/core/sim/Simulator';
+import type { ExportVerification } from '../src/core/export/verifyExport';
+import { Workbench, type CalibrationSummary } from '../src/core/Workbench';
+
+/** A file for the worker to read: a dropped File, a URL (the built-in demo) or bytes. */
+export interface FileSource {
+  readonly name: string;
+  readonly file?: Blob;
+  readonly url?: string;
+  readonly bytes?: Uint8Array;
+}
+
+export type EngineKind = 'wasm' | 'webgpu';
+
+export interface Capabilities {
+  readonly crossOriginIsolated: boolean;
+  readonly webgpu: boolean;
+  readonly threads: number;
+}
+
+export interface ModelSummary {
+  readonly graph: ModelGraph;
+  readonly layers: readonly LayerInfo[];
+  readonly engine: string;
+  readonly openMs: number;
+}
+
+export type ProgressCallback = (progress: JobProgress) => void;
+
+async function readSource(source: FileSource): Promise<Uint8Array> {
+  if (source.bytes) return source.bytes;
+  if (source.file) return new Uint8Array(await source.file.arrayBuffer());
+  if (source.url) {
+    const response = await fetch(source.url);
+    if (!response.ok) throw new QbenchError(`could not load (${response.status} ${response.statusText})`, source.name);
+    return new Uint8Array(await response.arrayBuffer());
+  }
+  throw new QbenchError('no data to read', source.name);
+}
+
+/** Calls `callback` at most every `intervalMs`, but always passes the last call of a stage through. */
+function throttled(callback: ProgressCallback, intervalMs = 100): ProgressCallback {
+  let last = 0;
+  return (progress) => {
+    const now = performance.now();
+    if (now - last >= intervalMs || progress.done === progress.total) {
+      last = now;
+      callback(progress);
+    }
+  };
+}
+
+/**
+ * The worker side of the page: wraps the core Workbench with what the page needs (reading files,
+ * jobs that can be cancelled by id, throttled progress). Everything returned is plain data;
+ * exported model bytes are transferred, not copied (see qbench.worker.ts).
+ */
+export class WorkbenchService {
+  private bench?: Workbench;
+  private readonly jobs = new Map<string, CancelToken>();
+  /** Engine work runs one job at a time (a session must not run twice at once); later calls queue. */
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly engines: Record<EngineKind, () => Promise<Engine>>,
+    private readonly imageDecoder: ImageDecoder,
+    private readonly probeWebGpu: () => Promise<boolean>,
+  ) {}
+
+  async capabilities(): Promise<Capabilities> {
+    return {
+      crossOriginIsolated: globalThis.crossOriginIsolated === true,
+      webgpu: await this.probeWebGpu(),
+      threads: globalThis.navigator?.hardwareConcurrency ?? 1,
+    };
+  }
+
+  openModel(source: FileSource, engineKind: EngineKind): Promise<ModelSummary> {
+    return this.exclusive(() => this.openModelNow(source, engineKind));
+  }
+
+  private async openModelNow(source: FileSource, engineKind: EngineKind): Promise<ModelSummary> {
+    const started = performance.now();
+    const bytes = await readSource(source);
+    const engine = await this.engines[engineKind]();
+    const bench = await Workbench.open(engine, bytes, source.name);
+    await this.bench?.dispose();
+    this.bench = bench;
+    return { graph: bench.graph, layers: [...bench.layers.values()], engine: engine.name, openMs: performance.now() - started };
+  }
+
+  loadDataset(sources: readonly FileSource[], preprocess: ImagePreprocess): Promise<DatasetSummary> {
+    return this.exclusive(() => this.loadDatasetNow(sources, preprocess));
+  }
+
+  private async loadDatasetNow(sources: readonly FileSource[], preprocess: ImagePreprocess): Promise<DatasetSummary> {
+    const bench = this.requireBench();
+    const files = await Promise.all(sources.map(async (s) => ({ name: s.name, bytes: await readSource(s) })));
+    const dataset = await loadDataset(files, bench.graph.inputs, preprocess, this.imageDecoder);
+    bench.setDataset(dataset);
+    const first = dataset.samples[0];
+    return {
+      sampleCount: dataset.samples.length,
+      sampleNames: dataset.sampleNames,
+      inputs: Object.entries(first).map(([name, t]) => ({ name, dims: [...t.dims], dtype: t.dtype })),
+      source: sources.length === 1 ? sources[0].name : `${sources.length} files`,
+    };
+  }
+
+  setScheme(id: TargetScheme['id']): Promise<void> {
+    return this.exclusive(async () => this.requireBench().setScheme(targetScheme(id)));
+  }
+
+  calibrate(jobId: string, onProgress: ProgressCallback): Promise<CalibrationSummary> {
+    return this.runJob(jobId, onProgress, (job) => this.requireBench().calibrate(job));
+  }
+
+  evaluate(jobId: string, qtable: QTableData, depth: EvaluationDepth, onProgress: ProgressCallback): Promise<Evaluation> {
+    return this.runJob(jobId, onProgress, (job) => this.requireBench().evaluate(qtableFromData(qtable), depth, job));
+  }
+
+  exportQdq(jobId: string, qtable: QTableData, onProgress: ProgressCallback): Promise<{ bytes: Uint8Array; verification: ExportVerification }> {
+    return this.runJob(jobId, onProgress, (job) => this.requireBench().exportVerifiedQdq(qtableFromData(qtable), job));
+  }
+
+  /** Stops a job at its next check (between inferences); unknown ids are ignored. */
+  cancel(jobId: string): void {
+    this.jobs.get(jobId)?.cancel();
+  }
+
+  private runJob<T>(jobId: string, onProgress: ProgressCallback, work: (job: JobContext) => Promise<T>): Promise<T> {
+    const token = new CancelToken();
+    this.jobs.set(jobId, token);
+    return this.exclusive(async () => {
+      const job = jobContext(throttled(onProgress), token);
+      job.throwIfCancelled(); // cancelled while it waited in the queue
+      const result = await work(job);
+      if (token.cancelled) throw new CancelledError();
+      return result;
+    }).finally(() => this.jobs.delete(jobId));
+  }
+
+  private exclusive<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.tail.then(work, work);
+    this.tail = result.catch(() => undefined);
+    return result;
+  }
+
+  private requireBench(): Workbench {
+    if (!this.bench) throw new QbenchError('no model is open');
+    return this.bench;
+  }
+}
