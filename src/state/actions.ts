@@ -20,6 +20,8 @@ const app = () => useApp.getState();
 let jobCounter = 0;
 let lastModelSource: FileSource | null = null;
 let lastDataSources: FileSource[] | null = null;
+/** The model being opened, so that data added meanwhile waits for it instead of failing. */
+let opening: Promise<boolean> | null = null;
 
 async function runJob<T>(label: string, work: (jobId: string, onProgress: (p: JobProgress) => void) => Promise<T>): Promise<T | undefined> {
   const id = `job-${++jobCounter}`;
@@ -60,7 +62,16 @@ export async function openFiles(files: readonly File[]): Promise<void> {
   if (data.length > 0) await loadData(data.map((f) => ({ name: f.name, file: f })));
 }
 
-export async function openModel(source: FileSource): Promise<boolean> {
+export function openModel(source: FileSource): Promise<boolean> {
+  const open = openModelNow(source);
+  opening = open;
+  void open.finally(() => {
+    if (opening === open) opening = null;
+  });
+  return open;
+}
+
+async function openModelNow(source: FileSource): Promise<boolean> {
   useApp.setState({ modelLoading: source.name });
   try {
     const summary = await workbenchClient().openModel(source, app().engineKind);
@@ -82,6 +93,7 @@ export async function openModel(source: FileSource): Promise<boolean> {
 }
 
 export async function loadData(sources: FileSource[], preprocess: ImagePreprocess = app().preprocess): Promise<void> {
+  if (opening) await opening;
   if (!app().model) {
     app().notify('error', 'Open a model (.onnx) before adding calibration data.');
     return;
@@ -108,6 +120,8 @@ export async function calibrate(): Promise<void> {
 
 let evaluationGeneration = 0;
 const runningEvaluations = new Set<string>();
+/** When the user last changed the QTable (performance.now), to report edit -> similarity time. */
+let editStartedAt: number | null = null;
 
 /**
  * Evaluates the current QTable: output similarity first (fast), then every layer. A newer edit
@@ -126,25 +140,35 @@ export async function evaluateCurrent(): Promise<void> {
     });
     if (!evaluation || generation !== evaluationGeneration) return;
     app().evaluated(evaluation, depth);
+    if (editStartedAt !== null) {
+      const measure = performance.measure(`qbench:edit-to-${depth}`, { start: editStartedAt });
+      useApp.setState(depth === 'outputs' ? { lastEditToSimilarityMs: measure.duration } : { lastEditToLayersMs: measure.duration });
+    }
   }
+  editStartedAt = null;
+}
+
+function edited(): void {
+  editStartedAt = performance.now();
+  void evaluateCurrent();
 }
 
 export function setPrecision(layer: LayerName, precision: Precision): void {
   const before = app().qtable;
   app().setPrecision(layer, precision);
-  if (app().qtable !== before) void evaluateCurrent();
+  if (app().qtable !== before) edited();
 }
 
 export function undo(): void {
   const before = app().qtable;
   app().undo();
-  if (app().qtable !== before) void evaluateCurrent();
+  if (app().qtable !== before) edited();
 }
 
 export function redo(): void {
   const before = app().qtable;
   app().redo();
-  if (app().qtable !== before) void evaluateCurrent();
+  if (app().qtable !== before) edited();
 }
 
 export async function setScheme(scheme: TargetScheme['id']): Promise<void> {

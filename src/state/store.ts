@@ -52,6 +52,9 @@ export interface EvaluationSlice {
   /** The all-INT8 evaluation, kept to show how far the current QTable moved the output. */
   baseline: Evaluation | null;
   lastExport: { verification: ExportVerification; fileName: string } | null;
+  /** Time from the last QTable edit to its output similarity, and to its per-layer errors. */
+  lastEditToSimilarityMs: number | null;
+  lastEditToLayersMs: number | null;
   evaluated: (evaluation: Evaluation, depth: 'outputs' | 'layers') => void;
 }
 
@@ -132,14 +135,13 @@ const createEvaluationSlice: StateCreator<AppState, [], [], EvaluationSlice> = (
   layerEvaluation: null,
   baseline: null,
   lastExport: null,
+  lastEditToSimilarityMs: null,
+  lastEditToLayersMs: null,
   evaluated: (evaluation, depth) =>
     set((s) => {
+      if (depth === 'layers') return { layerEvaluation: evaluation };
       const isBaseline = evaluation.qtable.layers.length === 0 && evaluation.qtable.defaultPrecision === 'INT8';
-      return {
-        ...(depth === 'layers' ? { layerEvaluation: evaluation } : {}),
-        outputEvaluation: evaluation,
-        ...(isBaseline && !s.baseline ? { baseline: evaluation } : {}),
-      };
+      return { outputEvaluation: evaluation, ...(isBaseline && !s.baseline ? { baseline: evaluation } : {}) };
     }),
 });
 
@@ -168,6 +170,7 @@ const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   dismiss: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
 });
 
+/** The store; also reachable as window.qbenchState() for benchmarks and debugging in the console. */
 export const useApp = create<AppState>()((...a) => ({
   ...createModelSlice(...a),
   ...createDataSlice(...a),
@@ -176,3 +179,5 @@ export const useApp = create<AppState>()((...a) => ({
   ...createJobsSlice(...a),
   ...createUiSlice(...a),
 }));
+
+(globalThis as { qbenchState?: () => AppState }).qbenchState = () => useApp.getState();

@@ -21,9 +21,9 @@ export function Header() {
         {loading ? <span className="muted">Opening {loading}…</span> : model ? (
           <>
             <span className="model-name" title={model.graph.fileName}>{model.graph.fileName}</span>
-            <span className="chip">opset {model.graph.opset}</span>
-            <span className="chip">{model.layers.length} layers</span>
-            <span className="chip">{formatBytes(model.graph.sizeBytes)}</span>
+            <span className="model-facts" title={`${model.graph.producer || 'unknown producer'}, engine ${model.engine}`}>
+              opset {model.graph.opset} · {model.layers.length} layers · {formatBytes(model.graph.sizeBytes)}
+            </span>
           </>
         ) : <span className="muted">No model</span>}
       </div>
@@ -32,22 +32,16 @@ export function Header() {
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data" />
         <button className="btn ghost" onClick={() => void startDemo()} data-testid="load-demo">Demo</button>
         <span className="sep" />
-        <button className="btn ghost" disabled={!canUndo} onClick={undo} title="Undo the last precision change (Ctrl+Z)" data-testid="undo">Undo</button>
-        <button className="btn ghost" disabled={!canRedo} onClick={redo} title="Redo (Ctrl+Shift+Z)" data-testid="redo">Redo</button>
+        <button className="btn ghost icon" disabled={!canUndo} onClick={undo} title="Undo the last precision change (Ctrl+Z)" aria-label="Undo" data-testid="undo">↶</button>
+        <button className="btn ghost icon" disabled={!canRedo} onClick={redo} title="Redo (Ctrl+Shift+Z)" aria-label="Redo" data-testid="redo">↷</button>
         <span className="sep" />
-        <label className="field-inline" title="Where inference runs">
-          Engine
-          <select value={engineKind} onChange={(e) => void setEngine(e.target.value as 'wasm' | 'webgpu')} data-testid="engine-select">
-            <option value="wasm">WASM{capabilities?.crossOriginIsolated ? '' : ' (1 thread)'}</option>
-            <option value="webgpu" disabled={!capabilities?.webgpu}>WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ''}</option>
-          </select>
-        </label>
-        <label className="field-inline" title="The toolchain whose quantization rules the simulation follows">
-          Target
-          <select value={scheme} disabled={!calibrated} onChange={(e) => void setScheme(e.target.value as TargetScheme['id'])} data-testid="scheme-select">
-            {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.label}>{s.id === 'ort-qdq' ? 'ORT/QDQ' : 'TPU-MLIR'}</option>)}
-          </select>
-        </label>
+        <select value={engineKind} onChange={(e) => void setEngine(e.target.value as 'wasm' | 'webgpu')} data-testid="engine-select" aria-label="Engine" title="Where inference runs (onnxruntime-web)">
+          <option value="wasm">Engine: WASM{capabilities && !capabilities.crossOriginIsolated ? ' (1 thread)' : ''}</option>
+          <option value="webgpu" disabled={!capabilities?.webgpu}>Engine: WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ''}</option>
+        </select>
+        <select value={scheme} disabled={!calibrated} onChange={(e) => void setScheme(e.target.value as TargetScheme['id'])} data-testid="scheme-select" aria-label="Target scheme" title="The toolchain whose quantization rules the simulation follows">
+          {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.label}>Target: {s.id === 'ort-qdq' ? 'ORT/QDQ' : 'TPU-MLIR'}</option>)}
+        </select>
       </div>
       <OutputSimilarity />
     </header>

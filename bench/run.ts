@@ -1,0 +1,218 @@
+/**
+ * npm run bench: speed of the core loop, in Node (onnxruntime-node) and in Chromium (the real page,
+ * onnxruntime-web WASM in the compute worker), on the built-in demo (PP-OCRv4 det, 12 images at
+ * 320x320) and on a MobileNetV2-sized model from the test graph builder (12 random 224x224 samples).
+ * Prints one JSON object on stdout; progress goes to stderr. Timing only: no pass/fail.
+ *   npm run bench                 # both
+ *   npm run bench -- --node-only  # or --browser-only
+ */
+import { spawn, type ChildProcess } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { chromium, type Page } from '@playwright/test';
+import { nodeImageDecoder } from '../cli/nodeImageDecoder';
+import { ortNodeEngine } from '../cli/ortNodeEngine';
+import type { Dataset } from '../src/core/io/dataset/Dataset';
+import { loadDataset } from '../src/core/io/dataset/loadDataset';
+import { formatNpy } from '../src/core/io/dataset/npy';
+import { readOnnx } from '../src/core/io/onnx/OnnxModel';
+import type { ModelGraph } from '../src/core/model/ModelGraph';
+import { silentJob } from '../src/core/jobs/Job';
+import { ALL_INT8, withPrecision } from '../src/core/quant/QTable';
+import { Workbench } from '../src/core/Workbench';
+import { DEMO_PREPROCESS } from '../src/demo/preprocess';
+import type { AppState } from '../src/state/store';
+import { seededRandom } from '../test/support/GraphBuilder';
+import { mobileNetV2 } from '../test/support/mobilenetV2';
+import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
+
+const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
+const round = (ms: number) => Math.round(ms * 10) / 10;
+const SAMPLES = 12;
+
+interface BenchModel {
+  readonly name: string;
+  readonly bytes: Uint8Array;
+  /** The layer whose precision the what-if changes (a mid-network convolution). */
+  whatIfLayer(graph: ModelGraph): string;
+  dataset(bench: Workbench): Promise<Dataset>;
+  /** Files to drop into the page. */
+  files(): { name: string; mimeType: string; buffer: Buffer }[];
+}
+
+function randomBatch(count: number): Float32Array {
+  const random = seededRandom(42);
+  return Float32Array.from({ length: count * 3 * 224 * 224 }, () => random() * 4 - 2);
+}
+
+const models: BenchModel[] = [
+  {
+    name: 'ppocr-v4-det (demo, 320x320)',
+    bytes: REAL_MODELS.ppocrDet(),
+    whatIfLayer: () => 'p2o.Conv.17', // the conv whose FP32 helps most (see e2e/workbench.spec.ts)
+    async dataset(bench) {
+      const files = readdirSync(DEMO_IMAGE_DIR).map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(DEMO_IMAGE_DIR, name))) }));
+      return loadDataset(files, bench.graph.inputs, DEMO_PREPROCESS, nodeImageDecoder);
+    },
+    files: () => [],
+  },
+  {
+    name: 'mobilenetv2-sized (builder, 224x224)',
+    bytes: mobileNetV2(),
+    whatIfLayer: (graph) => graph.nodes.filter((n) => n.opType === 'Conv')[30].name,
+    async dataset(bench) {
+      const data = randomBatch(SAMPLES);
+      const npy = formatNpy({ dtype: 'float32', dims: [SAMPLES, 3, 224, 224], data });
+      return loadDataset([{ name: 'batch.npy', bytes: npy }], bench.graph.inputs, DEMO_PREPROCESS, nodeImageDecoder);
+    },
+    files: () => [{ name: 'batch.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(formatNpy({ dtype: 'float32', dims: [SAMPLES, 3, 224, 224], data: randomBatch(SAMPLES) })) }],
+  },
+];
+
+async function timed<T>(work: () => Promise<T>): Promise<[T, number]> {
+  const start = performance.now();
+  const result = await work();
+  return [result, performance.now() - start];
+}
+
+async function benchNode(model: BenchModel) {
+  log(`node: ${model.name}`);
+  const engine = ortNodeEngine(0);
+  const [bench, openMs] = await timed(() => Workbench.open(engine, model.bytes, model.name));
+  const dataset = await model.dataset(bench);
+  bench.setDataset(dataset);
+  const float = await engine.createSession(bench.model.encode());
+  await float.run(dataset.samples[0]);
+  const [, floatMs] = await timed(async () => { for (const s of dataset.samples) await float.run(s); });
+  await float.dispose();
+  const [, calibrationMs] = await timed(() => bench.calibrate(silentJob));
+  const [outputsCold, outputsColdMs] = await timed(() => bench.evaluate(ALL_INT8, 'outputs', silentJob));
+  const [, outputsWarmMs] = await timed(() => bench.evaluate(ALL_INT8, 'outputs', silentJob));
+  const [, layersColdMs] = await timed(() => bench.evaluate(ALL_INT8, 'layers', silentJob));
+  const layer = model.whatIfLayer(bench.graph);
+  if (!bench.layers.get(layer)?.quantizable) throw new Error(`what-if layer ${layer} is not a quantizable layer of ${model.name}`);
+  const whatIf = withPrecision(ALL_INT8, layer, 'FP32');
+  const [changed, whatIfOutputsMs] = await timed(() => bench.evaluate(whatIf, 'outputs', silentJob));
+  const [, whatIfLayersMs] = await timed(() => bench.evaluate(whatIf, 'layers', silentJob));
+  await bench.dispose();
+  const n = dataset.samples.length;
+  return {
+    samples: n,
+    layers: bench.layers.size,
+    whatIf: `${layer} -> FP32`,
+    openMs: round(openMs),
+    floatInferencePerSampleMs: round(floatMs / n),
+    calibrationPerSampleMs: round(calibrationMs / n),
+    evaluateOutputsMs: { cold: round(outputsColdMs), warmSession: round(outputsWarmMs) },
+    evaluateLayersMs: round(layersColdMs),
+    editToSimilarityMs: round(whatIfOutputsMs),
+    editToLayerErrorsMs: round(whatIfOutputsMs + whatIfLayersMs),
+    outputCos: { allInt8: outputsCold.output.cos, whatIf: changed.output.cos },
+  };
+}
+
+const VITE = join('node_modules', 'vite', 'bin', 'vite.js');
+
+/** Builds the page and serves it; vite runs as a direct child so that kill() stops it. */
+function startPreview(port: number): Promise<ChildProcess> {
+  return new Promise((resolve, reject) => {
+    const build = spawn(process.execPath, [VITE, 'build', '--logLevel', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    build.on('exit', (code) => {
+      if (code !== 0) return reject(new Error(`vite build exited ${code}`));
+      const server = spawn(process.execPath, [VITE, 'preview', '--port', String(port), '--strictPort'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      server.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes(String(port))) resolve(server); });
+      server.on('exit', (c) => reject(new Error(`vite preview exited ${c}`)));
+    });
+  });
+}
+
+const state = (page: Page) => page.evaluate(() => {
+  const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
+  return {
+    openMs: s.model?.openMs ?? null,
+    layoutMs: s.layout?.elapsedMs ?? null,
+    calibrationMs: s.calibration?.elapsedMs ?? null,
+    samples: s.dataset?.sampleCount ?? null,
+    outputsMs: s.outputEvaluation?.elapsedMs ?? null,
+    layersMs: s.layerEvaluation?.elapsedMs ?? null,
+    layerEvaluationQTableSize: s.layerEvaluation?.qtable.layers.length ?? null,
+    cos: s.outputEvaluation?.output.cos ?? null,
+    editToSimilarityMs: s.lastEditToSimilarityMs,
+    editToLayersMs: s.lastEditToLayersMs,
+    busy: Object.keys(s.jobs).length > 0,
+  };
+});
+
+async function benchBrowser(model: BenchModel, page: Page, baseUrl: string) {
+  log(`chromium: ${model.name}`);
+  const isDemo = model.files().length === 0;
+  await page.goto(isDemo ? baseUrl : `${baseUrl}/?demo=0`);
+  if (!isDemo) {
+    await page.getByTestId('pick-model-empty').setInputFiles({ name: 'mobilenetv2.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(model.bytes) });
+    await page.getByTestId('model-info').getByText('mobilenetv2.onnx').waitFor();
+    await page.getByTestId('pick-data').setInputFiles(model.files());
+  }
+  await page.waitForFunction(() => {
+    const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
+    return s.layerEvaluation !== null && s.layout !== null && Object.keys(s.jobs).length === 0;
+  }, undefined, { timeout: 600_000 });
+  const first = await state(page);
+  const layer = model.whatIfLayer(readOnnx(model.bytes, model.name).graph);
+  await page.getByTestId('table-filter').fill(layer);
+  await page.locator(`[data-testid=table-row][data-layer="${layer}"]`).click();
+  await page.getByTestId('precision-FP32').click();
+  await page.waitForFunction(() => {
+    const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
+    return s.lastEditToLayersMs !== null && Object.keys(s.jobs).length === 0;
+  }, undefined, { timeout: 600_000 });
+  const after = await state(page);
+  const n = first.samples ?? 1;
+  return {
+    samples: n,
+    whatIf: `${layer} -> FP32`,
+    openMs: round(first.openMs ?? NaN),
+    layoutMs: round(first.layoutMs ?? NaN),
+    calibrationPerSampleMs: round((first.calibrationMs ?? NaN) / n),
+    evaluateOutputsMs: round(first.outputsMs ?? NaN),
+    evaluateLayersMs: round(first.layersMs ?? NaN),
+    editToSimilarityMs: round(after.editToSimilarityMs ?? NaN),
+    editToLayerErrorsMs: round(after.editToLayersMs ?? NaN),
+    outputCos: { allInt8: first.cos, whatIf: after.cos },
+  };
+}
+
+async function main() {
+  const args = new Set(process.argv.slice(2));
+  const result: Record<string, unknown> = {
+    machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
+  };
+  if (!args.has('--browser-only')) {
+    const node: Record<string, unknown> = {};
+    for (const model of models) node[model.name] = await benchNode(model);
+    result.node = { engine: 'onnxruntime-node 1.30 (CPU, all cores)', ...node };
+  }
+  if (!args.has('--node-only')) {
+    const port = 4174;
+    const server = await startPreview(port);
+    const browser = await chromium.launch({
+      executablePath: '/usr/bin/chromium',
+      args: ['--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run'],
+    });
+    try {
+      const chromiumResults: Record<string, unknown> = { engine: `onnxruntime-web 1.30 WASM in a module worker, Chromium ${browser.version()}` };
+      for (const model of models) {
+        const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        chromiumResults[model.name] = await benchBrowser(model, page, `http://localhost:${port}`);
+        await page.close();
+      }
+      result.chromium = chromiumResults;
+    } finally {
+      await browser.close();
+      server.kill();
+    }
+  }
+  process.stdout.write(`${JSON.stringify(result, null, 2)}\n`);
+}
+
+await main();

@@ -1,0 +1,116 @@
+import { execFile } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { describe, expect, it } from 'vitest';
+import { formatNpy } from '../src/core/io/dataset/npy';
+import { onnx } from '../src/core/io/onnx/protobuf';
+import { parseQTable } from '../src/core/io/qtable';
+import { GraphBuilder, seededRandom } from '../test/support/GraphBuilder';
+
+const run = promisify(execFile);
+const bin = join(import.meta.dirname, 'qbench.js');
+
+/** Runs the real `qbench` command (the package's bin) and returns its exit code and output. */
+async function qbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { maxBuffer: 64 << 20 });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const e = error as { code: number; stdout: string; stderr: string };
+    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
+  }
+}
+
+function fixture() {
+  const dir = mkdtempSync(join(tmpdir(), 'qbench-cli-'));
+  const b = new GraphBuilder({ seed: 4 });
+  let x = b.input('x', [1, 3, 10, 10]);
+  x = b.relu(b.conv(x, 6, 3, { name: 'conv_a' }));
+  x = b.conv(x, 4, 3, { name: 'conv_b' });
+  b.output(x);
+  writeFileSync(join(dir, 'model.onnx'), b.toBytes());
+  const random = seededRandom(3);
+  const data = join(dir, 'data');
+  for (let i = 0; i < 3; i++) {
+    const tensor = { dtype: 'float32' as const, dims: [1, 3, 10, 10], data: Float32Array.from({ length: 300 }, () => random() * 2 - 1) };
+    writeFileSync(join(dir, `s${i}.npy`), formatNpy(tensor));
+  }
+  return { dir, model: join(dir, 'model.onnx'), data: [0, 1, 2].map((i) => join(dir, `s${i}.npy`)).join(',') };
+}
+
+describe('qbench CLI', () => {
+  it('eval --json prints one object with the output similarity and every layer', async () => {
+    const f = fixture();
+    const { code, stdout } = await qbench('eval', '--model', f.model, '--data', f.data, '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(Object.keys(result.output).sort()).toEqual(['cos', 'mse', 'sqnr']);
+    expect(result.output.cos).toBeGreaterThan(0.99);
+    expect(result.output.cos).toBeLessThan(1);
+    expect(result.layers.map((l: { name: string }) => l.name)).toEqual(['conv_a', 'Relu_4', 'conv_b']);
+    for (const layer of result.layers) expect(Object.keys(layer).sort()).toEqual(['cos', 'mse', 'name', 'op', 'precision', 'sqnr']);
+    expect(result.layers.every((l: { precision: string }) => l.precision === 'INT8')).toBe(true);
+  });
+
+  it('eval reads a qtable and the layer runs at that precision', async () => {
+    const f = fixture();
+    writeFileSync(join(f.dir, 't.qtable'), '# op_name quantize_mode\nconv_b F32\n');
+    const { code, stdout } = await qbench('eval', '--model', f.model, '--data', f.data, '--qtable', join(f.dir, 't.qtable'), '--json');
+    expect(code).toBe(0);
+    const layers = JSON.parse(stdout).layers;
+    expect(layers.find((l: { name: string }) => l.name === 'conv_b').precision).toBe('FP32');
+  });
+
+  it('eval prints a readable table', async () => {
+    const f = fixture();
+    const { code, stdout } = await qbench('eval', '--model', f.model, '--data', f.data);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^model {3}model\.onnx \(opset 13, 3 layers\), 3 samples, ort-node, target ort-qdq\noutput  cos 0\.\d{6}/);
+    expect(stdout).toMatch(/\nconv_b +Conv +INT8 +0\.\d{6}/);
+  });
+
+  it('export writes a QDQ model that loads, and the qtable', async () => {
+    const f = fixture();
+    writeFileSync(join(f.dir, 'in.qtable'), 'conv_a F16\n');
+    const out = join(f.dir, 'out.qdq.onnx');
+    const qtableOut = join(f.dir, 'out.qtable');
+    const { code, stdout } = await qbench('export', '--model', f.model, '--data', f.data, '--qtable', join(f.dir, 'in.qtable'), '--out', out, '--qtable-out', qtableOut);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/verified: the written model, run by ort-node on 3 samples, gives output cos (0\.\d{6}) \(predicted \1\)/);
+    const ops = onnx.ModelProto.decode(readFileSync(out)).graph!.node.map((n) => n.opType);
+    expect(ops).toContain('QuantizeLinear');
+    expect(ops).toContain('Cast');
+    expect([...parseQTable(readFileSync(qtableOut, 'utf8'), 'out.qtable').table.layers]).toEqual([['conv_a', 'FP16']]);
+  });
+
+  it('bad input: a message naming the file on stderr and exit code 1', async () => {
+    const f = fixture();
+    writeFileSync(join(f.dir, 'notes.onnx'), 'not a model');
+    let r = await qbench('eval', '--model', join(f.dir, 'notes.onnx'), '--data', f.data);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toMatch(/^qbench: notes\.onnx: this is not an ONNX model/);
+    const wrong = join(f.dir, 'wrong.npy');
+    writeFileSync(wrong, formatNpy({ dtype: 'float32', dims: [1, 3, 8, 8], data: new Float32Array(192) }));
+    r = await qbench('eval', '--model', f.model, '--data', wrong);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('wrong.npy');
+    expect(r.stderr).toContain('[1, 3, 10, 10]');
+    writeFileSync(join(f.dir, 'bad.qtable'), 'conv_a F9\n');
+    r = await qbench('eval', '--model', f.model, '--data', f.data, '--qtable', join(f.dir, 'bad.qtable'));
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('qbench: bad.qtable: line 1: unknown quantize mode "F9" for conv_a (expected one of F32, F16, BF16, INT8, INT16, INT4)\n');
+    r = await qbench('eval', '--model', join(f.dir, 'missing.onnx'), '--data', f.data);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('missing.onnx: cannot read the model file');
+  });
+
+  it('bad usage: exit code 2 with the usage text', async () => {
+    const r = await qbench('eval', '--data', 'x');
+    expect(r.code).toBe(2);
+    expect(r.stderr).toContain('qbench: --model is required');
+    expect(r.stderr).toContain('Usage:');
+    expect((await qbench('frobnicate')).code).toBe(2);
+  });
+});

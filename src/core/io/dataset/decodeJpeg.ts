@@ -1,0 +1,20 @@
+import decode from 'jpeg-js/lib/decoder.js';
+import { FormatError, errorMessage } from '../../errors';
+import type { RgbaImage } from './ImageDecoder';
+
+export const isJpeg = (b: Uint8Array) => b.length >= 3 && b[0] === 0xff && b[1] === 0xd8 && b[2] === 0xff;
+
+/**
+ * JPEG to RGBA with jpeg-js, in the page's worker and in the CLI alike. JPEG decoders disagree in
+ * their IDCT and chroma upsampling (Chromium's libjpeg-turbo and jpeg-js move the PP-OCR demo's
+ * all-INT8 cosine from 0.9272 to 0.9309); one decoder everywhere means the page and the CLI
+ * calibrate on the same pixels and report the same numbers.
+ */
+export function decodeJpeg(bytes: Uint8Array, fileName: string): RgbaImage {
+  try {
+    const image = decode(bytes, { useTArray: true, formatAsRGBA: true });
+    return { width: image.width, height: image.height, data: image.data };
+  } catch (error) {
+    throw new FormatError(fileName, `cannot decode the image (damaged?): ${errorMessage(error)}`);
+  }
+}
