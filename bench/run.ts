@@ -19,11 +19,13 @@ import { formatNpy } from '../src/core/io/dataset/npy';
 import { readOnnx } from '../src/core/io/onnx/OnnxModel';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import { silentJob } from '../src/core/jobs/Job';
+import { compareTensors } from '../src/core/metrics/similarity';
 import { ALL_INT8, withPrecision } from '../src/core/quant/QTable';
 import { Workbench } from '../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../src/demo/preprocess';
 import type { AppState } from '../src/state/store';
 import { seededRandom } from '../test/support/GraphBuilder';
+import { deepResidualModel } from '../test/support/deepGraph';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
 
@@ -90,6 +92,7 @@ async function benchNode(model: BenchModel) {
   const [outputsCold, outputsColdMs] = await timed(() => bench.evaluate(ALL_INT8, 'outputs', silentJob));
   const [, outputsWarmMs] = await timed(() => bench.evaluate(ALL_INT8, 'outputs', silentJob));
   const [, layersColdMs] = await timed(() => bench.evaluate(ALL_INT8, 'layers', silentJob));
+  const design = await fakeQuantVersusInt8Kernels(bench, engine, dataset);
   const layer = model.whatIfLayer(bench.graph);
   if (!bench.layers.get(layer)?.quantizable) throw new Error(`what-if layer ${layer} is not a quantizable layer of ${model.name}`);
   const whatIf = withPrecision(ALL_INT8, layer, 'FP32');
@@ -109,6 +112,43 @@ async function benchNode(model: BenchModel) {
     editToSimilarityMs: round(whatIfOutputsMs),
     editToLayerErrorsMs: round(whatIfOutputsMs + whatIfLayersMs),
     outputCos: { allInt8: outputsCold.output.cos, whatIf: changed.output.cos },
+    simulationDesign: design,
+  };
+}
+
+/**
+ * The measurement behind the simulation design: the all-INT8 QDQ model run as fake quantization
+ * (onnxruntime at 'basic': Q/DQ computed in float, which is what a switchable fake-quant model
+ * computes) against the same file with onnxruntime's fused int8 kernels (what a user's runtime does).
+ */
+async function fakeQuantVersusInt8Kernels(bench: Workbench, engine: ReturnType<typeof ortNodeEngine>, dataset: Dataset) {
+  const bytes = bench.exportQdq(ALL_INT8);
+  const [fused, fake, float] = await Promise.all([
+    engine.createSession(bytes, { graphOptimization: 'all' }),
+    engine.createSession(bytes, { graphOptimization: 'basic' }),
+    engine.createSession(bench.model.encode()),
+  ]);
+  const vsFloat = { int8Kernels: [] as number[], fakeQuant: [] as number[] };
+  const between: number[] = [];
+  let maxAbsDiff = 0;
+  for (const sample of dataset.samples) {
+    const [a, b, f] = await Promise.all([fused.run(sample), fake.run(sample), float.run(sample)]);
+    for (const name of float.outputNames) {
+      const x = a[name].data as Float32Array;
+      const y = b[name].data as Float32Array;
+      const ref = f[name].data as Float32Array;
+      vsFloat.int8Kernels.push(compareTensors(ref, x).cos);
+      vsFloat.fakeQuant.push(compareTensors(ref, y).cos);
+      between.push(compareTensors(x, y).cos);
+      for (let i = 0; i < x.length; i++) maxAbsDiff = Math.max(maxAbsDiff, Math.abs(x[i] - y[i]));
+    }
+  }
+  await Promise.all([fused.dispose(), fake.dispose(), float.dispose()]);
+  const mean = (v: number[]) => v.reduce((p, q) => p + q, 0) / v.length;
+  return {
+    outputCosVsFloat: { int8Kernels: mean(vsFloat.int8Kernels), fakeQuant: mean(vsFloat.fakeQuant) },
+    cosFakeQuantVsInt8Kernels: mean(between),
+    maxAbsDifference: maxAbsDiff,
   };
 }
 
@@ -121,6 +161,7 @@ function startPreview(port: number): Promise<ChildProcess> {
     build.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`vite build exited ${code}`));
       const server = spawn(process.execPath, [VITE, 'preview', '--port', String(port), '--strictPort'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      process.on('exit', () => server.kill()); // also when the bench dies on an error
       server.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes(String(port))) resolve(server); });
       server.on('exit', (c) => reject(new Error(`vite preview exited ${c}`)));
     });
@@ -182,6 +223,39 @@ async function benchBrowser(model: BenchModel, page: Page, baseUrl: string) {
   };
 }
 
+/** A 2,000-node model in the page: time to a laid-out graph, and frame rate while zooming and panning. */
+async function benchBigGraph(page: Page, baseUrl: string) {
+  log('chromium: 2,000-node graph');
+  const bytes = deepResidualModel(2000);
+  await page.goto(`${baseUrl}/?demo=0`);
+  const started = Date.now();
+  await page.getByTestId('pick-model-empty').setInputFiles({ name: 'deep2000.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+  await page.waitForFunction(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().layout !== null, undefined, { timeout: 120_000 });
+  const pickToGraphMs = Date.now() - started;
+  await page.getByTestId('graph-node').first().waitFor();
+  const s = await state(page);
+  const box = (await page.locator('.graph-panel').boundingBox())!;
+  await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
+  const fps = async (move: () => Promise<void>) => {
+    // A string, not a function: tsx would wrap a named inner function in a helper the page lacks.
+    const frames = page.evaluate<number>(`new Promise((resolve) => {
+      let count = 0;
+      const start = performance.now();
+      const tick = () => { count++; if (performance.now() - start < 2000) requestAnimationFrame(tick); else resolve(count / ((performance.now() - start) / 1000)); };
+      requestAnimationFrame(tick);
+    })`);
+    const [rate] = await Promise.all([frames, move()]);
+    return Math.round(rate);
+  };
+  const zoomFps = await fps(async () => { for (let i = 0; i < 40; i++) { await page.mouse.wheel(0, i < 20 ? 120 : -120); await page.waitForTimeout(40); } });
+  const panFps = await fps(async () => {
+    await page.mouse.down();
+    for (let i = 0; i < 40; i++) { await page.mouse.move(box.x + box.width / 2 + (i % 20) * 15, box.y + box.height / 2 + (i % 20) * 10); await page.waitForTimeout(40); }
+    await page.mouse.up();
+  });
+  return { nodes: await page.getByTestId('graph-node').count(), openMs: round(s.openMs ?? NaN), layoutMs: round(s.layoutMs ?? NaN), pickToGraphMs, zoomFps, panFps };
+}
+
 async function main() {
   const args = new Set(process.argv.slice(2));
   const result: Record<string, unknown> = {
@@ -206,6 +280,9 @@ async function main() {
         chromiumResults[model.name] = await benchBrowser(model, page, `http://localhost:${port}`);
         await page.close();
       }
+      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+      chromiumResults['graph-2000-nodes'] = await benchBigGraph(page, `http://localhost:${port}`);
+      await page.close();
       result.chromium = chromiumResults;
     } finally {
       await browser.close();

@@ -32,7 +32,6 @@ function fixture() {
   b.output(x);
   writeFileSync(join(dir, 'model.onnx'), b.toBytes());
   const random = seededRandom(3);
-  const data = join(dir, 'data');
   for (let i = 0; i < 3; i++) {
     const tensor = { dtype: 'float32' as const, dims: [1, 3, 10, 10], data: Float32Array.from({ length: 300 }, () => random() * 2 - 1) };
     writeFileSync(join(dir, `s${i}.npy`), formatNpy(tensor));

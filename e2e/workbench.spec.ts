@@ -100,3 +100,23 @@ test('a dropped file that is not a model gets a message naming it, and the page 
   await expect(page.getByTestId('model-info')).toContainText('tiny.onnx');
   await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.9\d+/);
 });
+
+test('precision edits survive a reload of the page', async ({ page }) => {
+  const b = new GraphBuilder({ seed: 6 });
+  let x = b.input('x', [1, 3, 8, 8]);
+  x = b.relu(b.conv(x, 4, 3, { name: 'first' }));
+  b.output(b.conv(x, 4, 3, { name: 'second' }));
+  const model = { name: 'keep.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(b.toBytes()) };
+  await page.goto('/?demo=0');
+  await page.getByTestId('pick-model-empty').setInputFiles(model);
+  await page.locator('[data-testid=graph-node][data-layer="second"]').click();
+  await page.getByTestId('precision-FP16').click();
+  await expect(page.getByTestId('precision-FP16')).toHaveAttribute('aria-checked', 'true');
+
+  await page.reload();
+  await page.getByTestId('pick-model-empty').setInputFiles(model);
+  await expect(page.getByTestId('message-info')).toContainText('Restored 1 precision setting from your last session on keep.onnx');
+  await expect(page.locator('[data-testid=graph-badge][data-layer="second"]')).toHaveText('FP16');
+  await page.getByTestId('undo').click();
+  await expect(page.locator('[data-testid=graph-badge][data-layer="second"]')).toHaveCount(0);
+});

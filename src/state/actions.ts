@@ -9,7 +9,14 @@ import type { LayerName } from '../core/model/ModelGraph';
 import type { TargetScheme } from '../core/quant/qparams';
 import { qtableToData, type Precision } from '../core/quant/QTable';
 import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
+import { restoreQTable, saveQTable } from './persistence';
 import { useApp } from './store';
+
+// Every QTable edit of an open model is remembered for the next visit (opening a model resets the
+// QTable; that reset is not an edit and must not erase what was saved).
+useApp.subscribe((state, previous) => {
+  if (state.model && state.model === previous.model && state.qtable !== previous.qtable) saveQTable(state.model.graph, state.qtable);
+});
 
 /**
  * The one bridge between the compute worker and the store: every user action that needs the
@@ -78,6 +85,11 @@ async function openModelNow(source: FileSource): Promise<boolean> {
     lastModelSource = source;
     lastDataSources = null;
     app().modelOpened(summary);
+    const restored = restoreQTable(summary.graph);
+    if (restored) {
+      app().replaceQTable(restored);
+      app().notify('info', `Restored ${restored.layers.size} precision setting${restored.layers.size === 1 ? '' : 's'} from your last session on ${summary.graph.fileName} (Undo drops them).`);
+    }
     void layoutInWorker(summary.graph)
       .then((layout) => {
         if (app().model?.graph === summary.graph) app().layoutReady(layout);

@@ -166,7 +166,12 @@ const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   select: (selected) => set({ selected }),
   setMetric: (metric) => set({ metric }),
   setBottomTab: (bottomTab) => set({ bottomTab }),
-  notify: (kind, text) => set((s) => ({ messages: [...s.messages.filter((m) => m.text !== text), { id: ++messageId, kind, text }] })),
+  notify: (kind, text) => {
+    const id = ++messageId;
+    set((s) => ({ messages: [...s.messages.filter((m) => m.text !== text), { id, kind, text }] }));
+    // Notes leave by themselves; errors stay until dismissed.
+    if (kind === 'info') setTimeout(() => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })), 8000);
+  },
   dismiss: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
 });
 

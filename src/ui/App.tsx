@@ -64,9 +64,11 @@ export function App() {
   return (
     <div className={`app${hasModel ? '' : ' no-model'}`}>
       <Header />
-      <JobBar />
       <main className="main">
-        <div className="center">{hasModel ? <GraphPanel /> : <EmptyState />}</div>
+        <div className="center">
+          {hasModel ? <GraphPanel /> : <EmptyState />}
+          <JobBar />
+        </div>
         <Inspector />
       </main>
       {hasModel && <BottomPanel />}

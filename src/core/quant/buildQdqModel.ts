@@ -15,16 +15,20 @@ import { activationQParams, weightQuantType, type QParams, type QuantType, type 
 import { isIntegerPrecision, precisionOf, type Precision, type QTable } from './QTable';
 import { quantizeBias, quantizeWeightSymmetric, type QuantizedWeight } from './weightQuant';
 
-/** Everything the quantized model is built from. */
-export interface QdqBuildInput {
+/** A calibrated model and the rules to quantize it by: what every QTable is applied to. */
+export interface QuantizationContext {
   readonly model: OnnxModel;
   readonly layers: ReadonlyMap<LayerName, LayerInfo>;
   /** Element types and shapes of the float model's tensors (inferTensorTypes). */
   readonly types: ReadonlyMap<string, ValueInfo>;
   /** Calibrated range of each activation tensor. */
   readonly ranges: ReadonlyMap<string, Range>;
-  readonly qtable: QTable;
   readonly scheme: TargetScheme;
+}
+
+/** Everything the quantized model is built from. */
+export interface QdqBuildInput extends QuantizationContext {
+  readonly qtable: QTable;
   /** Quantized weights are reused across builds (a search builds hundreds of models). */
   readonly weightCache?: WeightCache;
 }

@@ -1,7 +1,6 @@
 import type { Engine, Session } from '../engine/Engine';
 import { sessionError } from '../engine/engineErrors';
 import type { Dataset } from '../io/dataset/Dataset';
-import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { onnx } from '../io/onnx/protobuf';
 import type { JobContext } from '../jobs/Job';
 import { compareTensors, meanMetrics, metricsFromSums, type ErrorMetrics } from '../metrics/similarity';
@@ -10,21 +9,13 @@ import type { LayerName } from '../model/ModelGraph';
 import { toFloat32, type TensorMap } from '../model/tensor';
 import type { FloatReference } from '../calib/rangeCalibration';
 import { scalarOf } from './reductions';
-import type { ValueInfo } from '../engine/Engine';
-import { buildQdqModel, WeightCache, type QdqModel } from '../quant/buildQdqModel';
-import type { LayerInfo } from '../quant/layerInfo';
-import type { Range, TargetScheme } from '../quant/qparams';
+import { buildQdqModel, WeightCache, type QdqModel, type QuantizationContext } from '../quant/buildQdqModel';
 import { qtableToData, type QTable } from '../quant/QTable';
 import type { Evaluation, LayerError } from './Evaluation';
 import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
 
-export interface SimulatorInput {
+export interface SimulatorInput extends QuantizationContext {
   readonly engine: Engine;
-  readonly model: OnnxModel;
-  readonly layers: ReadonlyMap<LayerName, LayerInfo>;
-  readonly types: ReadonlyMap<string, ValueInfo>;
-  readonly ranges: ReadonlyMap<string, Range>;
-  readonly scheme: TargetScheme;
   /** Samples every evaluation runs, with what the float model computes on each. */
   readonly samples: Dataset;
   readonly reference: FloatReference;
@@ -68,8 +59,7 @@ export class Simulator {
 
   /** The QDQ model of a QTable: what export writes and what 'outputs' evaluations run. */
   buildQdq(qtable: QTable): QdqModel {
-    const { model, layers, types, ranges, scheme } = this.input;
-    return buildQdqModel({ model, layers, types, ranges, qtable, scheme, weightCache: this.weightCache });
+    return buildQdqModel({ ...this.input, qtable, weightCache: this.weightCache });
   }
 
   async evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
@@ -157,8 +147,8 @@ export class Simulator {
   }
 
   private async createSession(qtable: QTable, depth: EvaluationDepth) {
-    const { model, layers, types, ranges, scheme, engine } = this.input;
-    const buildInput = { model, layers, types, ranges, qtable, scheme, weightCache: this.weightCache };
+    const { model, engine } = this.input;
+    const buildInput = { ...this.input, qtable, weightCache: this.weightCache };
     let proto: onnx.ModelProto;
     let probe: ProbeModel['outputs'] | undefined;
     let opset: number;
