@@ -6,18 +6,33 @@ import { DEFAULT_PREPROCESS, loadDataset, type ImagePreprocess } from '../src/co
 import { formatQTable, parseQTable } from '../src/core/io/qtable';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
-import { targetScheme } from '../src/core/quant/qparams';
+import { targetScheme } from '../src/core/quant/schemes';
 import { ALL_INT8, type QTable } from '../src/core/quant/QTable';
 import type { Evaluation } from '../src/core/sim/Evaluation';
-import { Workbench } from '../src/core/Workbench';
+import { Workbench, type ThresholdSearchRow } from '../src/core/Workbench';
+import type { CalibrationSettings } from '../src/core/calib/Calibration';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/calib/CaliTable';
+import { formatCaliTable, parseCaliTable } from '../src/core/io/caliTable';
 import { nodeImageDecoder } from './nodeImageDecoder';
 import { ortNodeEngine } from './ortNodeEngine';
 
 const USAGE = `qbench: quantization workbench, headless
 
 Usage:
-  qbench eval   --model m.onnx --data <dir|file>[,file...] [--qtable t.qtable] [--json]
-  qbench export --model m.onnx --data <dir|file> [--qtable t.qtable] --out model.qdq.onnx [--qtable-out t.qtable]
+  qbench calibrate --model m.onnx --data <dir|file.h5|file.npz> [--cali_method M] [--search search_threshold]
+                   [--histogram_bin_num 2048] -o cali_table [--json]
+  qbench eval      --model m.onnx --data <dir|file>[,file...] [--qtable t.qtable] [--calibration_table t] [--json]
+  qbench export    --model m.onnx --data <dir|file> [--qtable t.qtable] [--calibration_table t]
+                   --out model.qdq.onnx [--qtable-out t.qtable]
+
+Calibration (every command):
+  --cali_method max|percentile9999|kl|kl_tensorrt|mse|aciq_gauss|aciq_laplace|minmax_percentile|moving_average
+                                 activation calibration method (default max); TPU-MLIR's use_* names work too
+  --calibration_table t          use a TPU-MLIR cali_table's thresholds instead (eval, export)
+  --histogram_bin_num N          KL histogram bins (default 2048)
+  --values_per_tensor N|all      elements sampled per tensor per sample for histograms (default 4096)
+  --input_num N                  samples that calibrate (default all); --inference_num N: samples that evaluate
+  --weight_granularity channel|tensor, --weight_scale max|mse
 
 Data: a directory of .npy/.npz/.h5/images, or files separated by commas.
 Image preprocessing (TPU-MLIR's names):
@@ -28,7 +43,7 @@ Image preprocessing (TPU-MLIR's names):
   --input_size H,W               input size for models with dynamic height/width
   --layout nchw|nhwc             tensor layout (default nchw)
 Other:
-  --target ort-qdq|tpu-mlir      quantization scheme (default ort-qdq: uint8 asymmetric activations)
+  --target ort-qdq|tpu-mlir|one|bolt  quantization scheme (default ort-qdq: uint8 asymmetric activations)
   --max_samples N                use the first N samples only
   --threads N                    onnxruntime intra-op threads (default: all cores)
   --json                         (eval) print one JSON object
@@ -50,6 +65,16 @@ const OPTIONS = {
   layout: { type: 'string' },
   target: { type: 'string' },
   max_samples: { type: 'string' },
+  cali_method: { type: 'string' },
+  calibration_table: { type: 'string' },
+  search: { type: 'string' },
+  histogram_bin_num: { type: 'string' },
+  values_per_tensor: { type: 'string' },
+  input_num: { type: 'string' },
+  inference_num: { type: 'string' },
+  weight_granularity: { type: 'string' },
+  weight_scale: { type: 'string' },
+  tune_num: { type: 'string' },
   threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -118,6 +143,15 @@ async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable
   const dataset = await loadDataset(files, bench.graph.inputs, preprocessFrom(values), nodeImageDecoder);
   const max = values.max_samples ? Number(values.max_samples) : Infinity;
   bench.setDataset(Number.isFinite(max) ? { samples: dataset.samples.slice(0, max), sampleNames: dataset.sampleNames.slice(0, max) } : dataset);
+  bench.setCalibrationSettings(calibrationSettingsFrom(values));
+  if (values.weight_granularity || values.weight_scale) {
+    if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
+    if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
+    bench.setWeightOptions({
+      ...(values.weight_granularity ? { granularity: values.weight_granularity as 'channel' | 'tensor' } : {}),
+      ...(values.weight_scale ? { scaleMethod: values.weight_scale as 'max' | 'mse' } : {}),
+    });
+  }
   let qtable = ALL_INT8;
   if (values.qtable) {
     const parsed = parseQTable(await readFile(values.qtable, 'utf8'), basename(values.qtable), bench.graph.nodes);
@@ -127,7 +161,41 @@ async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable
     qtable = parsed.table;
   }
   await bench.calibrate(progressJob(values.json === true));
+  if (values.calibration_table) {
+    const parsed = parseCaliTable(await readFile(values.calibration_table, 'utf8'), basename(values.calibration_table), bench.graph.nodes);
+    if (parsed.unknownTensors.length > 0) {
+      throw new QbenchError(`names tensors the model does not have: ${parsed.unknownTensors.slice(0, 5).join(', ')}${parsed.unknownTensors.length > 5 ? ', …' : ''}`, basename(values.calibration_table));
+    }
+    bench.setImportedTable(parsed.table);
+  }
   return { bench, qtable };
+}
+
+/** TPU-MLIR spells methods use_max, use_percentile9999, use_mse, use_aciq_gauss...; KL is its default. */
+function methodName(text: string): CalibrationMethod {
+  const name = text.replace(/^use_/, '').toLowerCase();
+  if (!(CALIBRATION_METHODS as readonly string[]).includes(name)) {
+    throw new UsageError(`--cali_method must be one of ${CALIBRATION_METHODS.join(', ')} (TPU-MLIR's use_* names work too), got "${text}"`);
+  }
+  return name as CalibrationMethod;
+}
+
+function positiveInteger(text: string, flag: string): number {
+  const n = Number(text);
+  if (!Number.isInteger(n) || n <= 0) throw new UsageError(`--${flag} takes a positive whole number, got "${text}"`);
+  return n;
+}
+
+function calibrationSettingsFrom(values: Values): Partial<CalibrationSettings> {
+  // The CLI uses one method unless it searches: keep only that method's statistics (the fast pass).
+  const settings: { -readonly [K in keyof CalibrationSettings]?: CalibrationSettings[K] } = { collect: values.search ? 'all' : 'method' };
+  if (values.cali_method) settings.method = methodName(values.cali_method);
+  if (values.histogram_bin_num) settings.histogramBins = positiveInteger(values.histogram_bin_num, 'histogram_bin_num');
+  if (values.values_per_tensor) settings.valuesPerTensor = values.values_per_tensor === 'all' ? 'all' : positiveInteger(values.values_per_tensor, 'values_per_tensor');
+  if (values.input_num) settings.calibrationSamples = positiveInteger(values.input_num, 'input_num');
+  if (values.inference_num) settings.evaluationSamples = positiveInteger(values.inference_num, 'inference_num');
+  if (values.tune_num) throw new UsageError('--tune_num (threshold tuning after KL) is not implemented yet');
+  return settings;
 }
 
 /** Progress on stderr (never stdout, which may carry JSON), only when it is a terminal. */
@@ -176,6 +244,27 @@ function printEvaluation(bench: Workbench, evaluation: Evaluation): void {
   }
 }
 
+async function runCalibrate(values: Values): Promise<void> {
+  if (!values.out) throw new UsageError('-o (the cali_table to write) is required');
+  if (values.search && values.search !== 'search_threshold') throw new UsageError(`--search takes search_threshold here, got "${values.search}"`);
+  const { bench } = await openWorkbench(values);
+  let search: ThresholdSearchRow[] | undefined;
+  if (values.search) search = await bench.searchThreshold(progressJob(values.json === true));
+  const table = bench.caliTable();
+  await writeFile(values.out, formatCaliTable(table, { nodes: bench.graph.nodes }));
+  const summary = bench.summary();
+  if (values.json) {
+    process.stdout.write(`${JSON.stringify({ method: bench.settings.method, samples: summary.sampleCount, tensors: summary.tensorCount, out: values.out, ...(search ? { search: search.map((r) => ({ method: r.method, ...metricsJson(r.output) })) } : {}) })}\n`);
+  } else {
+    if (search) {
+      process.stdout.write('search_threshold: output similarity of the all-INT8 model per method\n');
+      for (const row of [...search].sort((a, b) => b.output.cos - a.output.cos)) process.stdout.write(`  ${pad(row.method, 20)}cos ${row.output.cos.toFixed(6)}  sqnr ${row.output.sqnr.toFixed(2)} dB\n`);
+    }
+    process.stdout.write(`wrote ${values.out}: ${summary.tensorCount} tensors, method ${bench.settings.method}, ${summary.sampleCount} samples\n`);
+  }
+  await bench.dispose();
+}
+
 async function runEval(values: Values): Promise<void> {
   const { bench, qtable } = await openWorkbench(values);
   const evaluation = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
@@ -210,9 +299,10 @@ export async function main(argv: string[]): Promise<number> {
     return command || parsed.values.help ? 0 : 2;
   }
   try {
-    if (command === 'eval') await runEval(parsed.values);
+    if (command === 'calibrate') await runCalibrate(parsed.values);
+    else if (command === 'eval') await runEval(parsed.values);
     else if (command === 'export') await runExport(parsed.values);
-    else throw new UsageError(`unknown command "${command}" (expected eval or export)`);
+    else throw new UsageError(`unknown command "${command}" (expected calibrate, eval or export)`);
     return 0;
   } catch (error) {
     process.stderr.write(`qbench: ${errorMessage(error)}\n`);

@@ -5,12 +5,19 @@ import { loadDataset, type ImageDecoder, type ImagePreprocess } from '../src/cor
 import { CancelToken, jobContext, type JobContext, type JobProgress } from '../src/core/jobs/Job';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import type { LayerInfo } from '../src/core/quant/layerInfo';
-import { targetScheme, type TargetScheme } from '../src/core/quant/qparams';
-import { qtableFromData, type QTableData } from '../src/core/quant/QTable';
+import { targetScheme, type TargetScheme } from '../src/core/quant/schemes';
+import { qtableFromData, qtableToData, type QTableData } from '../src/core/quant/QTable';
 import type { Evaluation } from '../src/core/sim/Evaluation';
 import type { EvaluationDepth } from '../src/core/sim/Simulator';
 import type { ExportVerification } from '../src/core/export/verifyExport';
-import { Workbench, type CalibrationSummary } from '../src/core/Workbench';
+import { Workbench, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from '../src/core/Workbench';
+import type { CalibrationSettings, TensorOverride } from '../src/core/calib/Calibration';
+import type { WeightOptions } from '../src/core/quant/buildQdqModel';
+import { parseCaliTable } from '../src/core/io/caliTable';
+import { parseQTable } from '../src/core/io/qtable';
+import { parseOneConfig } from '../src/core/io/oneConfig';
+import { exportTable, type TableKind } from '../src/core/export/tables';
+import { weightReport, type WeightReport } from '../src/core/quant/weightReport';
 
 /** A file for the worker to read: a dropped File, a URL (the built-in demo) or bytes. */
 export interface FileSource {
@@ -36,6 +43,17 @@ export interface ModelSummary {
 }
 
 export type ProgressCallback = (progress: JobProgress) => void;
+
+export type ImportedTable =
+  | { readonly kind: 'qtable' | 'one_config'; readonly qtable: QTableData; readonly unknownNames: readonly string[] }
+  | { readonly kind: 'cali_table'; readonly summary: CalibrationSummary; readonly unknownNames: readonly string[] };
+
+/** Which table a text is: JSON is ONE's config; otherwise the field count of its first data line. */
+function tableKind(text: string): ImportedTable['kind'] {
+  if (text.trimStart().startsWith('{')) return 'one_config';
+  const line = text.split(/\r?\n/).map((l) => l.replace(/#.*/, '').trim()).find(Boolean);
+  return line && line.split(/\s+/).length === 4 ? 'cali_table' : 'qtable';
+}
 
 async function readSource(source: FileSource): Promise<Uint8Array> {
   if (source.bytes) return source.bytes;
@@ -119,6 +137,75 @@ export class WorkbenchService {
 
   setScheme(id: TargetScheme['id']): Promise<void> {
     return this.exclusive(async () => this.requireBench().setScheme(targetScheme(id)));
+  }
+
+  /** Applies settings; says whether calibration must run again (what is observed changed). */
+  setCalibrationSettings(settings: Partial<CalibrationSettings>): Promise<{ needsCalibration: boolean; summary: CalibrationSummary | null }> {
+    return this.exclusive(async () => {
+      const bench = this.requireBench();
+      const result = bench.setCalibrationSettings(settings);
+      return { ...result, summary: bench.calibrated ? bench.summary() : null };
+    });
+  }
+
+  setWeightOptions(options: Partial<WeightOptions>): Promise<void> {
+    return this.exclusive(async () => this.requireBench().setWeightOptions(options));
+  }
+
+  setTensorOverride(tensor: string, override: TensorOverride | null): Promise<CalibrationSummary> {
+    return this.exclusive(async () => {
+      const bench = this.requireBench();
+      bench.setTensorOverride(tensor, override);
+      return bench.summary();
+    });
+  }
+
+  tensorCalibration(tensor: string): Promise<TensorCalibrationView | null> {
+    return this.exclusive(async () => this.requireBench().tensorCalibration(tensor));
+  }
+
+  weightReport(layer: string, qtable: QTableData): Promise<WeightReport | null> {
+    return this.exclusive(async () => {
+      const bench = this.requireBench();
+      return weightReport(bench.model, bench.graph.nodes.find((n) => n.name === layer)!, qtableFromData(qtable), bench.weightOptions);
+    });
+  }
+
+  searchThreshold(jobId: string, onProgress: ProgressCallback): Promise<{ rows: ThresholdSearchRow[]; summary: CalibrationSummary }> {
+    return this.runJob(jobId, onProgress, async (job) => {
+      const bench = this.requireBench();
+      const rows = await bench.searchThreshold(job);
+      return { rows, summary: bench.summary() };
+    });
+  }
+
+  /**
+   * A table the user drops on the workbench, recognised by its content: a TPU-MLIR qtable (two fields
+   * a line) sets precisions, ONE's layer configuration (JSON) sets INT16 layers, a TPU-MLIR cali_table
+   * (four fields a line) replaces the calibrated thresholds of the tensors it names.
+   */
+  importTable(source: FileSource): Promise<ImportedTable> {
+    return this.exclusive(async () => {
+      const bench = this.requireBench();
+      const text = new TextDecoder().decode(await readSource(source));
+      const kind = tableKind(text);
+      if (kind === 'qtable') {
+        const parsed = parseQTable(text, source.name, bench.graph.nodes);
+        return { kind, qtable: qtableToData(parsed.table), unknownNames: [...parsed.unknownLayers] };
+      }
+      if (kind === 'one_config') {
+        const parsed = parseOneConfig(text, source.name, bench.graph.nodes);
+        return { kind, qtable: qtableToData(parsed.table), unknownNames: parsed.unknownLayers };
+      }
+      const parsed = parseCaliTable(text, source.name, bench.graph.nodes);
+      bench.setImportedTable(parsed.table);
+      return { kind, summary: bench.summary(), unknownNames: parsed.unknownTensors };
+    });
+  }
+
+  /** One of the tables qbench writes (cali_table, ONE config, visq, Bolt, Model Explorer). */
+  exportTable(kind: TableKind, qtable: QTableData, evaluation: Evaluation | null): Promise<{ fileName: string; text: string; warnings: string[] }> {
+    return this.exclusive(async () => exportTable(kind, this.requireBench(), qtableFromData(qtable), evaluation));
   }
 
   calibrate(jobId: string, onProgress: ProgressCallback): Promise<CalibrationSummary> {

@@ -1,7 +1,10 @@
-import { calibrateRanges, type FloatReference } from './calib/rangeCalibration';
-import { measureExportedModel, type ExportVerification } from './export/verifyExport';
+import { activeCaliTable, calibrateModel, DEFAULT_CALIBRATION, type CalibrationResult, type CalibrationSettings, type TensorOverride } from './calib/Calibration';
+import type { CaliEntry, CaliTable, CalibrationMethod } from './calib/CaliTable';
+import { CALIBRATION_METHODS } from './calib/CaliTable';
+import type { TensorStatistics } from './calib/TensorStatistics';
 import type { Engine, ValueInfo } from './engine/Engine';
 import { DataError, QbenchError } from './errors';
+import { measureExportedModel, type ExportVerification } from './export/verifyExport';
 import type { Dataset } from './io/dataset/Dataset';
 import { validateDataset } from './io/dataset/validate';
 import { OnnxModel, readOnnx } from './io/onnx/OnnxModel';
@@ -9,30 +12,61 @@ import { onnx } from './io/onnx/protobuf';
 import type { JobContext } from './jobs/Job';
 import type { LayerName, ModelGraph } from './model/ModelGraph';
 import type { TensorMap } from './model/tensor';
+import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from './quant/buildQdqModel';
 import { describeLayers, type LayerInfo } from './quant/layerInfo';
-import { TARGET_SCHEMES, type Range, type TargetScheme } from './quant/qparams';
-import type { QTable } from './quant/QTable';
+import { ALL_INT8, type QTable } from './quant/QTable';
+import { TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation } from './sim/Evaluation';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { inferTensorTypes } from './sim/tensorTypes';
 
 export interface CalibrationSummary {
-  readonly method: 'minmax';
+  readonly settings: CalibrationSettings;
   readonly sampleCount: number;
-  readonly ranges: readonly { readonly tensor: string; readonly min: number; readonly max: number }[];
+  readonly evaluationSampleCount: number;
+  readonly tensorCount: number;
   readonly elapsedMs: number;
+  /** The CaliTable in use, tensor by tensor. */
+  readonly table: readonly (readonly [string, CaliEntry])[];
+  readonly overrides: readonly (readonly [string, TensorOverride])[];
+  readonly imported: boolean;
+}
+
+/** search_threshold's comparison: the all-INT8 model under each method (algorithms.md §5). */
+export interface ThresholdSearchRow {
+  readonly method: CalibrationMethod;
+  readonly output: Evaluation['output'];
+}
+
+/** What the inspector draws for one tensor: its histogram and every method's entry. */
+export interface TensorCalibrationView {
+  readonly tensor: string;
+  readonly min: number;
+  readonly max: number;
+  readonly histogram: { readonly width: number; readonly counts: readonly number[] };
+  /** Every method whose statistics the pass kept (all of them unless calibration kept one). */
+  readonly entries: Readonly<Partial<Record<CalibrationMethod, CaliEntry>>>;
+  readonly active: CaliEntry;
+  readonly override: TensorOverride | null;
 }
 
 /**
  * One model and its dataset, calibrated and evaluated: the core job that the worker (for the page)
- * and the CLI both wrap. Holds the heavy data (weights, samples, sessions); hands out plain data.
+ * and the CLI both wrap. Holds the heavy data (weights, samples, statistics, sessions); hands out
+ * plain data.
  */
 export class Workbench {
   private dataset?: Dataset;
-  private ranges?: Map<string, Range>;
-  private reference?: FloatReference;
+  private calibration?: CalibrationResult;
+  private cali?: Map<string, CaliEntry>;
+  private evaluationSamples?: Dataset;
+  private evaluationOutputs?: TensorMap[];
   private simulator?: Simulator;
+  private overrides = new Map<string, TensorOverride>();
+  private imported: CaliTable | null = null;
+  settings: CalibrationSettings = DEFAULT_CALIBRATION;
   scheme: TargetScheme = TARGET_SCHEMES['ort-qdq'];
+  weightOptions: WeightOptions = DEFAULT_WEIGHT_OPTIONS;
 
   private constructor(
     readonly engine: Engine,
@@ -60,12 +94,53 @@ export class Workbench {
   setDataset(dataset: Dataset): void {
     validateDataset(dataset, this.model.graph.inputs);
     this.dataset = dataset;
-    this.invalidateCalibration();
+    this.calibration = undefined;
+    this.invalidateSimulator();
+  }
+
+  /** New settings; a change of what is observed needs calibrate() again, a change of method does not. */
+  setCalibrationSettings(settings: Partial<CalibrationSettings>): { needsCalibration: boolean } {
+    const next = { ...this.settings, ...settings };
+    const needsCalibration = next.histogramBins !== this.settings.histogramBins || next.valuesPerTensor !== this.settings.valuesPerTensor
+      || next.calibrationSamples !== this.settings.calibrationSamples || next.collect !== this.settings.collect
+      || (this.calibration !== undefined && !this.calibration.collected(next.method));
+    const evaluationChanged = next.evaluationSamples !== this.settings.evaluationSamples;
+    this.settings = next;
+    if (needsCalibration) {
+      this.calibration = undefined;
+      this.invalidateSimulator();
+    } else if (evaluationChanged) {
+      this.evaluationSamples = undefined;
+      this.evaluationOutputs = undefined;
+      this.rebuildSimulator();
+    } else {
+      this.rebuildSimulator();
+    }
+    return { needsCalibration };
   }
 
   setScheme(scheme: TargetScheme): void {
     if (scheme.id === this.scheme.id) return;
     this.scheme = scheme;
+    this.weightOptions = { ...this.weightOptions, granularity: scheme.weightGranularity };
+    this.rebuildSimulator();
+  }
+
+  setWeightOptions(options: Partial<WeightOptions>): void {
+    this.weightOptions = { ...this.weightOptions, ...options };
+    this.rebuildSimulator();
+  }
+
+  /** A tensor's own method or typed threshold (null: back to the model-wide choice). */
+  setTensorOverride(tensor: string, override: TensorOverride | null): void {
+    if (override) this.overrides.set(tensor, override);
+    else this.overrides.delete(tensor);
+    this.rebuildSimulator();
+  }
+
+  /** An imported cali_table: its entries replace the method's for the tensors it names. */
+  setImportedTable(table: CaliTable | null): void {
+    this.imported = table;
     this.rebuildSimulator();
   }
 
@@ -80,21 +155,84 @@ export class Workbench {
 
   async calibrate(job: JobContext): Promise<CalibrationSummary> {
     const dataset = this.requireDataset();
-    const started = performance.now();
-    const result = await calibrateRanges(this.engine, this.model, this.activationTensors(), dataset, job);
-    this.ranges = result.ranges;
-    this.reference = result.reference;
-    this.rebuildSimulator();
+    const count = Math.min(dataset.samples.length, this.settings.calibrationSamples ?? Infinity);
+    const samples = { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
+    const positions = new Map<string, number>();
+    this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
+    this.calibration = await calibrateModel(this.engine, this.model, this.activationTensors(), positions, samples, this.settings, job);
+    this.evaluationSamples = undefined;
+    this.evaluationOutputs = undefined;
+    await this.prepareEvaluation(job);
+    return this.summary();
+  }
+
+  summary(): CalibrationSummary {
+    const calibration = this.requireCalibration();
     return {
-      method: 'minmax',
-      sampleCount: dataset.samples.length,
-      ranges: [...result.ranges].map(([tensor, r]) => ({ tensor, min: r.min, max: r.max })),
-      elapsedMs: performance.now() - started,
+      settings: this.settings,
+      sampleCount: calibration.sampleCount,
+      evaluationSampleCount: this.evaluationSamples?.samples.length ?? 0,
+      tensorCount: calibration.tensors.length,
+      elapsedMs: calibration.elapsedMs,
+      table: [...this.cali!],
+      overrides: [...this.overrides],
+      imported: this.imported !== null,
+    };
+  }
+
+  /** The CaliTable in use (what cali_table export writes). */
+  caliTable(): CaliTable {
+    const calibration = this.requireCalibration();
+    return { entries: new Map(this.cali), sampleCount: calibration.sampleCount, histogramBins: this.settings.histogramBins };
+  }
+
+  tensorCalibration(tensor: string): TensorCalibrationView | null {
+    const calibration = this.calibration;
+    const stats: TensorStatistics | undefined = calibration?.statistics.get(tensor);
+    if (!calibration || !stats || !this.cali) return null;
+    return {
+      tensor,
+      min: stats.min,
+      max: stats.max,
+      histogram: { width: stats.klHistogram.width, counts: Array.from(stats.klHistogram.counts) },
+      entries: calibration.allMethods(tensor),
+      active: this.cali.get(tensor)!,
+      override: this.overrides.get(tensor) ?? null,
     };
   }
 
   evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
     return this.requireSimulator().evaluate(qtable, depth, job);
+  }
+
+  /**
+   * search_threshold (algorithms.md §5): the all-INT8 model evaluated with every method's table from
+   * the one calibration pass; the best by output cosine becomes the model-wide method.
+   */
+  async searchThreshold(job: JobContext): Promise<ThresholdSearchRow[]> {
+    let calibration = this.requireCalibration();
+    if (!CALIBRATION_METHODS.every((m) => calibration.collected(m))) {
+      this.settings = { ...this.settings, collect: 'all' };
+      await this.calibrate(job);
+      calibration = this.requireCalibration();
+    }
+    const rows: ThresholdSearchRow[] = [];
+    for (const [i, method] of CALIBRATION_METHODS.entries()) {
+      job.throwIfCancelled();
+      job.progress({ stage: `search_threshold: ${method}`, done: i, total: CALIBRATION_METHODS.length });
+      const simulator = this.simulatorFor(activeCaliTable(calibration, method, new Map(), null));
+      try {
+        const evaluation = await simulator.evaluate(ALL_INT8, 'outputs', { progress: () => {}, throwIfCancelled: () => job.throwIfCancelled(), cancelled: job.cancelled });
+        rows.push({ method, output: evaluation.output });
+      } finally {
+        await simulator.dispose();
+      }
+    }
+    job.progress({ stage: 'search_threshold', done: CALIBRATION_METHODS.length, total: CALIBRATION_METHODS.length });
+    const best = rows.reduce((a, b) => (b.output.cos > a.output.cos ? b : a));
+    this.settings = { ...this.settings, method: best.method };
+    this.rebuildSimulator();
+    return rows;
   }
 
   /** Model outputs of the simulation of a QTable, per evaluation sample. */
@@ -114,34 +252,66 @@ export class Workbench {
   async exportVerifiedQdq(qtable: QTable, job: JobContext): Promise<{ bytes: Uint8Array; verification: ExportVerification }> {
     const bytes = this.exportQdq(qtable);
     const predicted = (await this.evaluate(qtable, 'outputs', job)).output;
-    const dataset = this.requireDataset();
-    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, dataset, this.reference!.outputs, job);
-    return { bytes, verification: { predicted, measured, sampleCount: dataset.samples.length, engine: this.engine.name } };
+    const samples = this.evaluationSamples!;
+    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, this.evaluationOutputs!, job);
+    return { bytes, verification: { predicted, measured, sampleCount: samples.samples.length, engine: this.engine.name } };
   }
 
   async dispose(): Promise<void> {
     await this.simulator?.dispose();
   }
 
-  private invalidateCalibration(): void {
-    this.ranges = undefined;
-    this.reference = undefined;
+  /** The evaluation samples and their float outputs (reused from calibration where they overlap). */
+  private async prepareEvaluation(job: JobContext): Promise<void> {
+    const dataset = this.requireDataset();
+    const calibration = this.requireCalibration();
+    const count = Math.min(dataset.samples.length, this.settings.evaluationSamples ?? Infinity);
+    this.evaluationSamples = { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
+    const outputs = calibration.floatOutputs.slice(0, count);
+    if (outputs.length < count) {
+      const session = await this.engine.createSession(this.model.encode(), { modelName: this.model.fileName });
+      try {
+        for (let i = outputs.length; i < count; i++) {
+          job.throwIfCancelled();
+          outputs.push(await session.run(dataset.samples[i]));
+        }
+      } finally {
+        await session.dispose();
+      }
+    }
+    this.evaluationOutputs = outputs;
+    this.rebuildSimulator();
+  }
+
+  private invalidateSimulator(): void {
     void this.simulator?.dispose();
     this.simulator = undefined;
+    this.cali = undefined;
   }
 
   private rebuildSimulator(): void {
-    if (!this.ranges || !this.reference || !this.dataset) return;
+    if (!this.calibration) return;
+    this.cali = activeCaliTable(this.calibration, this.settings.method, this.overrides, this.imported);
+    if (!this.evaluationSamples || !this.evaluationOutputs) return;
     void this.simulator?.dispose();
-    this.simulator = new Simulator({
-      engine: this.engine, model: this.model, layers: this.layers, types: this.types, ranges: this.ranges,
-      scheme: this.scheme, samples: this.dataset, reference: this.reference,
+    this.simulator = this.simulatorFor(this.cali);
+  }
+
+  private simulatorFor(cali: Map<string, CaliEntry>): Simulator {
+    return new Simulator({
+      engine: this.engine, model: this.model, layers: this.layers, types: this.types, cali, scheme: this.scheme,
+      weights: this.weightOptions, samples: this.evaluationSamples!, floatOutputs: this.evaluationOutputs!,
     });
   }
 
   private requireDataset(): Dataset {
     if (!this.dataset) throw new DataError('no calibration data: add .npy files or images first');
     return this.dataset;
+  }
+
+  private requireCalibration(): CalibrationResult {
+    if (!this.calibration) throw new QbenchError('the model is not calibrated yet: run calibration first');
+    return this.calibration;
   }
 
   private requireSimulator(): Simulator {

@@ -6,8 +6,11 @@ import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
 import { formatQTable } from '../core/io/qtable';
 import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
-import type { TargetScheme } from '../core/quant/qparams';
-import { qtableToData, type Precision } from '../core/quant/QTable';
+import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
+import { qtableFromData, qtableToData, type Precision } from '../core/quant/QTable';
+import type { CalibrationSettings, TensorOverride } from '../core/calib/Calibration';
+import type { WeightOptions } from '../core/quant/buildQdqModel';
+import type { TableKind } from '../core/export/tables';
 import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
 import { restoreQTable, saveQTable } from './persistence';
 import { useApp } from './store';
@@ -183,11 +186,84 @@ export function redo(): void {
   if (app().qtable !== before) edited();
 }
 
+/** New calibration settings: a new method re-evaluates; a change of what is observed recalibrates. */
+export async function updateCalibrationSettings(settings: Partial<CalibrationSettings>): Promise<void> {
+  try {
+    const { needsCalibration, summary } = await workbenchClient().setCalibrationSettings(settings);
+    useApp.setState((s) => ({ calibrationSettings: { ...s.calibrationSettings, ...settings } }));
+    if (needsCalibration) {
+      if (app().dataset) await calibrate();
+      return;
+    }
+    if (summary) useApp.setState({ calibration: summary, baseline: null });
+    edited();
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
+export async function updateWeightOptions(options: Partial<WeightOptions>): Promise<void> {
+  try {
+    await workbenchClient().setWeightOptions(options);
+    useApp.setState((s) => ({ weightOptions: { ...s.weightOptions, ...options }, baseline: null }));
+    edited();
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
+/** A tensor's own calibration method or typed threshold; null returns it to the model-wide method. */
+export async function setTensorOverride(tensor: string, override: TensorOverride | null): Promise<void> {
+  try {
+    const summary = await workbenchClient().setTensorOverride(tensor, override);
+    useApp.setState({ calibration: summary });
+    edited();
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
+export async function runThresholdSearch(): Promise<void> {
+  const result = await runJob('search_threshold: every method on the all-INT8 model', (id, onProgress) => workbenchClient().searchThreshold(id, onProgress));
+  if (!result) return;
+  useApp.setState({ thresholdSearch: result.rows, calibration: result.summary, calibrationSettings: result.summary.settings, baseline: null });
+  edited();
+}
+
+/** A qtable, a ONE layer configuration or a cali_table, recognised by its content. */
+export async function importTable(file: File): Promise<void> {
+  try {
+    const result = await workbenchClient().importTable({ name: file.name, file });
+    const unknown = result.unknownNames.length ? `; ${result.unknownNames.length} names not in the model (${result.unknownNames.slice(0, 3).join(', ')}${result.unknownNames.length > 3 ? ', …' : ''})` : '';
+    if (result.kind === 'cali_table') {
+      useApp.setState({ calibration: result.summary, baseline: null });
+      app().notify('info', `${file.name}: thresholds imported for ${result.summary.table.filter(([, e]) => e.source === 'imported').length} tensors${unknown}.`);
+    } else {
+      app().replaceQTable(qtableFromData(result.qtable));
+      app().notify('info', `${file.name}: ${result.qtable.layers.length} layer precisions imported${unknown}.`);
+    }
+    edited();
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
+export async function exportTableFile(kind: TableKind): Promise<void> {
+  try {
+    const { fileName, text, warnings } = await workbenchClient().exportTable(kind, qtableToData(app().qtable), app().layerEvaluation);
+    download(text, fileName, kind === 'cali_table' ? 'text/plain' : 'application/json');
+    for (const warning of warnings) app().notify('info', warning);
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
 export async function setScheme(scheme: TargetScheme['id']): Promise<void> {
   try {
     await workbenchClient().setScheme(scheme);
-    useApp.setState({ scheme, outputEvaluation: null, layerEvaluation: null, baseline: null });
-    await evaluateCurrent();
+    // A scheme brings its weight granularity (Bolt: per tensor); the worker applied it too.
+    useApp.setState((s) => ({ scheme, weightOptions: { ...s.weightOptions, granularity: TARGET_SCHEMES[scheme].weightGranularity }, outputEvaluation: null, layerEvaluation: null, baseline: null }));
+    edited();
   } catch (error) {
     app().notify('error', errorMessage(error));
   }

@@ -1,11 +1,13 @@
 import { create, type StateCreator } from 'zustand';
-import type { CalibrationSummary } from '../core/Workbench';
+import type { CalibrationSummary, ThresholdSearchRow } from '../core/Workbench';
+import { DEFAULT_CALIBRATION, type CalibrationSettings } from '../core/calib/Calibration';
+import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from '../core/quant/buildQdqModel';
 import type { DatasetSummary } from '../core/io/dataset/Dataset';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../core/io/dataset/loadDataset';
 import type { JobProgress } from '../core/jobs/Job';
 import type { GraphLayout } from '../core/layout/layoutGraph';
 import type { LayerName } from '../core/model/ModelGraph';
-import type { TargetScheme } from '../core/quant/qparams';
+import type { TargetScheme } from '../core/quant/schemes';
 import { ALL_INT8, withPrecision, type Precision, type QTable } from '../core/quant/QTable';
 import type { Evaluation } from '../core/sim/Evaluation';
 import type { ExportVerification } from '../core/export/verifyExport';
@@ -28,6 +30,10 @@ export interface DataSlice {
   preprocess: ImagePreprocess;
   calibration: CalibrationSummary | null;
   scheme: TargetScheme['id'];
+  calibrationSettings: CalibrationSettings;
+  weightOptions: WeightOptions;
+  /** search_threshold's comparison, newest run. */
+  thresholdSearch: readonly ThresholdSearchRow[] | null;
   datasetLoaded: (dataset: DatasetSummary) => void;
   calibrated: (calibration: CalibrationSummary) => void;
   setPreprocess: (preprocess: ImagePreprocess) => void;
@@ -101,7 +107,7 @@ const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
   modelOpened: (model) =>
     set({
       model, layout: null, dataset: null, calibration: null, qtable: ALL_INT8, past: [], future: [],
-      outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, selected: null,
+      outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, selected: null, thresholdSearch: null,
     }),
   layoutReady: (layout) => set({ layout }),
 });
@@ -111,8 +117,11 @@ const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   preprocess: DEFAULT_PREPROCESS,
   calibration: null,
   scheme: 'ort-qdq',
+  calibrationSettings: DEFAULT_CALIBRATION,
+  weightOptions: DEFAULT_WEIGHT_OPTIONS,
+  thresholdSearch: null,
   datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null }),
-  calibrated: (calibration) => set({ calibration, outputEvaluation: null, layerEvaluation: null, baseline: null }),
+  calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null }),
   setPreprocess: (preprocess) => set({ preprocess }),
 });
 

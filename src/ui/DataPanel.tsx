@@ -3,7 +3,7 @@ import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
 import { applyPreprocess } from '../state/actions';
 import { useApp } from '../state/store';
 import { DATA_ACCEPT, PickFiles } from './FileDrop';
-import { formatDuration } from './format';
+import { CalibrationPanel } from './CalibrationPanel';
 
 function parseTriple(text: string): [number, number, number] | null {
   const parts = text.split(',').map((s) => Number(s.trim()));
@@ -77,11 +77,9 @@ export function DataPanel() {
           </>
         ) : <p className="muted">{model ? 'Add .npy/.npz files, an ONE .h5 file or images (drop them anywhere).' : 'Open a model first.'}</p>}
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data-panel" className="btn small" />
-        <h4>Calibration</h4>
-        {calibration ? (
-          <p data-testid="calibration-summary">Per-tensor min/max over {calibration.sampleCount} samples, {calibration.ranges.length} tensors, {formatDuration(calibration.elapsedMs)}. Weights: per-channel symmetric.</p>
-        ) : <p className="muted">Runs automatically when data is added.</p>}
+        {!calibration && <p className="muted">Calibration runs when data is added.</p>}
       </div>
+      <CalibrationPanel />
       <PreprocessForm />
     </div>
   );

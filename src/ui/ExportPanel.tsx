@@ -1,30 +1,57 @@
-import { exportQdqModel, exportQTable } from '../state/actions';
+import { useRef } from 'react';
+import type { TableKind } from '../core/export/tables';
+import { exportQdqModel, exportQTable, exportTableFile, importTable } from '../state/actions';
 import { useApp } from '../state/store';
 import { formatMetric } from './format';
 
-/** Downloads: the TPU-MLIR qtable and the quantized QDQ ONNX model, verified by running it. */
+const TABLES: { kind: TableKind; title: string; text: string }[] = [
+  { kind: 'cali_table', title: 'Calibration table (TPU-MLIR)', text: 'threshold, min and max of every tensor; feeds model_deploy --calibration_table.' },
+  { kind: 'one_config', title: 'Layer configuration (ONE circle-quantizer)', text: 'the INT16 layers as a --config JSON; float layers have no ONE equivalent and are named in a note.' },
+  { kind: 'visq', title: 'Error map (ONE visq)', text: 'per-layer MSE of the latest evaluation with visq\'s colour scheme.' },
+  { kind: 'bolt', title: 'Clip values (Bolt)', text: 'per quantized layer: input, weight and output clip values (scale = clip/127).' },
+  { kind: 'model_explorer', title: 'Node data (Model Explorer)', text: 'per-layer cosine to overlay in Google AI Edge Model Explorer.' },
+];
+
+/** Downloads: qtable, QDQ model (verified by running it), and every toolchain's table; imports. */
 export function ExportPanel() {
   const calibrated = useApp((s) => s.calibration !== null);
   const qtable = useApp((s) => s.qtable);
   const lastExport = useApp((s) => s.lastExport);
   const exporting = useApp((s) => Object.values(s.jobs).some((j) => j.label.startsWith('Exporting')));
+  const picker = useRef<HTMLInputElement>(null);
   return (
     <div className="export-panel">
-      <div className="export-item">
-        <h4>Quantize table (TPU-MLIR)</h4>
-        <p className="muted">The layers not at {qtable.defaultPrecision} ({qtable.layers.size}), one <code>op_name mode</code> per line; feeds <code>model_deploy --quantize_table</code>.</p>
-        <button className="btn" onClick={exportQTable} data-testid="export-qtable">Download .qtable</button>
+      <div>
+        <div className="export-item">
+          <h4>Quantized ONNX (QDQ)</h4>
+          <p className="muted">int8 per-channel weights, int32 bias, QuantizeLinear/DequantizeLinear on activations; INT16 layers use opset 21 Q/DQ, FP16 layers compute in float16, FP32 layers stay float. Loaded again and run on the samples before it is offered.</p>
+          <button className="btn primary" disabled={!calibrated || exporting} onClick={() => void exportQdqModel()} data-testid="export-qdq">{exporting ? 'Exporting…' : 'Download .qdq.onnx'}</button>
+          {lastExport && (
+            <p className="verification" data-testid="export-verification">
+              {lastExport.fileName}: measured output cos <b>{formatMetric('cos', lastExport.verification.measured.cos)}</b> on {lastExport.verification.sampleCount} samples
+              (predicted {formatMetric('cos', lastExport.verification.predicted.cos)}, {lastExport.verification.engine}).
+            </p>
+          )}
+        </div>
+        <div className="export-item">
+          <h4>Quantize table (TPU-MLIR)</h4>
+          <p className="muted">The layers not at {qtable.defaultPrecision} ({qtable.layers.size}), one <code>op_name mode</code> per line.</p>
+          <button className="btn" onClick={exportQTable} data-testid="export-qtable">Download .qtable</button>
+        </div>
+        <div className="export-item">
+          <h4>Import</h4>
+          <p className="muted">A TPU-MLIR qtable sets precisions; a cali_table replaces the calibrated thresholds of the tensors it names.</p>
+          <button className="btn" disabled={!calibrated} onClick={() => picker.current?.click()}>Import qtable or cali_table</button>
+          <input ref={picker} type="file" hidden data-testid="import-table" onChange={(e) => { const f = e.target.files?.[0]; e.target.value = ''; if (f) void importTable(f); }} />
+        </div>
       </div>
-      <div className="export-item">
-        <h4>Quantized ONNX (QDQ)</h4>
-        <p className="muted">int8 per-channel weights, int32 bias, QuantizeLinear/DequantizeLinear on activations; INT16 layers use opset 21 Q/DQ, FP16 layers compute in float16, FP32 layers stay float. The file is loaded again and run on the samples before it is offered.</p>
-        <button className="btn primary" disabled={!calibrated || exporting} onClick={() => void exportQdqModel()} data-testid="export-qdq">{exporting ? 'Exporting…' : 'Download .qdq.onnx'}</button>
-        {lastExport && (
-          <p className="verification" data-testid="export-verification">
-            {lastExport.fileName}: measured output cos <b>{formatMetric('cos', lastExport.verification.measured.cos)}</b> on {lastExport.verification.sampleCount} samples
-            (predicted {formatMetric('cos', lastExport.verification.predicted.cos)}, {lastExport.verification.engine}).
-          </p>
-        )}
+      <div className="export-tables">
+        {TABLES.map((t) => (
+          <div className="export-row" key={t.kind}>
+            <button className="btn small" disabled={!calibrated} onClick={() => void exportTableFile(t.kind)} data-testid={`export-${t.kind}`}>Download</button>
+            <div><b>{t.title}</b> <span className="muted">{t.text}</span></div>
+          </div>
+        ))}
       </div>
     </div>
   );

@@ -1,6 +1,6 @@
 import { redo, setEngine, setScheme, startDemo, undo } from '../state/actions';
 import { useApp } from '../state/store';
-import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/qparams';
+import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
 import { DATA_ACCEPT, PickFiles } from './FileDrop';
 import { OutputSimilarity } from './OutputSimilarity';
 import { formatBytes } from './format';
@@ -40,7 +40,7 @@ export function Header() {
           <option value="webgpu" disabled={!capabilities?.webgpu}>Engine: WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ''}</option>
         </select>
         <select value={scheme} disabled={!calibrated} onChange={(e) => void setScheme(e.target.value as TargetScheme['id'])} data-testid="scheme-select" aria-label="Target scheme" title="The toolchain whose quantization rules the simulation follows">
-          {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.label}>Target: {s.id === 'ort-qdq' ? 'ORT/QDQ' : 'TPU-MLIR'}</option>)}
+          {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.description}>Target: {s.name}</option>)}
         </select>
       </div>
       <OutputSimilarity />

@@ -3,7 +3,9 @@ import { EDITABLE_PRECISIONS, precisionOf } from '../core/quant/QTable';
 import { setPrecision } from '../state/actions';
 import { useApp } from '../state/store';
 import { formatMetric } from './format';
-import { useLayerErrors, useLayerInfo, useRanges } from './hooks';
+import { useCaliTable, useLayerErrors, useLayerInfo } from './hooks';
+import { LayerCalibration } from './LayerCalibration';
+import { WeightChannels } from './WeightChannels';
 
 function formatAttribute(value: unknown): string {
   if (Array.isArray(value)) return `[${value.slice(0, 8).join(', ')}${value.length > 8 ? ', …' : ''}]`;
@@ -20,7 +22,7 @@ export function Inspector() {
   const layerEvaluation = useApp((s) => s.layerEvaluation);
   const info = useLayerInfo();
   const errors = useLayerErrors();
-  const ranges = useRanges();
+  const ranges = useCaliTable();
   if (!model) return <aside className="inspector" />;
   const node = selected ? model.graph.nodes.find((n) => n.name === selected) : undefined;
   if (!node) {
@@ -72,6 +74,18 @@ export function Inspector() {
         ) : <p className="muted">{layerEvaluation ? 'No float output to compare.' : 'Calibrate to measure.'}</p>}
         <p className="muted note">Accumulated error of {error?.tensor ?? 'its output'}: every layer at its QTable precision, compared with the float model, averaged over the samples.</p>
       </section>
+      {error?.tensor && (
+        <section>
+          <h4>Calibration of its output</h4>
+          <LayerCalibration tensor={error.tensor} />
+        </section>
+      )}
+      {model.graph.weights.some((w) => node.inputs.includes(w.name)) && (
+        <section>
+          <h4>Weights</h4>
+          <WeightChannels layer={node.name} />
+        </section>
+      )}
       <section>
         <h4>Outputs</h4>
         <ul className="tensors">

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import type { LayerInfo } from '../core/quant/layerInfo';
 import type { LayerError } from '../core/sim/Evaluation';
-import type { Range } from '../core/quant/qparams';
+import type { CaliEntry } from '../core/calib/CaliTable';
 import { useApp } from '../state/store';
 
 /** Layer descriptions by name. */
@@ -16,8 +16,8 @@ export function useLayerErrors(): ReadonlyMap<string, LayerError> {
   return useMemo(() => new Map((evaluation?.layers ?? []).map((l) => [l.layer, l])), [evaluation]);
 }
 
-/** Calibrated ranges by tensor name. */
-export function useRanges(): ReadonlyMap<string, Range> {
+/** The CaliTable in use, by tensor name. */
+export function useCaliTable(): ReadonlyMap<string, CaliEntry> {
   const calibration = useApp((s) => s.calibration);
-  return useMemo(() => new Map((calibration?.ranges ?? []).map((r) => [r.tensor, { min: r.min, max: r.max }])), [calibration]);
+  return useMemo(() => new Map(calibration?.table ?? []), [calibration]);
 }

@@ -11,9 +11,20 @@ import { indexGraph, type GraphNode, type LayerName } from '../model/ModelGraph'
 import type { DType } from '../model/tensor';
 import { fusesIntoProducer, inputRole, weightChannelAxis } from './inputRoles';
 import type { LayerInfo } from './layerInfo';
-import { activationQParams, weightQuantType, type QParams, type QuantType, type Range, type TargetScheme } from './qparams';
+import type { CaliEntry } from '../calib/CaliTable';
+import { weightQuantType, type QParams, type QuantType } from './qparams';
+import { activationQParams, oneFixedQParams, ONE_BACKWARD_OPS, ONE_FORWARD_OPS, type TargetScheme } from './schemes';
 import { isIntegerPrecision, precisionOf, type Precision, type QTable } from './QTable';
 import { quantizeBias, quantizeWeightSymmetric, type QuantizedWeight } from './weightQuant';
+
+/** How weights are quantized (algorithms.md §3). */
+export interface WeightOptions {
+  readonly granularity: 'channel' | 'tensor';
+  /** 'max': s = max|w| / qmax; 'mse': the scale that minimizes the squared error. */
+  readonly scaleMethod: 'max' | 'mse';
+}
+
+export const DEFAULT_WEIGHT_OPTIONS: WeightOptions = { granularity: 'channel', scaleMethod: 'max' };
 
 /** A calibrated model and the rules to quantize it by: what every QTable is applied to. */
 export interface QuantizationContext {
@@ -21,9 +32,10 @@ export interface QuantizationContext {
   readonly layers: ReadonlyMap<LayerName, LayerInfo>;
   /** Element types and shapes of the float model's tensors (inferTensorTypes). */
   readonly types: ReadonlyMap<string, ValueInfo>;
-  /** Calibrated range of each activation tensor. */
-  readonly ranges: ReadonlyMap<string, Range>;
+  /** Calibrated range (threshold, min, max) of each activation tensor. */
+  readonly cali: ReadonlyMap<string, CaliEntry>;
   readonly scheme: TargetScheme;
+  readonly weights: WeightOptions;
 }
 
 /** Everything the quantized model is built from. */
@@ -40,14 +52,14 @@ export interface QdqModel {
   readonly precisions: ReadonlyMap<LayerName, Precision>;
 }
 
-/** Per-channel quantized weights keyed by initializer, precision and axis. */
+/** Quantized weights keyed by initializer, precision, axis and weight options. */
 export class WeightCache {
   private readonly entries = new Map<string, QuantizedWeight>();
-  get(model: OnnxModel, name: string, precision: Precision, axis: number): QuantizedWeight {
-    const key = `${name}\u0000${precision}\u0000${axis}`;
+  get(model: OnnxModel, name: string, precision: Precision, axis: number, options: WeightOptions): QuantizedWeight {
+    const key = `${name}\u0000${precision}\u0000${axis}\u0000${options.granularity}\u0000${options.scaleMethod}`;
     let q = this.entries.get(key);
     if (!q) {
-      q = quantizeWeightSymmetric(model.weight(name), axis, weightQuantType(precision));
+      q = quantizeWeightSymmetric(model.weight(name), axis, weightQuantType(precision), options.granularity === 'channel', options.scaleMethod);
       this.entries.set(key, q);
     }
     return q;
@@ -126,9 +138,11 @@ export class QdqBuilder {
     this.index = indexGraph(model.graph.nodes);
     this.graphOutputs = new Set(graph.output.map((o) => o.name));
     this.weightCache = input.weightCache ?? new WeightCache();
+    const { scheme } = input;
     for (const node of model.graph.nodes) {
       const info = layers.get(node.name);
-      const precision = info?.quantizable ? precisionOf(qtable, node.name) : 'FP32';
+      const quantized = info?.quantizable && (!scheme.quantizedOps || scheme.quantizedOps.has(node.opType));
+      const precision = quantized ? precisionOf(qtable, node.name) : 'FP32';
       if (precision === 'BF16') throw new QbenchError(`layer "${node.name}" is set to BF16, which onnxruntime cannot run on CPU; use FP16 or FP32`);
       this.precisions.set(node.name, precision);
     }
@@ -316,11 +330,39 @@ export class QdqBuilder {
     });
   }
 
-  /** qparams of an activation at a precision, from its calibrated range. */
+  /** qparams of an activation at a precision: from its calibrated entry, or by the scheme's rules. */
   qparams(tensor: string, precision: Precision): QParams {
-    const range = this.input.ranges.get(tensor);
-    if (!range) throw new QbenchError(`tensor "${tensor}" has no calibration range; run calibration before quantizing`);
-    return activationQParams(range, precision, this.input.scheme);
+    if (this.input.scheme.oneRules) {
+      const ruled = this.oneQParams(tensor, precision, 0);
+      if (ruled) return ruled;
+    }
+    return this.ownQParams(tensor, precision);
+  }
+
+  private ownQParams(tensor: string, precision: Precision): QParams {
+    const entry = this.input.cali.get(tensor);
+    if (!entry) throw new QbenchError(`tensor "${tensor}" has no calibration range; run calibration before quantizing`);
+    return activationQParams(entry, precision, this.input.scheme);
+  }
+
+  /**
+   * ONE's QuantizeWithMinMax rules (algorithms.md §1): a shape op's output takes its input's qparams
+   * (forward), a Concat's or Pad's inputs take its output's (backward), Sigmoid/Tanh/Softmax outputs
+   * get fixed ones. ONE applies backward, then the fixed ones, then forward, each overwriting the
+   * last: here forward is asked first for the same outcome. Undefined: the tensor's own range.
+   */
+  private oneQParams(tensor: string, precision: Precision, depth: number): QParams | undefined {
+    if (depth > 64) return undefined;
+    const producer = this.index.producer.get(tensor);
+    const source = producer?.inputs[0];
+    if (producer && ONE_FORWARD_OPS.has(producer.opType) && source && this.dtypeOf(source) === 'float32' && !this.input.model.isInitializer(source)) {
+      return this.oneQParams(source, precision, depth + 1) ?? this.ownQParams(source, precision);
+    }
+    const fixed = producer && oneFixedQParams(producer.opType, precision);
+    if (fixed) return fixed;
+    const joiner = (this.index.consumers.get(tensor) ?? []).find((c) => ONE_BACKWARD_OPS.has(c.opType) && (c.opType === 'Concat' || c.inputs[0] === tensor) && isIntegerPrecision(this.precisions.get(c.name)!));
+    if (joiner) return this.oneQParams(joiner.outputs[0], precision, depth + 1) ?? this.ownQParams(joiner.outputs[0], precision);
+    return undefined;
   }
 
   private addQdq(from: string, qp: QParams, to: string, base: string): QuantizedNames {
@@ -338,12 +380,14 @@ export class QdqBuilder {
     const dims = this.input.model.weight(name).dims;
     const axis = weightChannelAxis(layer.opType, dims.length, { transB: layer.attributes.transB as number | undefined });
     return this.cached(`${name}\u0000w\u0000${precision}\u0000${axis}`, () => {
-      const q = this.weightCache.get(this.input.model, name, precision, axis);
+      const q = this.weightCache.get(this.input.model, name, precision, axis, this.input.weights);
       const values = this.writer.addInitializer(integerTensorProto(this.writer.uniqueName(`${name}_quantized`), q.type, q.dims, q.values));
-      const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims: [q.scales.length], data: q.scales }));
-      const zeros = this.writer.addInitializer(integerTensorProto(this.writer.uniqueName(`${name}_zero_point`), q.type, [q.scales.length], new Int32Array(q.scales.length)));
+      // Per channel: 1-D scale and zero point with `axis`; per tensor: scalars, no axis.
+      const dims = q.perChannel ? [q.scales.length] : [];
+      const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims, data: q.scales }));
+      const zeros = this.writer.addInitializer(integerTensorProto(this.writer.uniqueName(`${name}_zero_point`), q.type, dims, new Int32Array(q.scales.length)));
       const out = this.writer.uniqueName(`${name}_dequantized`);
-      this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, [intAttr('axis', axis)]);
+      this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, q.perChannel ? [intAttr('axis', axis)] : []);
       return out;
     });
   }
@@ -358,7 +402,7 @@ export class QdqBuilder {
     const inputQp = this.qparams(data, precision);
     const wdims = this.input.model.weight(weightName).dims;
     const axis = weightChannelAxis(layer.opType, wdims.length, { transB: layer.attributes.transB as number | undefined });
-    const weight = this.weightCache.get(this.input.model, weightName, precision, axis);
+    const weight = this.weightCache.get(this.input.model, weightName, precision, axis, this.input.weights);
     return this.cached(`${name}\u0000b\u0000${inputQp.scale}\u0000${weightName}\u0000${precision}`, () => {
       const q = quantizeBias(bias.data as Float32Array, inputQp.scale, weight.scales);
       const values = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_quantized`), { dtype: 'int32', dims: [q.values.length], data: q.values }));

@@ -54,44 +54,6 @@ export function symmetricQParams(range: Range, type: QuantType): QParams {
   return { type, scale, zeroPoint: 0 };
 }
 
-/**
- * The target scheme: a toolchain's rules for turning ranges into qparams (architecture.md
- * glossary). Issue #2 ships ORT/QDQ and TPU-MLIR's int8 symmetric activations.
- */
-export interface TargetScheme {
-  readonly id: 'ort-qdq' | 'tpu-mlir';
-  readonly label: string;
-  /** How an 8-bit layer stores activations. */
-  readonly activation8: 'uint8-asymmetric' | 'int8-symmetric';
-}
-
-export const TARGET_SCHEMES: Record<TargetScheme['id'], TargetScheme> = {
-  'ort-qdq': { id: 'ort-qdq', label: 'ORT/QDQ (uint8 asymmetric activations, int8 per-channel weights)', activation8: 'uint8-asymmetric' },
-  'tpu-mlir': { id: 'tpu-mlir', label: 'TPU-MLIR (int8 symmetric activations, int8 per-channel weights)', activation8: 'int8-symmetric' },
-};
-
-export function targetScheme(id: string): TargetScheme {
-  const scheme = TARGET_SCHEMES[id as TargetScheme['id']];
-  if (!scheme) throw new Error(`unknown target scheme "${id}" (expected ${Object.keys(TARGET_SCHEMES).join(', ')})`);
-  return scheme;
-}
-
-/** qparams of an activation tensor stored at `precision` under `scheme`. */
-export function activationQParams(range: Range, precision: Precision, scheme: TargetScheme): QParams {
-  switch (precision) {
-    case 'INT8':
-      return scheme.activation8 === 'uint8-asymmetric' ? asymmetricQParams(range, 'uint8') : symmetricQParams(range, 'int8');
-    case 'UINT8':
-      return asymmetricQParams(range, 'uint8');
-    case 'INT16':
-      return symmetricQParams(range, 'int16');
-    case 'INT4':
-      return symmetricQParams(range, 'int8'); // int4 applies to weights; activations stay 8-bit (TPU-MLIR W4A8)
-    default:
-      throw new Error(`${precision} is not an integer precision`);
-  }
-}
-
 /** Weight storage type of a layer at `precision` (symmetric, per channel). */
 export function weightQuantType(precision: Precision): QuantType {
   switch (precision) {

@@ -1,6 +1,7 @@
 import type { Tensor } from '../model/tensor';
 import { symmetricLimit, QUANT_LIMITS, type QuantType } from './qparams';
 import { roundHalfEven } from './rounding';
+import { weightScales, type WeightScaleMethod } from './weightScale';
 
 export interface QuantizedWeight {
   readonly type: QuantType;
@@ -14,23 +15,20 @@ export interface QuantizedWeight {
 }
 
 /**
- * Symmetric per-channel quantization of a float weight (algorithms.md §1, §3 "min/max per
- * channel"): s_c = max|W_c| / qmax, q = clamp(round_half_even(W / s_c), -qmax, qmax).
- * A channel of zeros gets scale 1e-8 so DequantizeLinear stays defined.
+ * Symmetric per-channel quantization of a float weight (algorithms.md §1, §3):
+ * q = clamp(round_half_even(W / s_c), -qmax, qmax) with s_c from `scaleMethod` (weightScale.ts):
+ * 'max' (default) s_c = max|W_c| / qmax ("min/max per channel"), 'mse' the scale minimising the
+ * squared error ("minimum-MSE scale"). A channel of zeros gets scale 1e-8 so DequantizeLinear
+ * stays defined.
+ * @example quantizeWeightSymmetric({ dtype: 'float32', dims: [1, 2], data: new Float32Array([127, -63.5]) }, 0, 'int8').values // [127, -64]
  */
-export function quantizeWeightSymmetric(weight: Tensor, axis: number, type: QuantType, perChannel = true): QuantizedWeight {
+export function quantizeWeightSymmetric(weight: Tensor, axis: number, type: QuantType, perChannel = true, scaleMethod: WeightScaleMethod = 'max'): QuantizedWeight {
   const data = weight.data as Float32Array;
   const dims = weight.dims;
   const channels = perChannel ? dims[axis] : 1;
   const inner = perChannel ? dims.slice(axis + 1).reduce((a, b) => a * b, 1) : data.length;
   const qmax = symmetricLimit(type);
-  const absMax = new Float64Array(channels);
-  for (let i = 0; i < data.length; i++) {
-    const c = perChannel ? Math.floor(i / inner) % channels : 0;
-    const a = Math.abs(data[i]);
-    if (a > absMax[c]) absMax[c] = a;
-  }
-  const scales = Float32Array.from(absMax, (m) => Math.max(m / qmax, 1e-8));
+  const scales = weightScales(weight, axis, type, perChannel, scaleMethod);
   const values = new Int32Array(data.length);
   const { min, max } = { min: -qmax, max: Math.min(qmax, QUANT_LIMITS[type].max) };
   for (let i = 0; i < data.length; i++) {

@@ -7,7 +7,6 @@ import { compareTensors, meanMetrics, metricsFromSums, type ErrorMetrics } from 
 import { float16BitsToFloat32 } from '../model/float16';
 import type { LayerName } from '../model/ModelGraph';
 import { toFloat32, type TensorMap } from '../model/tensor';
-import type { FloatReference } from '../calib/rangeCalibration';
 import { scalarOf } from './reductions';
 import { buildQdqModel, WeightCache, type QdqModel, type QuantizationContext } from '../quant/buildQdqModel';
 import { qtableToData, type QTable } from '../quant/QTable';
@@ -16,9 +15,9 @@ import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeMode
 
 export interface SimulatorInput extends QuantizationContext {
   readonly engine: Engine;
-  /** Samples every evaluation runs, with what the float model computes on each. */
+  /** Samples every evaluation runs, with the float model's outputs on each. */
   readonly samples: Dataset;
-  readonly reference: FloatReference;
+  readonly floatOutputs: readonly TensorMap[];
 }
 
 export type EvaluationDepth = 'outputs' | 'layers';
@@ -39,8 +38,6 @@ export class Simulator {
   private readonly weightCache = new WeightCache();
   private readonly sessions = new Map<string, Promise<{ session: Session; probe?: ProbeModel['outputs']; opset: number }>>();
   private readonly probed: ProbedTensor[];
-  /** Index of each probed tensor in the float reference's arrays. */
-  private readonly referenceIndex: number[];
   private static readonly MAX_CACHED_SESSIONS = 6;
 
   constructor(readonly input: SimulatorInput) {
@@ -49,12 +46,6 @@ export class Simulator {
       const tensor = info.floatOutputs[0];
       if (tensor) this.probed.push({ layer: info.name, tensor });
     }
-    const position = new Map(input.reference.tensors.map((t, i) => [t, i]));
-    this.referenceIndex = this.probed.map(({ tensor }) => {
-      const i = position.get(tensor);
-      if (i === undefined) throw new Error(`tensor ${tensor} was not measured at calibration`);
-      return i;
-    });
   }
 
   /** The QDQ model of a QTable: what export writes and what 'outputs' evaluations run. */
@@ -64,27 +55,24 @@ export class Simulator {
 
   async evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
     const started = performance.now();
-    const { samples, reference, model } = this.input;
+    const { samples, floatOutputs, model } = this.input;
     const { session, probe, opset } = await this.session(qtable, depth);
     const outputNames = model.graph.outputs.map((o) => o.name);
     const perSampleOutputs = new Map<string, ErrorMetrics[]>(outputNames.map((n) => [n, []]));
     const layerSums = this.probed.map(() => [] as ErrorMetrics[]);
-    const fetches = probe ? [...outputNames, ...probe.flatMap((o) => [o.dd, o.qq])] : outputNames;
+    const fetches = probe ? [...outputNames, ...probe.flatMap((o) => [o.dd, o.qq, o.ff, o.count])] : outputNames;
     for (let i = 0; i < samples.samples.length; i++) {
       job.throwIfCancelled();
       job.progress({ stage: depth === 'layers' ? 'evaluating layers' : 'evaluating', done: i, total: samples.samples.length });
       const result = await session.run(samples.samples[i], fetches);
       for (const name of outputNames) {
-        const floatOutput = reference.outputs[i][name];
+        const floatOutput = floatOutputs[i][name];
         if (floatOutput.dtype !== 'float32') continue;
         perSampleOutputs.get(name)!.push(compareTensors(floatOutput.data as Float32Array, toFloat32(result[name], float16BitsToFloat32)));
       }
       if (probe) {
-        const ff = reference.sumSquares[i];
-        const counts = reference.counts[i];
-        probe.forEach(({ dd, qq }, k) => {
-          const t = this.referenceIndex[k];
-          layerSums[k].push(metricsFromSums({ ff: ff[t], qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: counts[t] }));
+        probe.forEach(({ dd, qq, ff, count }, k) => {
+          layerSums[k].push(metricsFromSums({ ff: scalarOf(result[ff].data), qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: scalarOf(result[count].data) }));
         });
       }
     }

@@ -12,15 +12,15 @@ export interface ProbedTensor {
 
 export interface ProbeModel {
   readonly proto: onnx.ModelProto;
-  /** Per probed tensor: outputs holding sum (f-q)^2 and sum q^2 (sum f^2 comes from calibration). */
-  readonly outputs: readonly { readonly dd: string; readonly qq: string }[];
+  /** Per probed tensor: outputs holding sum (f-q)^2, sum q^2, sum f^2 and the element count. */
+  readonly outputs: readonly { readonly dd: string; readonly qq: string; readonly ff: string; readonly count: string }[];
 }
 
 /**
  * The QDQ model of a QTable run side by side with the float model, plus, for every probed layer
- * output, sum (f-q)^2 and sum q^2 as one-element outputs. With sum f^2 and the element count from
- * calibration, one run gives every layer's accumulated error exactly, over whole tensors, while
- * only two numbers per layer leave the engine (fetching every activation of the 320x320 PP-OCR
+ * output, sum (f-q)^2, sum q^2, sum f^2 and the element count as one-element outputs. One run gives
+ * every layer's accumulated error exactly, over whole tensors, while only four numbers per layer
+ * leave the engine (fetching every activation of the 320x320 PP-OCR
  * detector costs 170 MB and 110 ms per sample). The quantized half is the exported model, node
  * for node; the float half shares its weights and inputs.
  */
@@ -53,7 +53,12 @@ export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTen
     const quantized = builder.floatValue(tensor);
     const difference = writer.uniqueName(`${tensor}/qbench_error`);
     writer.addNode('Sub', [asFloat(tensor), quantized], [difference], `${tensor}/qbench_error`);
-    return { dd: addReduction(writer, 'ReduceSumSquare', difference), qq: addReduction(writer, 'ReduceSumSquare', quantized) };
+    return {
+      dd: addReduction(writer, 'ReduceSumSquare', difference),
+      qq: addReduction(writer, 'ReduceSumSquare', quantized),
+      ff: addReduction(writer, 'ReduceSumSquare', asFloat(tensor)),
+      count: addReduction(writer, 'Size', asFloat(tensor)),
+    };
   });
-  return { proto: builder.finish(outputs.flatMap((o) => [{ name: o.dd }, { name: o.qq }])), outputs };
+  return { proto: builder.finish(outputs.flatMap((o) => [{ name: o.dd }, { name: o.qq }, { name: o.ff }, { name: o.count }])), outputs };
 }

@@ -1,0 +1,153 @@
+import type { Engine } from '../engine/Engine';
+import type { Dataset } from '../io/dataset/Dataset';
+import type { OnnxModel } from '../io/onnx/OnnxModel';
+import type { JobContext } from '../jobs/Job';
+import type { TensorMap } from '../model/tensor';
+import { QbenchError } from '../errors';
+import { calibrateTensor, type MethodContext } from './calibrate';
+import { CALIBRATION_METHODS, type CaliEntry, type CaliTable, type CalibrationMethod } from './CaliTable';
+import { runStatisticsPass } from './statisticsPass';
+import { TensorStatisticsAccumulator, type TensorStatistics } from './TensorStatistics';
+
+/** How calibration observes the data (the toolchains' knobs, with their defaults). */
+export interface CalibrationSettings {
+  /** The method every tensor uses unless overridden (TPU-MLIR's default is KL, ORT's and ONE's min/max). */
+  readonly method: CalibrationMethod;
+  /** Bins of the KL histograms (TPU-MLIR histogram_bin_num, default 2048). */
+  readonly histogramBins: number;
+  /** Elements sampled per tensor per sample for histogram-based methods, or 'all' (exact, slower). */
+  readonly valuesPerTensor: number | 'all';
+  /**
+   * Which methods' statistics one pass keeps: 'all' lets the page compare and draw every method and
+   * switch between them without running the data again; 'method' keeps only the chosen one's
+   * (faster: KL then needs one histogram per tensor), and a change of method recalibrates.
+   */
+  readonly collect: 'all' | 'method';
+  /** How many of the dataset's samples calibrate and how many evaluate (null: all). */
+  readonly calibrationSamples: number | null;
+  readonly evaluationSamples: number | null;
+}
+
+export const DEFAULT_CALIBRATION: CalibrationSettings = {
+  method: 'max',
+  histogramBins: 2048,
+  valuesPerTensor: 4096,
+  collect: 'all',
+  calibrationSamples: null,
+  evaluationSamples: null,
+};
+
+/** A per-tensor choice that replaces the model-wide method: another method, or a typed threshold. */
+export type TensorOverride = { readonly method: CalibrationMethod } | { readonly threshold: number };
+
+/**
+ * Everything one calibration pass measured: each tensor's statistics, from which any method's entry
+ * is computed on first use and kept (TensorRT's KL scans 1,920 candidates per tensor: 2 s for the
+ * demo's 331 tensors, paid only when that method is asked for).
+ */
+export class CalibrationResult {
+  private readonly cache = new Map<CalibrationMethod, Map<string, CaliEntry>>();
+
+  constructor(
+    readonly tensors: readonly string[],
+    readonly statistics: ReadonlyMap<string, TensorStatistics>,
+    private readonly contexts: ReadonlyMap<string, MethodContext>,
+    readonly sampleCount: number,
+    /** Float outputs of the calibration samples (the first `sampleCount` of the dataset). */
+    readonly floatOutputs: readonly TensorMap[],
+  ) {}
+
+  /** Time of the pass and of the first method's entries (set once by calibrateModel). */
+  elapsedMs = 0;
+
+  /** Whether the pass kept what `method` needs. */
+  collected(method: CalibrationMethod): boolean {
+    const first = this.statistics.values().next().value;
+    return !first || first.methods === 'all' || first.methods.includes(method);
+  }
+
+  /** The entry of every tensor under one method. */
+  entries(method: CalibrationMethod): ReadonlyMap<string, CaliEntry> {
+    if (!this.collected(method)) throw new QbenchError(`calibration kept the statistics of ${this.methodsText()} only; calibrate again to use ${method}`);
+    let table = this.cache.get(method);
+    if (!table) {
+      table = new Map(this.tensors.map((t) => [t, calibrateTensor(method, this.statistics.get(t)!, this.contexts.get(t)!)]));
+      this.cache.set(method, table);
+    }
+    return table;
+  }
+
+  entry(tensor: string, method: CalibrationMethod): CaliEntry {
+    return this.entries(method).get(tensor)!;
+  }
+
+  /** Every collected method's entry for one tensor (what the inspector draws on the histogram). */
+  allMethods(tensor: string): Partial<Record<CalibrationMethod, CaliEntry>> {
+    const stats = this.statistics.get(tensor);
+    if (!stats) throw new Error(`no statistics for tensor ${tensor}`);
+    return Object.fromEntries(CALIBRATION_METHODS.filter((m) => this.collected(m)).map((m) => [m, this.cache.get(m)?.get(tensor) ?? calibrateTensor(m, stats, this.contexts.get(tensor)!)]));
+  }
+
+  private methodsText(): string {
+    const first = this.statistics.values().next().value;
+    return first && first.methods !== 'all' ? first.methods.join(', ') : 'every method';
+  }
+}
+
+/**
+ * One pass over the calibration samples: statistics of every tensor (statisticsPass.ts) merged
+ * sample by sample, then every method's thresholds from them, so switching methods, comparing them
+ * (search_threshold) or drawing them on a histogram never runs the data again.
+ */
+export async function calibrateModel(
+  engine: Engine,
+  model: OnnxModel,
+  tensors: readonly string[],
+  positions: ReadonlyMap<string, number>,
+  dataset: Dataset,
+  settings: CalibrationSettings,
+  job: JobContext,
+): Promise<CalibrationResult> {
+  const started = performance.now();
+  const methods = settings.collect === 'all' ? 'all' : [settings.method];
+  const accumulators = tensors.map(() => new TensorStatisticsAccumulator({ histogramBins: settings.histogramBins, expectedSamples: dataset.samples.length, methods }));
+  const { floatOutputs } = await runStatisticsPass(engine, model, tensors, dataset, { valuesPerTensor: settings.valuesPerTensor }, (t, observation) => accumulators[t].add(observation), job);
+  const graphInputs = new Set(model.graph.inputs.map((i) => i.name));
+  const statistics = new Map<string, TensorStatistics>();
+  const contexts = new Map<string, MethodContext>();
+  const positionCount = model.graph.nodes.length;
+  tensors.forEach((tensor, t) => {
+    statistics.set(tensor, accumulators[t].result());
+    contexts.set(tensor, { bits: 8, position: positions.get(tensor) ?? 0, positionCount, isGraphInput: graphInputs.has(tensor), histogramBins: settings.histogramBins });
+  });
+  const result = new CalibrationResult(tensors, statistics, contexts, dataset.samples.length, floatOutputs);
+  result.entries(settings.method);
+  result.elapsedMs = performance.now() - started;
+  return result;
+}
+
+/**
+ * The CaliTable in use: each tensor's override, else its entry in an imported table, else the
+ * model-wide method's entry.
+ */
+export function activeCaliTable(
+  result: CalibrationResult,
+  method: CalibrationMethod,
+  overrides: ReadonlyMap<string, TensorOverride>,
+  imported: CaliTable | null,
+): Map<string, CaliEntry> {
+  const table = new Map<string, CaliEntry>();
+  for (const tensor of result.tensors) {
+    const override = overrides.get(tensor);
+    if (override && 'method' in override) table.set(tensor, result.entry(tensor, override.method));
+    else if (override) table.set(tensor, userEntry(result.statistics.get(tensor)!, override.threshold));
+    else table.set(tensor, imported?.entries.get(tensor) ?? result.entry(tensor, method));
+  }
+  return table;
+}
+
+/** A typed threshold: symmetric schemes use it; asymmetric ones the observed range clipped to it. */
+export function userEntry(stats: Pick<TensorStatistics, 'min' | 'max'>, threshold: number): CaliEntry {
+  const th = Math.abs(threshold);
+  return { threshold: th, min: Math.max(stats.min, -th), max: Math.min(stats.max, th), source: 'user' };
+}

@@ -1,0 +1,220 @@
+import type { Engine, Session } from '../engine/Engine';
+import { sessionError } from '../engine/engineErrors';
+import { DataError } from '../errors';
+import type { Dataset } from '../io/dataset/Dataset';
+import { GraphWriter } from '../io/onnx/GraphWriter';
+import type { OnnxModel } from '../io/onnx/OnnxModel';
+import { intAttr } from '../io/onnx/attributes';
+import { onnx } from '../io/onnx/protobuf';
+import { int64VectorProto } from '../io/onnx/tensorProto';
+import type { JobContext } from '../jobs/Job';
+import type { TensorMap } from '../model/tensor';
+
+/** What one run tells about one tensor in one sample. */
+export interface SampleObservation {
+  /** Exact minimum and maximum over the whole tensor. */
+  readonly min: number;
+  readonly max: number;
+  /** Number of elements of the tensor. */
+  readonly count: number;
+  /** A seeded uniform sample of its elements (every element when the tensor is small or 'all' is asked). */
+  readonly values: Float32Array;
+}
+
+export interface StatisticsPassOptions {
+  /**
+   * Elements sampled per tensor per sample for the histogram-based methods, or 'all'. Sampling is
+   * what keeps a calibration pass near the cost of float inference (README "Calibration"): exact
+   * min/max come from in-graph reductions either way.
+   */
+  readonly valuesPerTensor: number | 'all';
+  /** Seed of the sampled positions: the same seed picks the same elements on every run. */
+  readonly seed?: number;
+}
+
+export const DEFAULT_VALUES_PER_TENSOR = 4096;
+
+/** Receives each sample's observations, tensor by tensor; keeps what it needs, never the values. */
+export type ObservationSink = (tensorIndex: number, observation: SampleObservation, sampleIndex: number) => void;
+
+/** mulberry32, the same generator the test builder uses: seeded and tiny. */
+function random(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** `count` sorted distinct positions drawn uniformly from [0, size) (Floyd's algorithm). */
+export function samplePositions(size: number, count: number, seed: number): number[] {
+  if (count >= size) return Array.from({ length: size }, (_, i) => i);
+  const next = random(seed);
+  const chosen = new Set<number>();
+  for (let j = size - count; j < size; j++) {
+    const t = Math.floor(next() * (j + 1));
+    chosen.add(chosen.has(t) ? j : t);
+  }
+  return [...chosen].sort((a, b) => a - b);
+}
+
+function modelWriter(model: OnnxModel): GraphWriter {
+  const graph = model.proto.graph!;
+  const writer = new GraphWriter([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
+  writer.nodes.push(...graph.node);
+  return writer;
+}
+
+function withOutputs(model: OnnxModel, writer: GraphWriter, outputs: readonly string[]): Uint8Array {
+  const graph = model.proto.graph!;
+  const proto = onnx.ModelProto.create({
+    ...model.proto,
+    graph: onnx.GraphProto.create({
+      ...graph,
+      node: writer.nodes,
+      initializer: [...graph.initializer, ...writer.initializers],
+      output: [...graph.output, ...outputs.map((name) => onnx.ValueInfoProto.create({ name }))],
+    }),
+  });
+  return onnx.ModelProto.encode(proto).finish();
+}
+
+/** Flattens each tensor's one-element reduction and concatenates them into one output vector. */
+function concatenated(writer: GraphWriter, parts: readonly string[], flat: string, name: string): string {
+  const flattened = parts.map((part) => {
+    const out = writer.uniqueName(`${part}/flat`);
+    writer.addNode('Reshape', [part, flat], [out], `${part}/flat`);
+    return out;
+  });
+  const output = writer.uniqueName(name);
+  writer.addNode('Concat', flattened, [output], `${name}/Concat`, [intAttr('axis', 0)]);
+  return output;
+}
+
+/** The sampled positions are fixed per tensor, so every sample must have sample 0's input shapes. */
+function requireOneShape(dataset: Dataset): void {
+  const first = dataset.samples[0];
+  dataset.samples.forEach((sample, s) => {
+    for (const [name, tensor] of Object.entries(sample)) {
+      const expected = first[name]?.dims ?? [];
+      if (tensor.dims.length !== expected.length || tensor.dims.some((d, k) => d !== expected[k])) {
+        throw new DataError(`sample ${s} (${dataset.sampleNames[s]}) has input "${name}" of shape [${tensor.dims.join(', ')}] but sample 0 (${dataset.sampleNames[0]}) has [${expected.join(', ')}]; calibrate with samples of one shape`);
+      }
+    }
+  });
+}
+
+async function createSession(engine: Engine, bytes: Uint8Array, model: OnnxModel): Promise<Session> {
+  try {
+    return await engine.createSession(bytes, { modelName: model.fileName });
+  } catch (error) {
+    throw sessionError(error, model.fileName);
+  }
+}
+
+/** Element count of every tensor, from one run of the model with a Size node per tensor. */
+async function tensorSizes(engine: Engine, model: OnnxModel, tensors: readonly string[], sample: TensorMap): Promise<number[]> {
+  const writer = modelWriter(model);
+  const flat = writer.addInitializer(int64VectorProto(writer.uniqueName('qbench_flat'), [-1]));
+  const sizes = tensors.map((t) => {
+    const out = writer.uniqueName(`${t}/qbench_Size`);
+    writer.addNode('Size', [t], [out], `${t}/qbench_Size`);
+    return out;
+  });
+  const output = concatenated(writer, sizes, flat, 'qbench_sizes');
+  const session = await createSession(engine, withOutputs(model, writer, [output]), model);
+  try {
+    const result = await session.run(sample, [output]);
+    return Array.from(result[output].data as BigInt64Array, Number);
+  } finally {
+    await session.dispose();
+  }
+}
+
+/**
+ * One pass over the samples through the float model, observing every listed tensor: its exact
+ * min and max (ReduceMin/ReduceMax in the graph) and a seeded sample of its values (Gather in the
+ * graph), all leaving the engine as three concatenated vectors per run. Activations themselves never
+ * reach JavaScript, so memory stays flat however many samples there are. Also returns the float
+ * model's graph outputs per sample, which later evaluations compare with.
+ *
+ * Every sample must give each tensor the same number of elements (the sampled positions are fixed):
+ * a sample that does not is reported by name.
+ */
+export async function runStatisticsPass(
+  engine: Engine,
+  model: OnnxModel,
+  tensors: readonly string[],
+  dataset: Dataset,
+  options: StatisticsPassOptions,
+  sink: ObservationSink,
+  job: JobContext,
+): Promise<{ sizes: number[]; floatOutputs: TensorMap[] }> {
+  const total = dataset.samples.length;
+  requireOneShape(dataset);
+  job.progress({ stage: 'calibrating', done: 0, total });
+  const sizes = await tensorSizes(engine, model, tensors, dataset.samples[0]);
+  const writer = modelWriter(model);
+  const flat = writer.addInitializer(int64VectorProto(writer.uniqueName('qbench_flat'), [-1]));
+  const mins = tensors.map((t) => {
+    const out = writer.uniqueName(`${t}/qbench_ReduceMin`);
+    writer.addNode('ReduceMin', [t], [out], `${t}/qbench_ReduceMin`);
+    return out;
+  });
+  const maxs = tensors.map((t) => {
+    const out = writer.uniqueName(`${t}/qbench_ReduceMax`);
+    writer.addNode('ReduceMax', [t], [out], `${t}/qbench_ReduceMax`);
+    return out;
+  });
+  const offsets: number[] = [];
+  let offset = 0;
+  const sampled = tensors.map((t, i) => {
+    const size = sizes[i];
+    const want = options.valuesPerTensor === 'all' ? size : Math.min(size, options.valuesPerTensor);
+    offsets.push(offset);
+    offset += want;
+    const flattened = writer.uniqueName(`${t}/qbench_flat`);
+    writer.addNode('Reshape', [t, flat], [flattened], `${t}/qbench_flat`);
+    if (want === size) return flattened;
+    const positions = writer.addInitializer(int64VectorProto(writer.uniqueName(`${t}/qbench_positions`), samplePositions(size, want, (options.seed ?? 1) + i)));
+    const out = writer.uniqueName(`${t}/qbench_sample`);
+    writer.addNode('Gather', [flattened, positions], [out], `${t}/qbench_sample`, [intAttr('axis', 0)]);
+    return out;
+  });
+  offsets.push(offset);
+  const minOut = concatenated(writer, mins, flat, 'qbench_min');
+  const maxOut = concatenated(writer, maxs, flat, 'qbench_max');
+  const valuesOut = writer.uniqueName('qbench_values');
+  writer.addNode('Concat', sampled, [valuesOut], 'qbench_values/Concat', [intAttr('axis', 0)]);
+
+  const session = await createSession(engine, withOutputs(model, writer, [minOut, maxOut, valuesOut]), model);
+  const outputNames = model.graph.outputs.map((o) => o.name);
+  const floatOutputs: TensorMap[] = [];
+  try {
+    for (let s = 0; s < total; s++) {
+      job.throwIfCancelled();
+      job.progress({ stage: 'calibrating', done: s, total });
+      let result;
+      try {
+        result = await session.run(dataset.samples[s], [...outputNames, minOut, maxOut, valuesOut]);
+      } catch (error) {
+        throw new DataError(`sample ${s} (${dataset.sampleNames[s]}) could not run: ${error instanceof Error ? error.message : String(error)}`);
+      }
+      const min = result[minOut].data as Float32Array;
+      const max = result[maxOut].data as Float32Array;
+      const values = result[valuesOut].data as Float32Array;
+      for (let t = 0; t < tensors.length; t++) {
+        if (Number.isNaN(min[t]) || Number.isNaN(max[t])) throw new DataError(`sample ${s} (${dataset.sampleNames[s]}) makes tensor "${tensors[t]}" NaN`);
+        sink(t, { min: min[t], max: max[t], count: sizes[t], values: values.subarray(offsets[t], offsets[t + 1]) }, s);
+      }
+      floatOutputs.push(Object.fromEntries(outputNames.map((name) => [name, result[name]])));
+    }
+    job.progress({ stage: 'calibrating', done: total, total });
+  } finally {
+    await session.dispose();
+  }
+  return { sizes, floatOutputs };
+}

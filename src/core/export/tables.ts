@@ -1,0 +1,69 @@
+import { QbenchError } from '../errors';
+import { boltClipTable, formatBoltClip } from '../io/boltClip';
+import { formatCaliTable } from '../io/caliTable';
+import { formatModelExplorerNodeData, modelExplorerNodeData } from '../io/modelExplorer';
+import { formatOneConfig } from '../io/oneConfig';
+import { formatVisq } from '../io/visq';
+import { inputRole } from '../quant/inputRoles';
+import type { QTable } from '../quant/QTable';
+import type { Evaluation } from '../sim/Evaluation';
+import type { Workbench } from '../Workbench';
+
+/** Every table qbench writes besides the qtable and the QDQ model (formats.md "Outputs"). */
+export type TableKind = 'cali_table' | 'one_config' | 'visq' | 'bolt' | 'model_explorer';
+
+export interface ExportedTable {
+  readonly fileName: string;
+  readonly text: string;
+  /** What the file could not say (e.g. float layers in ONE's config), for the user to read. */
+  readonly warnings: string[];
+}
+
+function base(bench: Workbench): string {
+  return bench.graph.fileName.replace(/\.onnx$/i, '');
+}
+
+function requireLayers(evaluation: Evaluation | null, what: string): Evaluation {
+  if (!evaluation || evaluation.layers.length === 0) throw new QbenchError(`${what} needs per-layer errors: wait for the evaluation of every layer to finish`);
+  return evaluation;
+}
+
+/** Writes one table of the workbench's current state. */
+export function exportTable(kind: TableKind, bench: Workbench, qtable: QTable, evaluation: Evaluation | null): ExportedTable {
+  const name = base(bench);
+  switch (kind) {
+    case 'cali_table': {
+      const table = bench.caliTable();
+      return { fileName: `${name}_cali_table`, text: formatCaliTable(table, { nodes: bench.graph.nodes }), warnings: [] };
+    }
+    case 'one_config': {
+      const { text, notRepresentable } = formatOneConfig(qtable, { nodes: bench.graph.nodes, modelPath: bench.graph.fileName });
+      const warnings = notRepresentable.length
+        ? [`ONE's layer configuration has no float types: ${notRepresentable.length} layer${notRepresentable.length === 1 ? '' : 's'} (${notRepresentable.slice(0, 3).map((l) => `${l.layer} ${l.precision}`).join(', ')}${notRepresentable.length > 3 ? ', …' : ''}) will get the default dtype.`]
+        : [];
+      return { fileName: `${name}.one_config.json`, text, warnings };
+    }
+    case 'visq': {
+      const { text, skippedTensors } = formatVisq(requireLayers(evaluation, 'The visq error map').layers, { metric: 'MSE', model: bench.graph.fileName });
+      return { fileName: `${name}.visq.json`, text, warnings: skippedTensors.length ? [`visq: ${skippedTensors.length} tensors without a finite error were left out.`] : [] };
+    }
+    case 'bolt': {
+      const weightClips = new Map<string, number>();
+      for (const node of bench.graph.nodes) {
+        node.inputs.forEach((tensor, k) => {
+          if (!tensor || !bench.model.isInitializer(tensor) || inputRole(node.opType, k, true) !== 'weight') return;
+          const data = bench.model.weight(tensor).data as Float32Array;
+          let max = 0;
+          for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]));
+          weightClips.set(tensor, max);
+        });
+      }
+      const { table, skipped } = boltClipTable({ graph: bench.graph, caliTable: bench.caliTable(), weightClips, qtable });
+      return { fileName: `${name}.bolt_clip.json`, text: formatBoltClip(table), warnings: skipped.length ? [`Bolt: ${skipped.length} clip values left out (${skipped[0].layer}: ${skipped[0].reason}).`] : [] };
+    }
+    case 'model_explorer': {
+      const { data, skippedLayers } = modelExplorerNodeData(requireLayers(evaluation, 'The Model Explorer node data').layers, { metric: 'cos' });
+      return { fileName: `${name}.model_explorer.json`, text: formatModelExplorerNodeData(data), warnings: skippedLayers.length ? [`Model Explorer: ${skippedLayers.length} layers without a finite value were left out.`] : [] };
+    }
+  }
+}

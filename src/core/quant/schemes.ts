@@ -1,0 +1,87 @@
+import type { CaliEntry } from '../calib/CaliTable';
+import type { Precision } from './QTable';
+import { asymmetricQParams, symmetricQParams, type QParams } from './qparams';
+
+/**
+ * A target scheme: a toolchain's rules for quantizing a graph (architecture.md glossary;
+ * algorithms.md §1). The simulation and the exported QDQ model follow the selected one.
+ */
+export interface TargetScheme {
+  readonly id: 'ort-qdq' | 'tpu-mlir' | 'one' | 'bolt';
+  readonly name: string;
+  readonly description: string;
+  /** How an INT8 layer stores activations. */
+  readonly activation8: 'uint8-asymmetric' | 'int8-symmetric';
+  /** Default weight granularity (the user can override it). */
+  readonly weightGranularity: 'channel' | 'tensor';
+  /** Only these operators are quantized; others run float. Undefined: every quantizable operator. */
+  readonly quantizedOps?: ReadonlySet<string>;
+  /** ONE's QuantizeWithMinMax: qparams propagate through shape ops and Concat; bounded ops get fixed ones. */
+  readonly oneRules: boolean;
+}
+
+const GEMM_LIKE = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+
+export const TARGET_SCHEMES: Record<TargetScheme['id'], TargetScheme> = {
+  'ort-qdq': {
+    id: 'ort-qdq', name: 'ORT/QDQ', activation8: 'uint8-asymmetric', weightGranularity: 'channel', oneRules: false,
+    description: 'onnxruntime QDQ: uint8 asymmetric activations, int8 symmetric per-channel weights, int32 bias',
+  },
+  'tpu-mlir': {
+    id: 'tpu-mlir', name: 'TPU-MLIR', activation8: 'int8-symmetric', weightGranularity: 'channel', oneRules: false,
+    description: 'TPU-MLIR: int8 symmetric activations (scale = threshold/127), int8 per-channel weights',
+  },
+  one: {
+    id: 'one', name: 'ONE', activation8: 'uint8-asymmetric', weightGranularity: 'channel', oneRules: true,
+    description: "Samsung ONE: uint8 asymmetric or int16 symmetric, QuantizeWithMinMax's propagation rules and fixed qparams",
+  },
+  bolt: {
+    id: 'bolt', name: 'Bolt', activation8: 'int8-symmetric', weightGranularity: 'tensor', quantizedOps: GEMM_LIKE, oneRules: false,
+    description: 'Huawei Bolt: int8 symmetric with clip values (scale = clip/127) on Conv/FC/MatMul, other operators in float',
+  },
+};
+
+export function targetScheme(id: string): TargetScheme {
+  const scheme = TARGET_SCHEMES[id as TargetScheme['id']];
+  if (!scheme) throw new Error(`unknown target scheme "${id}" (expected ${Object.keys(TARGET_SCHEMES).join(', ')})`);
+  return scheme;
+}
+
+/** qparams of an activation stored at `precision` under `scheme`, from its calibrated entry. */
+export function activationQParams(entry: CaliEntry, precision: Precision, scheme: TargetScheme): QParams {
+  const symmetric = { min: -entry.threshold, max: entry.threshold };
+  switch (precision) {
+    case 'INT8':
+    case 'INT4': // int4 applies to weights; activations stay 8-bit (W4A8)
+      return scheme.activation8 === 'uint8-asymmetric' ? asymmetricQParams(entry, 'uint8') : symmetricQParams(symmetric, 'int8');
+    case 'UINT8':
+      return asymmetricQParams(entry, 'uint8');
+    case 'INT16':
+      return symmetricQParams(symmetric, 'int16');
+    default:
+      throw new Error(`${precision} is not an integer precision`);
+  }
+}
+
+/** ONE: ops whose output takes its input's qparams (forward propagation). */
+export const ONE_FORWARD_OPS = new Set([
+  'Reshape', 'Transpose', 'Gather', 'Slice', 'Split', 'Squeeze', 'Unsqueeze', 'Flatten', 'MaxPool', 'GlobalMaxPool',
+  'DepthToSpace', 'SpaceToDepth', 'Identity', 'Expand', 'Tile',
+]);
+
+/** ONE: ops whose inputs take their output's qparams (backward propagation). */
+export const ONE_BACKWARD_OPS = new Set(['Concat', 'Pad']);
+
+/**
+ * ONE's pre-defined qparams of bounded ops (algorithms.md §1): uint8 Sigmoid (1/256, 0), Tanh
+ * (2/256, 128), Softmax (1/255, 0); int16 1/32768 (Sigmoid, Tanh) and 1/32767 (Softmax), zp 0.
+ */
+export function oneFixedQParams(opType: string, precision: Precision): QParams | undefined {
+  const int16 = precision === 'INT16';
+  switch (opType) {
+    case 'Sigmoid': return int16 ? { type: 'int16', scale: Math.fround(1 / 32768), zeroPoint: 0 } : { type: 'uint8', scale: Math.fround(1 / 256), zeroPoint: 0 };
+    case 'Tanh': return int16 ? { type: 'int16', scale: Math.fround(1 / 32768), zeroPoint: 0 } : { type: 'uint8', scale: Math.fround(2 / 256), zeroPoint: 128 };
+    case 'Softmax': return int16 ? { type: 'int16', scale: Math.fround(1 / 32767), zeroPoint: 0 } : { type: 'uint8', scale: Math.fround(1 / 255), zeroPoint: 0 };
+    default: return undefined;
+  }
+}
