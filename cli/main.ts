@@ -130,6 +130,12 @@ async function readData(spec: string): Promise<{ name: string; bytes: Uint8Array
 async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable: QTable }> {
   if (!values.model) throw new UsageError('--model is required');
   if (!values.data) throw new UsageError('--data is required');
+  // Every flag is checked before any file is read: bad usage is exit 2 whatever the files are.
+  const settings = calibrationSettingsFrom(values);
+  const preprocess = preprocessFrom(values);
+  const scheme = values.target ? targetSchemeFlag(values.target) : undefined;
+  if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
+  if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
   let modelBytes: Uint8Array;
   try {
     modelBytes = new Uint8Array(await readFile(values.model));
@@ -138,15 +144,13 @@ async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable
   }
   const threads = values.threads ? Number(values.threads) : 0;
   const bench = await Workbench.open(ortNodeEngine(threads), modelBytes, basename(values.model));
-  if (values.target) bench.setScheme(targetScheme(values.target));
+  if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
-  const dataset = await loadDataset(files, bench.graph.inputs, preprocessFrom(values), nodeImageDecoder);
+  const dataset = await loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder);
   const max = values.max_samples ? Number(values.max_samples) : Infinity;
   bench.setDataset(Number.isFinite(max) ? { samples: dataset.samples.slice(0, max), sampleNames: dataset.sampleNames.slice(0, max) } : dataset);
-  bench.setCalibrationSettings(calibrationSettingsFrom(values));
+  bench.setCalibrationSettings(settings);
   if (values.weight_granularity || values.weight_scale) {
-    if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
-    if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
     bench.setWeightOptions({
       ...(values.weight_granularity ? { granularity: values.weight_granularity as 'channel' | 'tensor' } : {}),
       ...(values.weight_scale ? { scaleMethod: values.weight_scale as 'max' | 'mse' } : {}),
@@ -178,6 +182,14 @@ function methodName(text: string): CalibrationMethod {
     throw new UsageError(`--cali_method must be one of ${CALIBRATION_METHODS.join(', ')} (TPU-MLIR's use_* names work too), got "${text}"`);
   }
   return name as CalibrationMethod;
+}
+
+function targetSchemeFlag(text: string) {
+  try {
+    return targetScheme(text);
+  } catch {
+    throw new UsageError(`--target is one of ort-qdq, tpu-mlir, one, bolt; got "${text}"`);
+  }
 }
 
 function positiveInteger(text: string, flag: string): number {

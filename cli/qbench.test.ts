@@ -105,11 +105,37 @@ describe('qbench CLI', () => {
     expect(r.stderr).toContain('missing.onnx: cannot read the model file');
   });
 
+  it('calibrate writes a TPU-MLIR cali_table that eval reads back with the same result', async () => {
+    const f = fixture();
+    const table = join(f.dir, 'cali_table');
+    const { code, stdout } = await qbench('calibrate', '--model', f.model, '--data', f.data, '--cali_method', 'use_percentile9999', '-o', table);
+    expect(code).toBe(0);
+    expect(stdout).toMatch(/^wrote .*cali_table: 4 tensors, method percentile9999, 3 samples\n$/);
+    const text = readFileSync(table, 'utf8');
+    expect(text.split('\n').filter((l) => l && !l.startsWith('#'))).toHaveLength(4);
+    const direct = JSON.parse((await qbench('eval', '--model', f.model, '--data', f.data, '--cali_method', 'percentile9999', '--json')).stdout);
+    const viaTable = JSON.parse((await qbench('eval', '--model', f.model, '--data', f.data, '--calibration_table', table, '--json')).stdout);
+    expect(viaTable.output.cos).toBeCloseTo(direct.output.cos, 6);
+  });
+
+  it('calibrate --search search_threshold compares every method and keeps the best', async () => {
+    const f = fixture();
+    const { code, stdout } = await qbench('calibrate', '--model', f.model, '--data', f.data, '--search', 'search_threshold', '-o', join(f.dir, 't'), '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    expect(result.search).toHaveLength(9);
+    const best = result.search.reduce((a: { cos: number }, b: { cos: number }) => (b.cos > a.cos ? b : a));
+    expect(result.method).toBe(best.method);
+  });
+
   it('bad usage: exit code 2 with the usage text', async () => {
     const r = await qbench('eval', '--data', 'x');
     expect(r.code).toBe(2);
     expect(r.stderr).toContain('qbench: --model is required');
     expect(r.stderr).toContain('Usage:');
     expect((await qbench('frobnicate')).code).toBe(2);
+    const bad = await qbench('calibrate', '--model', 'm.onnx', '--data', 'd', '--cali_method', 'entropy', '-o', 'x');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('qbench: --cali_method must be one of max, percentile9999, minmax_percentile, moving_average, kl, kl_tensorrt, mse, aciq_gauss, aciq_laplace');
   });
 });

@@ -13,8 +13,8 @@ import { fusesIntoProducer, inputRole, weightChannelAxis } from './inputRoles';
 import type { LayerInfo } from './layerInfo';
 import type { CaliEntry } from '../calib/CaliTable';
 import { weightQuantType, type QParams, type QuantType } from './qparams';
-import { activationQParams, oneFixedQParams, ONE_BACKWARD_OPS, ONE_FORWARD_OPS, type TargetScheme } from './schemes';
-import { isIntegerPrecision, precisionOf, type Precision, type QTable } from './QTable';
+import { activationQParams, effectivePrecision, oneFixedQParams, ONE_BACKWARD_OPS, ONE_FORWARD_OPS, type TargetScheme } from './schemes';
+import { isIntegerPrecision, type Precision, type QTable } from './QTable';
 import { quantizeBias, quantizeWeightSymmetric, type QuantizedWeight } from './weightQuant';
 
 /** How weights are quantized (algorithms.md §3). */
@@ -138,11 +138,8 @@ export class QdqBuilder {
     this.index = indexGraph(model.graph.nodes);
     this.graphOutputs = new Set(graph.output.map((o) => o.name));
     this.weightCache = input.weightCache ?? new WeightCache();
-    const { scheme } = input;
     for (const node of model.graph.nodes) {
-      const info = layers.get(node.name);
-      const quantized = info?.quantizable && (!scheme.quantizedOps || scheme.quantizedOps.has(node.opType));
-      const precision = quantized ? precisionOf(qtable, node.name) : 'FP32';
+      const precision = effectivePrecision(layers.get(node.name), qtable, input.scheme);
       if (precision === 'BF16') throw new QbenchError(`layer "${node.name}" is set to BF16, which onnxruntime cannot run on CPU; use FP16 or FP32`);
       this.precisions.set(node.name, precision);
     }

@@ -1,5 +1,5 @@
 import type { CaliEntry } from '../calib/CaliTable';
-import type { Precision } from './QTable';
+import { precisionOf, type Precision, type QTable } from './QTable';
 import { asymmetricQParams, symmetricQParams, type QParams } from './qparams';
 
 /**
@@ -40,6 +40,15 @@ export const TARGET_SCHEMES: Record<TargetScheme['id'], TargetScheme> = {
     description: 'Huawei Bolt: int8 symmetric with clip values (scale = clip/127) on Conv/FC/MatMul, other operators in float',
   },
 };
+
+/**
+ * The precision a layer actually runs at: the QTable's, unless the layer is not quantizable or the
+ * scheme does not quantize its operator (then it runs as in the model, FP32).
+ */
+export function effectivePrecision(layer: { readonly name: string; readonly opType: string; readonly quantizable: boolean } | undefined, qtable: QTable, scheme: TargetScheme): Precision {
+  if (!layer?.quantizable || (scheme.quantizedOps && !scheme.quantizedOps.has(layer.opType))) return 'FP32';
+  return precisionOf(qtable, layer.name);
+}
 
 export function targetScheme(id: string): TargetScheme {
   const scheme = TARGET_SCHEMES[id as TargetScheme['id']];

@@ -10,6 +10,7 @@ import { toFloat32, type TensorMap } from '../model/tensor';
 import { scalarOf } from './reductions';
 import { buildQdqModel, WeightCache, type QdqModel, type QuantizationContext } from '../quant/buildQdqModel';
 import { qtableToData, type QTable } from '../quant/QTable';
+import { effectivePrecision } from '../quant/schemes';
 import type { Evaluation, LayerError } from './Evaluation';
 import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
 
@@ -110,8 +111,7 @@ export class Simulator {
   }
 
   private precisionOf(qtable: QTable, layer: LayerName) {
-    const info = this.input.layers.get(layer);
-    return info?.quantizable ? qtable.layers.get(layer) ?? qtable.defaultPrecision : 'FP32';
+    return effectivePrecision(this.input.layers.get(layer), qtable, this.input.scheme);
   }
 
   private session(qtable: QTable, depth: EvaluationDepth) {
