@@ -3,11 +3,13 @@
  * onnxruntime-web WASM in the compute worker), on the built-in demo (PP-OCRv4 det, 12 images at
  * 320x320) and on a MobileNetV2-sized model from the test graph builder (12 random 224x224 samples).
  * Prints one JSON object on stdout; progress goes to stderr. Timing only: no pass/fail.
- *   npm run bench                 # both
- *   npm run bench -- --node-only  # or --browser-only
+ *   npm run bench                          # everything
+ *   npm run bench -- --node-only           # or --browser-only
+ *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
@@ -122,7 +124,7 @@ async function benchNode(model: BenchModel) {
  * computes) against the same file with onnxruntime's fused int8 kernels (what a user's runtime does).
  */
 async function fakeQuantVersusInt8Kernels(bench: Workbench, engine: ReturnType<typeof ortNodeEngine>, dataset: Dataset) {
-  const bytes = bench.exportQdq(ALL_INT8);
+  const bytes = await bench.exportQdq(ALL_INT8);
   const [fused, fake, float] = await Promise.all([
     engine.createSession(bytes, { graphOptimization: 'all' }),
     engine.createSession(bytes, { graphOptimization: 'basic' }),
@@ -256,15 +258,110 @@ async function benchBigGraph(page: Page, baseUrl: string) {
   return { nodes: await page.getByTestId('graph-node').count(), openMs: round(s.openMs ?? NaN), layoutMs: round(s.layoutMs ?? NaN), pickToGraphMs, zoomFps, panFps };
 }
 
+/** n samples for a model: the demo's images repeated (12 unique), or seeded random 224x224 tensors. */
+async function samplesFor(model: BenchModel, bench: Workbench, n: number): Promise<Dataset> {
+  const base = await model.dataset(bench);
+  const random = seededRandom(n);
+  const samples = Array.from({ length: n }, (_, i) => {
+    const sample = base.samples[i % base.samples.length];
+    if (i < base.samples.length) return sample;
+    // Past the unique samples, a seeded jitter keeps every sample distinct.
+    const [name, tensor] = Object.entries(sample)[0];
+    const data = Float32Array.from(tensor.data as Float32Array, (v) => v + (random() - 0.5) * 0.01);
+    return { [name]: { ...tensor, data } };
+  });
+  return { samples, sampleNames: samples.map((_, i) => `sample ${i}`) };
+}
+
+/**
+ * Issue #3's cost target: KL calibration over 100 samples against 100 float inferences, with only
+ * KL's statistics kept and with every method's; and memory: what calibration keeps (statistics) and
+ * how much the process grows during the pass, 10 vs 200 samples.
+ */
+async function benchCalibrationNode(model: BenchModel) {
+  log(`node calibration: ${model.name}`);
+  const engine = ortNodeEngine(0);
+  const bench = await Workbench.open(engine, model.bytes, model.name);
+  bench.setDataset(await samplesFor(model, bench, 100));
+  const float = await bench.measureFloatInference(silentJob);
+  const ratios: Record<string, number> = {};
+  for (const collect of ['method', 'all'] as const) {
+    bench.setCalibrationSettings({ method: 'kl', collect });
+    const summary = await bench.calibrate(silentJob);
+    ratios[collect === 'method' ? 'klOnly' : 'allMethods'] = Math.round((summary.elapsedMs / summary.sampleCount / float.perSampleMs) * 100) / 100;
+  }
+  const memory: Record<string, { statisticsBytes: number; rssGrowthDuringPassMB: number }> = {};
+  for (const n of [10, 200]) {
+    bench.setDataset(await samplesFor(model, bench, n));
+    bench.setCalibrationSettings({ method: 'kl', collect: 'all' });
+    (globalThis as { gc?: () => void }).gc?.();
+    const before = process.memoryUsage().rss;
+    let peak = before;
+    const timer = setInterval(() => { peak = Math.max(peak, process.memoryUsage().rss); }, 5);
+    await bench.calibrate(silentJob);
+    clearInterval(timer);
+    peak = Math.max(peak, process.memoryUsage().rss);
+    memory[`${n} samples`] = { statisticsBytes: bench.calibrationFootprint(), rssGrowthDuringPassMB: Math.round((peak - before) / 1e5) / 10 };
+  }
+  await bench.dispose();
+  return { samples: 100, floatInferencePerSampleMs: round(float.perSampleMs), klCalibrationCostVsFloat: ratios, memory };
+}
+
+/** The same cost ratio in the page's worker: the calibration panel's own float-inference comparison. */
+async function benchCalibrationBrowser(page: Page, baseUrl: string) {
+  log('chromium calibration: mobilenetv2-sized, 100 samples');
+  const mnv2 = models[1];
+  await page.goto(`${baseUrl}/?demo=0`);
+  await page.getByTestId('pick-model-empty').setInputFiles({ name: 'mobilenetv2.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(mnv2.bytes) });
+  await page.getByTestId('model-info').getByText('opset').waitFor();
+  // 60 MB: past what Playwright passes as a buffer, so it goes through a file.
+  const path = join(mkdtempSync(join(tmpdir(), 'qbench-bench-')), 'batch100.npy');
+  writeFileSync(path, formatNpy({ dtype: 'float32', dims: [100, 3, 224, 224], data: randomBatch(100) }));
+  await page.getByTestId('pick-data').setInputFiles(path);
+  const idle = () => page.waitForFunction(() => {
+    const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
+    return s.calibration !== null && s.layerEvaluation !== null && Object.keys(s.jobs).length === 0;
+  }, undefined, { timeout: 900_000 });
+  await idle();
+  await page.getByTestId('tab-data').click();
+  const ratios: Record<string, number> = {};
+  let floatMs = 0;
+  for (const collect of ['method', 'all'] as const) {
+    await page.getByTestId('collect').selectOption(collect);
+    await page.getByTestId('cali-method').selectOption('kl');
+    await idle();
+    await page.getByTestId('measure-baseline').click();
+    await page.waitForFunction(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().floatBaseline !== null, undefined, { timeout: 300_000 });
+    await idle();
+    const r = await page.evaluate(() => {
+      const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
+      return { calibration: s.calibration!.elapsedMs / s.calibration!.sampleCount, float: s.floatBaseline!.perSampleMs };
+    });
+    floatMs = r.float;
+    ratios[collect === 'method' ? 'klOnly' : 'allMethods'] = Math.round((r.calibration / r.float) * 100) / 100;
+    await page.evaluate(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState()); // keep the page busy-free
+  }
+  return { model: mnv2.name, samples: 100, floatInferencePerSampleMs: round(floatMs), klCalibrationCostVsFloat: ratios };
+}
+
 async function main() {
   const args = new Set(process.argv.slice(2));
+  const sectionArg = process.argv.find((a) => a.startsWith('--sections='));
+  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration']);
   const result: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
   };
   if (!args.has('--browser-only')) {
-    const node: Record<string, unknown> = {};
-    for (const model of models) node[model.name] = await benchNode(model);
-    result.node = { engine: 'onnxruntime-node 1.30 (CPU, all cores)', ...node };
+    if (sections.has('core')) {
+      const node: Record<string, unknown> = {};
+      for (const model of models) node[model.name] = await benchNode(model);
+      result.node = { engine: 'onnxruntime-node 1.30 (CPU, all cores)', ...node };
+    }
+    if (sections.has('calibration')) {
+      const calibration: Record<string, unknown> = {};
+      for (const model of models) calibration[model.name] = await benchCalibrationNode(model);
+      result.nodeCalibration = calibration;
+    }
   }
   if (!args.has('--node-only')) {
     const port = 4174;
@@ -275,14 +372,21 @@ async function main() {
     });
     try {
       const chromiumResults: Record<string, unknown> = { engine: `onnxruntime-web 1.30 WASM in a module worker, Chromium ${browser.version()}` };
-      for (const model of models) {
+      if (sections.has('core')) {
+        for (const model of models) {
+          const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+          chromiumResults[model.name] = await benchBrowser(model, page, `http://localhost:${port}`);
+          await page.close();
+        }
         const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-        chromiumResults[model.name] = await benchBrowser(model, page, `http://localhost:${port}`);
+        chromiumResults['graph-2000-nodes'] = await benchBigGraph(page, `http://localhost:${port}`);
         await page.close();
       }
-      const page = await browser.newPage({ viewport: { width: 1280, height: 800 } });
-      chromiumResults['graph-2000-nodes'] = await benchBigGraph(page, `http://localhost:${port}`);
-      await page.close();
+      if (sections.has('calibration')) {
+        const calibrationPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        chromiumResults.calibration = await benchCalibrationBrowser(calibrationPage, `http://localhost:${port}`);
+        await calibrationPage.close();
+      }
       result.chromium = chromiumResults;
     } finally {
       await browser.close();

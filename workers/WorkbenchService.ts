@@ -1,7 +1,7 @@
 import type { Engine } from '../src/core/engine/Engine';
 import { CancelledError, QbenchError } from '../src/core/errors';
 import type { DatasetSummary } from '../src/core/io/dataset/Dataset';
-import { loadDataset, type ImageDecoder, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import { loadDataset, type DatasetFile, type ImageDecoder, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
 import { CancelToken, jobContext, type JobContext, type JobProgress } from '../src/core/jobs/Job';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import type { LayerInfo } from '../src/core/quant/layerInfo';
@@ -123,7 +123,8 @@ export class WorkbenchService {
 
   private async loadDatasetNow(sources: readonly FileSource[], preprocess: ImagePreprocess): Promise<DatasetSummary> {
     const bench = this.requireBench();
-    const files = await Promise.all(sources.map(async (s) => ({ name: s.name, bytes: await readSource(s) })));
+    // A dropped .h5 stays a File: h5wasm mounts it in this worker instead of copying it.
+    const files = await Promise.all(sources.map(async (s): Promise<DatasetFile> => (s.file && /\.(h5|hdf5)$/i.test(s.name) ? { name: s.name, blob: s.file } : { name: s.name, bytes: await readSource(s) })));
     const dataset = await loadDataset(files, bench.graph.inputs, preprocess, this.imageDecoder);
     bench.setDataset(dataset);
     const first = dataset.samples[0];
@@ -218,6 +219,15 @@ export class WorkbenchService {
 
   exportQdq(jobId: string, qtable: QTableData, onProgress: ProgressCallback): Promise<{ bytes: Uint8Array; verification: ExportVerification }> {
     return this.runJob(jobId, onProgress, (job) => this.requireBench().exportVerifiedQdq(qtableFromData(qtable), job));
+  }
+
+  /** Float inference time over the calibration samples, and what calibration keeps in memory. */
+  measureFloatInference(jobId: string, onProgress: ProgressCallback): Promise<{ samples: number; perSampleMs: number; calibrationBytes: number | null }> {
+    return this.runJob(jobId, onProgress, async (job) => {
+      const bench = this.requireBench();
+      const result = await bench.measureFloatInference(job);
+      return { ...result, calibrationBytes: bench.calibrated ? bench.calibrationFootprint() : null };
+    });
   }
 
   /** Stops a job at its next check (between inferences); unknown ids are ignored. */

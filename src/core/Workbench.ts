@@ -9,13 +9,13 @@ import type { Dataset } from './io/dataset/Dataset';
 import { validateDataset } from './io/dataset/validate';
 import { OnnxModel, readOnnx } from './io/onnx/OnnxModel';
 import { onnx } from './io/onnx/protobuf';
-import type { JobContext } from './jobs/Job';
+import { silentJob, type JobContext } from './jobs/Job';
 import type { LayerName, ModelGraph } from './model/ModelGraph';
 import type { TensorMap } from './model/tensor';
-import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from './quant/buildQdqModel';
+import { DEFAULT_WEIGHT_OPTIONS, fusedTensors, MissingCalibrationError, type WeightOptions } from './quant/buildQdqModel';
 import { describeLayers, type LayerInfo } from './quant/layerInfo';
 import { ALL_INT8, type QTable } from './quant/QTable';
-import { TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
+import { effectivePrecision, TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation } from './sim/Evaluation';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { inferTensorTypes } from './sim/tensorTypes';
@@ -144,7 +144,20 @@ export class Workbench {
     this.rebuildSimulator();
   }
 
-  /** Float tensors that get a calibrated range: graph inputs and every float node output. */
+  /**
+   * The float tensors calibration observes: graph inputs and every float node output that gets a
+   * quantizer under the all-INT8 QTable. A tensor fused into its activation (a Conv's output read
+   * only by its Relu) is left out: observing it would cost a pass over it and break onnxruntime's
+   * Conv+activation fusion, for a range nothing uses. A QTable that un-fuses it later calibrates it
+   * then (calibrateRemaining).
+   */
+  calibratedTensors(): string[] {
+    const precisions = new Map([...this.layers.values()].map((l) => [l.name, effectivePrecision(l, ALL_INT8, this.scheme)]));
+    const fused = fusedTensors(this.model.graph, precisions);
+    return this.activationTensors().filter((t) => !fused.has(t));
+  }
+
+  /** Every float tensor that can carry a range: graph inputs and every float node output. */
   activationTensors(): string[] {
     const tensors = this.model.graph.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name);
     for (const node of this.model.graph.nodes) {
@@ -159,7 +172,7 @@ export class Workbench {
     const samples = { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
     const positions = new Map<string, number>();
     this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
-    this.calibration = await calibrateModel(this.engine, this.model, this.activationTensors(), positions, samples, this.settings, job);
+    this.calibration = await calibrateModel(this.engine, this.model, this.calibratedTensors(), positions, samples, this.settings, job, this.types);
     this.evaluationSamples = undefined;
     this.evaluationOutputs = undefined;
     await this.prepareEvaluation(job);
@@ -202,7 +215,35 @@ export class Workbench {
   }
 
   evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
-    return this.requireSimulator().evaluate(qtable, depth, job);
+    return this.withCompleteCalibration(job, () => this.requireSimulator().evaluate(qtable, depth, job));
+  }
+
+  /**
+   * Runs `work`; if it needs a tensor calibration did not observe, observes every remaining float
+   * tensor in one more pass over the calibration samples and runs it again.
+   */
+  private async withCompleteCalibration<T>(job: JobContext, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      if (!(error instanceof MissingCalibrationError)) throw error;
+      await this.calibrateRemaining(job);
+      return work();
+    }
+  }
+
+  private async calibrateRemaining(job: JobContext): Promise<void> {
+    const calibration = this.requireCalibration();
+    const known = new Set(calibration.tensors);
+    const remaining = this.activationTensors().filter((t) => !known.has(t));
+    if (remaining.length === 0) return;
+    const dataset = this.requireDataset();
+    const samples = { samples: dataset.samples.slice(0, calibration.sampleCount), sampleNames: dataset.sampleNames.slice(0, calibration.sampleCount) };
+    const positions = new Map<string, number>();
+    this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
+    const more = await calibrateModel(this.engine, this.model, remaining, positions, samples, this.settings, job, this.types);
+    this.calibration = calibration.merge(more);
+    this.rebuildSimulator();
   }
 
   /**
@@ -220,13 +261,16 @@ export class Workbench {
     for (const [i, method] of CALIBRATION_METHODS.entries()) {
       job.throwIfCancelled();
       job.progress({ stage: `search_threshold: ${method}`, done: i, total: CALIBRATION_METHODS.length });
-      const simulator = this.simulatorFor(activeCaliTable(calibration, method, new Map(), null));
-      try {
-        const evaluation = await simulator.evaluate(ALL_INT8, 'outputs', { progress: () => {}, throwIfCancelled: () => job.throwIfCancelled(), cancelled: job.cancelled });
-        rows.push({ method, output: evaluation.output });
-      } finally {
-        await simulator.dispose();
-      }
+      const quiet: JobContext = { progress: () => {}, throwIfCancelled: () => job.throwIfCancelled(), cancelled: job.cancelled };
+      const evaluation = await this.withCompleteCalibration(job, async () => {
+        const simulator = this.simulatorFor(activeCaliTable(this.requireCalibration(), method, new Map(), null));
+        try {
+          return await simulator.evaluate(ALL_INT8, 'outputs', quiet);
+        } finally {
+          await simulator.dispose();
+        }
+      });
+      rows.push({ method, output: evaluation.output });
     }
     job.progress({ stage: 'search_threshold', done: CALIBRATION_METHODS.length, total: CALIBRATION_METHODS.length });
     const best = rows.reduce((a, b) => (b.output.cos > a.output.cos ? b : a));
@@ -235,14 +279,48 @@ export class Workbench {
     return rows;
   }
 
+  /**
+   * Time of plain float inference over the calibration samples (the baseline calibration and
+   * searches are compared with): one session, one warm-up run, then every sample.
+   */
+  async measureFloatInference(job: JobContext): Promise<{ samples: number; perSampleMs: number }> {
+    const dataset = this.requireDataset();
+    const count = Math.min(dataset.samples.length, this.settings.calibrationSamples ?? Infinity);
+    const session = await this.engine.createSession(this.model.encode(), { modelName: this.model.fileName });
+    try {
+      await session.run(dataset.samples[0]);
+      const started = performance.now();
+      for (let i = 0; i < count; i++) {
+        job.throwIfCancelled();
+        job.progress({ stage: 'float inference', done: i, total: count });
+        await session.run(dataset.samples[i]);
+      }
+      return { samples: count, perSampleMs: (performance.now() - started) / count };
+    } finally {
+      await session.dispose();
+    }
+  }
+
+  /** Bytes the calibration keeps (statistics of every tensor): flat in the number of samples but for one scalar per sample and method. */
+  calibrationFootprint(): number {
+    const calibration = this.requireCalibration();
+    let bytes = 0;
+    const add = (value: unknown): void => {
+      if (ArrayBuffer.isView(value)) bytes += value.byteLength;
+      else if (value && typeof value === 'object') for (const v of Object.values(value)) add(v);
+    };
+    for (const stats of calibration.statistics.values()) add(stats);
+    return bytes;
+  }
+
   /** Model outputs of the simulation of a QTable, per evaluation sample. */
   simulatedOutputs(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<TensorMap[]> {
-    return this.requireSimulator().simulatedOutputs(qtable, depth, job);
+    return this.withCompleteCalibration(job, () => this.requireSimulator().simulatedOutputs(qtable, depth, job));
   }
 
   /** The quantized model of a QTable in QDQ form: the same graph the evaluation ran. */
-  exportQdq(qtable: QTable): Uint8Array {
-    return onnx.ModelProto.encode(this.requireSimulator().buildQdq(qtable).proto).finish();
+  exportQdq(qtable: QTable, job: JobContext = silentJob): Promise<Uint8Array> {
+    return this.withCompleteCalibration(job, async () => onnx.ModelProto.encode(this.requireSimulator().buildQdq(qtable).proto).finish());
   }
 
   /**
@@ -250,7 +328,7 @@ export class Workbench {
    * evaluation samples; the measured output error is returned next to the predicted one.
    */
   async exportVerifiedQdq(qtable: QTable, job: JobContext): Promise<{ bytes: Uint8Array; verification: ExportVerification }> {
-    const bytes = this.exportQdq(qtable);
+    const bytes = await this.exportQdq(qtable, job);
     const predicted = (await this.evaluate(qtable, 'outputs', job)).output;
     const samples = this.evaluationSamples!;
     const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, this.evaluationOutputs!, job);

@@ -231,6 +231,11 @@ export async function runThresholdSearch(): Promise<void> {
 }
 
 /** A qtable, a ONE layer configuration or a cali_table, recognised by its content. */
+export async function measureFloatBaseline(): Promise<void> {
+  const result = await runJob('Float inference (baseline)', (id, onProgress) => workbenchClient().measureFloatInference(id, onProgress));
+  if (result) useApp.setState({ floatBaseline: result });
+}
+
 export async function importTable(file: File): Promise<void> {
   try {
     const result = await workbenchClient().importTable({ name: file.name, file });

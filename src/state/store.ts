@@ -34,6 +34,8 @@ export interface DataSlice {
   weightOptions: WeightOptions;
   /** search_threshold's comparison, newest run. */
   thresholdSearch: readonly ThresholdSearchRow[] | null;
+  /** Float inference time over the calibration samples, to weigh calibration against. */
+  floatBaseline: { readonly samples: number; readonly perSampleMs: number; readonly calibrationBytes: number | null } | null;
   datasetLoaded: (dataset: DatasetSummary) => void;
   calibrated: (calibration: CalibrationSummary) => void;
   setPreprocess: (preprocess: ImagePreprocess) => void;
@@ -120,7 +122,8 @@ const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   calibrationSettings: DEFAULT_CALIBRATION,
   weightOptions: DEFAULT_WEIGHT_OPTIONS,
   thresholdSearch: null,
-  datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null }),
+  floatBaseline: null,
+  datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null }),
   calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null }),
   setPreprocess: (preprocess) => set({ preprocess }),
 });

@@ -1,7 +1,7 @@
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/calib/CaliTable';
-import { runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
+import { measureFloatBaseline, runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
 import { useApp } from '../state/store';
-import { formatDuration, formatMetric } from './format';
+import { formatBytes, formatDuration, formatMetric } from './format';
 
 /** How each method is introduced in the page (the CLI names are the values). */
 export const METHOD_LABEL: Record<CalibrationMethod, string> = {
@@ -25,6 +25,7 @@ export function CalibrationPanel() {
   const weights = useApp((s) => s.weightOptions);
   const dataset = useApp((s) => s.dataset);
   const search = useApp((s) => s.thresholdSearch);
+  const baseline = useApp((s) => s.floatBaseline);
   const searching = useApp((s) => Object.values(s.jobs).some((j) => j.label.startsWith('search_threshold')));
   const total = dataset?.sampleCount ?? 0;
   const best = search ? search.reduce((a, b) => (b.output.cos > a.output.cos ? b : a)) : null;
@@ -74,6 +75,14 @@ export function CalibrationPanel() {
         </label>
       </div>
       {calibration && <p className="muted note">{calibration.tensorCount} tensors over {calibration.sampleCount} samples in {formatDuration(calibration.elapsedMs)}; evaluations use {calibration.evaluationSampleCount}. {calibration.overrides.length > 0 && `${calibration.overrides.length} tensors set by hand.`} {calibration.imported && 'Thresholds imported from a cali_table.'}</p>}
+      {calibration && (
+        <p className="muted note" data-testid="calibration-cost">
+          {baseline
+            ? <>Float inference {baseline.perSampleMs.toFixed(1)} ms/sample: calibration costs <b>{(calibration.elapsedMs / calibration.sampleCount / baseline.perSampleMs).toFixed(2)}×</b> float{baseline.calibrationBytes !== null && <>, keeps {formatBytes(baseline.calibrationBytes)} of statistics</>}. </>
+            : null}
+          <button className="btn small ghost" onClick={() => void measureFloatBaseline()} data-testid="measure-baseline">{baseline ? 'Measure again' : 'Compare with float inference'}</button>
+        </p>
+      )}
       <h4>search_threshold</h4>
       <button className="btn small" disabled={!calibration || searching} onClick={() => void runThresholdSearch()} data-testid="search-threshold">{searching ? 'Searching…' : 'Compare every method'}</button>
       {search && (

@@ -5,7 +5,7 @@ import { formatCaliTable, parseCaliTable } from '../../src/core/io/caliTable';
 import { onnx } from '../../src/core/io/onnx/protobuf';
 import { readTensorProto } from '../../src/core/io/onnx/tensorProto';
 import { silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8 } from '../../src/core/quant/QTable';
+import { ALL_INT8, withPrecision } from '../../src/core/quant/QTable';
 import { exposeAllTensors } from '../../src/core/sim/tensorTypes';
 import { Workbench } from '../../src/core/Workbench';
 import type { TensorMap } from '../../src/core/model/tensor';
@@ -84,7 +84,7 @@ describe('calibration in the workbench', () => {
     expect(after.get(target)).toEqual({ threshold: 0.5, min: Math.max(before.get(target)!.min, -0.5), max: Math.min(before.get(target)!.max, 0.5), source: 'user' });
     expect(after.get(other)).toEqual(before.get(other));
     const range = after.get(target)!;
-    expect(storedScale(bench.exportQdq(ALL_INT8), target)).toBe(Math.fround(Math.max((Math.max(0, range.max) - Math.min(0, range.min)) / 255, 1e-5)));
+    expect(storedScale(await bench.exportQdq(ALL_INT8), target)).toBe(Math.fround(Math.max((Math.max(0, range.max) - Math.min(0, range.min)) / 255, 1e-5)));
     bench.setTensorOverride(target, { method: 'percentile9999' });
     expect(bench.caliTable().entries.get(target)!.source).toBe('percentile9999');
     bench.setTensorOverride(target, null);
@@ -115,6 +115,17 @@ describe('calibration in the workbench', () => {
     expect(bench.settings.method).toBe(best.method);
     const evaluation = await bench.evaluate(ALL_INT8, 'outputs', silentJob);
     expect(evaluation.output.cos).toBeCloseTo(best.output.cos, 12);
+  });
+
+  it('calibration skips tensors fused into their activation, and a QTable that un-fuses one calibrates it then', async () => {
+    const { bench } = await calibrated();
+    const conv1 = bench.graph.nodes.find((n) => n.name === 'conv1')!.outputs[0];
+    const relu = bench.graph.nodes.find((n) => n.opType === 'Relu' && n.inputs[0] === conv1)!;
+    expect(bench.calibratedTensors()).not.toContain(conv1);
+    expect(bench.caliTable().entries.has(conv1)).toBe(false);
+    const evaluation = await bench.evaluate(withPrecision(ALL_INT8, relu.name, 'FP32'), 'outputs', silentJob);
+    expect(evaluation.output.cos).toBeGreaterThan(0.9);
+    expect(bench.caliTable().entries.get(conv1)!.max).toBeGreaterThan(0);
   });
 
   it("keeping one method's statistics calibrates for it, and another method needs a new pass", async () => {

@@ -30,7 +30,7 @@ describe('per-layer errors from the probe model', () => {
     const probe = await bench.evaluate(qtable, 'layers', silentJob);
 
     const floatSession = await engine.createSession(onnx.ModelProto.encode(exposeAllTensors(bench.model.proto)).finish());
-    const exported = onnx.ModelProto.decode(bench.exportQdq(qtable));
+    const exported = onnx.ModelProto.decode(await bench.exportQdq(qtable));
     for (const layer of ['p2o.Conv.0', 'p2o.GlobalAveragePool.10', 'p2o.Conv.4', 'p2o.Mul.162', 'p2o.Sigmoid.0']) {
       const tensor = probe.layers.find((l) => l.layer === layer)!.tensor;
       // Exposing a tensor stops onnxruntime fusing the nodes around it, which changes what comes after

@@ -35,7 +35,7 @@ function smallCnn(): Uint8Array {
  */
 async function expectSimulationEqualsExport(bench: Workbench, engine: Engine, samples: readonly TensorMap[], qtable: QTable) {
   for (const layer of qtable.layers.keys()) expect(bench.layers.get(layer)?.quantizable, layer).toBe(true);
-  const exported = await engine.createSession(bench.exportQdq(qtable));
+  const exported = await engine.createSession(await bench.exportQdq(qtable));
   for (const depth of ['outputs', 'layers'] as const) {
     const simulated = await bench.simulatedOutputs(qtable, depth, silentJob);
     for (let i = 0; i < samples.length; i++) {

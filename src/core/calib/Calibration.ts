@@ -51,7 +51,7 @@ export class CalibrationResult {
   constructor(
     readonly tensors: readonly string[],
     readonly statistics: ReadonlyMap<string, TensorStatistics>,
-    private readonly contexts: ReadonlyMap<string, MethodContext>,
+    readonly contexts: ReadonlyMap<string, MethodContext>,
     readonly sampleCount: number,
     /** Float outputs of the calibration samples (the first `sampleCount` of the dataset). */
     readonly floatOutputs: readonly TensorMap[],
@@ -59,6 +59,19 @@ export class CalibrationResult {
 
   /** Time of the pass and of the first method's entries (set once by calibrateModel). */
   elapsedMs = 0;
+
+  /** This result and another pass over more tensors, as one (the other's float outputs are not kept). */
+  merge(more: CalibrationResult): CalibrationResult {
+    const merged = new CalibrationResult(
+      [...this.tensors, ...more.tensors],
+      new Map([...this.statistics, ...more.statistics]),
+      new Map([...this.contexts, ...more.contexts]),
+      this.sampleCount,
+      this.floatOutputs,
+    );
+    merged.elapsedMs = this.elapsedMs + more.elapsedMs;
+    return merged;
+  }
 
   /** Whether the pass kept what `method` needs. */
   collected(method: CalibrationMethod): boolean {
@@ -107,11 +120,13 @@ export async function calibrateModel(
   dataset: Dataset,
   settings: CalibrationSettings,
   job: JobContext,
+  /** Shapes the engine inferred (saves a run where all are static). */
+  staticDims?: ReadonlyMap<string, { readonly dims: readonly (number | null)[] | null }>,
 ): Promise<CalibrationResult> {
   const started = performance.now();
   const methods = settings.collect === 'all' ? 'all' : [settings.method];
   const accumulators = tensors.map(() => new TensorStatisticsAccumulator({ histogramBins: settings.histogramBins, expectedSamples: dataset.samples.length, methods }));
-  const { floatOutputs } = await runStatisticsPass(engine, model, tensors, dataset, { valuesPerTensor: settings.valuesPerTensor }, (t, observation) => accumulators[t].add(observation), job);
+  const { floatOutputs } = await runStatisticsPass(engine, model, tensors, dataset, { valuesPerTensor: settings.valuesPerTensor }, (t, observation) => accumulators[t].add(observation), job, staticDims);
   const graphInputs = new Set(model.graph.inputs.map((i) => i.name));
   const statistics = new Map<string, TensorStatistics>();
   const contexts = new Map<string, MethodContext>();

@@ -115,6 +115,18 @@ async function createSession(engine: Engine, bytes: Uint8Array, model: OnnxModel
   }
 }
 
+/** Element counts from inferred shapes, or undefined if any tensor has a dimension known only at run time. */
+function staticSizes(tensors: readonly string[], sample: TensorMap, dims?: ReadonlyMap<string, { readonly dims: readonly (number | null)[] | null }>): number[] | undefined {
+  if (!dims) return undefined;
+  const sizes: number[] = [];
+  for (const tensor of tensors) {
+    const shape = sample[tensor]?.dims ?? dims.get(tensor)?.dims;
+    if (!shape || shape.some((d) => d === null || d < 0)) return undefined;
+    sizes.push((shape as number[]).reduce((a, b) => a * b, 1));
+  }
+  return sizes;
+}
+
 /** Element count of every tensor, from one run of the model with a Size node per tensor. */
 async function tensorSizes(engine: Engine, model: OnnxModel, tensors: readonly string[], sample: TensorMap): Promise<number[]> {
   const writer = modelWriter(model);
@@ -152,11 +164,13 @@ export async function runStatisticsPass(
   options: StatisticsPassOptions,
   sink: ObservationSink,
   job: JobContext,
+  /** Shapes the engine inferred: where every dimension is known, no run is needed to count elements. */
+  staticDims?: ReadonlyMap<string, { readonly dims: readonly (number | null)[] | null }>,
 ): Promise<{ sizes: number[]; floatOutputs: TensorMap[] }> {
   const total = dataset.samples.length;
   requireOneShape(dataset);
   job.progress({ stage: 'calibrating', done: 0, total });
-  const sizes = await tensorSizes(engine, model, tensors, dataset.samples[0]);
+  const sizes = staticSizes(tensors, dataset.samples[0], staticDims) ?? await tensorSizes(engine, model, tensors, dataset.samples[0]);
   const writer = modelWriter(model);
   const flat = writer.addInitializer(int64VectorProto(writer.uniqueName('qbench_flat'), [-1]));
   const mins = tensors.map((t) => {

@@ -24,8 +24,8 @@ async function calibratedCnn() {
   return bench;
 }
 
-function exported(bench: Workbench, qtable: QTable) {
-  const proto = onnx.ModelProto.decode(bench.exportQdq(qtable));
+async function exported(bench: Workbench, qtable: QTable) {
+  const proto = onnx.ModelProto.decode(await bench.exportQdq(qtable));
   const graph = proto.graph!;
   const producer = new Map(graph.node.flatMap((n) => n.output.map((o) => [o, n] as const)));
   const init = new Map(graph.initializer.map((t) => [t.name, t]));
@@ -44,7 +44,7 @@ async function optimizedOps(bytes: Uint8Array): Promise<string[]> {
 describe('QDQ export', () => {
   it('all INT8: per-channel int8 weights, int32 bias, uint8 activations, Relu fused into its Conv', async () => {
     const bench = await calibratedCnn();
-    const { proto, graph, producer, init, nodeNamed } = exported(bench, ALL_INT8);
+    const { proto, graph, producer, init, nodeNamed } = await exported(bench, ALL_INT8);
     expect(int64ToNumber(proto.opsetImport[0].version)).toBe(13);
     const conv1 = nodeNamed('conv1');
     const weightDq = producer.get(conv1.input[1])!;
@@ -67,7 +67,7 @@ describe('QDQ export', () => {
 
   it('onnxruntime runs the exported model with fused int8 kernels (QLinearConv)', async () => {
     const bench = await calibratedCnn();
-    const ops = await optimizedOps(bench.exportQdq(ALL_INT8));
+    const ops = await optimizedOps(await bench.exportQdq(ALL_INT8));
     expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(3);
     expect(ops).not.toContain('Conv');
   });
@@ -75,21 +75,21 @@ describe('QDQ export', () => {
   it('FP32 layer: no quantizer around its own computation, float weights', async () => {
     const bench = await calibratedCnn();
     const qtable = withPrecision(ALL_INT8, 'conv2', 'FP32');
-    const { producer, init, nodeNamed } = exported(bench, qtable);
+    const { producer, init, nodeNamed } = await exported(bench, qtable);
     const conv2 = nodeNamed('conv2');
     expect(init.get(conv2.input[1])!.dataType).toBe(DataType.FLOAT);
     expect(init.get(conv2.input[2])!.dataType).toBe(DataType.FLOAT);
     // the INT8 Relu before it stores int8; the FP32 Conv reads it dequantized by Cast/Sub/Mul, not by a
     // DequantizeLinear, or onnxruntime would quantize the Conv's weights itself (WeightBiasQuantization)
     expect(producer.get(conv2.input[0])!.opType).toBe('Mul');
-    const ops = await optimizedOps(bench.exportQdq(qtable));
+    const ops = await optimizedOps(await bench.exportQdq(qtable));
     expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(2); // conv2 runs as a float Conv
     expect(ops.filter((op) => op.startsWith('Conv') || op === 'FusedConv')).toHaveLength(1);
   });
 
   it('FP16 layer: computes in float16 through Cast nodes and float16 weights', async () => {
     const bench = await calibratedCnn();
-    const { producer, init, nodeNamed } = exported(bench, withPrecision(ALL_INT8, 'conv2', 'FP16'));
+    const { producer, init, nodeNamed } = await exported(bench, withPrecision(ALL_INT8, 'conv2', 'FP16'));
     const conv2 = nodeNamed('conv2');
     expect(init.get(conv2.input[1])!.dataType).toBe(DataType.FLOAT16);
     expect(producer.get(conv2.input[0])!.opType).toBe('Cast');
@@ -98,7 +98,7 @@ describe('QDQ export', () => {
 
   it('INT16 layer: opset 21 with int16 activations and int16 weights', async () => {
     const bench = await calibratedCnn();
-    const { proto, producer, init, nodeNamed } = exported(bench, withPrecision(ALL_INT8, 'conv2', 'INT16'));
+    const { proto, producer, init, nodeNamed } = await exported(bench, withPrecision(ALL_INT8, 'conv2', 'INT16'));
     expect(int64ToNumber(proto.opsetImport[0].version)).toBe(21);
     expect(int64ToNumber(proto.irVersion)).toBe(10);
     const conv2 = nodeNamed('conv2');

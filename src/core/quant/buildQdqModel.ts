@@ -7,7 +7,7 @@ import { irVersionFor, upgradeNode, type UpgradeContext } from '../io/onnx/opset
 import { DataType, onnx } from '../io/onnx/protobuf';
 import { makeTensorProto, scalarProto } from '../io/onnx/tensorProto';
 import { float32ToFloat16Bits } from '../model/float16';
-import { indexGraph, type GraphNode, type LayerName } from '../model/ModelGraph';
+import { indexGraph, type GraphNode, type LayerName, type ModelGraph } from '../model/ModelGraph';
 import type { DType } from '../model/tensor';
 import { fusesIntoProducer, inputRole, weightChannelAxis } from './inputRoles';
 import type { LayerInfo } from './layerInfo';
@@ -52,6 +52,17 @@ export interface QdqModel {
   readonly precisions: ReadonlyMap<LayerName, Precision>;
 }
 
+/**
+ * A QTable quantizes a tensor that calibration did not observe (one fused into an activation under
+ * the default QTable): the workbench calibrates it and builds again.
+ */
+export class MissingCalibrationError extends QbenchError {
+  constructor(readonly tensor: string) {
+    super(`tensor "${tensor}" has no calibration range; run calibration before quantizing`);
+    this.name = 'MissingCalibrationError';
+  }
+}
+
 /** Quantized weights keyed by initializer, precision, axis and weight options. */
 export class WeightCache {
   private readonly entries = new Map<string, QuantizedWeight>();
@@ -80,6 +91,31 @@ const ONNX_QUANT_TYPE: Record<QuantType, number> = {
 const QUANT_DTYPE: Record<QuantType, DType | undefined> = {
   uint8: 'uint8', int8: 'int8', uint16: 'uint16', int16: 'int16', uint4: undefined, int4: undefined,
 };
+
+/**
+ * Tensors left float between a layer and the activation that fuses into it (Relu, Clip, or a
+ * BatchNormalization after a convolution) when both run at the same integer precision: no quantizer
+ * sits there, so such a tensor needs no calibrated range.
+ */
+export function fusedTensors(graph: ModelGraph, precisions: ReadonlyMap<LayerName, Precision>): Set<string> {
+  const { consumers } = indexGraph(graph.nodes);
+  const graphOutputs = new Set(graph.outputs.map((o) => o.name));
+  const fused = new Set<string>();
+  for (const node of graph.nodes) {
+    const precision = precisions.get(node.name)!;
+    if (!isIntegerPrecision(precision)) continue;
+    for (const output of node.outputs) {
+      const users = consumers.get(output) ?? [];
+      if (users.length !== 1 || graphOutputs.has(output)) continue;
+      const user = users[0];
+      if (user.inputs[0] === output && user.inputs.indexOf(output) === user.inputs.lastIndexOf(output)
+        && fusesIntoProducer(user.opType, node.opType) && precisions.get(user.name) === precision) {
+        fused.add(output);
+      }
+    }
+  }
+  return fused;
+}
 
 /** Names of a QuantizeLinear's integer output and its qparams initializers. */
 interface QuantizedNames {
@@ -150,7 +186,7 @@ export class QdqBuilder {
       ...graph.initializer.map((t) => t.name),
     ]);
     this.hasSubgraphs = model.graph.nodes.some((n) => Object.values(n.attributes).some((v) => typeof v === 'object' && v !== null && 'graph' in v));
-    this.findFusedPairs();
+    for (const tensor of fusedTensors(model.graph, this.precisions)) this.fusedFloat.add(tensor);
   }
 
   build(): QdqModel {
@@ -192,22 +228,6 @@ export class QdqBuilder {
     const proto = this.input.model.initializerProto(tensor);
     if (proto) return proto.dataType === DataType.FLOAT ? 'float32' : 'other';
     return this.input.types.get(tensor)?.dtype;
-  }
-
-  private findFusedPairs(): void {
-    for (const node of this.input.model.graph.nodes) {
-      const precision = this.precisions.get(node.name)!;
-      if (!isIntegerPrecision(precision)) continue;
-      for (const output of node.outputs) {
-        const users = this.index.consumers.get(output) ?? [];
-        if (users.length !== 1 || this.graphOutputs.has(output)) continue;
-        const user = users[0];
-        if (user.inputs[0] === output && user.inputs.indexOf(output) === user.inputs.lastIndexOf(output)
-          && fusesIntoProducer(user.opType, node.opType) && this.precisions.get(user.name) === precision) {
-          this.fusedFloat.add(output);
-        }
-      }
-    }
   }
 
   private emitLayer(node: onnx.NodeProto): void {
@@ -338,7 +358,7 @@ export class QdqBuilder {
 
   private ownQParams(tensor: string, precision: Precision): QParams {
     const entry = this.input.cali.get(tensor);
-    if (!entry) throw new QbenchError(`tensor "${tensor}" has no calibration range; run calibration before quantizing`);
+    if (!entry) throw new MissingCalibrationError(tensor);
     return activationQParams(entry, precision, this.input.scheme);
   }
 

@@ -18,7 +18,7 @@ async function exported(build: (b: GraphBuilder) => void, scheme: keyof typeof T
   bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
   bench.setScheme(TARGET_SCHEMES[scheme]);
   await bench.calibrate(silentJob);
-  const proto = onnx.ModelProto.decode(bench.exportQdq(ALL_INT8));
+  const proto = onnx.ModelProto.decode(await bench.exportQdq(ALL_INT8));
   const graph = proto.graph!;
   const init = new Map(graph.initializer.map((t) => [t.name, t]));
   const value = (name: string) => {

@@ -5,8 +5,9 @@
  * `rawData` (ONE's rawdata2hdf5 sets it), each dataset is the input's raw bytes.
  *
  * h5wasm runs the HDF5 C library as WebAssembly. Its default ESM build embeds the .wasm in the
- * JavaScript and keeps files in Emscripten's in-memory FS, so this one import works unchanged in
- * Node, the page and a module worker: the bytes go in with FS.writeFile, out again with FS.unlink.
+ * JavaScript, so this one import works unchanged in Node, the page and a module worker. A File
+ * dropped in the page is mounted with WORKERFS and read in place (no copy of a multi-gigabyte file);
+ * bytes (the CLI, tests) go into Emscripten's in-memory FS and out again with FS.unlink.
  * It is imported on first use: the module is 4.8 MB (the .wasm inlined), and most datasets are not .h5.
  */
 import type { Dataset, Group, Metadata } from 'h5wasm';
@@ -14,11 +15,22 @@ import { DataError, FormatError } from '../../errors';
 import type { ValueDesc } from '../../model/ModelGraph';
 import { elementCount, formatDims, type DType, type Tensor, type TensorData, type TensorMap } from '../../model/tensor';
 import { BYTES_PER_ELEMENT, bytesOf, fromBytes } from './dtypes';
+import { datasetFileBytes, type DatasetFile } from './loadDataset';
 
-/** The two Emscripten FS calls used here (h5wasm's typings leave FS to @types/emscripten). */
-interface MemoryFs {
+/** The Emscripten FS calls used here (h5wasm's typings leave FS to @types/emscripten). */
+interface EmscriptenFs {
   writeFile(path: string, data: Uint8Array): void;
   unlink(path: string): void;
+  mkdir(path: string): void;
+  rmdir(path: string): void;
+  mount(type: unknown, options: { files: readonly File[] }, mountpoint: string): void;
+  unmount(mountpoint: string): void;
+  filesystems: { WORKERFS?: unknown };
+}
+
+/** WORKERFS reads a File in place with FileReaderSync, which only Web Workers have. */
+function canMount(file: DatasetFile, fs: EmscriptenFs): file is DatasetFile & { blob: File } {
+  return 'blob' in file && file.blob instanceof File && fs.filesystems.WORKERFS !== undefined && typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync === 'function';
 }
 
 /** HDF5's format signature; it sits at byte 0, 512, 1024, 2048... (after a user block). */
@@ -49,14 +61,32 @@ export interface H5Samples {
  * with the `desc` attribute ONE's tools write (the source file) in brackets when there is one.
  * @example await readOneH5(bytes, 'data.h5', inputs) // { samples: [{ a: ..., b: ... }, ...], sampleNames: ['data.h5 /value/0', ...] }
  */
-export async function readOneH5(bytes: Uint8Array, fileName: string, inputs: readonly ValueDesc[]): Promise<H5Samples> {
+export async function readOneH5(source: DatasetFile, inputs: readonly ValueDesc[]): Promise<H5Samples> {
+  const fileName = source.name;
   // Checked first: HDF5 prints a page of diagnostics to the console for a file it cannot open.
-  if (!hasSignature(bytes)) throw new FormatError(fileName, 'not an HDF5 file (no HDF5 signature)');
+  const head = 'bytes' in source ? source.bytes : new Uint8Array(await source.blob.slice(0, 4096).arrayBuffer());
+  if (!hasSignature(head)) throw new FormatError(fileName, 'not an HDF5 file (no HDF5 signature)');
   const h5 = await import('h5wasm');
   const h5wasm = h5.default;
-  const fs = (await h5wasm.ready).FS as unknown as MemoryFs;
-  const path = `/qbench-dataset-${nextFileId++}.h5`;
-  fs.writeFile(path, bytes);
+  const fs = (await h5wasm.ready).FS as unknown as EmscriptenFs;
+  const id = nextFileId++;
+  let path: string;
+  let release: () => void;
+  if (canMount(source, fs)) {
+    // A dropped File is mounted, not copied: HDF5 reads the parts it needs straight from the file.
+    const mountpoint = `/qbench-mount-${id}`;
+    fs.mkdir(mountpoint);
+    fs.mount(fs.filesystems.WORKERFS, { files: [source.blob] }, mountpoint);
+    path = `${mountpoint}/${source.blob.name}`;
+    release = () => {
+      fs.unmount(mountpoint);
+      fs.rmdir(mountpoint);
+    };
+  } else {
+    path = `/qbench-dataset-${id}.h5`;
+    fs.writeFile(path, await datasetFileBytes(source));
+    release = () => fs.unlink(path);
+  }
   let file: InstanceType<H5wasm['File']> | undefined;
   try {
     file = new h5wasm.File(path, 'r');
@@ -64,7 +94,7 @@ export async function readOneH5(bytes: Uint8Array, fileName: string, inputs: rea
     return readSamples(h5, file, fileName, inputs);
   } finally {
     if (file && file.file_id >= 0n) file.close();
-    fs.unlink(path);
+    release();
   }
 }
 

@@ -16,10 +16,17 @@ import { validateDataset } from './validate';
 export type { ImageDecoder, RgbaImage } from './ImageDecoder';
 export { DEFAULT_PREPROCESS, type ImagePreprocess } from './ImagePreprocess';
 
-/** A calibration file as the user gave it: a dropped File's name and bytes, or a CLI path's. */
-export interface DatasetFile {
-  readonly name: string;
-  readonly bytes: Uint8Array;
+/**
+ * A calibration file as the user gave it: its name and its bytes, or (in a Web Worker, for .h5) the
+ * dropped File itself, which h5wasm mounts and reads in place instead of copying it into memory.
+ */
+export type DatasetFile =
+  | { readonly name: string; readonly bytes: Uint8Array }
+  | { readonly name: string; readonly blob: Blob };
+
+/** The bytes of a file given either way. */
+export async function datasetFileBytes(file: DatasetFile): Promise<Uint8Array> {
+  return 'bytes' in file ? file.bytes : new Uint8Array(await file.blob.arrayBuffer());
 }
 
 export type DatasetFileKind = 'npy' | 'npz' | 'h5' | 'image';
@@ -79,14 +86,14 @@ export async function loadDataset(files: readonly DatasetFile[], inputs: readonl
         if (inputs.length !== 1) {
           throw new DataError(`a .npy file holds one array, but the model has ${inputs.length} inputs (${inputList(inputs)}); use an .npz file with one entry per input name`, file.name);
         }
-        addRows(samplesFromArrays(new Map([[inputs[0].name, parseNpy(file.bytes, file.name)]]), inputs, file.name), file.name);
+        addRows(samplesFromArrays(new Map([[inputs[0].name, parseNpy(await datasetFileBytes(file), file.name)]]), inputs, file.name), file.name);
         break;
       }
       case 'npz':
-        addRows(samplesFromArrays(readNpz(file.bytes, file.name, inputs), inputs, file.name), file.name);
+        addRows(samplesFromArrays(readNpz(await datasetFileBytes(file), file.name, inputs), inputs, file.name), file.name);
         break;
       case 'h5': {
-        const read = await readOneH5(file.bytes, file.name, inputs);
+        const read = await readOneH5(file, inputs);
         samples.push(...read.samples);
         sampleNames.push(...read.sampleNames);
         break;
@@ -120,7 +127,7 @@ export async function loadDataset(files: readonly DatasetFile[], inputs: readonl
 
 async function decode(decoder: ImageDecoder, file: DatasetFile) {
   try {
-    return await decoder.decode(file.bytes, file.name);
+    return await decoder.decode(await datasetFileBytes(file), file.name);
   } catch (error) {
     if (error instanceof QbenchError) throw error;
     throw new FormatError(file.name, `cannot decode the image: ${errorMessage(error)}`);
