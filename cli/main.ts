@@ -9,7 +9,7 @@ import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
 import { ALL_INT8, type QTable } from '../src/core/quant/QTable';
 import type { Evaluation } from '../src/core/sim/Evaluation';
-import { Workbench, type ThresholdSearchRow } from '../src/core/Workbench';
+import { NO_CORRECTIONS, Workbench, type CorrectionEffects, type Corrections, type ThresholdSearchRow } from '../src/core/Workbench';
 import type { CalibrationSettings } from '../src/core/calib/Calibration';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/calib/CaliTable';
 import { formatCaliTable, parseCaliTable } from '../src/core/io/caliTable';
@@ -33,6 +33,14 @@ Calibration (every command):
   --values_per_tensor N|all      elements sampled per tensor per sample for histograms (default 4096)
   --input_num N                  samples that calibrate (default all); --inference_num N: samples that evaluate
   --weight_granularity channel|tensor, --weight_scale max|mse
+Corrections (every command; TPU-MLIR's names):
+  --fold_bn                      fold BatchNorm into the convolution before it (Bolt -b)
+  --we                           cross-layer weight equalization
+  --sq                           SmoothQuant
+  --bc                           bias correction, kept only if the output similarity does not drop
+  --min_layer_cos 0.99           bias correction corrects convolutions below this local cosine
+  --bc_inference_num N           samples bias correction measures (default: the calibration samples)
+  --tune_num N                   tune the KL thresholds on N samples (with --cali_method kl)
 
 Data: a directory of .npy/.npz/.h5/images, or files separated by commas.
 Image preprocessing (TPU-MLIR's names):
@@ -75,6 +83,12 @@ const OPTIONS = {
   weight_granularity: { type: 'string' },
   weight_scale: { type: 'string' },
   tune_num: { type: 'string' },
+  fold_bn: { type: 'boolean' },
+  we: { type: 'boolean' },
+  sq: { type: 'boolean' },
+  bc: { type: 'boolean' },
+  min_layer_cos: { type: 'string' },
+  bc_inference_num: { type: 'string' },
   threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
@@ -132,6 +146,7 @@ async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable
   if (!values.data) throw new UsageError('--data is required');
   // Every flag is checked before any file is read: bad usage is exit 2 whatever the files are.
   const settings = calibrationSettingsFrom(values);
+  const corrections = correctionsFrom(values);
   const preprocess = preprocessFrom(values);
   const scheme = values.target ? targetSchemeFlag(values.target) : undefined;
   if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
@@ -164,7 +179,9 @@ async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable
     }
     qtable = parsed.table;
   }
-  await bench.calibrate(progressJob(values.json === true));
+  // Corrections calibrate too: the float ones change the model that is calibrated.
+  if (corrections) await bench.setCorrections(corrections, qtable, progressJob(values.json === true));
+  else await bench.calibrate(progressJob(values.json === true), qtable);
   if (values.calibration_table) {
     const parsed = parseCaliTable(await readFile(values.calibration_table, 'utf8'), basename(values.calibration_table), bench.graph.nodes);
     if (parsed.unknownTensors.length > 0) {
@@ -206,8 +223,58 @@ function calibrationSettingsFrom(values: Values): Partial<CalibrationSettings> {
   if (values.values_per_tensor) settings.valuesPerTensor = values.values_per_tensor === 'all' ? 'all' : positiveInteger(values.values_per_tensor, 'values_per_tensor');
   if (values.input_num) settings.calibrationSamples = positiveInteger(values.input_num, 'input_num');
   if (values.inference_num) settings.evaluationSamples = positiveInteger(values.inference_num, 'inference_num');
-  if (values.tune_num) throw new UsageError('--tune_num (threshold tuning after KL) is not implemented yet');
+  if (values.tune_num && (settings.method ?? 'max') !== 'kl') throw new UsageError('--tune_num tunes KL thresholds: use it with --cali_method kl');
   return settings;
+}
+
+function correctionsFrom(values: Values): Corrections | null {
+  if (!values.fold_bn && !values.we && !values.sq && !values.bc && !values.tune_num) {
+    if (values.min_layer_cos || values.bc_inference_num) throw new UsageError('--min_layer_cos and --bc_inference_num set up bias correction: add --bc');
+    return null;
+  }
+  let minLayerCos = NO_CORRECTIONS.minLayerCos;
+  if (values.min_layer_cos) {
+    minLayerCos = Number(values.min_layer_cos);
+    if (!(minLayerCos >= -1 && minLayerCos <= 1)) throw new UsageError(`--min_layer_cos takes a number from -1 to 1, got "${values.min_layer_cos}"`);
+  }
+  return {
+    foldBatchNorm: values.fold_bn === true,
+    equalize: values.we === true,
+    smoothQuant: values.sq === true,
+    biasCorrection: values.bc === true,
+    tuneThresholds: values.tune_num !== undefined,
+    tuneNum: values.tune_num ? positiveInteger(values.tune_num, 'tune_num') : NO_CORRECTIONS.tuneNum,
+    minLayerCos,
+    biasSamples: values.bc_inference_num ? positiveInteger(values.bc_inference_num, 'bc_inference_num') : null,
+  };
+}
+
+/** The corrections in force and what they did, for --json (absent when none is on). */
+function correctionsJson(bench: Workbench) {
+  const lines = describeCorrections(bench.corrections, bench.summary().correctionEffects);
+  if (lines.length === 0) return {};
+  const { skipped, ...effects } = bench.summary().correctionEffects;
+  return { corrections: { ...bench.corrections, effects: { ...effects, skipped: skipped.length } } };
+}
+
+function printCorrections(bench: Workbench): void {
+  for (const line of describeCorrections(bench.corrections, bench.summary().correctionEffects)) process.stdout.write(`${line}\n`);
+}
+
+/** One line per correction in force: what it did. */
+function describeCorrections(corrections: Corrections, effects: CorrectionEffects): string[] {
+  const lines: string[] = [];
+  if (corrections.foldBatchNorm) lines.push(`BatchNorm folding: ${effects.foldedBatchNorms} folded`);
+  if (corrections.equalize) lines.push(`cross-layer equalization: ${effects.equalizedPairs} pairs`);
+  if (corrections.smoothQuant) lines.push(`SmoothQuant: ${effects.smoothedPairs} pairs`);
+  const bias = effects.biasCorrection;
+  if (corrections.biasCorrection && bias) {
+    lines.push(bias.layers === 0
+      ? `bias correction: no convolution below layer cos ${corrections.minLayerCos}`
+      : `bias correction: ${bias.layers} convolutions, output cos ${bias.before.toFixed(6)} -> ${bias.after.toFixed(6)}, ${bias.kept ? 'kept' : 'reverted'}`);
+  }
+  if (corrections.tuneThresholds) lines.push(`threshold tuning: ${effects.tunedTensors ?? 0} KL thresholds moved (tune_num ${corrections.tuneNum})`);
+  return lines;
 }
 
 /** Progress on stderr (never stdout, which may carry JSON), only when it is a terminal. */
@@ -266,8 +333,9 @@ async function runCalibrate(values: Values): Promise<void> {
   await writeFile(values.out, formatCaliTable(table, { nodes: bench.graph.nodes }));
   const summary = bench.summary();
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ method: bench.settings.method, samples: summary.sampleCount, tensors: summary.tensorCount, out: values.out, ...(search ? { search: search.map((r) => ({ method: r.method, ...metricsJson(r.output) })) } : {}) })}\n`);
+    process.stdout.write(`${JSON.stringify({ method: bench.settings.method, samples: summary.sampleCount, tensors: summary.tensorCount, out: values.out, ...(search ? { search: search.map((r) => ({ method: r.method, ...metricsJson(r.output) })) } : {}), ...correctionsJson(bench) })}\n`);
   } else {
+    printCorrections(bench);
     if (search) {
       process.stdout.write('search_threshold: output similarity of the all-INT8 model per method\n');
       for (const row of [...search].sort((a, b) => b.output.cos - a.output.cos)) process.stdout.write(`  ${pad(row.method, 20)}cos ${row.output.cos.toFixed(6)}  sqnr ${row.output.sqnr.toFixed(2)} dB\n`);
@@ -280,8 +348,11 @@ async function runCalibrate(values: Values): Promise<void> {
 async function runEval(values: Values): Promise<void> {
   const { bench, qtable } = await openWorkbench(values);
   const evaluation = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
-  if (values.json) process.stdout.write(`${JSON.stringify(evaluationJson(bench, evaluation))}\n`);
-  else printEvaluation(bench, evaluation);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation), ...correctionsJson(bench) })}\n`);
+  else {
+    printCorrections(bench);
+    printEvaluation(bench, evaluation);
+  }
   await bench.dispose();
 }
 
@@ -290,6 +361,7 @@ async function runExport(values: Values): Promise<void> {
   const { bench, qtable } = await openWorkbench(values);
   const { bytes, verification } = await bench.exportVerifiedQdq(qtable, progressJob(false));
   await writeFile(values.out, bytes);
+  printCorrections(bench);
   const qtableOut = values['qtable-out'] ?? values.qtable_out;
   if (qtableOut) await writeFile(qtableOut, formatQTable(qtable, { sampleCount: verification.sampleCount }));
   process.stdout.write(`wrote ${values.out} (${(bytes.length / 1024 / 1024).toFixed(2)} MB)${qtableOut ? ` and ${qtableOut}` : ''}\n`);

@@ -128,6 +128,39 @@ describe('qbench CLI', () => {
     expect(result.method).toBe(best.method);
   });
 
+  it('calibrate and eval apply the corrections of TPU-MLIR\'s flags and report what each did', async () => {
+    const f = fixture();
+    const b = new GraphBuilder({ seed: 8 });
+    let x = b.input('x', [1, 3, 10, 10]);
+    const params = [[0.5, 1.5], [-0.5, 0.5], [-0.5, 0.5], [0.1, 2]].map(([lo, hi]) => b.constant(Float32Array.from({ length: 6 }, () => lo + (hi - lo) * b.random()), [6]));
+    x = b.node('BatchNormalization', [b.conv(x, 6, 3, { name: 'conv_a' }), ...params], {}, 1, undefined, 'bn_a')[0];
+    b.output(b.conv(b.relu(x), 4, 3, { name: 'conv_b' }));
+    const model = join(f.dir, 'bn.onnx');
+    writeFileSync(model, b.toBytes());
+    const flags = ['--model', model, '--data', f.data, '--cali_method', 'kl', '--fold_bn', '--we', '--bc', '--min_layer_cos', '1', '--tune_num', '2'];
+    const { code, stdout } = await qbench('calibrate', ...flags, '-o', join(f.dir, 't'), '--json');
+    expect(code).toBe(0);
+    const { corrections } = JSON.parse(stdout);
+    expect(corrections).toMatchObject({ foldBatchNorm: true, equalize: true, smoothQuant: false, biasCorrection: true, tuneThresholds: true, tuneNum: 2, minLayerCos: 1 });
+    expect(corrections.effects.foldedBatchNorms).toBe(1);
+    expect(corrections.effects.equalizedPairs).toBe(1); // conv_a (with bn_a folded in) -> Relu -> conv_b
+    expect(corrections.effects.biasCorrection.layers).toBe(2); // min_layer_cos 1: every 8-bit conv
+    expect(corrections.effects.tunedTensors).toBeGreaterThanOrEqual(0);
+
+    const text = await qbench('eval', ...flags);
+    expect(text.code).toBe(0);
+    expect(text.stdout).toContain('BatchNorm folding: 1 folded\ncross-layer equalization: 1 pairs\nbias correction: 2 convolutions, output cos ');
+    expect(text.stdout).toMatch(/threshold tuning: \d+ KL thresholds moved \(tune_num 2\)/);
+    expect(text.stdout).not.toContain('bn_a');
+
+    const noKl = await qbench('calibrate', '--model', model, '--data', f.data, '--tune_num', '2', '-o', 'x');
+    expect(noKl.code).toBe(2);
+    expect(noKl.stderr).toContain('qbench: --tune_num tunes KL thresholds: use it with --cali_method kl');
+    const noBc = await qbench('eval', '--model', model, '--data', f.data, '--min_layer_cos', '0.9');
+    expect(noBc.code).toBe(2);
+    expect(noBc.stderr).toContain('qbench: --min_layer_cos and --bc_inference_num set up bias correction: add --bc');
+  });
+
   it('bad usage: exit code 2 with the usage text', async () => {
     const r = await qbench('eval', '--data', 'x');
     expect(r.code).toBe(2);

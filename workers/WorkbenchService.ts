@@ -10,7 +10,7 @@ import { qtableFromData, qtableToData, type QTableData } from '../src/core/quant
 import type { Evaluation } from '../src/core/sim/Evaluation';
 import type { EvaluationDepth } from '../src/core/sim/Simulator';
 import type { ExportVerification } from '../src/core/export/verifyExport';
-import { Workbench, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from '../src/core/Workbench';
+import { Workbench, type CalibrationSummary, type CorrectionReport, type Corrections, type TensorCalibrationView, type ThresholdSearchRow } from '../src/core/Workbench';
 import type { CalibrationSettings, TensorOverride } from '../src/core/calib/Calibration';
 import type { WeightOptions } from '../src/core/quant/buildQdqModel';
 import { parseCaliTable } from '../src/core/io/caliTable';
@@ -209,8 +209,23 @@ export class WorkbenchService {
     return this.exclusive(async () => exportTable(kind, this.requireBench(), qtableFromData(qtable), evaluation));
   }
 
-  calibrate(jobId: string, onProgress: ProgressCallback): Promise<CalibrationSummary> {
-    return this.runJob(jobId, onProgress, (job) => this.requireBench().calibrate(job));
+  /** Calibrates; bias correction, when on, is measured for `qtable`. */
+  calibrate(jobId: string, qtable: QTableData, onProgress: ProgressCallback): Promise<CalibrationSummary> {
+    return this.runJob(jobId, onProgress, (job) => this.requireBench().calibrate(job, qtableFromData(qtable)));
+  }
+
+  /**
+   * Puts corrections in force and measures them on `qtable`. When BN folding changed the graph, the
+   * new model comes back too (its layers are what the page shows and edits).
+   */
+  setCorrections(jobId: string, corrections: Corrections, qtable: QTableData, onProgress: ProgressCallback): Promise<{ report: CorrectionReport; summary: CalibrationSummary; model: ModelSummary | null }> {
+    return this.runJob(jobId, onProgress, async (job) => {
+      const bench = this.requireBench();
+      const started = performance.now();
+      const report = await bench.setCorrections(corrections, qtableFromData(qtable), job);
+      const model = report.graphChanged ? { graph: bench.graph, layers: [...bench.layers.values()], engine: bench.engine.name, openMs: performance.now() - started } : null;
+      return { report, summary: bench.summary(), model };
+    });
   }
 
   evaluate(jobId: string, qtable: QTableData, depth: EvaluationDepth, onProgress: ProgressCallback): Promise<Evaluation> {

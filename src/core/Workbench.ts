@@ -12,13 +12,50 @@ import { onnx } from './io/onnx/protobuf';
 import { silentJob, type JobContext } from './jobs/Job';
 import type { LayerName, ModelGraph } from './model/ModelGraph';
 import type { TensorMap } from './model/tensor';
-import { DEFAULT_WEIGHT_OPTIONS, fusedTensors, MissingCalibrationError, type WeightOptions } from './quant/buildQdqModel';
+import { DEFAULT_WEIGHT_OPTIONS, fusedTensors, MissingCalibrationError, type QuantizationContext, type WeightOptions } from './quant/buildQdqModel';
+import { biasCorrection, correctFloatModel, DEFAULT_MIN_LAYER_COS, DEFAULT_TUNE_NUM, tuneThresholds, type FloatCorrectionEffects, type FloatCorrections } from './corrections';
 import { describeLayers, type LayerInfo } from './quant/layerInfo';
 import { ALL_INT8, type QTable } from './quant/QTable';
 import { effectivePrecision, TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation } from './sim/Evaluation';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { inferTensorTypes } from './sim/tensorTypes';
+
+/** Which corrections apply (algorithms.md §6; TPU-MLIR --sq --we --bc --tune_num, Bolt -b). */
+export interface Corrections extends FloatCorrections {
+  readonly biasCorrection: boolean;
+  /** TPU-MLIR's KL threshold tuning; applies while the method is KL. */
+  readonly tuneThresholds: boolean;
+  /** Samples the tuning uses (TPU-MLIR tune_num, default 5). */
+  readonly tuneNum: number;
+  /** Bias correction corrects convolutions whose local cosine is below this (TPU-MLIR min_layer_cos, default 0.99). */
+  readonly minLayerCos: number;
+  /** Samples bias correction measures the error on (TPU-MLIR bc_inference_num); null: the calibration samples. */
+  readonly biasSamples: number | null;
+}
+
+export const NO_CORRECTIONS: Corrections = {
+  foldBatchNorm: false, equalize: false, smoothQuant: false, biasCorrection: false, tuneThresholds: false, tuneNum: DEFAULT_TUNE_NUM,
+  minLayerCos: DEFAULT_MIN_LAYER_COS, biasSamples: null,
+};
+
+/** What the corrections in force did, shown next to each toggle. */
+export interface CorrectionEffects extends FloatCorrectionEffects {
+  /** Bias correction: the 8-bit convolutions corrected and the output cosine without and with; not kept when it drops. */
+  readonly biasCorrection: { readonly layers: number; readonly kept: boolean; readonly before: number; readonly after: number } | null;
+  /** Tensors whose KL threshold the tuning moved (null: tuning off, or no KL thresholds to tune). */
+  readonly tunedTensors: number | null;
+}
+
+const NO_EFFECTS: CorrectionEffects = { foldedBatchNorms: 0, equalizedPairs: 0, smoothedPairs: 0, skipped: [], biasCorrection: null, tunedTensors: null };
+
+/** A change of corrections and its measured effect on the output similarity of the QTable in use. */
+export interface CorrectionReport {
+  readonly effects: CorrectionEffects;
+  readonly outputCos: { readonly before: number | null; readonly after: number };
+  /** BN folding removed or restored layers: the graph shown must be the new one. */
+  readonly graphChanged: boolean;
+}
 
 export interface CalibrationSummary {
   readonly settings: CalibrationSettings;
@@ -30,6 +67,8 @@ export interface CalibrationSummary {
   readonly table: readonly (readonly [string, CaliEntry])[];
   readonly overrides: readonly (readonly [string, TensorOverride])[];
   readonly imported: boolean;
+  readonly corrections: Corrections;
+  readonly correctionEffects: CorrectionEffects;
 }
 
 /** search_threshold's comparison: the all-INT8 model under each method (algorithms.md §5). */
@@ -68,18 +107,149 @@ export class Workbench {
   scheme: TargetScheme = TARGET_SCHEMES['ort-qdq'];
   weightOptions: WeightOptions = DEFAULT_WEIGHT_OPTIONS;
 
+  /** The corrections in force (algorithms.md §6, TPU-MLIR's threshold tuning) and what they did. */
+  corrections: Corrections = NO_CORRECTIONS;
+  private effects: CorrectionEffects = NO_EFFECTS;
+  private tuned: Map<string, CaliEntry> | null = null;
+  private biasShifts: Map<LayerName, Float32Array> | null = null;
+  /** What `model` was made from: the float corrections and, for SmoothQuant, the dataset. */
+  private floatModelKey = floatModelKey(NO_CORRECTIONS, 0);
+  private datasetVersion = 0;
+  /** The model being quantized: the file's model after the float corrections (BN folding, CLE, SmoothQuant). */
+  model: OnnxModel;
+  types: ReadonlyMap<string, ValueInfo>;
+  layers: ReadonlyMap<LayerName, LayerInfo>;
+
   private constructor(
     readonly engine: Engine,
-    readonly model: OnnxModel,
-    readonly types: ReadonlyMap<string, ValueInfo>,
-    readonly layers: ReadonlyMap<LayerName, LayerInfo>,
-  ) {}
+    /** The model as read from the file. */
+    readonly original: OnnxModel,
+    private readonly originalTypes: ReadonlyMap<string, ValueInfo>,
+  ) {
+    this.model = original;
+    this.types = originalTypes;
+    this.layers = describeLayers(original.graph, originalTypes);
+  }
 
   /** Reads the model and checks that the engine can run it (every problem names the file). */
   static async open(engine: Engine, bytes: Uint8Array, fileName: string): Promise<Workbench> {
     const model = readOnnx(bytes, fileName);
     const types = await inferTensorTypes(model, engine);
-    return new Workbench(engine, model, types, describeLayers(model.graph, types));
+    return new Workbench(engine, model, types);
+  }
+
+  /**
+   * Puts a set of corrections in force and measures what they do to the output similarity of
+   * `qtable`. A change of the float corrections makes a new float model and calibrates it again; a
+   * change of tuning or bias correction reuses the calibration.
+   */
+  async setCorrections(next: Corrections, qtable: QTable, job: JobContext): Promise<CorrectionReport> {
+    if (!(Number.isInteger(next.tuneNum) && next.tuneNum >= 1)) throw new QbenchError(`tune_num must be a positive integer, got ${next.tuneNum}`);
+    if (!(next.minLayerCos >= -1 && next.minLayerCos <= 1)) throw new QbenchError(`min_layer_cos must be in [-1, 1], got ${next.minLayerCos}`);
+    if (next.biasSamples !== null && !(Number.isInteger(next.biasSamples) && next.biasSamples >= 1)) throw new QbenchError(`bc_inference_num must be a positive integer, got ${next.biasSamples}`);
+    const before = this.calibrated ? (await this.evaluate(qtable, 'outputs', job)).output.cos : null;
+    const previous = this.corrections;
+    const nodesBefore = this.model.graph.nodes.map((n) => n.name).join('\u0000');
+    const restore = this.snapshot();
+    this.corrections = next;
+    try {
+      if (!this.calibration || floatModelKey(next, this.datasetVersion) !== this.floatModelKey) {
+        await this.calibrate(job, qtable);
+      } else {
+        const retune = next.tuneThresholds !== previous.tuneThresholds || next.tuneNum !== previous.tuneNum;
+        const biasSettingsChanged = next.minLayerCos !== previous.minLayerCos || next.biasSamples !== previous.biasSamples;
+        const rebias = next.biasCorrection !== previous.biasCorrection || (next.biasCorrection && (retune || biasSettingsChanged));
+        await this.applyCalibratedCorrections(qtable, job, { retune, rebias });
+      }
+    } catch (error) {
+      // A cancelled or failed change leaves the previous corrections in force, not half of the new ones.
+      restore();
+      throw error;
+    }
+    const after = (await this.evaluate(qtable, 'outputs', job)).output.cos;
+    return { effects: this.effects, outputCos: { before, after }, graphChanged: this.model.graph.nodes.map((n) => n.name).join('\u0000') !== nodesBefore };
+  }
+
+  /** Everything a change of corrections replaces, to put back if the change fails or is cancelled. */
+  private snapshot(): () => void {
+    const { corrections, effects, tuned, biasShifts, floatModelKey, model, types, layers, calibration, evaluationSamples, evaluationOutputs } = this;
+    return () => {
+      Object.assign(this, { corrections, effects, tuned, biasShifts, floatModelKey, model, types, layers, calibration, evaluationSamples, evaluationOutputs });
+      if (calibration) this.rebuildSimulator();
+      else this.invalidateSimulator();
+    };
+  }
+
+  /** The float model under the float corrections in force (cached: rebuilt only when they or, for SmoothQuant, the data change). */
+  private async applyFloatCorrections(job: JobContext): Promise<void> {
+    const key = floatModelKey(this.corrections, this.datasetVersion);
+    if (key === this.floatModelKey) return;
+    const corrected = await correctFloatModel(this.original, this.corrections, this.engine, this.calibrationSamples(), job);
+    this.model = corrected.model;
+    this.types = corrected.model === this.original ? this.originalTypes : await inferTensorTypes(corrected.model, this.engine);
+    this.layers = describeLayers(this.model.graph, this.types);
+    this.effects = { ...this.effects, ...corrected.effects };
+    this.floatModelKey = key;
+  }
+
+  /**
+   * Threshold tuning and bias correction, which need the calibration: tuning refines the KL
+   * thresholds (when KL was collected); bias correction is measured on the calibration samples for
+   * `qtable` and kept only if the output similarity on the evaluation samples does not drop.
+   */
+  private async applyCalibratedCorrections(qtable: QTable, job: JobContext, what: { retune: boolean; rebias: boolean }): Promise<void> {
+    const calibration = this.requireCalibration();
+    if (what.retune) {
+      this.tuned = null;
+      let tunedTensors: number | null = null;
+      if (this.corrections.tuneThresholds && calibration.collected('kl')) {
+        const entries = calibration.entries('kl');
+        const absmax = new Map([...calibration.statistics].map(([t, st]) => [t, Math.max(Math.abs(st.min), Math.abs(st.max))]));
+        const ranges = new Map([...calibration.statistics].map(([t, st]) => [t, { min: st.min, max: st.max }]));
+        this.tuned = await tuneThresholds(this.model, this.engine, this.calibrationSamples(), entries, absmax, { ranges, types: this.types, tuneNum: this.corrections.tuneNum, job });
+        tunedTensors = [...this.tuned].filter(([t, e]) => e.threshold !== entries.get(t)?.threshold).length;
+      }
+      this.effects = { ...this.effects, tunedTensors };
+      this.rebuildSimulator();
+    }
+    if (what.rebias) {
+      this.biasShifts = null;
+      this.rebuildSimulator();
+      let biasEffect: CorrectionEffects['biasCorrection'] = null;
+      if (this.corrections.biasCorrection) {
+        const without = (await this.evaluate(qtable, 'outputs', job)).output.cos;
+        const samples = this.biasSamples();
+        const { minLayerCos } = this.corrections;
+        const result = await this.withCompleteCalibration(job, () => biasCorrection(this.context(), qtable, this.engine, samples, { job, minLayerCos }));
+        this.biasShifts = new Map(result.corrected.map((c) => [c.layer, c.shift]));
+        this.rebuildSimulator();
+        const withShifts = result.corrected.length ? (await this.evaluate(qtable, 'outputs', job)).output.cos : without;
+        const kept = result.corrected.length > 0 && withShifts >= without;
+        if (!kept) {
+          this.biasShifts = null;
+          this.rebuildSimulator();
+        }
+        biasEffect = { layers: result.corrected.length, kept, before: without, after: withShifts };
+      }
+      this.effects = { ...this.effects, biasCorrection: biasEffect };
+    }
+  }
+
+  /** The first bc_inference_num samples (default: the calibration samples). */
+  private biasSamples(): Dataset {
+    const dataset = this.requireDataset();
+    const count = Math.min(dataset.samples.length, this.corrections.biasSamples ?? this.settings.calibrationSamples ?? Infinity);
+    return { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
+  }
+
+  private calibrationSamples(): Dataset {
+    const dataset = this.requireDataset();
+    const count = Math.min(dataset.samples.length, this.settings.calibrationSamples ?? Infinity);
+    return { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
+  }
+
+  private context(): QuantizationContext {
+    return { model: this.model, layers: this.layers, types: this.types, cali: this.cali!, scheme: this.scheme, weights: this.weightOptions, ...(this.biasShifts ? { biasShifts: this.biasShifts } : {}) };
   }
 
   get graph(): ModelGraph {
@@ -94,6 +264,7 @@ export class Workbench {
   setDataset(dataset: Dataset): void {
     validateDataset(dataset, this.model.graph.inputs);
     this.dataset = dataset;
+    this.datasetVersion++;
     this.calibration = undefined;
     this.invalidateSimulator();
   }
@@ -166,16 +337,22 @@ export class Workbench {
     return tensors;
   }
 
-  async calibrate(job: JobContext): Promise<CalibrationSummary> {
-    const dataset = this.requireDataset();
-    const count = Math.min(dataset.samples.length, this.settings.calibrationSamples ?? Infinity);
-    const samples = { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
+  /**
+   * Calibrates the model under the corrections in force: the float corrections first (they make the
+   * model that is calibrated), then the statistics pass, then tuning and bias correction (measured
+   * for `qtable`).
+   */
+  async calibrate(job: JobContext, qtable: QTable = ALL_INT8): Promise<CalibrationSummary> {
+    this.requireDataset();
+    await this.applyFloatCorrections(job);
+    const samples = this.calibrationSamples();
     const positions = new Map<string, number>();
     this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
     this.calibration = await calibrateModel(this.engine, this.model, this.calibratedTensors(), positions, samples, this.settings, job, this.types);
     this.evaluationSamples = undefined;
     this.evaluationOutputs = undefined;
     await this.prepareEvaluation(job);
+    await this.applyCalibratedCorrections(qtable, job, { retune: true, rebias: true });
     return this.summary();
   }
 
@@ -190,6 +367,8 @@ export class Workbench {
       table: [...this.cali!],
       overrides: [...this.overrides],
       imported: this.imported !== null,
+      corrections: this.corrections,
+      correctionEffects: this.effects,
     };
   }
 
@@ -369,7 +548,7 @@ export class Workbench {
 
   private rebuildSimulator(): void {
     if (!this.calibration) return;
-    this.cali = activeCaliTable(this.calibration, this.settings.method, this.overrides, this.imported);
+    this.cali = activeCaliTable(this.calibration, this.settings.method, this.overrides, this.imported, this.settings.method === 'kl' ? this.tuned : null);
     if (!this.evaluationSamples || !this.evaluationOutputs) return;
     void this.simulator?.dispose();
     this.simulator = this.simulatorFor(this.cali);
@@ -379,6 +558,7 @@ export class Workbench {
     return new Simulator({
       engine: this.engine, model: this.model, layers: this.layers, types: this.types, cali, scheme: this.scheme,
       weights: this.weightOptions, samples: this.evaluationSamples!, floatOutputs: this.evaluationOutputs!,
+      ...(this.biasShifts ? { biasShifts: this.biasShifts } : {}),
     });
   }
 
@@ -396,4 +576,10 @@ export class Workbench {
     if (!this.simulator) throw new QbenchError('the model is not calibrated yet: run calibration first');
     return this.simulator;
   }
+}
+
+/** Identifies a float model made by correctFloatModel: its flags and, for SmoothQuant, which dataset measured it. */
+function floatModelKey(corrections: FloatCorrections, datasetVersion: number): string {
+  const flags = `${+corrections.foldBatchNorm}${+corrections.equalize}${+corrections.smoothQuant}`;
+  return corrections.smoothQuant ? `${flags}:${datasetVersion}` : flags;
 }

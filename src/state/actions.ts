@@ -1,6 +1,6 @@
 import { workbenchClient, Comlink } from '../../workers/client';
 import { layoutInWorker } from '../../workers/layoutClient';
-import type { FileSource, EngineKind } from '../../workers/WorkbenchService';
+import type { FileSource, EngineKind, ModelSummary } from '../../workers/WorkbenchService';
 import { errorMessage, isCancelled } from '../core/errors';
 import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
 import { formatQTable } from '../core/io/qtable';
@@ -13,12 +13,14 @@ import type { WeightOptions } from '../core/quant/buildQdqModel';
 import type { TableKind } from '../core/export/tables';
 import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
 import { restoreQTable, saveQTable } from './persistence';
-import { useApp } from './store';
+import { useApp, type CorrectionToggle } from './store';
 
 // Every QTable edit of an open model is remembered for the next visit (opening a model resets the
 // QTable; that reset is not an edit and must not erase what was saved).
+// Kept under the graph as read from the file, also while BN folding shows another one.
+let openedGraph: ModelSummary['graph'] | null = null;
 useApp.subscribe((state, previous) => {
-  if (state.model && state.model === previous.model && state.qtable !== previous.qtable) saveQTable(state.model.graph, state.qtable);
+  if (state.model && openedGraph && state.model === previous.model && state.qtable !== previous.qtable) saveQTable(openedGraph, state.qtable);
 });
 
 /**
@@ -87,17 +89,14 @@ async function openModelNow(source: FileSource): Promise<boolean> {
     const summary = await workbenchClient().openModel(source, app().engineKind);
     lastModelSource = source;
     lastDataSources = null;
+    openedGraph = summary.graph;
     app().modelOpened(summary);
     const restored = restoreQTable(summary.graph);
     if (restored) {
       app().replaceQTable(restored);
       app().notify('info', `Restored ${restored.layers.size} precision setting${restored.layers.size === 1 ? '' : 's'} from your last session on ${summary.graph.fileName} (Undo drops them).`);
     }
-    void layoutInWorker(summary.graph)
-      .then((layout) => {
-        if (app().model?.graph === summary.graph) app().layoutReady(layout);
-      })
-      .catch((error) => app().notify('error', `Graph layout failed: ${errorMessage(error)}`));
+    layOut(summary.graph);
     return true;
   } catch (error) {
     app().notify('error', errorMessage(error));
@@ -127,7 +126,8 @@ export async function applyPreprocess(preprocess: ImagePreprocess): Promise<void
 }
 
 export async function calibrate(): Promise<void> {
-  const calibration = await runJob('Calibrating (per-tensor min/max)', (id, onProgress) => workbenchClient().calibrate(id, onProgress));
+  const qtable = qtableToData(app().qtable);
+  const calibration = await runJob(`Calibrating (${app().calibrationSettings.method})`, (id, onProgress) => workbenchClient().calibrate(id, qtable, onProgress));
   if (!calibration) return;
   app().calibrated(calibration);
   await evaluateCurrent();
@@ -161,6 +161,51 @@ export async function evaluateCurrent(): Promise<void> {
     }
   }
   editStartedAt = null;
+}
+
+/** Lays out a graph off the main thread and shows it, unless another graph replaced it meanwhile. */
+function layOut(graph: ModelSummary['graph']): void {
+  void layoutInWorker(graph)
+    .then((layout) => {
+      if (app().model?.graph === graph) app().layoutReady(layout);
+    })
+    .catch((error) => app().notify('error', `Graph layout failed: ${errorMessage(error)}`));
+}
+
+const CORRECTION_LABEL: Record<CorrectionToggle, string> = {
+  foldBatchNorm: 'BatchNorm folding', equalize: 'Cross-layer equalization', smoothQuant: 'SmoothQuant',
+  biasCorrection: 'Bias correction', tuneThresholds: 'KL threshold tuning',
+};
+
+/**
+ * Switches one correction (or sets tune_num) and records its measured effect on the output
+ * similarity of the current QTable. BN folding changes the graph: the new one is laid out and
+ * shown, and the QTable stays as it is (precisions of folded BNs come back when folding is off).
+ */
+export async function setCorrection(toggle: CorrectionToggle | 'tuneNum' | 'minLayerCos', value: boolean | number): Promise<void> {
+  const current = app().calibration?.corrections;
+  if (!current) return;
+  const next = { ...current, [toggle]: value };
+  const shown: CorrectionToggle = toggle === 'tuneNum' ? 'tuneThresholds' : toggle === 'minLayerCos' ? 'biasCorrection' : toggle;
+  useApp.setState({ correctionsPending: next });
+  const result = await runJob(`${CORRECTION_LABEL[shown]} ${next[shown] ? 'on' : 'off'}`, (id, onProgress) => workbenchClient().setCorrections(id, next, qtableToData(app().qtable), onProgress))
+    .finally(() => useApp.setState({ correctionsPending: null }));
+  if (!result) return;
+  if (result.model) {
+    app().modelReplaced(result.model);
+    layOut(result.model.graph);
+  }
+  useApp.setState((s) => ({
+    calibration: result.summary, calibrationSettings: result.summary.settings, baseline: null,
+    correctionEffects: { ...s.correctionEffects, [shown]: { on: Boolean(next[shown]), ...result.report.outputCos } },
+  }));
+  const bias = result.report.effects.biasCorrection;
+  if (toggle === 'biasCorrection' && value && bias && !bias.kept) {
+    app().notify('info', bias.layers === 0
+      ? 'Bias correction: no 8-bit convolution with a bias is below the layer cosine 0.99; nothing to correct.'
+      : `Bias correction would lower the output cosine (${bias.before.toFixed(4)} → ${bias.after.toFixed(4)}); it was measured and reverted.`);
+  }
+  edited();
 }
 
 function edited(): void {

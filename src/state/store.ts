@@ -1,5 +1,5 @@
 import { create, type StateCreator } from 'zustand';
-import type { CalibrationSummary, ThresholdSearchRow } from '../core/Workbench';
+import type { CalibrationSummary, Corrections, ThresholdSearchRow } from '../core/Workbench';
 import { DEFAULT_CALIBRATION, type CalibrationSettings } from '../core/calib/Calibration';
 import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from '../core/quant/buildQdqModel';
 import type { DatasetSummary } from '../core/io/dataset/Dataset';
@@ -15,6 +15,9 @@ import type { Capabilities, EngineKind, ModelSummary } from '../../workers/Workb
 
 export type Metric = 'cos' | 'mse' | 'sqnr';
 
+/** The on/off corrections (the rest of Corrections are their numbers). */
+export type CorrectionToggle = { [K in keyof Corrections]: Corrections[K] extends boolean ? K : never }[keyof Corrections];
+
 export interface ModelSlice {
   model: ModelSummary | null;
   modelLoading: string | null;
@@ -22,6 +25,8 @@ export interface ModelSlice {
   engineKind: EngineKind;
   capabilities: Capabilities | null;
   modelOpened: (model: ModelSummary) => void;
+  /** The same model with a new graph (BN folding on or off): the QTable and its history stay. */
+  modelReplaced: (model: ModelSummary) => void;
   layoutReady: (layout: GraphLayout) => void;
 }
 
@@ -36,6 +41,10 @@ export interface DataSlice {
   thresholdSearch: readonly ThresholdSearchRow[] | null;
   /** Float inference time over the calibration samples, to weigh calibration against. */
   floatBaseline: { readonly samples: number; readonly perSampleMs: number; readonly calibrationBytes: number | null } | null;
+  /** The output cosine before and after each correction was last switched, to show next to its toggle. */
+  correctionEffects: Partial<Record<CorrectionToggle, { readonly on: boolean; readonly before: number | null; readonly after: number }>>;
+  /** Corrections asked for and being applied (the toggles show them at once; a failure puts them back). */
+  correctionsPending: Corrections | null;
   datasetLoaded: (dataset: DatasetSummary) => void;
   calibrated: (calibration: CalibrationSummary) => void;
   setPreprocess: (preprocess: ImagePreprocess) => void;
@@ -109,8 +118,13 @@ const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
   modelOpened: (model) =>
     set({
       model, layout: null, dataset: null, calibration: null, qtable: ALL_INT8, past: [], future: [],
-      outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, selected: null, thresholdSearch: null,
+      outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, selected: null, thresholdSearch: null, correctionEffects: {},
     }),
+  modelReplaced: (model) =>
+    set((s) => ({
+      model, layout: null, outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null,
+      selected: s.selected && model.layers.some((l) => l.name === s.selected) ? s.selected : null,
+    })),
   layoutReady: (layout) => set({ layout }),
 });
 
@@ -123,6 +137,8 @@ const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   weightOptions: DEFAULT_WEIGHT_OPTIONS,
   thresholdSearch: null,
   floatBaseline: null,
+  correctionEffects: {},
+  correctionsPending: null,
   datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null }),
   calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null }),
   setPreprocess: (preprocess) => set({ preprocess }),

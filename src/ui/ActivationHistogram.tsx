@@ -48,6 +48,7 @@ export function ActivationHistogram({ width, counts, thresholds, chosen, onChoos
   }, [width, counts, thresholds]);
   const short = format('.3~s');
   return (
+    <figure className="histogram-figure">
     <svg className="histogram" viewBox={`0 0 ${W} ${H}`} data-testid="activation-histogram" role="img" aria-label="Activation histogram with calibration thresholds">
       <path d={layout.path} className="histogram-area" />
       <line x1={M.left} x2={W - M.right} y1={H - M.bottom} y2={H - M.bottom} className="axis" />
@@ -70,5 +71,14 @@ export function ActivationHistogram({ width, counts, thresholds, chosen, onChoos
         );
       })}
     </svg>
+    {/* The same choices as buttons, by value: lines a pixel apart cannot be told apart by a click. */}
+    <figcaption className="threshold-chips">
+      {[...thresholds].sort((a, b) => a.value - b.value).map((t) => (
+        <button key={t.label} type="button" className={`chip${t.label === chosen ? ' chosen' : ''}`} onClick={() => onChoose(t.label)} data-testid="threshold-chip" data-method={t.label} title={`Use ${t.label}'s threshold for this tensor`}>
+          {t.label} <span className="num">{t.value.toPrecision(4)}</span>
+        </button>
+      ))}
+    </figcaption>
+    </figure>
   );
 }

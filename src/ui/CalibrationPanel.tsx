@@ -1,6 +1,7 @@
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/calib/CaliTable';
 import { measureFloatBaseline, runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
 import { useApp } from '../state/store';
+import { CorrectionsSection } from './CorrectionsSection';
 import { formatBytes, formatDuration, formatMetric } from './format';
 
 /** How each method is introduced in the page (the CLI names are the values). */
@@ -74,6 +75,7 @@ export function CalibrationPanel() {
           </select>
         </label>
       </div>
+      <CorrectionsSection />
       {calibration && <p className="muted note">{calibration.tensorCount} tensors over {calibration.sampleCount} samples in {formatDuration(calibration.elapsedMs)}; evaluations use {calibration.evaluationSampleCount}. {calibration.overrides.length > 0 && `${calibration.overrides.length} tensors set by hand.`} {calibration.imported && 'Thresholds imported from a cali_table.'}</p>}
       {calibration && (
         <p className="muted note" data-testid="calibration-cost">

@@ -150,13 +150,15 @@ export function activeCaliTable(
   method: CalibrationMethod,
   overrides: ReadonlyMap<string, TensorOverride>,
   imported: CaliTable | null,
+  /** Tuned thresholds (TPU-MLIR tune_num) that replace the method's where present. */
+  tuned: ReadonlyMap<string, CaliEntry> | null = null,
 ): Map<string, CaliEntry> {
   const table = new Map<string, CaliEntry>();
   for (const tensor of result.tensors) {
     const override = overrides.get(tensor);
     if (override && 'method' in override) table.set(tensor, result.entry(tensor, override.method));
     else if (override) table.set(tensor, userEntry(result.statistics.get(tensor)!, override.threshold));
-    else table.set(tensor, imported?.entries.get(tensor) ?? result.entry(tensor, method));
+    else table.set(tensor, imported?.entries.get(tensor) ?? tuned?.get(tensor) ?? result.entry(tensor, method));
   }
   return table;
 }

@@ -68,7 +68,7 @@ describe('biasCorrection', () => {
     const errorBefore = measured.find((m) => m.layer === 'conv1')!.meanError;
     const remeasured = await measureConvBiasErrors({ ...context, model }, W4, engine, samples, { reference: context.model });
     const errorAfter = remeasured.find((m) => m.layer === 'conv1')!.meanError;
-    expect(maxAbs(errorAfter)).toBeLessThan(maxAbs(errorBefore) / 10);
+    expect(maxAbs(errorAfter)).toBeLessThan(maxAbs(errorBefore) / 10); // 0.0169 -> 0.00007 when written
 
     const floatOutputs = [] as TensorMap[];
     const session = await engine.createSession(context.model.encode());
@@ -80,7 +80,7 @@ describe('biasCorrection', () => {
       await simulator.dispose();
       return evaluation.output.cos;
     };
-    expect(await cos(model)).toBeGreaterThanOrEqual(await cos(context.model));
+    expect(await cos(model)).toBeGreaterThanOrEqual(await cos(context.model)); // 0.99618 -> 0.99821 when written
   });
 
   it('only integer convs below minLayerCos are corrected; none below: the model comes back as it is', async () => {

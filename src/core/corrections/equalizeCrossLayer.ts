@@ -126,7 +126,11 @@ export function equalizeCrossLayer(model: OnnxModel, options: EqualizationOption
   };
 }
 
-/** Per-channel ranges r1[i] = max|W1[i]| and r2[i] = max|W2[:, i]| of a pair (what equalization makes equal). */
+/**
+ * Per-channel ranges r1[i] = max|W1[i]| and r2[i] = max|W2[:, i]| of a pair (what equalization makes
+ * equal); for a grouped second convolution, W2[:, i] is the column i % (Cin/group) of group i's outputs.
+ * @example pairRanges({ dims: [2, 1, 1, 1], data: [4, 1] }, { dims: [1, 2, 1, 1], data: [1, 4] }, 1) // r1 [4, 1], r2 [1, 4]
+ */
 export function pairRanges(w1: FloatWeight, w2: FloatWeight, group2: number): { r1: Float64Array; r2: Float64Array } {
   const channels = w1.dims[0];
   const r1 = new Float64Array(channels);

@@ -70,7 +70,7 @@ describe('smoothQuant', () => {
     for (const scheme of [TARGET_SCHEMES['ort-qdq'], TARGET_SCHEMES['tpu-mlir']]) {
       const before = await int8Cosine(model, samples, scheme);
       const after = await int8Cosine(smoothed, samples, scheme);
-      expect(after, scheme.id).toBeGreaterThan(before);
+      expect(after, scheme.id).toBeGreaterThan(before); // ort-qdq 0.99970 -> 0.99994, tpu-mlir 0.99964 -> 0.99993 (alpha 0.55) when written
     }
   });
 

@@ -132,6 +132,11 @@ export async function measureTuningLosses(
  * writes the tuned table as its KL table); its min/max become the observed range (options.ranges)
  * clipped to ±threshold, or without ranges, the KL entry's min/max with each side that KL clipped at
  * ±th_KL moved out to ±threshold.
+ *
+ * @example
+ * const tuned = await tuneThresholds(model, engine, calibrationSamples, klTable, absmax, { ranges, types });
+ * // klTable 'relu1': { threshold: 2.55, min: 0, max: 2.55, source: 'kl' }   (absmax 2.87)
+ * // tuned   'relu1': { threshold: 2.67, min: 0, max: 2.67, source: 'kl' }   (one of 2.55 + i * 0.32 / 21)
  */
 export async function tuneThresholds(
   model: OnnxModel,
@@ -150,7 +155,10 @@ export async function tuneThresholds(
   return table;
 }
 
-/** A KL entry with a new threshold (see tuneThresholds for min/max). */
+/**
+ * A KL entry with a new threshold (see tuneThresholds for min/max).
+ * @example tunedEntry({ threshold: 2, min: -2, max: 1.5, source: 'kl' }, 3) // { threshold: 3, min: -3, max: 1.5, source: 'kl' }
+ */
 export function tunedEntry(entry: CaliEntry, threshold: number, range?: { readonly min: number; readonly max: number }): CaliEntry {
   if (range) return { threshold, min: Math.max(range.min, -threshold), max: Math.min(range.max, threshold), source: entry.source };
   const clipped = (side: number) => Math.abs(side) >= entry.threshold * (1 - 1e-6);
@@ -162,7 +170,10 @@ export function tunedEntry(entry: CaliEntry, threshold: number, range?: { readon
   };
 }
 
-/** Candidate thresholds th_KL + i (absmax - th_KL) / (count - 1), i = 0..count-1. */
+/**
+ * Candidate thresholds th_KL + i (absmax - th_KL) / (count - 1), i = 0..count-1 (the last is absmax exactly).
+ * @example tuningCandidates(1, 2, 3) // [1, 1.5, 2]
+ */
 export function tuningCandidates(thKl: number, absmax: number, count: number): number[] {
   const step = (absmax - thKl) / (count - 1);
   return Array.from({ length: count }, (_, i) => (i === count - 1 ? absmax : thKl + step * i));

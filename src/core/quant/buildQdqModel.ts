@@ -36,6 +36,12 @@ export interface QuantizationContext {
   readonly cali: ReadonlyMap<string, CaliEntry>;
   readonly scheme: TargetScheme;
   readonly weights: WeightOptions;
+  /**
+   * Bias correction (algorithms.md §6): per-channel amounts added to a layer's bias before it is
+   * quantized to int32. Part of quantization, not of the float model: the float reference and the
+   * simulation's float half keep the model's own biases.
+   */
+  readonly biasShifts?: ReadonlyMap<LayerName, Float32Array>;
 }
 
 /** Everything the quantized model is built from. */
@@ -420,8 +426,10 @@ export class QdqBuilder {
     const wdims = this.input.model.weight(weightName).dims;
     const axis = weightChannelAxis(layer.opType, wdims.length, { transB: layer.attributes.transB as number | undefined });
     const weight = this.weightCache.get(this.input.model, weightName, precision, axis, this.input.weights);
-    return this.cached(`${name}\u0000b\u0000${inputQp.scale}\u0000${weightName}\u0000${precision}`, () => {
-      const q = quantizeBias(bias.data as Float32Array, inputQp.scale, weight.scales);
+    const shift = this.input.biasShifts?.get(layer.name);
+    const corrected = shift ? Float32Array.from(bias.data as Float32Array, (b, c) => b + shift[c]) : (bias.data as Float32Array);
+    return this.cached(`${name}\u0000b\u0000${inputQp.scale}\u0000${weightName}\u0000${precision}\u0000${shift ? layer.name : ''}`, () => {
+      const q = quantizeBias(corrected, inputQp.scale, weight.scales);
       const values = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_quantized`), { dtype: 'int32', dims: [q.values.length], data: q.values }));
       const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims: [q.scales.length], data: q.scales }));
       const zeros = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_zero_point`), { dtype: 'int32', dims: [q.values.length], data: new Int32Array(q.values.length) }));
