@@ -5,7 +5,7 @@
  * Prints one JSON object on stdout; progress goes to stderr. Timing only: no pass/fail.
  *   npm run bench                          # everything
  *   npm run bench -- --node-only           # or --browser-only
- *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3)
+ *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3), search (issue #4)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -30,6 +30,7 @@ import { seededRandom } from '../test/support/GraphBuilder';
 import { deepResidualModel } from '../test/support/deepGraph';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
+import { benchSearchBrowser, benchSearchNode } from './search';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const round = (ms: number) => Math.round(ms * 10) / 10;
@@ -347,7 +348,7 @@ async function benchCalibrationBrowser(page: Page, baseUrl: string) {
 async function main() {
   const args = new Set(process.argv.slice(2));
   const sectionArg = process.argv.find((a) => a.startsWith('--sections='));
-  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration']);
+  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration', 'search']);
   const result: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
   };
@@ -362,6 +363,7 @@ async function main() {
       for (const model of models) calibration[model.name] = await benchCalibrationNode(model);
       result.nodeCalibration = calibration;
     }
+    if (sections.has('search')) result.nodeSearch = await benchSearchNode();
   }
   if (!args.has('--node-only')) {
     const port = 4174;
@@ -386,6 +388,11 @@ async function main() {
         const calibrationPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         chromiumResults.calibration = await benchCalibrationBrowser(calibrationPage, `http://localhost:${port}`);
         await calibrationPage.close();
+      }
+      if (sections.has('search')) {
+        const searchPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        chromiumResults.search = await benchSearchBrowser(searchPage, `http://localhost:${port}`);
+        await searchPage.close();
       }
       result.chromium = chromiumResults;
     } finally {

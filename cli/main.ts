@@ -7,7 +7,11 @@ import { formatQTable, parseQTable } from '../src/core/io/qtable';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
-import { ALL_INT8, type QTable } from '../src/core/quant/QTable';
+import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/quant/QTable';
+import { formatOneConfig } from '../src/core/io/oneConfig';
+import { SEARCH_LABEL } from '../src/core/search/describe';
+import { nodeSearchPool } from './nodeSearchPool';
+import { checkSearchFlags, SEARCH_NAMES, searchRequestFrom, SearchFlagError, type SearchFlags } from './searchFlags';
 import type { Evaluation } from '../src/core/sim/Evaluation';
 import { NO_CORRECTIONS, Workbench, type CorrectionEffects, type Corrections, type ThresholdSearchRow } from '../src/core/Workbench';
 import type { CalibrationSettings } from '../src/core/calib/Calibration';
@@ -24,6 +28,23 @@ Usage:
   qbench eval      --model m.onnx --data <dir|file>[,file...] [--qtable t.qtable] [--calibration_table t] [--json]
   qbench export    --model m.onnx --data <dir|file> [--qtable t.qtable] [--calibration_table t]
                    --out model.qdq.onnx [--qtable-out t.qtable]
+  qbench search    sensitive|qtable|run_qtable|bisection|fp_forward|pattern|pattern_resolver
+                   --model m.onnx --data <dir|file> [search flags] -o out.qtable [--one_config out.json] [--json]
+
+Searches (TPU-MLIR's and ONE's names and defaults):
+  sensitive     run_sensitive_layer: --quantize_method_list MAX,Percentile9999,KL --expected_cos 0.99
+                --max_float_layers 5 --fp_type F32|F16
+  qtable        search_qtable: --quantize_method_list MSE --expected_cos 0.99 --max_float_layers 5 [--cluster]
+  run_qtable    --min_layer_cos 0.99 --expected_cos 0.99
+  bisection     ONE circle-mpqsolver: --qerror_ratio 0.5 --bisection auto|true|false
+  fp_forward    --fpfwd_inputs a,b --fpfwd_outputs c --fpfwd_blocks "s1,s2:e1 s3:e3" --fp_type F32|F16
+  pattern       TPU-MLIR pattern-match (YOLO post-processing, transformer rules)
+  pattern_resolver  ONE: --u8_layernorm_with_s16_variance --u8_softmax_with_s16_sub_exp (both by default)
+  --metric cos|rescaled_cos|sqnr|mae|top1  what configurations are scored by (TPU-MLIR's searches:
+                rescaled_cos = 0.5+0.5cos, the scale of expected_cos; bisection: mae, ONE's qerror)
+  --global_compare_layers "a:0.3,b:0.7"  compare these layers instead of the outputs
+  --inference_num N  samples every configuration is scored on; --workers N  worker threads (default: all cores)
+  The search starts from --qtable (default all INT8); -o writes the result as a TPU-MLIR qtable.
 
 Calibration (every command):
   --cali_method max|percentile9999|kl|kl_tensorrt|mse|aciq_gauss|aciq_laplace|minmax_percentile|moving_average
@@ -90,6 +111,22 @@ const OPTIONS = {
   min_layer_cos: { type: 'string' },
   bc_inference_num: { type: 'string' },
   threads: { type: 'string' },
+  workers: { type: 'string' },
+  one_config: { type: 'string' },
+  expected_cos: { type: 'string' },
+  max_float_layers: { type: 'string' },
+  quantize_method_list: { type: 'string' },
+  cluster: { type: 'boolean' },
+  fp_type: { type: 'string' },
+  qerror_ratio: { type: 'string' },
+  bisection: { type: 'string' },
+  fpfwd_inputs: { type: 'string' },
+  fpfwd_outputs: { type: 'string' },
+  fpfwd_blocks: { type: 'string' },
+  u8_layernorm_with_s16_variance: { type: 'boolean' },
+  u8_softmax_with_s16_sub_exp: { type: 'boolean' },
+  metric: { type: 'string' },
+  global_compare_layers: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -141,12 +178,13 @@ async function readData(spec: string): Promise<{ name: string; bytes: Uint8Array
   return Promise.all(paths.map(async (path) => ({ name: basename(path), bytes: new Uint8Array(await readFile(path)) })));
 }
 
-async function openWorkbench(values: Values): Promise<{ bench: Workbench; qtable: QTable }> {
+async function openWorkbench(values: Values, positionals: readonly string[] = [], checkMore: () => void = () => {}): Promise<{ bench: Workbench; qtable: QTable }> {
   if (!values.model) throw new UsageError('--model is required');
   if (!values.data) throw new UsageError('--data is required');
   // Every flag is checked before any file is read: bad usage is exit 2 whatever the files are.
   const settings = calibrationSettingsFrom(values);
-  const corrections = correctionsFrom(values);
+  const corrections = correctionsFrom(values, positionals);
+  checkMore();
   const preprocess = preprocessFrom(values);
   const scheme = values.target ? targetSchemeFlag(values.target) : undefined;
   if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
@@ -227,13 +265,19 @@ function calibrationSettingsFrom(values: Values): Partial<CalibrationSettings> {
   return settings;
 }
 
-function correctionsFrom(values: Values): Corrections | null {
+/** `qbench search run_qtable` takes --min_layer_cos as its own; everywhere else it is bias correction's. */
+function minLayerCosIsSearchs(values: Values, positionals: readonly string[]): boolean {
+  return positionals[0] === 'search' && positionals[1] === 'run_qtable' && !values.bc;
+}
+
+function correctionsFrom(values: Values, positionals: readonly string[] = []): Corrections | null {
+  const searchOwns = minLayerCosIsSearchs(values, positionals);
   if (!values.fold_bn && !values.we && !values.sq && !values.bc && !values.tune_num) {
-    if (values.min_layer_cos || values.bc_inference_num) throw new UsageError('--min_layer_cos and --bc_inference_num set up bias correction: add --bc');
+    if ((values.min_layer_cos && !searchOwns) || values.bc_inference_num) throw new UsageError('--min_layer_cos and --bc_inference_num set up bias correction: add --bc');
     return null;
   }
   let minLayerCos = NO_CORRECTIONS.minLayerCos;
-  if (values.min_layer_cos) {
+  if (values.min_layer_cos && !searchOwns) {
     minLayerCos = Number(values.min_layer_cos);
     if (!(minLayerCos >= -1 && minLayerCos <= 1)) throw new UsageError(`--min_layer_cos takes a number from -1 to 1, got "${values.min_layer_cos}"`);
   }
@@ -369,6 +413,71 @@ async function runExport(values: Values): Promise<void> {
   await bench.dispose();
 }
 
+/**
+ * `qbench search <name>`: one of the toolchains' mixed-precision searches on a pool of worker
+ * threads; writes the QTable it found (TPU-MLIR qtable, and ONE's layer configuration on request).
+ */
+async function runSearchCommand(values: Values, positionals: readonly string[]): Promise<void> {
+  const name = positionals[1];
+  const kind = name ? SEARCH_NAMES[name] : undefined;
+  if (!kind) throw new UsageError(`search takes one of ${Object.keys(SEARCH_NAMES).join(', ')}${name ? `; got "${name}"` : ''}`);
+  if (!values.out) throw new UsageError('-o (the qtable to write) is required');
+  const workers = values.workers ? positiveInteger(values.workers, 'workers') : undefined;
+  const flags = values as SearchFlags;
+  const { bench, qtable } = await openWorkbench(values, positionals, () => {
+    try {
+      checkSearchFlags(kind, flags);
+    } catch (error) {
+      throw error instanceof SearchFlagError ? new UsageError(error.message) : error;
+    }
+  });
+  const request = searchRequestFrom(kind, flags, qtableToData(qtable), bench.graph);
+  const pools: { close(): Promise<void> }[] = [];
+  bench.searchPools = async (ctx) => {
+    const pool = await nodeSearchPool(ctx, workers);
+    pools.push(pool);
+    return pool;
+  };
+  const started = performance.now();
+  const quiet = values.json === true;
+  try {
+    const result = await bench.search(request, progressJob(quiet), (event) => {
+      if (!quiet && event.type === 'log') process.stdout.write(`${event.line}\n`);
+    });
+    const wallMs = performance.now() - started;
+    const found = explicitQTable(qtableFromData(result.qtable), bench.layers);
+    await writeFile(values.out, formatQTable(found, { sampleCount: result.sampleCount }));
+    if (values.one_config) await writeFile(values.one_config, formatOneConfig(qtableFromData(result.qtable), { nodes: bench.graph.nodes, modelPath: bench.graph.fileName }).text);
+    const resultCos = result.visited.find((v) => JSON.stringify(v.qtable) === JSON.stringify(result.qtable))?.outputCos ?? null;
+    const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
+    if (quiet) {
+      process.stdout.write(`${JSON.stringify({
+        search: kind, metric: result.metric.kind, score: result.score, outputCos: resultCos, target: result.target, met: result.met,
+        baselines: result.baselines, qtable: [...found.layers].map(([layer, precision]) => ({ layer, op: ops.get(layer) ?? '', precision })),
+        ranking: [...result.ranking].sort((a, b) => b.best.loss - a.best.loss).map((r) => ({ layer: r.head, op: ops.get(r.head) ?? '', loss: r.best.loss, method: r.best.method, layers: r.layers })),
+        configurations: result.visited.length, samples: result.sampleCount, workers: result.runners, searchMs: Math.round(result.elapsedMs), wallMs: Math.round(wallMs), out: values.out,
+      })}\n`);
+    } else {
+      process.stdout.write(`${SEARCH_LABEL[kind]}: ${result.metric.kind} ${result.score.toFixed(6)}${result.target !== null ? ` (target ${result.target}, ${result.met ? 'met' : 'not met'})` : ''}, output cos ${resultCos?.toFixed(6) ?? '?'}\n`);
+      process.stdout.write(`wrote ${values.out}: ${found.layers.size} layers not at INT8; ${result.visited.length} configurations scored on ${result.sampleCount} samples by ${result.runners} workers in ${(wallMs / 1000).toFixed(1)} s\n`);
+    }
+  } finally {
+    await Promise.all(pools.map((p) => p.close()));
+    await bench.dispose();
+  }
+}
+
+/** A QTable with its default made INT8 and every other layer listed (a TPU-MLIR qtable has no default). */
+function explicitQTable(table: QTable, layers: ReadonlyMap<string, { quantizable: boolean }>): QTable {
+  if (table.defaultPrecision === 'INT8') return table;
+  const explicit = new Map<string, QTable['defaultPrecision']>();
+  for (const [name, info] of layers) {
+    const precision = table.layers.get(name) ?? table.defaultPrecision;
+    if (info.quantizable && precision !== 'INT8') explicit.set(name, precision);
+  }
+  return { defaultPrecision: 'INT8', layers: explicit };
+}
+
 export async function main(argv: string[]): Promise<number> {
   let parsed;
   try {
@@ -386,7 +495,8 @@ export async function main(argv: string[]): Promise<number> {
     if (command === 'calibrate') await runCalibrate(parsed.values);
     else if (command === 'eval') await runEval(parsed.values);
     else if (command === 'export') await runExport(parsed.values);
-    else throw new UsageError(`unknown command "${command}" (expected calibrate, eval or export)`);
+    else if (command === 'search') await runSearchCommand(parsed.values, parsed.positionals);
+    else throw new UsageError(`unknown command "${command}" (expected calibrate, eval, export or search)`);
     return 0;
   } catch (error) {
     process.stderr.write(`qbench: ${errorMessage(error)}\n`);

@@ -18,6 +18,11 @@ import { parseQTable } from '../src/core/io/qtable';
 import { parseOneConfig } from '../src/core/io/oneConfig';
 import { exportTable, type TableKind } from '../src/core/export/tables';
 import { weightReport, type WeightReport } from '../src/core/quant/weightReport';
+import { weightBytes } from '../src/core/quant/modelSize';
+import type { SearchContext } from '../src/core/search/SearchContext';
+import type { SearchPool } from '../src/core/search/SearchPool';
+import type { SearchRequest } from '../src/core/search/SearchRequest';
+import type { SearchEvent, SearchResult } from '../src/core/search/SearchSession';
 
 /** A file for the worker to read: a dropped File, a URL (the built-in demo) or bytes. */
 export interface FileSource {
@@ -93,6 +98,8 @@ export class WorkbenchService {
     private readonly engines: Record<EngineKind, () => Promise<Engine>>,
     private readonly imageDecoder: ImageDecoder,
     private readonly probeWebGpu: () => Promise<boolean>,
+    /** The pool workers searches run on (none: searches run on the compute worker's engine). */
+    private readonly searchPools?: { poolFor(ctx: SearchContext): Promise<SearchPool>; close(): void },
   ) {}
 
   async capabilities(): Promise<Capabilities> {
@@ -113,7 +120,14 @@ export class WorkbenchService {
     const engine = await this.engines[engineKind]();
     const bench = await Workbench.open(engine, bytes, source.name);
     await this.bench?.dispose();
+    this.searchPools?.close();
     this.bench = bench;
+    if (this.searchPools) {
+      const pools = this.searchPools;
+      bench.searchPools = (ctx) => pools.poolFor(ctx);
+      // The pool's workers run WASM: a user who chose WebGPU gets WebGPU for evaluations.
+      bench.outputsOnPool = engineKind === 'wasm';
+    }
     return { graph: bench.graph, layers: [...bench.layers.values()], engine: engine.name, openMs: performance.now() - started };
   }
 
@@ -242,6 +256,22 @@ export class WorkbenchService {
       const bench = this.requireBench();
       const result = await bench.measureFloatInference(job);
       return { ...result, calibrationBytes: bench.calibrated ? bench.calibrationFootprint() : null };
+    });
+  }
+
+  /**
+   * A mixed-precision search on the pool of search workers; `onEvent` streams each unit's
+   * sensitivity, each configuration scored and each log line as they come.
+   */
+  search(jobId: string, request: SearchRequest, onEvent: (event: SearchEvent) => void, onProgress: ProgressCallback): Promise<SearchResult> {
+    return this.runJob(jobId, onProgress, (job) => this.requireBench().search(request, job, onEvent));
+  }
+
+  /** Bytes of the weights under a QTable (the Pareto view's x axis). */
+  weightBytes(qtable: QTableData): Promise<number> {
+    return this.exclusive(async () => {
+      const bench = this.requireBench();
+      return weightBytes(bench.model, bench.layers, qtableFromData(qtable), bench.scheme);
     });
   }
 

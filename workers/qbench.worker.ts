@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import { browserImageDecoder } from './browserImageDecoder';
 import { ortWebGpuEngine, hasWebGpuAdapter } from './ortWebGpuEngine';
 import { ortWebWasmEngine } from './ortWebEngine';
+import { BrowserSearchPools } from './searchPool';
 import { WorkbenchService } from './WorkbenchService';
 
 /** The page's compute worker: every model load, calibration, evaluation and export runs here. */
@@ -23,6 +24,7 @@ Comlink.expose(
     },
     browserImageDecoder,
     hasWebGpuAdapter,
+    new BrowserSearchPools(),
   ),
 );
 

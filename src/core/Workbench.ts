@@ -12,12 +12,20 @@ import { onnx } from './io/onnx/protobuf';
 import { silentJob, type JobContext } from './jobs/Job';
 import type { LayerName, ModelGraph } from './model/ModelGraph';
 import type { TensorMap } from './model/tensor';
-import { DEFAULT_WEIGHT_OPTIONS, fusedTensors, MissingCalibrationError, type QuantizationContext, type WeightOptions } from './quant/buildQdqModel';
+import { DEFAULT_WEIGHT_OPTIONS, fusedTensors, MissingCalibrationError, qdqOpset, type QuantizationContext, type WeightOptions } from './quant/buildQdqModel';
+import { meanMetrics, type ErrorMetrics } from './metrics/similarity';
 import { biasCorrection, correctFloatModel, DEFAULT_MIN_LAYER_COS, DEFAULT_TUNE_NUM, tuneThresholds, type FloatCorrectionEffects, type FloatCorrections } from './corrections';
 import { describeLayers, type LayerInfo } from './quant/layerInfo';
-import { ALL_INT8, type QTable } from './quant/QTable';
+import { ALL_INT8, qtableToData, type QTable } from './quant/QTable';
 import { effectivePrecision, TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation } from './sim/Evaluation';
+import type { SearchContext } from './search/SearchContext';
+import { floatActivations } from './search/boundaries';
+import { runSearch } from './search/runSearch';
+import { LocalRunnerPort, SearchPool } from './search/SearchPool';
+import type { SearchRequest } from './search/SearchRequest';
+import { SearchRunner } from './search/SearchRunner';
+import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { inferTensorTypes } from './sim/tensorTypes';
 
@@ -106,6 +114,16 @@ export class Workbench {
   settings: CalibrationSettings = DEFAULT_CALIBRATION;
   scheme: TargetScheme = TARGET_SCHEMES['ort-qdq'];
   weightOptions: WeightOptions = DEFAULT_WEIGHT_OPTIONS;
+
+  /** The search context handed out last (pools keep their copy while it stays the same object). */
+  private searchCtx?: { key: string; ctx: SearchContext };
+  /**
+   * The pool a search runs on, for a context: by default this engine alone; the CLI gives Node worker
+   * threads and the page Web Workers (one runner per core).
+   */
+  /** Whether 'outputs' evaluations run on the search pool (the page sets it: a pool worker per core). */
+  outputsOnPool = false;
+  searchPools: (ctx: SearchContext) => Promise<SearchPool> = async (ctx) => new SearchPool([new LocalRunnerPort(new SearchRunner(ctx, this.engine))]);
 
   /** The corrections in force (algorithms.md §6, TPU-MLIR's threshold tuning) and what they did. */
   corrections: Corrections = NO_CORRECTIONS;
@@ -394,7 +412,31 @@ export class Workbench {
   }
 
   evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
+    if (depth === 'outputs' && this.outputsOnPool) return this.withCompleteCalibration(job, () => this.evaluateOutputsOnPool(qtable, job));
     return this.withCompleteCalibration(job, () => this.requireSimulator().evaluate(qtable, depth, job));
+  }
+
+  /**
+   * The 'outputs' evaluation with the samples split between the search pool's runners (the page's
+   * what-if: one engine per core instead of one). The same QDQ model and the same means as the
+   * Simulator's.
+   */
+  private async evaluateOutputsOnPool(qtable: QTable, job: JobContext): Promise<Evaluation> {
+    const started = performance.now();
+    this.requireSimulator();
+    const ctx = await this.searchContext([], job);
+    const pool = await this.searchPools(ctx);
+    const perSample = await pool.outputErrors(qtable, ctx.samples.samples.length, job);
+    const perOutput: Record<string, ErrorMetrics> = {};
+    for (const name of this.model.graph.outputs.map((o) => o.name)) {
+      const list = perSample.map((s) => s[name]).filter(Boolean);
+      if (list.length) perOutput[name] = meanMetrics(list);
+    }
+    const precisions = [...this.layers.values()].map((l) => effectivePrecision(l, qtable, this.scheme));
+    return {
+      qtable: qtableToData(qtable), output: meanMetrics(Object.values(perOutput)), perOutput, layers: [],
+      sampleCount: perSample.length, elapsedMs: performance.now() - started, opset: qdqOpset(this.model.opset, precisions),
+    };
   }
 
   /**
@@ -405,7 +447,8 @@ export class Workbench {
     try {
       return await work();
     } catch (error) {
-      if (!(error instanceof MissingCalibrationError)) throw error;
+      // From a pool worker the error arrives as a plain Error that kept its name.
+      if (!(error instanceof MissingCalibrationError) && (error as Error)?.name !== 'MissingCalibrationError') throw error;
       await this.calibrateRemaining(job);
       return work();
     }
@@ -480,7 +523,56 @@ export class Workbench {
     }
   }
 
-  /** Bytes the calibration keeps (statistics of every tensor): flat in the number of samples but for one scalar per sample and method. */
+  /**
+   * What a search scores with (src/core/search): the calibrated model, the table in use, every
+   * collected method's table, and the evaluation samples with their float outputs (and the float
+   * values of the tensors a metric compares instead of the outputs). The same object until anything
+   * it holds changes, so pools can keep it.
+   */
+  async searchContext(compare: readonly string[] = [], job: JobContext = silentJob): Promise<SearchContext> {
+    const calibration = this.requireCalibration();
+    this.requireSimulator();
+    const key = compare.join('\u0000');
+    if (this.searchCtx?.key === key) return this.searchCtx.ctx;
+    const methodTables = new Map(CALIBRATION_METHODS.filter((m) => calibration.collected(m)).map((m) => [m, calibration.entries(m)] as const));
+    const samples = this.evaluationSamples!;
+    let references = this.evaluationOutputs!;
+    const extra = compare.filter((t) => !(t in references[0]));
+    if (extra.length) {
+      const values = await floatActivations(this.engine, this.model, samples.samples, extra, job);
+      references = references.map((r, i) => ({ ...r, ...values[i] }));
+    }
+    const ctx: SearchContext = {
+      model: this.model, layers: this.layers, types: this.types, scheme: this.scheme, weights: this.weightOptions,
+      ...(this.biasShifts ? { biasShifts: this.biasShifts } : {}),
+      cali: this.cali!, methodTables, samples, references,
+    };
+    this.searchCtx = { key, ctx };
+    return ctx;
+  }
+
+  /**
+   * Runs a mixed-precision search (issue #4) on the pool `searchPools` gives for the context:
+   * every calibration method the search tries is collected first, and every tensor a searched
+   * QTable may quantize is calibrated, so no runner meets a tensor without a range.
+   */
+  async search(request: SearchRequest, job: JobContext, emit: (event: SearchEvent) => void): Promise<SearchResult> {
+    const methods = request.kind === 'sensitive' || request.kind === 'qtable' ? request.options.methods : [];
+    const calibration = this.requireCalibration();
+    if (!methods.every((m) => calibration.collected(m))) {
+      this.settings = { ...this.settings, collect: 'all' };
+      await this.calibrate(job);
+    }
+    await this.calibrateRemaining(job);
+    const ctx = await this.searchContext(request.metric.compare.map((c) => c.tensor), job);
+    const pool = await this.searchPools(ctx);
+    const host = {
+      layerErrors: async (inner: JobContext) => new Map((await this.evaluate(ALL_INT8, 'layers', inner)).layers.map((l) => [l.layer, l.mse] as const)),
+    };
+    return runSearch(request, ctx, pool, host, job, emit);
+  }
+
+  /** Bytes the calibration keeps  /** Bytes the calibration keeps (statistics of every tensor): flat in the number of samples but for one scalar per sample and method. */
   calibrationFootprint(): number {
     const calibration = this.requireCalibration();
     let bytes = 0;
@@ -541,12 +633,14 @@ export class Workbench {
   }
 
   private invalidateSimulator(): void {
+    this.searchCtx = undefined;
     void this.simulator?.dispose();
     this.simulator = undefined;
     this.cali = undefined;
   }
 
   private rebuildSimulator(): void {
+    this.searchCtx = undefined;
     if (!this.calibration) return;
     this.cali = activeCaliTable(this.calibration, this.settings.method, this.overrides, this.imported, this.settings.method === 'kl' ? this.tuned : null);
     if (!this.evaluationSamples || !this.evaluationOutputs) return;

@@ -7,7 +7,10 @@ import { formatQTable } from '../core/io/qtable';
 import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
-import { qtableFromData, qtableToData, type Precision } from '../core/quant/QTable';
+import { qtableFromData, qtableToData, sameQTable, type Precision, type QTableData } from '../core/quant/QTable';
+import { DEFAULT_METRIC_OF, SEARCH_DEFAULTS, type SearchRequest } from '../core/search/SearchRequest';
+import type { SearchEvent, SearchKind } from '../core/search/SearchSession';
+import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
 import type { CalibrationSettings, TensorOverride } from '../core/calib/Calibration';
 import type { WeightOptions } from '../core/quant/buildQdqModel';
 import type { TableKind } from '../core/export/tables';
@@ -366,4 +369,61 @@ export async function startDemo(): Promise<void> {
   if (!opened) return;
   app().setPreprocess(DEMO_PREPROCESS);
   await loadData(DEMO_IMAGES.map((image) => ({ name: image.name, url: image.url })), DEMO_PREPROCESS);
+}
+
+/** The form's request for a search kind: what the user set, or the toolchain's defaults over the current QTable. */
+export function searchRequestOf(kind: SearchKind): SearchRequest {
+  const saved = app().searchRequests[kind];
+  if (saved) return saved;
+  return { kind, options: SEARCH_DEFAULTS[kind], metric: { kind: DEFAULT_METRIC_OF[kind], compare: [] }, base: qtableToData(app().qtable) } as SearchRequest;
+}
+
+export function updateSearchRequest(request: SearchRequest): void {
+  useApp.setState((s) => ({ searchRequests: { ...s.searchRequests, [request.kind]: request } }));
+}
+
+/**
+ * Runs the selected search on the pool: each unit's sensitivity streams into the graph (the heatmap
+ * switches to it), each scored configuration into the Pareto view, each step into the log.
+ */
+export async function runSearch(): Promise<void> {
+  const kind = app().searchKind;
+  const request = { ...searchRequestOf(kind), base: qtableToData(app().qtable) } as SearchRequest;
+  const ranks = kind === 'sensitive' || kind === 'qtable';
+  if (ranks) useApp.setState({ metric: 'sensitivity' });
+  const onEvent = Comlink.proxy((event: SearchEvent) => {
+    useApp.setState((s) => {
+      if (!s.searchRun) return {};
+      switch (event.type) {
+        case 'sensitivity': return { searchRun: { ...s.searchRun, sensitivities: [...s.searchRun.sensitivities, event.result] } };
+        case 'visited': return { visited: [...s.visited, event.configuration] };
+        case 'log': return { searchRun: { ...s.searchRun, log: [...s.searchRun.log.slice(-499), event.line] } };
+      }
+    });
+  });
+  const result = await runJob(`Search: ${SEARCH_LABEL[kind]}`, (id, onProgress) => {
+    useApp.setState({ searchRun: { jobId: id, request, startedAt: performance.now(), sensitivities: [], log: [] }, searchResult: null });
+    return workbenchClient().search(id, request, onEvent, onProgress);
+  });
+  // A cancelled search keeps what it found so far on screen (the sensitivities stay in the graph).
+  useApp.setState((s) => ({ searchRun: result ? null : s.searchRun, ...(result ? { searchResult: result } : {}) }));
+  if (result) {
+    const changed = diffQTables(app().qtable, qtableFromData(result.qtable), quantizableLayers()).length;
+    app().notify('info', `${SEARCH_LABEL[kind]}: done in ${(result.elapsedMs / 1000).toFixed(1)} s; ${changed} layer${changed === 1 ? '' : 's'} differ from the current QTable.`);
+  }
+}
+
+/** Applies a search's QTable (or a Pareto point's): an edit like any other, so Undo takes it back. */
+export function applyQTable(data: QTableData): void {
+  const before = app().qtable;
+  const next = qtableFromData(data);
+  if (sameQTable(before, next)) return;
+  app().replaceQTable(next);
+  useApp.setState({ beforeApply: before });
+  edited();
+}
+
+/** Names of the layers a QTable can set. */
+export function quantizableLayers(): string[] {
+  return (app().model?.layers ?? []).filter((l) => l.quantizable).map((l) => l.name);
 }

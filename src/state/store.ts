@@ -12,8 +12,12 @@ import { ALL_INT8, withPrecision, type Precision, type QTable } from '../core/qu
 import type { Evaluation } from '../core/sim/Evaluation';
 import type { ExportVerification } from '../core/export/verifyExport';
 import type { Capabilities, EngineKind, ModelSummary } from '../../workers/WorkbenchService';
+import type { SearchKind, SearchResult, VisitedConfiguration } from '../core/search/SearchSession';
+import type { SearchRequest } from '../core/search/SearchRequest';
+import type { UnitSensitivity } from '../core/search/sensitivity';
 
-export type Metric = 'cos' | 'mse' | 'sqnr';
+/** What the graph is coloured by: a per-layer error, or the searches' sensitivity (loss with only that layer quantized). */
+export type Metric = 'cos' | 'mse' | 'sqnr' | 'sensitivity';
 
 /** The on/off corrections (the rest of Corrections are their numbers). */
 export type CorrectionToggle = { [K in keyof Corrections]: Corrections[K] extends boolean ? K : never }[keyof Corrections];
@@ -75,6 +79,28 @@ export interface EvaluationSlice {
   evaluated: (evaluation: Evaluation, depth: 'outputs' | 'layers') => void;
 }
 
+/** A search being run: what it has found so far, streamed from the pool. */
+export interface SearchRun {
+  readonly jobId: string;
+  readonly request: SearchRequest;
+  readonly startedAt: number;
+  readonly sensitivities: readonly UnitSensitivity[];
+  readonly log: readonly string[];
+}
+
+export interface SearchSlice {
+  searchKind: SearchKind;
+  /** The form's request per search kind (parameters and metric), kept while switching kinds. */
+  searchRequests: Partial<Record<SearchKind, SearchRequest>>;
+  searchRun: SearchRun | null;
+  searchResult: SearchResult | null;
+  /** Every configuration the searches scored for this model and calibration: the Pareto view's points. */
+  visited: readonly VisitedConfiguration[];
+  /** The QTable before the last search result was applied, to compare with and to go back to. */
+  beforeApply: QTable | null;
+  setSearchKind: (kind: SearchKind) => void;
+}
+
 export interface Job {
   readonly id: string;
   readonly label: string;
@@ -99,7 +125,7 @@ export interface UiSlice {
   selected: LayerName | null;
   metric: Metric;
   messages: Message[];
-  bottomTab: 'layers' | 'data' | 'export';
+  bottomTab: 'layers' | 'data' | 'search' | 'export';
   select: (layer: LayerName | null) => void;
   setMetric: (metric: Metric) => void;
   setBottomTab: (tab: UiSlice['bottomTab']) => void;
@@ -107,7 +133,7 @@ export interface UiSlice {
   dismiss: (id: number) => void;
 }
 
-export type AppState = ModelSlice & DataSlice & QTableSlice & EvaluationSlice & JobsSlice & UiSlice;
+export type AppState = ModelSlice & DataSlice & QTableSlice & EvaluationSlice & JobsSlice & UiSlice & SearchSlice;
 
 const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
   model: null,
@@ -119,10 +145,11 @@ const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
     set({
       model, layout: null, dataset: null, calibration: null, qtable: ALL_INT8, past: [], future: [],
       outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, selected: null, thresholdSearch: null, correctionEffects: {},
+      searchRun: null, searchResult: null, visited: [], beforeApply: null,
     }),
   modelReplaced: (model) =>
     set((s) => ({
-      model, layout: null, outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null,
+      model, layout: null, outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, searchResult: null, visited: [],
       selected: s.selected && model.layers.some((l) => l.name === s.selected) ? s.selected : null,
     })),
   layoutReady: (layout) => set({ layout }),
@@ -140,7 +167,8 @@ const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   correctionEffects: {},
   correctionsPending: null,
   datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null }),
-  calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null }),
+  // A new calibration changes every score a search gave: its results and points no longer hold.
+  calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null, searchResult: null, visited: [] }),
   setPreprocess: (preprocess) => set({ preprocess }),
 });
 
@@ -203,6 +231,16 @@ const createUiSlice: StateCreator<AppState, [], [], UiSlice> = (set) => ({
   dismiss: (id) => set((s) => ({ messages: s.messages.filter((m) => m.id !== id) })),
 });
 
+const createSearchSlice: StateCreator<AppState, [], [], SearchSlice> = (set) => ({
+  searchKind: 'sensitive',
+  searchRequests: {},
+  searchRun: null,
+  searchResult: null,
+  visited: [],
+  beforeApply: null,
+  setSearchKind: (searchKind) => set({ searchKind }),
+});
+
 /** The store; also reachable as window.qbenchState() for benchmarks and debugging in the console. */
 export const useApp = create<AppState>()((...a) => ({
   ...createModelSlice(...a),
@@ -211,6 +249,7 @@ export const useApp = create<AppState>()((...a) => ({
   ...createEvaluationSlice(...a),
   ...createJobsSlice(...a),
   ...createUiSlice(...a),
+  ...createSearchSlice(...a),
 }));
 
 (globalThis as { qbenchState?: () => AppState }).qbenchState = () => useApp.getState();

@@ -10,6 +10,7 @@ import { Inspector } from './Inspector';
 import { JobBar } from './JobBar';
 import { LayerTable } from './LayerTable';
 import { Messages } from './Messages';
+import { SearchPanel } from './SearchPanel';
 
 function EmptyState() {
   const loading = useApp((s) => s.modelLoading);
@@ -29,14 +30,14 @@ function EmptyState() {
 function BottomPanel() {
   const tab = useApp((s) => s.bottomTab);
   const setTab = useApp((s) => s.setBottomTab);
-  const tabs = [['layers', 'Layers'], ['data', 'Data & calibration'], ['export', 'Export']] as const;
+  const tabs = [['layers', 'Layers'], ['data', 'Data & calibration'], ['search', 'Search'], ['export', 'Export']] as const;
   return (
     <section className="bottom">
       <nav className="tabs">
         {tabs.map(([id, label]) => <button key={id} className={`tab${tab === id ? ' on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>{label}</button>)}
       </nav>
       <div className="tab-body">
-        {tab === 'layers' ? <LayerTable /> : tab === 'data' ? <DataPanel /> : <ExportPanel />}
+        {tab === 'layers' ? <LayerTable /> : tab === 'data' ? <DataPanel /> : tab === 'search' ? <SearchPanel /> : <ExportPanel />}
       </div>
     </section>
   );

@@ -4,7 +4,7 @@ import { useApp, type Metric } from '../state/store';
 import { GraphView } from './graph/GraphView';
 import { HeatLegend } from './graph/HeatLegend';
 import { heatScale } from './heat';
-import { useLayerErrors, useLayerInfo } from './hooks';
+import { useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
 import { METRIC_LABEL } from './format';
 
 /** The graph with the per-layer error heatmap, the metric switch and the legend. */
@@ -18,12 +18,14 @@ export function GraphPanel() {
   const qtable = useApp((s) => s.qtable);
   const layerEvaluating = useApp((s) => Object.values(s.jobs).some((j) => j.label === 'Evaluating every layer'));
   const errors = useLayerErrors();
+  const sensitivities = useSensitivities();
   const info = useLayerInfo();
 
   const heat = useMemo(() => {
+    if (metric === 'sensitivity') return sensitivities.size ? sensitivities : null;
     if (errors.size === 0) return null;
     return new Map([...errors].map(([layer, e]) => [layer, e[metric]]));
-  }, [errors, metric]);
+  }, [errors, sensitivities, metric]);
   const scale = useMemo(() => heatScale(metric, heat ? [...heat.values()] : []), [heat, metric]);
   const badges = useMemo(() => {
     const map = new Map<string, string>();
@@ -40,11 +42,11 @@ export function GraphPanel() {
       <GraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} onSelect={select} />
       <div className="graph-overlay">
         <div className="metric-switch" role="radiogroup" aria-label="Heatmap metric">
-          {(['cos', 'sqnr', 'mse'] as Metric[]).map((m) => (
+          {(['cos', 'sqnr', 'mse', ...(sensitivities.size ? ['sensitivity'] : [])] as Metric[]).map((m) => (
             <button key={m} className={`seg${metric === m ? ' on' : ''}`} onClick={() => setMetric(m)} data-testid={`metric-${m}`} role="radio" aria-checked={metric === m}>{METRIC_LABEL[m]}</button>
           ))}
         </div>
-        {heat ? <HeatLegend label={scale.label} domain={scale.domain} colorOf={scale.colorOf} /> : <div className="legend-empty muted">{layerEvaluating ? 'Measuring every layer…' : 'Heatmap appears after calibration'}</div>}
+        {heat ? <HeatLegend label={scale.label} domain={scale.domain} colorOf={scale.colorOf} /> : <div className="legend-empty muted">{metric === 'sensitivity' ? 'Run a sensitivity search (Search tab)' : layerEvaluating ? 'Measuring every layer…' : 'Heatmap appears after calibration'}</div>}
         {layerEvaluating && heat && <div className="legend-empty muted">Updating…</div>}
       </div>
     </div>

@@ -18,7 +18,7 @@ export function JobBar() {
           <div className="job" key={job.id} data-testid="job-progress">
             <span className="job-label">{job.label}</span>
             <div className="progress"><div className="progress-fill" style={{ width: `${Math.round(fraction * 100)}%` }} /></div>
-            <span className="job-count">{p ? `${p.done}/${p.total}` : '…'}{left !== undefined ? ` · ${formatDuration(left)} left` : ''}</span>
+            <span className="job-count">{p ? (p.total > 1000 ? `${Math.floor(fraction * 100)}%` : `${p.done}/${p.total}`) : '…'}{left !== undefined ? ` · ${formatDuration(left)} left` : ''}</span>
             <button className="btn small" data-testid="job-cancel" onClick={() => cancelJob(job.id)}>Cancel</button>
           </div>
         );

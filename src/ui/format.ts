@@ -7,13 +7,14 @@ export function formatMetric(metric: Metric, value: number | undefined): string 
   switch (metric) {
     case 'cos': return value.toFixed(6);
     case 'sqnr': return value === Infinity ? '∞ dB' : value === -Infinity ? '-∞ dB' : `${value.toFixed(1)} dB`;
-    case 'mse': return value === 0 ? '0' : value.toExponential(2);
+    case 'mse':
+    case 'sensitivity': return value === 0 ? '0' : value.toExponential(2);
   }
 }
 
-export const METRIC_LABEL: Record<Metric, string> = { cos: 'Cosine', mse: 'MSE', sqnr: 'SQNR' };
+export const METRIC_LABEL: Record<Metric, string> = { cos: 'Cosine', mse: 'MSE', sqnr: 'SQNR', sensitivity: 'Sensitivity' };
 
-export function metricOf(m: ErrorMetrics, metric: Metric): number {
+export function metricOf(m: ErrorMetrics, metric: Exclude<Metric, 'sensitivity'>): number {
   return m[metric];
 }
 

@@ -17,6 +17,11 @@ export function heatScale(metric: Metric, values: readonly number[]): HeatScale 
   const lo = finite.length ? Math.min(...finite) : 0;
   const hi = finite.length ? Math.max(...finite) : 1;
   const clamp = (t: number) => Math.max(0, Math.min(1, t));
+  if (metric === 'sensitivity' && finite.some((v) => v <= 0)) {
+    // SQNR as the search metric gives losses of -dB: a linear scale, the least sensitive yellow.
+    const span = hi - lo || 1;
+    return { domain: [lo, hi], label: 'Sensitivity: loss with only this layer quantized', colorOf: (v) => interpolateYlOrRd(0.05 + 0.95 * clamp((v - lo) / span)) };
+  }
   switch (metric) {
     case 'cos': {
       const worst = Math.min(lo, 1 - 1e-6);
@@ -26,12 +31,14 @@ export function heatScale(metric: Metric, values: readonly number[]): HeatScale 
       const best = Math.max(hi, lo + 1e-6);
       return { domain: [lo, best], label: 'SQNR dB (layer output vs float)', colorOf: (v) => interpolateYlOrRd(0.05 + 0.95 * (v === Infinity ? 0 : clamp((best - v) / (best - lo)))) };
     }
-    case 'mse': {
+    case 'mse':
+    case 'sensitivity': {
       const positive = finite.filter((v) => v > 0);
       const min = positive.length ? Math.min(...positive) : 1e-12;
       const max = positive.length ? Math.max(...positive) : 1;
       const span = Math.log10(max) - Math.log10(min) || 1;
-      return { domain: [min, max], label: 'MSE (log scale)', colorOf: (v) => interpolateYlOrRd(0.05 + 0.95 * (v <= 0 ? 0 : clamp((Math.log10(v) - Math.log10(min)) / span))) };
+      const label = metric === 'mse' ? 'MSE (log scale)' : 'Sensitivity: loss with only this layer quantized (log)';
+      return { domain: [min, max], label, colorOf: (v) => interpolateYlOrRd(0.05 + 0.95 * (v <= 0 ? 0 : clamp((Math.log10(v) - Math.log10(min)) / span))) };
     }
   }
 }

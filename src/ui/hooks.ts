@@ -21,3 +21,18 @@ export function useCaliTable(): ReadonlyMap<string, CaliEntry> {
   const calibration = useApp((s) => s.calibration);
   return useMemo(() => new Map(calibration?.table ?? []), [calibration]);
 }
+
+/**
+ * Each layer's sensitivity (its unit's least loss with only that unit quantized): from the search
+ * running now as its units come in, else from the last search result that ranked units.
+ */
+export function useSensitivities(): ReadonlyMap<string, number> {
+  const running = useApp((s) => s.searchRun?.sensitivities);
+  const finished = useApp((s) => s.searchResult?.ranking);
+  return useMemo(() => {
+    const list = running?.length ? running : finished ?? [];
+    const map = new Map<string, number>();
+    for (const unit of list) for (const layer of unit.layers) map.set(layer, unit.best.loss);
+    return map;
+  }, [running, finished]);
+}

@@ -9,6 +9,7 @@ import { onnx } from '../io/onnx/protobuf';
 import { int64VectorProto } from '../io/onnx/tensorProto';
 import type { JobContext } from '../jobs/Job';
 import type { TensorMap } from '../model/tensor';
+import { letEventsIn } from '../jobs/letEventsIn';
 
 /** What one run tells about one tensor in one sample. */
 export interface SampleObservation {
@@ -209,6 +210,7 @@ export async function runStatisticsPass(
   const floatOutputs: TensorMap[] = [];
   try {
     for (let s = 0; s < total; s++) {
+      await letEventsIn();
       job.throwIfCancelled();
       job.progress({ stage: 'calibrating', done: s, total });
       let result;

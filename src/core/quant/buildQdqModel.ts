@@ -49,6 +49,11 @@ export interface QdqBuildInput extends QuantizationContext {
   readonly qtable: QTable;
   /** Quantized weights are reused across builds (a search builds hundreds of models). */
   readonly weightCache?: WeightCache;
+  /**
+   * The whole model when `model` is a part of it (a search's cut): ONE's qparams rules follow
+   * producers and consumers that may lie outside the part.
+   */
+  readonly ruleModel?: OnnxModel;
 }
 
 export interface QdqModel {
@@ -162,6 +167,8 @@ export class QdqBuilder {
   readonly precisions = new Map<LayerName, Precision>();
   readonly opset: number;
   private readonly index;
+  /** Producers and consumers for ONE's qparams rules: of the whole model when building a part of it. */
+  private readonly ruleIndex;
   private readonly graphOutputs: Set<string>;
   private readonly weightCache: WeightCache;
   /** Tensors left float between a layer and the activation fused into it. */
@@ -178,6 +185,7 @@ export class QdqBuilder {
     const { model, layers, qtable } = input;
     const graph = model.proto.graph!;
     this.index = indexGraph(model.graph.nodes);
+    this.ruleIndex = input.ruleModel ? indexGraph(input.ruleModel.graph.nodes) : this.index;
     this.graphOutputs = new Set(graph.output.map((o) => o.name));
     this.weightCache = input.weightCache ?? new WeightCache();
     for (const node of model.graph.nodes) {
@@ -376,14 +384,15 @@ export class QdqBuilder {
    */
   private oneQParams(tensor: string, precision: Precision, depth: number): QParams | undefined {
     if (depth > 64) return undefined;
-    const producer = this.index.producer.get(tensor);
+    const rules = this.input.ruleModel ?? this.input.model;
+    const producer = this.ruleIndex.producer.get(tensor);
     const source = producer?.inputs[0];
-    if (producer && ONE_FORWARD_OPS.has(producer.opType) && source && this.dtypeOf(source) === 'float32' && !this.input.model.isInitializer(source)) {
+    if (producer && ONE_FORWARD_OPS.has(producer.opType) && source && !rules.isInitializer(source) && this.input.types.get(source)?.dtype === 'float32') {
       return this.oneQParams(source, precision, depth + 1) ?? this.ownQParams(source, precision);
     }
     const fixed = producer && oneFixedQParams(producer.opType, precision);
     if (fixed) return fixed;
-    const joiner = (this.index.consumers.get(tensor) ?? []).find((c) => ONE_BACKWARD_OPS.has(c.opType) && (c.opType === 'Concat' || c.inputs[0] === tensor) && isIntegerPrecision(this.precisions.get(c.name)!));
+    const joiner = (this.ruleIndex.consumers.get(tensor) ?? []).find((c) => ONE_BACKWARD_OPS.has(c.opType) && (c.opType === 'Concat' || c.inputs[0] === tensor) && isIntegerPrecision(this.precisions.get(c.name)!));
     if (joiner) return this.oneQParams(joiner.outputs[0], precision, depth + 1) ?? this.ownQParams(joiner.outputs[0], precision);
     return undefined;
   }

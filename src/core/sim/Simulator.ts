@@ -13,6 +13,7 @@ import { qtableToData, type QTable } from '../quant/QTable';
 import { effectivePrecision } from '../quant/schemes';
 import type { Evaluation, LayerError } from './Evaluation';
 import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
+import { letEventsIn } from '../jobs/letEventsIn';
 
 export interface SimulatorInput extends QuantizationContext {
   readonly engine: Engine;
@@ -63,6 +64,7 @@ export class Simulator {
     const layerSums = this.probed.map(() => [] as ErrorMetrics[]);
     const fetches = probe ? [...outputNames, ...probe.flatMap((o) => [o.dd, o.qq, o.ff, o.count])] : outputNames;
     for (let i = 0; i < samples.samples.length; i++) {
+      await letEventsIn();
       job.throwIfCancelled();
       job.progress({ stage: depth === 'layers' ? 'evaluating layers' : 'evaluating', done: i, total: samples.samples.length });
       const result = await session.run(samples.samples[i], fetches);
@@ -103,6 +105,7 @@ export class Simulator {
     const outputNames = this.input.model.graph.outputs.map((o) => o.name);
     const results: TensorMap[] = [];
     for (const sample of this.input.samples.samples) {
+      await letEventsIn();
       job.throwIfCancelled();
       const result = await session.run(sample, outputNames);
       results.push(Object.fromEntries(outputNames.map((name) => [name, result[name]])));

@@ -1,0 +1,102 @@
+import { useEffect, useMemo, useState } from 'react';
+import { workbenchClient } from '../../workers/client';
+import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
+import { qtableFromData, qtableToData } from '../core/quant/QTable';
+import { SEARCH_METRIC_LABEL } from '../core/search/searchMetric';
+import type { UnitSensitivity } from '../core/search/sensitivity';
+import { applyQTable, quantizableLayers } from '../state/actions';
+import { useApp } from '../state/store';
+import { formatDuration } from './format';
+import { ParetoChart } from './ParetoChart';
+import { SearchForm } from './SearchForm';
+
+/** The units ranked so far, most sensitive first; a click selects the unit on the graph. */
+function RankingTable({ ranking }: { ranking: readonly UnitSensitivity[] }) {
+  const select = useApp((s) => s.select);
+  const info = useApp((s) => s.model?.layers);
+  const ops = useMemo(() => new Map((info ?? []).map((l) => [l.name, l.opType])), [info]);
+  const sorted = useMemo(() => [...ranking].sort((a, b) => b.best.loss - a.best.loss || a.position - b.position), [ranking]);
+  return (
+    <table className="mini-table ranking" data-testid="sensitivity-table">
+      <thead><tr><th>#</th><th>Layer</th><th>Op</th><th>Best method</th><th>Loss</th></tr></thead>
+      <tbody>
+        {sorted.slice(0, 200).map((r, i) => (
+          <tr key={r.head} onClick={() => select(r.head)} data-layer={r.head} title={r.perMethod.map((m) => `${m.method}: ${m.loss.toExponential(3)}`).join('\n')}>
+            <td className="num">{i + 1}</td><td>{r.head}{r.layers.length > 1 ? ` +${r.layers.length - 1}` : ''}</td><td>{ops.get(r.head)}</td>
+            <td>{r.best.method}</td><td className="num">{r.best.loss.toExponential(3)}</td>
+          </tr>
+        ))}
+      </tbody>
+    </table>
+  );
+}
+
+/** The result against the current QTable: which layers change, and both output similarities. */
+function ResultView() {
+  const result = useApp((s) => s.searchResult)!;
+  const qtable = useApp((s) => s.qtable);
+  const current = useApp((s) => s.outputEvaluation);
+  const [resultCos, setResultCos] = useState<number | null>(null);
+  const target = useMemo(() => qtableFromData(result.qtable), [result]);
+  const changes = useMemo(() => diffQTables(qtable, target, quantizableLayers()), [qtable, target]);
+  useEffect(() => {
+    setResultCos(result.visited.find((v) => JSON.stringify(v.qtable) === JSON.stringify(result.qtable))?.outputCos ?? null);
+  }, [result]);
+  const applied = changes.length === 0;
+  const metric = SEARCH_METRIC_LABEL[result.metric.kind];
+  return (
+    <div className="search-result" data-testid="search-result">
+      <p>
+        <b>{SEARCH_LABEL[result.kind]}</b>: {metric} <b data-testid="search-result-score">{result.score.toFixed(6)}</b>
+        {result.target !== null && <> (target {result.target}{result.met ? ', met' : ', not met'})</>}
+        {' '}in {formatDuration(result.elapsedMs)} on {result.sampleCount} samples, {result.runners} worker{result.runners === 1 ? '' : 's'}.
+      </p>
+      <p className="muted note">
+        Baselines: {Object.entries(result.baselines).map(([k, v]) => `${k} ${v.toFixed(6)}`).join(' · ')}.
+        {' '}Output cosine: current <b data-testid="compare-current-cos">{current ? current.output.cos.toFixed(6) : '—'}</b>, result <b data-testid="compare-result-cos">{resultCos !== null ? resultCos.toFixed(6) : '—'}</b>.
+      </p>
+      <div className="row-inline">
+        <button className="btn primary small" disabled={applied} onClick={() => applyQTable(result.qtable)} data-testid="search-apply">{applied ? 'Applied' : `Apply (${changes.length} layer${changes.length === 1 ? '' : 's'} change)`}</button>
+        <span className="muted note">Undo (Ctrl+Z) goes back.</span>
+      </div>
+      {changes.length > 0 && (
+        <table className="mini-table" data-testid="search-diff">
+          <thead><tr><th>Layer</th><th>Now</th><th>Result</th></tr></thead>
+          <tbody>{changes.slice(0, 100).map((c) => <tr key={c.layer}><td>{c.layer}</td><td>{c.from}</td><td>{c.to}</td></tr>)}</tbody>
+        </table>
+      )}
+    </div>
+  );
+}
+
+/** The search tab: the form, what the running search has found, the result, and the Pareto view. */
+export function SearchPanel() {
+  const run = useApp((s) => s.searchRun);
+  const result = useApp((s) => s.searchResult);
+  const visited = useApp((s) => s.visited);
+  const qtable = useApp((s) => s.qtable);
+  const current = useApp((s) => s.outputEvaluation);
+  const model = useApp((s) => s.model);
+  const [currentBytes, setCurrentBytes] = useState<number | null>(null);
+  useEffect(() => {
+    let live = true;
+    if (model && visited.length) void workbenchClient().weightBytes(qtableToData(qtable)).then((b) => live && setCurrentBytes(b)).catch(() => {});
+    return () => { live = false; };
+  }, [model, qtable, visited.length]);
+  const ranking = run?.sensitivities.length ? run.sensitivities : result?.ranking ?? [];
+  const log = run?.log ?? result?.log ?? [];
+  return (
+    <div className="search-panel" data-testid="search-panel">
+      <SearchForm />
+      <div className="search-live">
+        {run && <p className="muted note" data-testid="search-running">{SEARCH_LABEL[run.request.kind]}: {run.sensitivities.length} unit{run.sensitivities.length === 1 ? '' : 's'} ranked so far…</p>}
+        {!run && result && <ResultView />}
+        {ranking.length > 0 && <RankingTable ranking={ranking} />}
+        {ranking.length === 0 && log.length > 0 && <pre className="search-log" data-testid="search-log">{log.slice(-200).join('\n')}</pre>}
+        {!run && !result && <p className="muted note">Choose a search and run it. Rankings stream into the graph (heatmap: Sensitivity) as they are measured.</p>}
+      </div>
+      <ParetoChart points={visited} current={current && currentBytes !== null ? { weightBytes: currentBytes, outputCos: current.output.cos } : null} onApply={(p) => applyQTable(p.qtable)} />
+    </div>
+  );
+}
+

@@ -1,0 +1,47 @@
+import * as Comlink from 'comlink';
+import type { SearchContext } from '../src/core/search/SearchContext';
+import { SearchPool, type RunnerPort } from '../src/core/search/SearchPool';
+import { searchContextToData } from '../src/core/search/serialize';
+import type { BrowserSearchWorker } from './search.worker';
+
+/**
+ * The page's search pool, made by the compute worker: one Web Worker per core, each with its own
+ * onnxruntime-web, kept for the session and given a new context only when the workbench's changes.
+ */
+export class BrowserSearchPools {
+  private workers: { worker: Worker; remote: Comlink.Remote<BrowserSearchWorker> }[] = [];
+  private loaded: SearchContext | null = null;
+  private pool: SearchPool | null = null;
+
+  constructor(private readonly size = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1)) {}
+
+  async poolFor(ctx: SearchContext): Promise<SearchPool> {
+    if (this.workers.length === 0) {
+      this.workers = Array.from({ length: this.size }, (_, k) => {
+        const worker = new Worker(new URL('./search.worker.ts', import.meta.url), { type: 'module', name: `qbench-search-${k + 1}` });
+        return { worker, remote: Comlink.wrap<BrowserSearchWorker>(worker) };
+      });
+    }
+    if (this.loaded !== ctx || !this.pool) {
+      const data = searchContextToData(ctx);
+      await Promise.all(this.workers.map((w) => w.remote.load(data)));
+      this.loaded = ctx;
+      this.pool = new SearchPool(this.workers.map(({ remote }): RunnerPort => ({
+        rankChunk: (units, options, jobId, onResult) => remote.rankChunk(units, options, jobId, Comlink.proxy(onResult)),
+        scoreQTables: (qtables, table, metric, indices, jobId) => remote.scoreQTables(qtables, table, metric, indices, jobId),
+        localChunk: (units, jobId, onResult) => remote.localChunk(units, jobId, Comlink.proxy(onResult)),
+        outputErrors: (qtable, indices, jobId) => remote.outputErrors(qtable, indices, jobId),
+        cancel: (jobId) => void remote.cancel(jobId),
+      })));
+    }
+    return this.pool;
+  }
+
+  /** Ends the workers (a new model: their contexts are of the old one). */
+  close(): void {
+    for (const { worker } of this.workers) worker.terminate();
+    this.workers = [];
+    this.loaded = null;
+    this.pool = null;
+  }
+}
