@@ -159,6 +159,7 @@ export class WorkbenchService {
     return this.exclusive(async () => {
       const bench = this.requireBench();
       const result = bench.setCalibrationSettings(settings);
+      if (!result.needsCalibration) await bench.ensureEvaluation();
       return { ...result, summary: bench.calibrated ? bench.summary() : null };
     });
   }

@@ -275,7 +275,15 @@ export class Workbench {
   }
 
   get calibrated(): boolean {
-    return this.simulator !== undefined;
+    return this.calibration !== undefined && this.cali !== undefined;
+  }
+
+  /**
+   * The evaluation samples and their float outputs, prepared again after a change of how many
+   * samples evaluate (setCalibrationSettings cannot wait for the float runs that may take).
+   */
+  async ensureEvaluation(job: JobContext = silentJob): Promise<void> {
+    if (this.calibration && (!this.evaluationSamples || !this.evaluationOutputs || !this.simulator)) await this.prepareEvaluation(job);
   }
 
   /** Sets the samples; they are checked against the model's inputs (names, shapes, dtypes, NaN). */
@@ -301,6 +309,8 @@ export class Workbench {
     } else if (evaluationChanged) {
       this.evaluationSamples = undefined;
       this.evaluationOutputs = undefined;
+      void this.simulator?.dispose();
+      this.simulator = undefined;
       this.rebuildSimulator();
     } else {
       this.rebuildSimulator();
@@ -444,6 +454,7 @@ export class Workbench {
    * tensor in one more pass over the calibration samples and runs it again.
    */
   private async withCompleteCalibration<T>(job: JobContext, work: () => Promise<T>): Promise<T> {
+    await this.ensureEvaluation(job);
     try {
       return await work();
     } catch (error) {
@@ -531,7 +542,7 @@ export class Workbench {
    */
   async searchContext(compare: readonly string[] = [], job: JobContext = silentJob): Promise<SearchContext> {
     const calibration = this.requireCalibration();
-    this.requireSimulator();
+    await this.ensureEvaluation(job);
     const key = compare.join('\u0000');
     if (this.searchCtx?.key === key) return this.searchCtx.ctx;
     const methodTables = new Map(CALIBRATION_METHODS.filter((m) => calibration.collected(m)).map((m) => [m, calibration.entries(m)] as const));

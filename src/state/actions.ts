@@ -405,8 +405,11 @@ export async function runSearch(): Promise<void> {
     useApp.setState({ searchRun: { jobId: id, request, startedAt: performance.now(), sensitivities: [], log: [] }, searchResult: null });
     return workbenchClient().search(id, request, onEvent, onProgress);
   });
-  // A cancelled search keeps what it found so far on screen (the sensitivities stay in the graph).
-  useApp.setState((s) => ({ searchRun: result ? null : s.searchRun, ...(result ? { searchResult: result } : {}) }));
+  // A cancelled or failed search keeps what it found so far on screen (the sensitivities stay in the
+  // graph) but no longer counts as running, so Run comes back.
+  useApp.setState((s) => result
+    ? { searchRun: null, searchResult: result }
+    : { searchRun: s.searchRun && { ...s.searchRun, stopped: true } });
   if (result) {
     const changed = diffQTables(app().qtable, qtableFromData(result.qtable), quantizableLayers()).length;
     app().notify('info', `${SEARCH_LABEL[kind]}: done in ${(result.elapsedMs / 1000).toFixed(1)} s; ${changed} layer${changed === 1 ? '' : 's'} differ from the current QTable.`);
@@ -426,4 +429,30 @@ export function applyQTable(data: QTableData): void {
 /** Names of the layers a QTable can set. */
 export function quantizableLayers(): string[] {
   return (app().model?.layers ?? []).filter((l) => l.quantizable).map((l) => l.name);
+}
+
+/**
+ * fp_forward from the graph: float everything before or after the selected layer, or between the
+ * block start and end picked on the graph; the search runs at once and its result waits in the
+ * Search tab to be applied.
+ */
+export async function floatFromSelection(where: 'before' | 'after' | 'between', layer: string): Promise<void> {
+  const current = searchRequestOf('fp_forward');
+  if (current.kind !== 'fp_forward') return;
+  const block = current.options.blocks[0] ?? { starts: [], ends: [] };
+  const options = where === 'before' ? { ...current.options, inputs: [layer], outputs: [], blocks: [] }
+    : where === 'after' ? { ...current.options, inputs: [], outputs: [layer], blocks: [] }
+    : { ...current.options, inputs: [], outputs: [], blocks: [block] };
+  updateSearchRequest({ ...current, options });
+  useApp.setState({ searchKind: 'fp_forward', bottomTab: 'search' });
+  await runSearch();
+}
+
+/** Marks the selected layer as the start or the end of the block "Float between" keeps in float. */
+export function markBlock(end: 'start' | 'end', layer: string): void {
+  const current = searchRequestOf('fp_forward');
+  if (current.kind !== 'fp_forward') return;
+  const block = current.options.blocks[0] ?? { starts: [], ends: [] };
+  const next = end === 'start' ? { starts: [layer], ends: block.ends } : { starts: block.starts, ends: [layer] };
+  updateSearchRequest({ ...current, options: { ...current.options, blocks: [next] } });
 }

@@ -86,7 +86,12 @@ export interface SearchRun {
   readonly startedAt: number;
   readonly sensitivities: readonly UnitSensitivity[];
   readonly log: readonly string[];
+  /** Set when the search was cancelled or failed: what it found stays on screen, but nothing runs. */
+  readonly stopped?: boolean;
 }
+
+/** Whether a search is running now (a stopped one only keeps its partial results on screen). */
+export const isSearching = (run: SearchRun | null): run is SearchRun => run !== null && !run.stopped;
 
 export interface SearchSlice {
   searchKind: SearchKind;

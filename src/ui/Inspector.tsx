@@ -1,9 +1,9 @@
 import { Fragment } from 'react';
 import { EDITABLE_PRECISIONS, precisionOf } from '../core/quant/QTable';
-import { setPrecision } from '../state/actions';
-import { useApp } from '../state/store';
+import { floatFromSelection, markBlock, setPrecision } from '../state/actions';
+import { isSearching, useApp } from '../state/store';
 import { formatMetric } from './format';
-import { useCaliTable, useLayerErrors, useLayerInfo } from './hooks';
+import { useCaliTable, useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
 import { LayerCalibration } from './LayerCalibration';
 import { WeightChannels } from './WeightChannels';
 
@@ -12,6 +12,37 @@ function formatAttribute(value: unknown): string {
   if (typeof value === 'number') return Number.isInteger(value) ? String(value) : value.toPrecision(4);
   if (value && typeof value === 'object') return 'tensor' in value ? `tensor [${(value as { tensor: number[] }).tensor.join('×')}]` : 'subgraph';
   return String(value);
+}
+
+/**
+ * fp_forward on the graph: keep everything before or after this layer in float, or mark it as the
+ * start or end of a block and keep what lies between in float. Sensitivity, when a search measured it.
+ */
+function FloatRegion({ layer }: { layer: string }) {
+  const request = useApp((s) => s.searchRequests.fp_forward);
+  const running = useApp((s) => isSearching(s.searchRun));
+  const sensitivity = useSensitivities().get(layer);
+  const block = request?.kind === 'fp_forward' ? request.options.blocks[0] : undefined;
+  const start = block?.starts[0];
+  const end = block?.ends[0];
+  return (
+    <section data-testid="float-region">
+      <h4>Keep in float (fp_forward)</h4>
+      {sensitivity !== undefined && <p className="muted note">Sensitivity (loss with only this layer quantized): <b data-testid="layer-sensitivity">{sensitivity.toExponential(3)}</b></p>}
+      <div className="row-inline wrap">
+        <button className="btn small" disabled={running} onClick={() => void floatFromSelection('before', layer)} data-testid="float-before">Everything before</button>
+        <button className="btn small" disabled={running} onClick={() => void floatFromSelection('after', layer)} data-testid="float-after">Everything after</button>
+        <button className="btn small ghost" onClick={() => markBlock('start', layer)} data-testid="block-start">Block start</button>
+        <button className="btn small ghost" onClick={() => markBlock('end', layer)} data-testid="block-end">Block end</button>
+      </div>
+      {(start || end) && (
+        <div className="row-inline wrap">
+          <span className="muted note">Between <code>{start ?? '?'}</code> and <code>{end ?? '?'}</code></span>
+          <button className="btn small" disabled={!start || !end || running} onClick={() => void floatFromSelection('between', layer)} data-testid="float-between">Float between</button>
+        </div>
+      )}
+    </section>
+  );
 }
 
 /** The selected layer: its precision, its error, its tensors and attributes. */
@@ -63,6 +94,7 @@ export function Inspector() {
         </div>
         {!layer?.quantizable && <p className="muted note">Runs as in the model: {layer?.reason ?? 'not quantizable'}.</p>}
       </section>
+      <FloatRegion layer={node.name} />
       <section>
         <h4>Error vs float {stale && <span className="muted">(updating)</span>}</h4>
         {error ? (

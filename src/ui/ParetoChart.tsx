@@ -1,5 +1,6 @@
 import { useMemo, useState } from 'react';
 import { scaleLinear } from 'd3-scale';
+import { paretoFront } from '../core/search/pareto';
 import type { SearchKind, VisitedConfiguration } from '../core/search/SearchSession';
 import { formatBytes } from './format';
 
@@ -10,20 +11,6 @@ const M = { top: 10, right: 12, bottom: 30, left: 52 };
 const KIND_COLOR: Record<SearchKind, string> = {
   sensitive: '#4da3ff', qtable: '#43c59e', run_qtable: '#f0b429', bisection: '#c084fc', fp_forward: '#ff6b6b', pattern: '#f472b6', pattern_resolver: '#94a3b8',
 };
-
-/** The configurations with no other both smaller and at least as accurate. */
-export function paretoFront(points: readonly VisitedConfiguration[]): Set<number> {
-  const sorted = [...points].sort((a, b) => a.weightBytes - b.weightBytes || b.outputCos - a.outputCos);
-  const front = new Set<number>();
-  let best = -Infinity;
-  for (const p of sorted) {
-    if (p.outputCos > best) {
-      front.add(p.id);
-      best = p.outputCos;
-    }
-  }
-  return front;
-}
 
 /**
  * Every configuration the searches scored: output cosine against weight bytes (d3 scales, plain

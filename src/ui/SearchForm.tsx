@@ -2,9 +2,12 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/calib/CaliT
 import { SEARCH_LABEL } from '../core/search/describe';
 import type { SearchRequest } from '../core/search/SearchRequest';
 import type { SearchKind } from '../core/search/SearchSession';
-import { SEARCH_METRIC_LABEL, SEARCH_METRICS, type SearchMetricKind } from '../core/search/searchMetric';
+import { parseCompareLayers, SEARCH_METRIC_LABEL, SEARCH_METRICS, type SearchMetricKind } from '../core/search/searchMetric';
+import { findLayer } from '../core/search/rules';
+import { errorMessage } from '../core/errors';
+import { useState } from 'react';
 import { cancelJob, runSearch, searchRequestOf, updateSearchRequest } from '../state/actions';
-import { useApp } from '../state/store';
+import { isSearching, useApp } from '../state/store';
 import { METHOD_LABEL } from './CalibrationPanel';
 
 const KINDS: readonly SearchKind[] = ['sensitive', 'qtable', 'run_qtable', 'bisection', 'fp_forward', 'pattern', 'pattern_resolver'];
@@ -52,12 +55,38 @@ function LayerList({ label, value, onChange, testId }: { label: string; value: r
   );
 }
 
+/**
+ * TPU-MLIR's global_compare_layers: score named layers (with weights) instead of the graph outputs.
+ * Names are layer names, output tensors or TPU-MLIR's <tensor>_<OpType>.
+ */
+function CompareLayers({ request }: { request: SearchRequest }) {
+  const graph = useApp((s) => s.model?.graph);
+  const [error, setError] = useState<string | null>(null);
+  const text = request.metric.compare.map((c) => `${c.tensor}:${+c.weight.toFixed(4)}`).join(',');
+  const commit = (value: string) => {
+    if (!graph) return;
+    try {
+      const compare = parseCompareLayers(value, (name) => findLayer(graph, name)?.outputs[0] ?? (graph.nodes.some((n) => n.outputs.includes(name)) ? name : undefined));
+      setError(null);
+      updateSearchRequest({ ...request, metric: { ...request.metric, compare } });
+    } catch (e) {
+      setError(errorMessage(e));
+    }
+  };
+  return (
+    <label title="TPU-MLIR global_compare_layers: layer1,layer2 or layer1:0.3,layer2:0.7. Empty: the graph outputs.">compare layers (global_compare_layers)
+      <input className="input" defaultValue={text} key={text} placeholder="the graph outputs" onBlur={(e) => commit(e.target.value)} aria-invalid={error !== null} data-testid="search-compare" />
+      {error && <span className="field-error" data-testid="search-compare-error">{error}</span>}
+    </label>
+  );
+}
+
 /** The search kind, its parameters (the toolchain's names and defaults), the metric, and Run / Cancel. */
 export function SearchForm() {
   const kind = useApp((s) => s.searchKind);
   const setKind = useApp((s) => s.setSearchKind);
   useApp((s) => s.searchRequests[kind]); // re-render when the form's request changes
-  const run = useApp((s) => s.searchRun);
+  const run = useApp((s) => (isSearching(s.searchRun) ? s.searchRun : null));
   const calibrated = useApp((s) => s.calibration !== null);
   const selected = useApp((s) => s.selected);
   const request = searchRequestOf(kind);
@@ -116,6 +145,7 @@ export function SearchForm() {
           </select>
         </label>
       </div>
+      <CompareLayers request={request} />
       {(request.kind === 'sensitive' || request.kind === 'qtable') && <MethodPicker methods={request.options.methods} onChange={(methods) => set({ methods })} />}
       {request.kind === 'fp_forward' && (
         <div className="fp-forward">

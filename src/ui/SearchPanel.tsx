@@ -89,7 +89,8 @@ export function SearchPanel() {
     <div className="search-panel" data-testid="search-panel">
       <SearchForm />
       <div className="search-live">
-        {run && <p className="muted note" data-testid="search-running">{SEARCH_LABEL[run.request.kind]}: {run.sensitivities.length} unit{run.sensitivities.length === 1 ? '' : 's'} ranked so far…</p>}
+        {run && !run.stopped && <p className="muted note" data-testid="search-running">{SEARCH_LABEL[run.request.kind]}: {run.sensitivities.length} unit{run.sensitivities.length === 1 ? '' : 's'} ranked so far…</p>}
+        {run?.stopped && <p className="muted note" data-testid="search-stopped">{SEARCH_LABEL[run.request.kind]} stopped: {run.sensitivities.length} unit{run.sensitivities.length === 1 ? '' : 's'} ranked before it stopped; the QTable is unchanged.</p>}
         {!run && result && <ResultView />}
         {ranking.length > 0 && <RankingTable ranking={ranking} />}
         {ranking.length === 0 && log.length > 0 && <pre className="search-log" data-testid="search-log">{log.slice(-200).join('\n')}</pre>}

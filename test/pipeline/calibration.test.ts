@@ -138,4 +138,12 @@ describe('calibration in the workbench', () => {
     expect(Object.keys(bench.tensorCalibration('x')!.entries)).toEqual(['kl']);
     expect(bench.setCalibrationSettings({ method: 'mse' })).toEqual({ needsCalibration: true });
   });
+
+  it('a new count of evaluation samples is used by the next evaluation, without a new calibration', async () => {
+    const { bench } = await calibrated();
+    expect((await bench.evaluate(ALL_INT8, 'outputs', silentJob)).sampleCount).toBe(6);
+    expect(bench.setCalibrationSettings({ evaluationSamples: 2 })).toEqual({ needsCalibration: false });
+    expect((await bench.evaluate(ALL_INT8, 'outputs', silentJob)).sampleCount).toBe(2);
+    expect(bench.summary().evaluationSampleCount).toBe(2);
+  });
 });
