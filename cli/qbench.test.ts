@@ -171,4 +171,63 @@ describe('qbench CLI', () => {
     expect(bad.code).toBe(2);
     expect(bad.stderr).toContain('qbench: --cali_method must be one of max, percentile9999, minmax_percentile, moving_average, kl, kl_tensorrt, mse, aciq_gauss, aciq_laplace');
   });
+
+  it('search sensitive --json prints the ranking, the result\'s output similarity and the wall time, and writes the qtable', async () => {
+    const f = fixture();
+    const out = join(f.dir, 'sensitive.qtable');
+    const r = await qbench('search', 'sensitive', '--model', f.model, '--data', f.data, '--workers', '1', '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const result = JSON.parse(r.stdout);
+    expect(result).toMatchObject({ search: 'sensitive', metric: 'rescaled_cos', target: 0.99, samples: 3, workers: 1, out });
+    expect(result.outputCos).toBeGreaterThan(0.9);
+    expect(result.wallMs).toBeGreaterThan(0);
+    // one unit per convolution (conv_a carries its Relu), most sensitive first, each with its best method
+    expect(result.ranking.map((u: { layer: string }) => u.layer).sort()).toEqual(['conv_a', 'conv_b']);
+    expect(result.ranking.find((u: { layer: string }) => u.layer === 'conv_a').layers).toEqual(['conv_a', 'Relu_4']);
+    expect(result.ranking[0].loss).toBeGreaterThanOrEqual(result.ranking[1].loss);
+    expect(['max', 'percentile9999', 'kl']).toContain(result.ranking[0].method);
+    expect(readFileSync(out, 'utf8')).toContain('# sample number: 3');
+  });
+
+  it('search bisection writes the qtable and the ONE layer configuration, both naming the INT16 layers', async () => {
+    const f = fixture();
+    const out = join(f.dir, 'bisection.qtable');
+    const config = join(f.dir, 'bisection.json');
+    const r = await qbench('search', 'bisection', '--model', f.model, '--data', f.data, '--workers', '1', '-o', out, '--one_config', config);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toContain('Full int16 model qerror:');
+    // all-INT8's qerror is 190x all-INT16's here; no cut below depth 2 meets half-way, so all go INT16
+    const { table } = parseQTable(readFileSync(out, 'utf8'), 'bisection.qtable');
+    expect([...table.layers]).toEqual([['conv_a', 'INT16'], ['Relu_4', 'INT16'], ['conv_b', 'INT16']]);
+    const one = JSON.parse(readFileSync(config, 'utf8'));
+    expect(one.default_quantization_dtype).toBe('uint8');
+    expect(one.layers).toHaveLength(1);
+    expect(one.layers[0]).toMatchObject({ dtype: 'int16', granularity: 'channel' });
+    expect(one.layers[0].names).toHaveLength(3);
+  });
+
+  it('search fp_forward --fpfwd_outputs keeps the layer and everything after it in float', async () => {
+    const f = fixture();
+    const out = join(f.dir, 'fpfwd.qtable');
+    const r = await qbench('search', 'fp_forward', '--model', f.model, '--data', f.data, '--workers', '1', '--fpfwd_outputs', 'conv_b', '--fp_type', 'F16', '-o', out, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout).qtable).toEqual([{ layer: 'conv_b', op: 'Conv', precision: 'FP16' }]);
+    expect([...parseQTable(readFileSync(out, 'utf8'), 'fpfwd.qtable').table.layers]).toEqual([['conv_b', 'FP16']]);
+  });
+
+  it('search: bad usage exits 2 naming the problem; an unknown layer exits non-zero naming it', async () => {
+    const f = fixture();
+    const unknown = await qbench('search', 'frobnicate', '--model', f.model, '--data', f.data, '-o', join(f.dir, 'x'));
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain('search takes one of sensitive, qtable, run_qtable, bisection, fp_forward, pattern, pattern_resolver; got "frobnicate"');
+    const noOut = await qbench('search', 'sensitive', '--model', f.model, '--data', f.data);
+    expect(noOut.code).toBe(2);
+    expect(noOut.stderr).toContain('-o (the qtable to write) is required');
+    const mode = await qbench('search', 'bisection', '--model', f.model, '--data', f.data, '--bisection', 'maybe', '-o', join(f.dir, 'x'));
+    expect(mode.code).toBe(2);
+    expect(mode.stderr).toContain('--bisection is auto, true or false; got "maybe"');
+    const layer = await qbench('search', 'fp_forward', '--model', f.model, '--data', f.data, '--fpfwd_inputs', 'conv_z', '-o', join(f.dir, 'x'));
+    expect(layer.code).not.toBe(0);
+    expect(layer.stderr).toContain('conv_z');
+  });
 });

@@ -2,7 +2,7 @@ import { useMemo, useState } from 'react';
 import { scaleLinear } from 'd3-scale';
 import { paretoFront } from '../core/search/pareto';
 import type { SearchKind, VisitedConfiguration } from '../core/search/SearchSession';
-import { formatBytes } from './format';
+import { bytesDigits, formatBytes } from './format';
 
 const W = 360;
 const H = 200;
@@ -33,17 +33,19 @@ export function ParetoChart({ points, current, onApply }: {
     const front = paretoFront(points);
     const yFormat = y.tickFormat(4);
     const line = points.filter((p) => front.has(p.id)).sort((a, b) => a.weightBytes - b.weightBytes).map((p) => `${x(p.weightBytes)},${y(p.outputCos)}`).join(' ');
-    return { x, y, front, line, yFormat };
+    const xTicks = x.ticks(4);
+    const xDigits = bytesDigits(xTicks);
+    return { x, y, front, line, yFormat, xTicks, xDigits };
   }, [points, current]);
   if (points.length === 0) return <p className="muted note">Every configuration a search scores appears here: output cosine against weight bytes.</p>;
-  const { x, y, front, line, yFormat } = layout;
+  const { x, y, front, line, yFormat, xTicks, xDigits } = layout;
   return (
     <div className="pareto">
       <svg viewBox={`0 0 ${W} ${H}`} className="pareto-chart" data-testid="pareto-chart" role="img" aria-label="Output cosine against weight bytes of every configuration scored">
-        {x.ticks(4).map((t) => (
+        {xTicks.map((t) => (
           <g key={`x${t}`} transform={`translate(${x(t)},0)`}>
             <line y1={M.top} y2={H - M.bottom} className="grid" />
-            <text y={H - M.bottom + 12} textAnchor="middle" className="tick">{formatBytes(t)}</text>
+            <text y={H - M.bottom + 12} textAnchor="middle" className="tick">{formatBytes(t, xDigits)}</text>
           </g>
         ))}
         {y.ticks(4).map((t) => (

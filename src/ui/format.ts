@@ -18,10 +18,19 @@ export function metricOf(m: ErrorMetrics, metric: Exclude<Metric, 'sensitivity'>
   return m[metric];
 }
 
-export function formatBytes(bytes: number): string {
-  if (bytes < 1024) return `${bytes} B`;
-  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(1)} kB`;
-  return `${(bytes / 1024 / 1024).toFixed(1)} MB`;
+/** `digits` after the point for kB and MB: more where neighbouring values (axis ticks) differ little. */
+export function formatBytes(bytes: number, digits = 1): string {
+  if (bytes < 1024) return `${Math.round(bytes)} B`;
+  if (bytes < 1024 * 1024) return `${(bytes / 1024).toFixed(digits)} kB`;
+  return `${(bytes / 1024 / 1024).toFixed(digits)} MB`;
+}
+
+/** The fewest digits (up to 4) that give each of `values` a label of its own. */
+export function bytesDigits(values: readonly number[]): number {
+  for (let digits = 1; digits < 4; digits++) {
+    if (new Set(values.map((v) => formatBytes(v, digits))).size === values.length) return digits;
+  }
+  return 4;
 }
 
 export function formatDuration(ms: number): string {

@@ -14,6 +14,25 @@ const WIDTH = 200;
 const BAR_HEIGHT = 10;
 const STOPS = 24;
 
+/** How a tick label is anchored: at the bar's ends it stays inside the bar. */
+const anchorOf = (x: number) => (x < 12 ? 'start' : x > WIDTH - 12 ? 'end' : 'middle');
+
+/** Where a tick label reaches, left and right, at the legend's 10px font (about 6px a character). */
+function extent({ x, text }: { x: number; text: string }): [number, number] {
+  const width = text.length * 6;
+  const anchor = anchorOf(x);
+  return anchor === 'start' ? [x, x + width] : anchor === 'end' ? [x - width, x] : [x - width / 2, x + width / 2];
+}
+
+/** Every other tick (then every third…) until no two labels touch: d3's nice ticks on a narrow bar can. */
+function withoutOverlaps<T extends { x: number; text: string }>(marks: readonly T[]): T[] {
+  for (let step = 1; step < marks.length; step++) {
+    const kept = marks.filter((_, i) => i % step === 0);
+    if (kept.every((m, i) => i === 0 || extent(m)[0] - extent(kept[i - 1])[1] >= 6)) return kept;
+  }
+  return marks.slice(0, 1);
+}
+
 /** A horizontal colour bar for the graph's heat scale, with nice tick labels under it. */
 export function HeatLegend({ label, domain, colorOf, ticks = 4 }: HeatLegendProps) {
   const gradientId = `qg-legend-${useId().replace(/[^a-zA-Z0-9_-]/g, '')}`;
@@ -23,7 +42,8 @@ export function HeatLegend({ label, domain, colorOf, ticks = 4 }: HeatLegendProp
     const stops = Array.from({ length: STOPS + 1 }, (_, i) => ({ offset: i / STOPS, color: colorOf(lo + ((hi - lo) * i) / STOPS) }));
     const format = x.tickFormat(ticks);
     const values = lo === hi ? [lo] : x.ticks(ticks);
-    return { stops, tickMarks: values.map((v) => ({ x: lo === hi ? WIDTH / 2 : x(v), text: format(v) })) };
+    const marks = values.map((v) => ({ x: lo === hi ? WIDTH / 2 : x(v), text: format(v) }));
+    return { stops, tickMarks: withoutOverlaps(marks) };
   }, [domain, colorOf, ticks]);
 
   return (
@@ -41,7 +61,7 @@ export function HeatLegend({ label, domain, colorOf, ticks = 4 }: HeatLegendProp
         {tickMarks.map((t) => (
           <g key={`${t.x}-${t.text}`} className="qg-legend-tick" transform={`translate(${t.x},0)`}>
             <line y1={BAR_HEIGHT} y2={BAR_HEIGHT + 3} />
-            <text y={BAR_HEIGHT + 13} textAnchor={t.x < 12 ? 'start' : t.x > WIDTH - 12 ? 'end' : 'middle'}>{t.text}</text>
+            <text y={BAR_HEIGHT + 13} textAnchor={anchorOf(t.x)}>{t.text}</text>
           </g>
         ))}
       </svg>
