@@ -9,6 +9,7 @@ import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
 import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/quant/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
+import { bestMethodOverrides } from '../src/core/search/bestMethods';
 import { SEARCH_LABEL } from '../src/core/search/describe';
 import { nodeSearchPool } from './nodeSearchPool';
 import { checkSearchFlags, SEARCH_NAMES, searchRequestFrom, SearchFlagError, type SearchFlags } from './searchFlags';
@@ -33,7 +34,8 @@ Usage:
 
 Searches (TPU-MLIR's and ONE's names and defaults):
   sensitive     run_sensitive_layer: --quantize_method_list MAX,Percentile9999,KL --expected_cos 0.99
-                --max_float_layers 5 --fp_type F32|F16
+                --max_float_layers 5 --fp_type F32|F16 [--new_cali_table t]: the cali_table with each
+                ranked layer at its best method's threshold (TPU-MLIR's new_cali_table.txt)
   qtable        search_qtable: --quantize_method_list MSE --expected_cos 0.99 --max_float_layers 5 [--cluster]
   run_qtable    --min_layer_cos 0.99 --expected_cos 0.99
   bisection     ONE circle-mpqsolver: --qerror_ratio 0.5 --bisection auto|true|false
@@ -113,6 +115,7 @@ const OPTIONS = {
   threads: { type: 'string' },
   workers: { type: 'string' },
   one_config: { type: 'string' },
+  new_cali_table: { type: 'string' },
   expected_cos: { type: 'string' },
   max_float_layers: { type: 'string' },
   quantize_method_list: { type: 'string' },
@@ -422,6 +425,7 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
   const kind = name ? SEARCH_NAMES[name] : undefined;
   if (!kind) throw new UsageError(`search takes one of ${Object.keys(SEARCH_NAMES).join(', ')}${name ? `; got "${name}"` : ''}`);
   if (!values.out) throw new UsageError('-o (the qtable to write) is required');
+  if (values.new_cali_table && kind !== 'sensitive' && kind !== 'qtable') throw new UsageError(`--new_cali_table needs a search that ranks layers (sensitive or qtable), not ${name}`);
   const workers = values.workers ? positiveInteger(values.workers, 'workers') : undefined;
   const flags = values as SearchFlags;
   const { bench, qtable } = await openWorkbench(values, positionals, () => {
@@ -448,6 +452,11 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
     const found = explicitQTable(qtableFromData(result.qtable), bench.layers);
     await writeFile(values.out, formatQTable(found, { sampleCount: result.sampleCount }));
     if (values.one_config) await writeFile(values.one_config, formatOneConfig(qtableFromData(result.qtable), { nodes: bench.graph.nodes, modelPath: bench.graph.fileName }).text);
+    if (values.new_cali_table) {
+      // run_sensitive_layer's new_cali_table.txt: the cali_table in use, each ranked unit's output at its best method.
+      bench.setTensorOverrides(bestMethodOverrides(result.ranking, bench.layers).map(([tensor, method]) => [tensor, { method }] as const));
+      await writeFile(values.new_cali_table, formatCaliTable(bench.caliTable(), { nodes: bench.graph.nodes }));
+    }
     const resultCos = result.visited.find((v) => JSON.stringify(v.qtable) === JSON.stringify(result.qtable))?.outputCos ?? null;
     const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
     if (quiet) {

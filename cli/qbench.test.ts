@@ -189,6 +189,27 @@ describe('qbench CLI', () => {
     expect(readFileSync(out, 'utf8')).toContain('# sample number: 3');
   });
 
+  it('search sensitive --new_cali_table writes the cali_table with each ranked layer at its best method\'s threshold', async () => {
+    const f = fixture();
+    const newCali = join(f.dir, 'new_cali_table');
+    const r = await qbench('search', 'sensitive', '--model', f.model, '--data', f.data, '--workers', '1', '--cali_method', 'kl', '-o', join(f.dir, 's.qtable'), '--new_cali_table', newCali, '--json');
+    expect(r.code, r.stderr).toBe(0);
+    const ranking: { layer: string; method: string }[] = JSON.parse(r.stdout).ranking;
+    expect(ranking.some((u) => u.method !== 'kl')).toBe(true); // so the file differs from the KL table in use
+    const threshold = (text: string, op: string) => Number(text.split('\n').find((l) => l.startsWith(`${op} `))!.split(/\s+/)[1]);
+    const written = readFileSync(newCali, 'utf8');
+    // conv_b's output is conv_7_Conv; conv_a's unit ends in its Relu, relu_3_Relu (TPU-MLIR op names)
+    for (const [layer, op] of [['conv_b', 'conv_7_Conv'], ['conv_a', 'relu_3_Relu']]) {
+      const method = ranking.find((u) => u.layer === layer)!.method;
+      const out = join(f.dir, `${method}.cali`);
+      expect((await qbench('calibrate', '--model', f.model, '--data', f.data, '--cali_method', method, '-o', out)).code).toBe(0);
+      expect(threshold(written, op)).toBeCloseTo(threshold(readFileSync(out, 'utf8'), op), 6);
+    }
+    const bad = await qbench('search', 'bisection', '--model', f.model, '--data', f.data, '-o', join(f.dir, 'x'), '--new_cali_table', newCali);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--new_cali_table needs a search that ranks layers (sensitive or qtable), not bisection');
+  });
+
   it('search bisection writes the qtable and the ONE layer configuration, both naming the INT16 layers', async () => {
     const f = fixture();
     const out = join(f.dir, 'bisection.qtable');

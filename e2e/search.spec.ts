@@ -74,6 +74,11 @@ test('sensitive layers: the ranking streams into the table and the heatmap; the 
   const last = await store(page, (s) => s.visited[s.visited.length - 1]);
   await page.locator(`[data-testid=pareto-point][data-id="${last.id}"]`).click({ force: true });
   await expect.poll(() => qtableEntries(page)).toEqual([...last.qtable.layers].sort());
+
+  // run_sensitive_layer's new cali table: each ranked unit's output keeps its best method
+  await page.getByTestId('search-use-best-methods').click();
+  await expect.poll(() => store(page, (s) => (s as unknown as { calibration: { overrides: [string, { method: string }][] } }).calibration.overrides.filter(([, o]) => o.method === 'max').length))
+    .toBeGreaterThanOrEqual(result.ranking.length);
 });
 
 test('cancel stops a search within a moment and leaves the QTable and the page as they were', async ({ page }) => {

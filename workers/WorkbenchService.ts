@@ -23,6 +23,8 @@ import type { SearchContext } from '../src/core/search/SearchContext';
 import type { SearchPool } from '../src/core/search/SearchPool';
 import type { SearchRequest } from '../src/core/search/SearchRequest';
 import type { SearchEvent, SearchResult } from '../src/core/search/SearchSession';
+import { bestMethodOverrides } from '../src/core/search/bestMethods';
+import type { UnitSensitivity } from '../src/core/search/sensitivity';
 
 /** A file for the worker to read: a dropped File, a URL (the built-in demo) or bytes. */
 export interface FileSource {
@@ -172,6 +174,15 @@ export class WorkbenchService {
     return this.exclusive(async () => {
       const bench = this.requireBench();
       bench.setTensorOverride(tensor, override);
+      return bench.summary();
+    });
+  }
+
+  /** run_sensitive_layer's new cali table: each ranked unit's output takes its best method. */
+  applyBestMethods(ranking: readonly UnitSensitivity[]): Promise<CalibrationSummary> {
+    return this.exclusive(async () => {
+      const bench = this.requireBench();
+      bench.setTensorOverrides(bestMethodOverrides(ranking, bench.layers).map(([tensor, method]) => [tensor, { method }] as const));
       return bench.summary();
     });
   }

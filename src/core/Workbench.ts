@@ -337,6 +337,15 @@ export class Workbench {
     this.rebuildSimulator();
   }
 
+  /** Several tensors' overrides at once (one rebuild): run_sensitive_layer's best methods, for one. */
+  setTensorOverrides(entries: readonly (readonly [string, TensorOverride | null])[]): void {
+    for (const [tensor, override] of entries) {
+      if (override) this.overrides.set(tensor, override);
+      else this.overrides.delete(tensor);
+    }
+    this.rebuildSimulator();
+  }
+
   /** An imported cali_table: its entries replace the method's for the tensors it names. */
   setImportedTable(table: CaliTable | null): void {
     this.imported = table;

@@ -271,6 +271,23 @@ export async function setTensorOverride(tensor: string, override: TensorOverride
   }
 }
 
+/**
+ * run_sensitive_layer's new cali table: each unit the last search ranked keeps the method with
+ * its least loss, as per-tensor overrides (the inspector shows them; each can be taken back there).
+ */
+export async function applyBestMethods(): Promise<void> {
+  const ranking = app().searchResult?.ranking ?? [];
+  if (!ranking.length) return;
+  try {
+    const summary = await workbenchClient().applyBestMethods(ranking);
+    useApp.setState({ calibration: summary });
+    edited();
+    app().notify('info', `Each of the ${ranking.length} ranked layers now calibrates with its best method (run_sensitive_layer's new cali table).`);
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
 export async function runThresholdSearch(): Promise<void> {
   const result = await runJob('search_threshold: every method on the all-INT8 model', (id, onProgress) => workbenchClient().searchThreshold(id, onProgress));
   if (!result) return;

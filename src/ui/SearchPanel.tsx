@@ -4,7 +4,7 @@ import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
 import { qtableFromData, qtableToData } from '../core/quant/QTable';
 import { SEARCH_METRIC_LABEL } from '../core/search/searchMetric';
 import type { UnitSensitivity } from '../core/search/sensitivity';
-import { applyQTable, quantizableLayers } from '../state/actions';
+import { applyBestMethods, applyQTable, quantizableLayers } from '../state/actions';
 import { useApp } from '../state/store';
 import { formatDuration } from './format';
 import { ParetoChart } from './ParetoChart';
@@ -58,6 +58,12 @@ function ResultView() {
       <div className="row-inline">
         <button className="btn primary small" disabled={applied} onClick={() => applyQTable(result.qtable)} data-testid="search-apply">{applied ? 'Applied' : `Apply (${changes.length} layer${changes.length === 1 ? '' : 's'} change)`}</button>
         <span className="muted note">Undo (Ctrl+Z) goes back.</span>
+        {result.ranking.length > 0 && (
+          <button className="btn small" onClick={() => void applyBestMethods()} data-testid="search-use-best-methods"
+            title="TPU-MLIR's new_cali_table: each ranked layer's output keeps the threshold of the method with the least loss">
+            Use each layer's best method
+          </button>
+        )}
       </div>
       {changes.length > 0 && (
         <table className="mini-table" data-testid="search-diff">

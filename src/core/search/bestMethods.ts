@@ -1,0 +1,24 @@
+import type { CalibrationMethod } from '../calib/CaliTable';
+import type { LayerName } from '../model/ModelGraph';
+import type { LayerInfo } from '../quant/layerInfo';
+import type { UnitSensitivity } from './sensitivity';
+
+/**
+ * run_sensitive_layer's new_cali_table: every ranked unit's output (its last layer's float outputs,
+ * the tensors the ranking set to each method's threshold) takes the method with the least loss.
+ * TPU-MLIR writes these thresholds into new_cali_table.txt and deploys with it.
+ *
+ * @example bestMethodOverrides([{ head: 'conv', layers: ['conv', 'relu'], best: { method: 'kl', … }, … }], layers)
+ * // [['relu_out', 'kl']]
+ */
+export function bestMethodOverrides(
+  ranking: readonly UnitSensitivity[],
+  layers: ReadonlyMap<LayerName, Pick<LayerInfo, 'floatOutputs'>>,
+): [tensor: string, method: CalibrationMethod][] {
+  const overrides = new Map<string, CalibrationMethod>();
+  for (const unit of ranking) {
+    const last = unit.layers[unit.layers.length - 1];
+    for (const tensor of layers.get(last)?.floatOutputs ?? []) overrides.set(tensor, unit.best.method);
+  }
+  return [...overrides];
+}
