@@ -10,7 +10,7 @@ import { targetScheme } from '../src/core/quant/schemes';
 import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/quant/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
-import { SEARCH_LABEL } from '../src/core/search/describe';
+import { resultOutputCos, SEARCH_LABEL } from '../src/core/search/describe';
 import { nodeSearchPool } from './nodeSearchPool';
 import { checkSearchFlags, SEARCH_NAMES, searchRequestFrom, SearchFlagError, type SearchFlags } from './searchFlags';
 import type { Evaluation } from '../src/core/sim/Evaluation';
@@ -454,10 +454,10 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
     if (values.one_config) await writeFile(values.one_config, formatOneConfig(qtableFromData(result.qtable), { nodes: bench.graph.nodes, modelPath: bench.graph.fileName }).text);
     if (values.new_cali_table) {
       // run_sensitive_layer's new_cali_table.txt: the cali_table in use, each ranked unit's output at its best method.
-      bench.setTensorOverrides(bestMethodOverrides(result.ranking, bench.layers).map(([tensor, method]) => [tensor, { method }] as const));
+      bench.setTensorOverrides(bestMethodOverrides(result.ranking, bench.layers));
       await writeFile(values.new_cali_table, formatCaliTable(bench.caliTable(), { nodes: bench.graph.nodes }));
     }
-    const resultCos = result.visited.find((v) => JSON.stringify(v.qtable) === JSON.stringify(result.qtable))?.outputCos ?? null;
+    const resultCos = resultOutputCos(result);
     const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
     if (quiet) {
       process.stdout.write(`${JSON.stringify({

@@ -3,12 +3,9 @@ import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlinkNodeAdapter';
 import type { SearchContext } from '../src/core/search/SearchContext';
-import { SearchPool, type RunnerPort } from '../src/core/search/SearchPool';
-import { searchContextToData, type SearchContextData } from '../src/core/search/serialize';
-
-interface RemoteRunner extends RunnerPort {
-  load(data: SearchContextData): void;
-}
+import type { PoolWorker } from '../src/core/search/PoolWorker';
+import { SearchPool } from '../src/core/search/SearchPool';
+import { searchContextToData } from '../src/core/search/serialize';
 
 /**
  * A search pool of Node worker threads, one onnxruntime-node session at a time each with one
@@ -18,7 +15,7 @@ interface RemoteRunner extends RunnerPort {
 export async function nodeSearchPool(ctx: SearchContext, size = Math.max(1, availableParallelism())): Promise<SearchPool & { close(): Promise<void> }> {
   const data = searchContextToData(ctx);
   const workers = Array.from({ length: size }, () => new Worker(new URL('./searchWorker.js', import.meta.url)));
-  const ports = workers.map((w) => Comlink.wrap<RemoteRunner>(nodeEndpoint(w)));
+  const ports = workers.map((w) => Comlink.wrap<PoolWorker>(nodeEndpoint(w)));
   await Promise.all(ports.map((p) => p.load(data)));
   const pool = new SearchPool(ports.map((port) => ({
     rankChunk: (units, options, jobId, onResult) => port.rankChunk(units, options, jobId, Comlink.proxy(onResult)),

@@ -182,7 +182,7 @@ export class WorkbenchService {
   applyBestMethods(ranking: readonly UnitSensitivity[]): Promise<CalibrationSummary> {
     return this.exclusive(async () => {
       const bench = this.requireBench();
-      bench.setTensorOverrides(bestMethodOverrides(ranking, bench.layers).map(([tensor, method]) => [tensor, { method }] as const));
+      bench.setTensorOverrides(bestMethodOverrides(ranking, bench.layers));
       return bench.summary();
     });
   }

@@ -2,14 +2,14 @@ import * as Comlink from 'comlink';
 import type { SearchContext } from '../src/core/search/SearchContext';
 import { SearchPool, type RunnerPort } from '../src/core/search/SearchPool';
 import { searchContextToData } from '../src/core/search/serialize';
-import type { BrowserSearchWorker } from './search.worker';
+import type { PoolWorker } from '../src/core/search/PoolWorker';
 
 /**
  * The page's search pool, made by the compute worker: one Web Worker per core, each with its own
  * onnxruntime-web, kept for the session and given a new context only when the workbench's changes.
  */
 export class BrowserSearchPools {
-  private workers: { worker: Worker; remote: Comlink.Remote<BrowserSearchWorker> }[] = [];
+  private workers: { worker: Worker; remote: Comlink.Remote<PoolWorker> }[] = [];
   private loaded: SearchContext | null = null;
   private pool: SearchPool | null = null;
 
@@ -19,7 +19,7 @@ export class BrowserSearchPools {
     if (this.workers.length === 0) {
       this.workers = Array.from({ length: this.size }, (_, k) => {
         const worker = new Worker(new URL('./search.worker.ts', import.meta.url), { type: 'module', name: `qbench-search-${k + 1}` });
-        return { worker, remote: Comlink.wrap<BrowserSearchWorker>(worker) };
+        return { worker, remote: Comlink.wrap<PoolWorker>(worker) };
       });
     }
     if (this.loaded !== ctx || !this.pool) {

@@ -332,9 +332,7 @@ export class Workbench {
 
   /** A tensor's own method or typed threshold (null: back to the model-wide choice). */
   setTensorOverride(tensor: string, override: TensorOverride | null): void {
-    if (override) this.overrides.set(tensor, override);
-    else this.overrides.delete(tensor);
-    this.rebuildSimulator();
+    this.setTensorOverrides([[tensor, override]]);
   }
 
   /** Several tensors' overrides at once (one rebuild): run_sensitive_layer's best methods, for one. */

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { workbenchClient } from '../../workers/client';
-import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
+import { diffQTables, resultOutputCos, SEARCH_LABEL } from '../core/search/describe';
 import { qtableFromData, qtableToData } from '../core/quant/QTable';
 import { SEARCH_METRIC_LABEL } from '../core/search/searchMetric';
 import type { UnitSensitivity } from '../core/search/sensitivity';
@@ -36,12 +36,9 @@ function ResultView() {
   const result = useApp((s) => s.searchResult)!;
   const qtable = useApp((s) => s.qtable);
   const current = useApp((s) => s.outputEvaluation);
-  const [resultCos, setResultCos] = useState<number | null>(null);
   const target = useMemo(() => qtableFromData(result.qtable), [result]);
   const changes = useMemo(() => diffQTables(qtable, target, quantizableLayers()), [qtable, target]);
-  useEffect(() => {
-    setResultCos(result.visited.find((v) => JSON.stringify(v.qtable) === JSON.stringify(result.qtable))?.outputCos ?? null);
-  }, [result]);
+  const resultCos = useMemo(() => resultOutputCos(result), [result]);
   const applied = changes.length === 0;
   const metric = SEARCH_METRIC_LABEL[result.metric.kind];
   return (

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { nodeImageDecoder } from '../../cli/nodeImageDecoder';
 import { ortNodeEngine } from '../../cli/ortNodeEngine';
-import { seededRandom } from '../../src/core/corrections/seededRandom';
+import { seededRandom } from '../../src/core/seededRandom';
 import { CancelledError } from '../../src/core/errors';
 import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { onnx } from '../../src/core/io/onnx/protobuf';

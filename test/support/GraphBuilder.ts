@@ -1,17 +1,9 @@
 import { AttributeType, DataType, onnx } from '../../src/core/io/onnx/protobuf';
 import { makeTensorProto } from '../../src/core/io/onnx/tensorProto';
+import { seededRandom } from '../../src/core/seededRandom';
 
-/** mulberry32: small, fast, seeded; every test model is the same on every run. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+// Seeded weights and data: every test model is the same on every run.
+export { seededRandom };
 
 export type WeightStorage = 'initializer' | 'constant' | 'input-initializer';
 

@@ -1,15 +1,14 @@
-import type { Engine, Session } from '../engine/Engine';
-import { sessionError } from '../engine/engineErrors';
+import { concatFlat, extendedModel, openSession, writerOver } from '../corrections/modelEdit';
+import type { Engine } from '../engine/Engine';
 import { DataError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
-import { GraphWriter } from '../io/onnx/GraphWriter';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { intAttr } from '../io/onnx/attributes';
-import { onnx } from '../io/onnx/protobuf';
 import { int64VectorProto } from '../io/onnx/tensorProto';
 import type { JobContext } from '../jobs/Job';
 import type { TensorMap } from '../model/tensor';
 import { letEventsIn } from '../jobs/letEventsIn';
+import { seededRandom } from '../seededRandom';
 
 /** What one run tells about one tensor in one sample. */
 export interface SampleObservation {
@@ -38,61 +37,16 @@ export const DEFAULT_VALUES_PER_TENSOR = 4096;
 /** Receives each sample's observations, tensor by tensor; keeps what it needs, never the values. */
 export type ObservationSink = (tensorIndex: number, observation: SampleObservation, sampleIndex: number) => void;
 
-/** mulberry32, the same generator the test builder uses: seeded and tiny. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 /** `count` sorted distinct positions drawn uniformly from [0, size) (Floyd's algorithm). */
 export function samplePositions(size: number, count: number, seed: number): number[] {
   if (count >= size) return Array.from({ length: size }, (_, i) => i);
-  const next = random(seed);
+  const next = seededRandom(seed);
   const chosen = new Set<number>();
   for (let j = size - count; j < size; j++) {
     const t = Math.floor(next() * (j + 1));
     chosen.add(chosen.has(t) ? j : t);
   }
   return [...chosen].sort((a, b) => a - b);
-}
-
-function modelWriter(model: OnnxModel): GraphWriter {
-  const graph = model.proto.graph!;
-  const writer = new GraphWriter([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
-  writer.nodes.push(...graph.node);
-  return writer;
-}
-
-function withOutputs(model: OnnxModel, writer: GraphWriter, outputs: readonly string[]): Uint8Array {
-  const graph = model.proto.graph!;
-  const proto = onnx.ModelProto.create({
-    ...model.proto,
-    graph: onnx.GraphProto.create({
-      ...graph,
-      node: writer.nodes,
-      initializer: [...graph.initializer, ...writer.initializers],
-      output: [...graph.output, ...outputs.map((name) => onnx.ValueInfoProto.create({ name }))],
-    }),
-  });
-  return onnx.ModelProto.encode(proto).finish();
-}
-
-/** Flattens each tensor's one-element reduction and concatenates them into one output vector. */
-function concatenated(writer: GraphWriter, parts: readonly string[], flat: string, name: string): string {
-  const flattened = parts.map((part) => {
-    const out = writer.uniqueName(`${part}/flat`);
-    writer.addNode('Reshape', [part, flat], [out], `${part}/flat`);
-    return out;
-  });
-  const output = writer.uniqueName(name);
-  writer.addNode('Concat', flattened, [output], `${name}/Concat`, [intAttr('axis', 0)]);
-  return output;
 }
 
 /** The sampled positions are fixed per tensor, so every sample must have sample 0's input shapes. */
@@ -106,14 +60,6 @@ function requireOneShape(dataset: Dataset): void {
       }
     }
   });
-}
-
-async function createSession(engine: Engine, bytes: Uint8Array, model: OnnxModel): Promise<Session> {
-  try {
-    return await engine.createSession(bytes, { modelName: model.fileName });
-  } catch (error) {
-    throw sessionError(error, model.fileName);
-  }
 }
 
 /** Element counts from inferred shapes, or undefined if any tensor has a dimension known only at run time. */
@@ -130,15 +76,14 @@ function staticSizes(tensors: readonly string[], sample: TensorMap, dims?: Reado
 
 /** Element count of every tensor, from one run of the model with a Size node per tensor. */
 async function tensorSizes(engine: Engine, model: OnnxModel, tensors: readonly string[], sample: TensorMap): Promise<number[]> {
-  const writer = modelWriter(model);
-  const flat = writer.addInitializer(int64VectorProto(writer.uniqueName('qbench_flat'), [-1]));
+  const writer = writerOver(model);
   const sizes = tensors.map((t) => {
     const out = writer.uniqueName(`${t}/qbench_Size`);
     writer.addNode('Size', [t], [out], `${t}/qbench_Size`);
     return out;
   });
-  const output = concatenated(writer, sizes, flat, 'qbench_sizes');
-  const session = await createSession(engine, withOutputs(model, writer, [output]), model);
+  const output = concatFlat(writer, sizes, 'qbench_sizes');
+  const session = await openSession(engine, extendedModel(model.proto, writer, [output]), model.fileName);
   try {
     const result = await session.run(sample, [output]);
     return Array.from(result[output].data as BigInt64Array, Number);
@@ -172,7 +117,7 @@ export async function runStatisticsPass(
   requireOneShape(dataset);
   job.progress({ stage: 'calibrating', done: 0, total });
   const sizes = staticSizes(tensors, dataset.samples[0], staticDims) ?? await tensorSizes(engine, model, tensors, dataset.samples[0]);
-  const writer = modelWriter(model);
+  const writer = writerOver(model);
   const flat = writer.addInitializer(int64VectorProto(writer.uniqueName('qbench_flat'), [-1]));
   const mins = tensors.map((t) => {
     const out = writer.uniqueName(`${t}/qbench_ReduceMin`);
@@ -200,12 +145,12 @@ export async function runStatisticsPass(
     return out;
   });
   offsets.push(offset);
-  const minOut = concatenated(writer, mins, flat, 'qbench_min');
-  const maxOut = concatenated(writer, maxs, flat, 'qbench_max');
+  const minOut = concatFlat(writer, mins, 'qbench_min');
+  const maxOut = concatFlat(writer, maxs, 'qbench_max');
   const valuesOut = writer.uniqueName('qbench_values');
   writer.addNode('Concat', sampled, [valuesOut], 'qbench_values/Concat', [intAttr('axis', 0)]);
 
-  const session = await createSession(engine, withOutputs(model, writer, [minOut, maxOut, valuesOut]), model);
+  const session = await openSession(engine, extendedModel(model.proto, writer, [minOut, maxOut, valuesOut]), model.fileName);
   const outputNames = model.graph.outputs.map((o) => o.name);
   const floatOutputs: TensorMap[] = [];
   try {

@@ -2,19 +2,12 @@
  * Seeded data for the calibration tests (test support only; nothing in the app imports it).
  * mulberry32, as statisticsPass.ts samples positions, and Box-Muller for normal variates.
  */
-export function seededUniform(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { seededRandom } from '../seededRandom';
+
+export { seededRandom as seededUniform } from '../seededRandom';
 
 export function seededNormal(seed: number): () => number {
-  const uniform = seededUniform(seed);
+  const uniform = seededRandom(seed);
   return () => {
     const u = 1 - uniform(); // (0, 1]
     return Math.sqrt(-2 * Math.log(u)) * Math.cos(2 * Math.PI * uniform());

@@ -2,7 +2,7 @@ import type { Engine } from '../engine/Engine';
 import { DataError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
-import { upgradeNode } from '../io/onnx/opsetUpgrade';
+import { addFloatHalf } from '../sim/probeModel';
 import { onnx } from '../io/onnx/protobuf';
 import { int64VectorProto } from '../io/onnx/tensorProto';
 import { silentJob, type JobContext } from '../jobs/Job';
@@ -183,42 +183,6 @@ export async function measureConvBiasErrors(context: QuantizationContext, qtable
 
 function isFloatInitializer(model: OnnxModel, name: string | undefined): boolean {
   return Boolean(name) && model.initializerProto(name!)?.dataType === onnx.TensorProto.DataType.FLOAT;
-}
-
-/**
- * Adds the float model next to the quantized one (as sim/probeModel.ts does): every node output
- * renamed `float/<name>`, graph inputs and weights shared. Returns the float name of a tensor.
- */
-function addFloatHalf(builder: QdqBuilder, model: OnnxModel): (tensor: string) => string {
-  const { writer, input } = builder;
-  const graph = model.proto.graph!;
-  // a reference model's own initializers (the original biases) under names of their own
-  const own = new Map<string, string>();
-  for (const init of graph.initializer) {
-    if (input.model.initializerProto(init.name) === init) continue;
-    const name = writer.uniqueName(`float/${init.name}`);
-    own.set(init.name, name);
-    writer.addInitializer(onnx.TensorProto.create({ ...init, name }));
-  }
-  const floatName = new Map<string, string>();
-  for (const node of graph.node) for (const output of node.output) if (output) floatName.set(output, writer.uniqueName(`float/${output}`));
-  const asFloat = (tensor: string) => floatName.get(tensor) ?? own.get(tensor) ?? tensor;
-  for (const node of graph.node) {
-    const renamed = onnx.NodeProto.create({
-      ...node,
-      name: writer.uniqueName(`float/${node.name}`),
-      input: node.input.map((t) => (t ? asFloat(t) : t)),
-      output: node.output.map((t) => (t ? asFloat(t) : t)),
-    });
-    const original = new Map(renamed.input.map((t, k) => [t, node.input[k]]));
-    const upgraded = upgradeNode(renamed, model.opset, builder.opset, {
-      rank: (t) => input.types.get(original.get(t) ?? t)?.dims?.length,
-      uniqueName: (base) => writer.uniqueName(base),
-    });
-    for (const init of upgraded.initializers) writer.addInitializer(init);
-    writer.nodes.push(...upgraded.nodes);
-  }
-  return asFloat;
 }
 
 /**

@@ -1,7 +1,7 @@
 import type { Engine, Session, SessionOptions } from '../engine/Engine';
 import { sessionError } from '../engine/engineErrors';
 import { intAttr, intsAttr } from '../io/onnx/attributes';
-import type { GraphWriter } from '../io/onnx/GraphWriter';
+import { GraphWriter } from '../io/onnx/GraphWriter';
 import { OnnxModel } from '../io/onnx/OnnxModel';
 import { DataType, onnx } from '../io/onnx/protobuf';
 import { int64VectorProto, makeTensorProto, readTensorProto, tensorDims } from '../io/onnx/tensorProto';
@@ -163,8 +163,19 @@ export function addReduce(writer: GraphWriter, opset: number, op: 'ReduceMax' | 
 }
 
 /**
+ * A writer that adds nodes to `model`'s graph: every name the model uses is taken, and `nodes` (by
+ * default all of the model's) come first. extendedModel() turns it into the model to run.
+ */
+export function writerOver(model: OnnxModel, nodes: readonly onnx.INodeProto[] = model.proto.graph!.node): GraphWriter {
+  const graph = model.proto.graph!;
+  const writer = new GraphWriter([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
+  writer.nodes.push(...(nodes as onnx.NodeProto[]));
+  return writer;
+}
+
+/**
  * Flattens each part to 1-D and concatenates them into one output vector, so that one fetch brings
- * every reduction of a run (statisticsPass.ts does the same).
+ * every reduction of a run.
  */
 export function concatFlat(writer: GraphWriter, parts: readonly string[], name: string): string {
   const flat = writer.addInitializer(int64VectorProto(writer.uniqueName(`${name}_flat_shape`), [-1]));

@@ -3,14 +3,13 @@ import { DataError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
 import { samplePositions } from '../calib/statisticsPass';
 import { intAttr, intAttribute } from '../io/onnx/attributes';
-import { GraphWriter } from '../io/onnx/GraphWriter';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { onnx } from '../io/onnx/protobuf';
 import { int64VectorProto } from '../io/onnx/tensorProto';
 import { silentJob, type JobContext } from '../jobs/Job';
 import { roundHalfEven } from '../quant/rounding';
-import { addReduce, concatFlat, extendedModel, ModelEdit, openSession, type FloatWeight } from './modelEdit';
-import { seededRandom } from './seededRandom';
+import { addReduce, concatFlat, extendedModel, ModelEdit, openSession, writerOver, type FloatWeight } from './modelEdit';
+import { seededRandom } from '../seededRandom';
 
 export interface SmoothQuantOptions {
   /** Step of the alpha grid over [0, 1] (algorithms.md §6, TPU-MLIR: 0.05, i.e. 21 values). */
@@ -339,9 +338,7 @@ function foldTargets(edit: ModelEdit, node: onnx.NodeProto): FoldTarget[] | unde
  * count comes back too, and repeated rows are dropped in JavaScript). Three concatenated outputs.
  */
 async function measureActivations(engine: Engine, model: OnnxModel, groups: readonly Group[], dataset: Dataset, rowsPerSample: number, seed: number, job: JobContext): Promise<{ absmax: Float32Array; rows: Float32Array }[]> {
-  const graph = model.proto.graph!;
-  const writer = new GraphWriter([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
-  writer.nodes.push(...graph.node);
+  const writer = writerOver(model);
   const random = seededRandom(seed);
   const picks = Array.from({ length: rowsPerSample }, () => Math.floor(random() * 2147483647));
   const pickName = writer.addInitializer(int64VectorProto(writer.uniqueName('qbench_smoothquant_rows'), picks));

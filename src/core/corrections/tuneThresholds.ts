@@ -2,7 +2,7 @@ import type { CaliEntry } from '../calib/CaliTable';
 import type { Engine, ValueInfo } from '../engine/Engine';
 import { DataError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
-import { GraphWriter, referencedNames } from '../io/onnx/GraphWriter';
+import { referencedNames, type GraphWriter } from '../io/onnx/GraphWriter';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { onnx } from '../io/onnx/protobuf';
 import { makeTensorProto, scalarProto } from '../io/onnx/tensorProto';
@@ -11,7 +11,7 @@ import { indexGraph, type GraphNode } from '../model/ModelGraph';
 import { inputRole, weightChannelAxis } from '../quant/inputRoles';
 import { dequantizeWeight, quantizeWeightSymmetric } from '../quant/weightQuant';
 import { inferTensorTypes } from '../sim/tensorTypes';
-import { concatFlat, openSession } from './modelEdit';
+import { concatFlat, openSession, writerOver } from './modelEdit';
 
 /**
  * TPU-MLIR's tune_steps: simple_tunner.py tries th_KL + i * (absmax - th_KL) / 21 for i = 0..21,
@@ -280,8 +280,7 @@ function neededFloatNodes(model: OnnxModel, batch: readonly Job[]): onnx.NodePro
 
 async function runBatch(model: OnnxModel, engine: Engine, samples: Dataset, tuneNum: number, batch: readonly Job[], fakeWeights: FakeQuantWeights, job: JobContext): Promise<TensorTuning[]> {
   const graph = model.proto.graph!;
-  const writer = new GraphWriter([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.input.map((i) => i.name), ...graph.initializer.map((t) => t.name)]);
-  writer.nodes.push(...neededFloatNodes(model, batch));
+  const writer = writerOver(model, neededFloatNodes(model, batch));
   const zeroPoint = writer.addInitializer(scalarProto(writer.uniqueName('qbench_tune_zero_point'), 'int8', 0));
   const errorParts: string[] = [];
   const l1Index = new Map<string, number>();

@@ -3,16 +3,7 @@ import type { CaliTable } from '../calib/CaliTable';
 import type { GraphNode, WeightDesc } from '../model/ModelGraph';
 import type { QTable } from '../quant/QTable';
 import { boltClipTable, boltLayerName, formatBoltClip, parseBoltClip, type BoltClipTable, type BoltLayerClips } from './boltClip';
-
-/** The whole message of what `fn` throws (tests assert all of it). */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-  throw new Error('expected an error, none was thrown');
-}
+import { messageOf } from '../../../test/support/messageOf';
 
 const node = (name: string, opType: string, inputs: string[], outputs: string[]): GraphNode => ({ name, opType, domain: '', inputs, outputs, attributes: {} });
 const weight = (name: string, dims: number[]): WeightDesc => ({ name, dtype: 'float32', dims });

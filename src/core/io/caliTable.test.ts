@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { CaliEntry, CaliTable } from '../calib/CaliTable';
 import type { GraphNode } from '../model/ModelGraph';
 import { formatCaliTable, parseCaliTable } from './caliTable';
-
-/** The whole message of what `fn` throws (tests assert all of it). */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-  throw new Error('expected an error, none was thrown');
-}
-
+import { messageOf } from '../../../test/support/messageOf';
 
 const node = (name: string, opType: string, inputs: string[], outputs: string[]): GraphNode => ({ name, opType, domain: '', inputs, outputs, attributes: {} });
 const entry = (threshold: number, min: number, max: number): CaliEntry => ({ threshold, min, max, source: 'imported' });

@@ -1,15 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { describeJson, jsonSyntaxErrorOffset, parseJsonText } from './jsonText';
-
-/** The whole message of what `fn` throws (tests assert all of it). */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-  throw new Error('expected an error, none was thrown');
-}
+import { messageOf } from '../../../test/support/messageOf';
 
 const valid = ['{}', '[]', '0', '-0.5e+3', '"a\\u00e9\\n"', ' {"a": [1, {"b": null}], "c": true, "d": false} ', '[[[]]]', '"\\/"'];
 const invalid = ['{"a": 1,}', '[1, 2', '{a: 1}', "{'a': 1}", '01', '1.', '.5', '+1', 'NaN', '[1] x', '"tab\there"', '"\\x"', '{"a" 1}', 'tru', '[,]', '{"a":}'];

@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LayerError } from '../sim/Evaluation';
 import { formatModelExplorerNodeData, modelExplorerNodeData, parseModelExplorerNodeData, type GraphNodeData } from './modelExplorer';
-
-/** The whole message of what `fn` throws (tests assert all of it). */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-  throw new Error('expected an error, none was thrown');
-}
+import { messageOf } from '../../../test/support/messageOf';
 
 const layer = (name: string, cos: number, mse: number, sqnr: number): LayerError => ({ layer: name, tensor: `${name}:0`, precision: 'INT8', cos, mse, sqnr });
 

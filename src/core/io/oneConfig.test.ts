@@ -2,17 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { GraphNode } from '../model/ModelGraph';
 import type { Precision, QTable } from '../quant/QTable';
 import { formatOneConfig, parseOneConfig } from './oneConfig';
-
-/** The whole message of what `fn` throws (tests assert all of it). */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-  throw new Error('expected an error, none was thrown');
-}
-
+import { messageOf } from '../../../test/support/messageOf';
 
 const node = (name: string, opType: string, outputs: string[]): GraphNode => ({ name, opType, domain: '', inputs: [], outputs, attributes: {} });
 const qtable = (defaultPrecision: Precision, layers: [string, Precision][]): QTable => ({ defaultPrecision, layers: new Map(layers) });

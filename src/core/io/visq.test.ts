@@ -1,16 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { LayerError } from '../sim/Evaluation';
 import { formatVisq, formatVisqErrorMap, parseVisq, valueRange, visqColorscheme, YLORRD9 } from './visq';
-
-/** The whole message of what `fn` throws (tests assert all of it). */
-function messageOf(fn: () => unknown): string {
-  try {
-    fn();
-  } catch (error) {
-    return error instanceof Error ? `${error.name}: ${error.message}` : String(error);
-  }
-  throw new Error('expected an error, none was thrown');
-}
+import { messageOf } from '../../../test/support/messageOf';
 
 const layer = (name: string, tensor: string, cos: number, mse: number, sqnr: number): LayerError => ({ layer: name, tensor, precision: 'INT8', cos, mse, sqnr });
 

@@ -14,6 +14,6 @@ describe('bestMethodOverrides', () => {
       ['shape', { floatOutputs: [] }],
     ]);
     const ranking = [unit(['conv', 'relu'], score('kl', 0.1)), unit(['split'], score('percentile9999', 0.01)), unit(['shape'], score('max', 0))];
-    expect(bestMethodOverrides(ranking, layers)).toEqual([['relu_out', 'kl'], ['a', 'percentile9999'], ['b', 'percentile9999']]);
+    expect(bestMethodOverrides(ranking, layers)).toEqual([['relu_out', { method: 'kl' }], ['a', { method: 'percentile9999' }], ['b', { method: 'percentile9999' }]]);
   });
 });

@@ -1,4 +1,4 @@
-import type { CalibrationMethod } from '../calib/CaliTable';
+import type { TensorOverride } from '../calib/Calibration';
 import type { LayerName } from '../model/ModelGraph';
 import type { LayerInfo } from '../quant/layerInfo';
 import type { UnitSensitivity } from './sensitivity';
@@ -9,16 +9,16 @@ import type { UnitSensitivity } from './sensitivity';
  * TPU-MLIR writes these thresholds into new_cali_table.txt and deploys with it.
  *
  * @example bestMethodOverrides([{ head: 'conv', layers: ['conv', 'relu'], best: { method: 'kl', … }, … }], layers)
- * // [['relu_out', 'kl']]
+ * // [['relu_out', { method: 'kl' }]]
  */
 export function bestMethodOverrides(
   ranking: readonly UnitSensitivity[],
   layers: ReadonlyMap<LayerName, Pick<LayerInfo, 'floatOutputs'>>,
-): [tensor: string, method: CalibrationMethod][] {
-  const overrides = new Map<string, CalibrationMethod>();
+): [tensor: string, override: TensorOverride][] {
+  const overrides = new Map<string, TensorOverride>();
   for (const unit of ranking) {
     const last = unit.layers[unit.layers.length - 1];
-    for (const tensor of layers.get(last)?.floatOutputs ?? []) overrides.set(tensor, unit.best.method);
+    for (const tensor of layers.get(last)?.floatOutputs ?? []) overrides.set(tensor, { method: unit.best.method });
   }
   return [...overrides];
 }

@@ -1,6 +1,6 @@
 import type { LayerName } from '../model/ModelGraph';
 import { precisionOf, type Precision, type QTable } from '../quant/QTable';
-import type { SearchKind } from './SearchSession';
+import type { SearchKind, SearchResult } from './SearchSession';
 
 /** How each search is named in the page and the CLI (the toolchains' own names in brackets). */
 export const SEARCH_LABEL: Record<SearchKind, string> = {
@@ -37,4 +37,10 @@ export function diffQTables(from: QTable, to: QTable, layers: Iterable<LayerName
     if (a !== b) changes.push({ layer, from: a, to: b });
   }
   return changes;
+}
+
+/** The output cosine of a search's resulting QTable: the visited configuration that is that QTable. */
+export function resultOutputCos(result: Pick<SearchResult, 'qtable' | 'visited'>): number | null {
+  const key = JSON.stringify(result.qtable);
+  return result.visited.find((v) => JSON.stringify(v.qtable) === key)?.outputCos ?? null;
 }

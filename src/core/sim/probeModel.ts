@@ -1,8 +1,47 @@
+import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { upgradeNode } from '../io/onnx/opsetUpgrade';
 import { onnx } from '../io/onnx/protobuf';
 import type { LayerName } from '../model/ModelGraph';
 import { QdqBuilder, type QdqBuildInput } from '../quant/buildQdqModel';
 import { addReduction } from './reductions';
+
+/**
+ * Adds the float model next to the quantized one: every node output renamed `float/<name>`, graph
+ * inputs and weights shared. `model` may be another version of the builder's model (bias
+ * correction's reference, with the original biases): initializers of its own get float names too.
+ * Returns the float name of a tensor.
+ */
+export function addFloatHalf(builder: QdqBuilder, model: OnnxModel): (tensor: string) => string {
+  const { writer, input } = builder;
+  const graph = model.proto.graph!;
+  // a reference model's own initializers (the original biases) under names of their own
+  const own = new Map<string, string>();
+  for (const init of graph.initializer) {
+    if (input.model.initializerProto(init.name) === init) continue;
+    const name = writer.uniqueName(`float/${init.name}`);
+    own.set(init.name, name);
+    writer.addInitializer(onnx.TensorProto.create({ ...init, name }));
+  }
+  const floatName = new Map<string, string>();
+  for (const node of graph.node) for (const output of node.output) if (output) floatName.set(output, writer.uniqueName(`float/${output}`));
+  const asFloat = (tensor: string) => floatName.get(tensor) ?? own.get(tensor) ?? tensor;
+  for (const node of graph.node) {
+    const renamed = onnx.NodeProto.create({
+      ...node,
+      name: writer.uniqueName(`float/${node.name}`),
+      input: node.input.map((t) => (t ? asFloat(t) : t)),
+      output: node.output.map((t) => (t ? asFloat(t) : t)),
+    });
+    const original = new Map(renamed.input.map((t, k) => [t, node.input[k]]));
+    const upgraded = upgradeNode(renamed, model.opset, builder.opset, {
+      rank: (t) => input.types.get(original.get(t) ?? t)?.dims?.length,
+      uniqueName: (base) => writer.uniqueName(base),
+    });
+    for (const init of upgraded.initializers) writer.addInitializer(init);
+    writer.nodes.push(...upgraded.nodes);
+  }
+  return asFloat;
+}
 
 /** A layer output whose error the probe measures. */
 export interface ProbedTensor {
@@ -28,26 +67,7 @@ export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTen
   const builder = new QdqBuilder(input);
   builder.emitAllLayers();
   const { writer } = builder;
-  const graph = input.model.proto.graph!;
-
-  const floatName = new Map<string, string>();
-  for (const node of graph.node) for (const output of node.output) if (output) floatName.set(output, writer.uniqueName(`float/${output}`));
-  const asFloat = (tensor: string) => floatName.get(tensor) ?? tensor; // graph inputs and weights are shared
-  for (const node of graph.node) {
-    const renamed = onnx.NodeProto.create({
-      ...node,
-      name: writer.uniqueName(`float/${node.name}`),
-      input: node.input.map((t) => (t ? asFloat(t) : t)),
-      output: node.output.map((t) => (t ? asFloat(t) : t)),
-    });
-    const original = new Map(renamed.input.map((t, k) => [t, node.input[k]]));
-    const upgraded = upgradeNode(renamed, input.model.opset, builder.opset, {
-      rank: (t) => input.types.get(original.get(t) ?? t)?.dims?.length,
-      uniqueName: (base) => writer.uniqueName(base),
-    });
-    for (const init of upgraded.initializers) writer.addInitializer(init);
-    writer.nodes.push(...upgraded.nodes);
-  }
+  const asFloat = addFloatHalf(builder, input.model);
 
   const outputs = probed.map(({ tensor }) => {
     const quantized = builder.floatValue(tensor);

@@ -1,4 +1,7 @@
-/** mulberry32, the generator statisticsPass.ts and the test builder use: seeded and tiny. */
+/**
+ * mulberry32: small, fast, seeded. Calibration's sampled positions, SmoothQuant's probe rows and
+ * every test model and dataset come from it, so each is the same on every run.
+ */
 export function seededRandom(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
