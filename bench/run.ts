@@ -30,6 +30,7 @@ import { seededRandom } from '../test/support/GraphBuilder';
 import { deepResidualModel } from '../test/support/deepGraph';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
+import { benchCalibrationFloorNode } from './calibrationFloor';
 import { benchSearchBrowser, benchSearchNode } from './search';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -291,6 +292,8 @@ async function benchCalibrationNode(model: BenchModel) {
     const summary = await bench.calibrate(silentJob);
     ratios[collect === 'method' ? 'klOnly' : 'allMethods'] = Math.round((summary.elapsedMs / summary.sampleCount / float.perSampleMs) * 100) / 100;
   }
+  log(`node calibration floor: ${model.name}`);
+  const leastExactStatisticsCost = await benchCalibrationFloorNode(engine, bench, await samplesFor(model, bench, 30));
   const memory: Record<string, { statisticsBytes: number; rssGrowthDuringPassMB: number }> = {};
   for (const n of [10, 200]) {
     bench.setDataset(await samplesFor(model, bench, n));
@@ -305,7 +308,7 @@ async function benchCalibrationNode(model: BenchModel) {
     memory[`${n} samples`] = { statisticsBytes: bench.calibrationFootprint(), rssGrowthDuringPassMB: Math.round((peak - before) / 1e5) / 10 };
   }
   await bench.dispose();
-  return { samples: 100, floatInferencePerSampleMs: round(float.perSampleMs), klCalibrationCostVsFloat: ratios, memory };
+  return { samples: 100, floatInferencePerSampleMs: round(float.perSampleMs), klCalibrationCostVsFloat: ratios, leastExactStatisticsCost, memory };
 }
 
 /** The same cost ratio in the page's worker: the calibration panel's own float-inference comparison. */
