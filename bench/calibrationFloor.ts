@@ -17,6 +17,7 @@ import type { Dataset } from '../src/core/io/dataset/Dataset';
 import { intAttr } from '../src/core/io/onnx/attributes';
 import { int64VectorProto } from '../src/core/io/onnx/tensorProto';
 import type { Workbench } from '../src/core/Workbench';
+import { median, ratio, round } from './figures';
 
 type Variant = 'float' | 'maxOnly' | 'minMax' | 'oneRowEach';
 const VARIANTS: readonly Variant[] = ['float', 'maxOnly', 'minMax', 'oneRowEach'];
@@ -52,9 +53,6 @@ async function perSampleMs(session: Session, fetches: readonly string[], dataset
   return (performance.now() - started) / dataset.samples.length;
 }
 
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
-const round2 = (x: number) => Math.round(x * 100) / 100;
-
 export async function benchCalibrationFloorNode(engine: Engine, bench: Workbench, dataset: Dataset, rounds = 5) {
   const sessions = new Map<Variant, { session: Session; fetches: string[] }>();
   try {
@@ -72,12 +70,15 @@ export async function benchCalibrationFloorNode(engine: Engine, bench: Workbench
       }
     }
     const floatMs = median(times.get('float')!);
-    const vsFloat = (variant: Variant) => ({ perSampleMs: round2(median(times.get(variant)!)), vsFloat: round2(median(times.get(variant)!) / floatMs) });
+    const vsFloat = (variant: Variant) => {
+      const ms = median(times.get(variant)!);
+      return { perSampleMs: round(ms), vsFloat: ratio(ms / floatMs) };
+    };
     return {
       samplesPerRound: dataset.samples.length,
       rounds,
       observedTensors: bench.calibratedTensors().length,
-      floatPerSampleMs: round2(floatMs),
+      floatPerSampleMs: round(floatMs),
       maxOnly: vsFloat('maxOnly'),
       minMax: vsFloat('minMax'),
       oneRowEach: vsFloat('oneRowEach'),

@@ -31,10 +31,10 @@ import { deepResidualModel } from '../test/support/deepGraph';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
 import { benchCalibrationFloorNode } from './calibrationFloor';
+import { ratio, round } from './figures';
 import { benchSearchBrowser, benchSearchNode } from './search';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
-const round = (ms: number) => Math.round(ms * 10) / 10;
 const SAMPLES = 12;
 
 interface BenchModel {
@@ -290,7 +290,7 @@ async function benchCalibrationNode(model: BenchModel) {
   for (const collect of ['method', 'all'] as const) {
     bench.setCalibrationSettings({ method: 'kl', collect });
     const summary = await bench.calibrate(silentJob);
-    ratios[collect === 'method' ? 'klOnly' : 'allMethods'] = Math.round((summary.elapsedMs / summary.sampleCount / float.perSampleMs) * 100) / 100;
+    ratios[collect === 'method' ? 'klOnly' : 'allMethods'] = ratio(summary.elapsedMs / summary.sampleCount / float.perSampleMs);
   }
   log(`node calibration floor: ${model.name}`);
   const leastExactStatisticsCost = await benchCalibrationFloorNode(engine, bench, await samplesFor(model, bench, 30));
@@ -342,7 +342,7 @@ async function benchCalibrationBrowser(page: Page, baseUrl: string) {
       return { calibration: s.calibration!.elapsedMs / s.calibration!.sampleCount, float: s.floatBaseline!.perSampleMs };
     });
     floatMs = r.float;
-    ratios[collect === 'method' ? 'klOnly' : 'allMethods'] = Math.round((r.calibration / r.float) * 100) / 100;
+    ratios[collect === 'method' ? 'klOnly' : 'allMethods'] = ratio(r.calibration / r.float);
     await page.evaluate(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState()); // keep the page busy-free
   }
   return { model: mnv2.name, samples: 100, floatInferencePerSampleMs: round(floatMs), klCalibrationCostVsFloat: ratios };

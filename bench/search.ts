@@ -24,9 +24,9 @@ import { Workbench } from '../src/core/Workbench';
 import type { AppState } from '../src/state/store';
 import { seededRandom } from '../test/support/GraphBuilder';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
+import { median, ratio, round } from './figures';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
-const round = (ms: number) => Math.round(ms * 10) / 10;
 const SAMPLES = 30;
 const METHODS = SEARCH_DEFAULTS.sensitive.methods;
 
@@ -42,8 +42,6 @@ export function searchBenchFiles(): { dir: string; model: string; data: string }
   writeFileSync(join(dir, 'batch30.npy'), formatNpy({ dtype: 'float32', dims: [SAMPLES, 3, 224, 224], data: batch() }));
   return { dir, model: join(dir, 'mobilenetv2.onnx'), data: join(dir, 'batch30.npy') };
 }
-
-const median = (values: number[]) => [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)];
 
 /** Float inference per sample: the median of three passes over the samples (one session, all cores). */
 async function floatPerSample(bench: Workbench): Promise<number> {
@@ -136,8 +134,8 @@ export async function benchSearchNode() {
       naiveRankingMs: Math.round(units * METHODS.length * SAMPLES * bestFloat),
       sensitivity: {
         rankingMs: Math.round(sensitive.rankingMs!), searchMs: Math.round(sensitive.elapsedMs),
-        rankingVsNaive: Math.round((sensitive.rankingMs! / (units * METHODS.length * SAMPLES * bestFloat)) * 100) / 100,
-        rankingVsNaiveWithFloatBefore: Math.round((sensitive.rankingMs! / naiveMs) * 100) / 100,
+        rankingVsNaive: ratio(sensitive.rankingMs! / (units * METHODS.length * SAMPLES * bestFloat)),
+        rankingVsNaiveWithFloatBefore: ratio(sensitive.rankingMs! / naiveMs),
         configurationsScored: sensitive.visited.length,
       },
       cliSensitiveWallMs: Math.round(cli.ms), cliSearchMs: cliResult.searchMs,
@@ -222,7 +220,7 @@ export async function benchSearchBrowser(page: Page, baseUrl: string) {
   return {
     samples: SAMPLES, rankedUnits, methods: METHODS, workers: sensitive.runners, floatInferencePerSampleMs: round(floatMs), quantizableLayers: units,
     naiveRankingMs: Math.round(naiveMs),
-    sensitivity: { rankingMs: Math.round(sensitive.rankingMs ?? NaN), searchMs: Math.round(sensitive.elapsedMs), rankingVsNaive: Math.round(((sensitive.rankingMs ?? NaN) / naiveMs) * 100) / 100 },
+    sensitivity: { rankingMs: Math.round(sensitive.rankingMs ?? NaN), searchMs: Math.round(sensitive.elapsedMs), rankingVsNaive: ratio((sensitive.rankingMs ?? NaN) / naiveMs) },
     bisection: { searchMs: Math.round(bisection.elapsedMs), evaluations: bisection.visited.length },
     whatIf: { layer: `${layer} -> FP32`, editToSimilarityMs: Math.round(whatIfMs) },
     cancelToStoppedMs: Math.round(cancelMs),
