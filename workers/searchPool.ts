@@ -1,5 +1,7 @@
 import * as Comlink from 'comlink';
 import type { SearchContext } from '../src/core/search/SearchContext';
+import { QbenchError } from '../src/core/errors';
+import { guardedPort } from '../src/core/search/guardedPort';
 import { SearchPool, type RunnerPort } from '../src/core/search/SearchPool';
 import { searchContextToData } from '../src/core/search/serialize';
 import type { PoolWorker } from '../src/core/search/PoolWorker';
@@ -9,7 +11,7 @@ import type { PoolWorker } from '../src/core/search/PoolWorker';
  * onnxruntime-web, kept for the session and given a new context only when the workbench's changes.
  */
 export class BrowserSearchPools {
-  private workers: { worker: Worker; remote: Comlink.Remote<PoolWorker> }[] = [];
+  private workers: { worker: Worker; remote: Comlink.Remote<PoolWorker>; died: Promise<never> }[] = [];
   private loaded: SearchContext | null = null;
   private pool: SearchPool | null = null;
 
@@ -19,20 +21,24 @@ export class BrowserSearchPools {
     if (this.workers.length === 0) {
       this.workers = Array.from({ length: this.size }, (_, k) => {
         const worker = new Worker(new URL('./search.worker.ts', import.meta.url), { type: 'module', name: `qbench-search-${k + 1}` });
-        return { worker, remote: Comlink.wrap<PoolWorker>(worker) };
+        // A worker that fails (an uncaught error, out of memory) fails its calls instead of leaving them waiting.
+        const died = new Promise<never>((_, reject) => {
+          worker.addEventListener('error', (event) => reject(new QbenchError(`search worker ${k + 1} of ${this.size} failed: ${event.message || 'the worker stopped'}`, ctx.model.fileName)));
+        });
+        return { worker, remote: Comlink.wrap<PoolWorker>(worker), died };
       });
     }
     if (this.loaded !== ctx || !this.pool) {
       const data = searchContextToData(ctx);
-      await Promise.all(this.workers.map((w) => w.remote.load(data)));
+      await Promise.all(this.workers.map((w) => Promise.race([w.remote.load(data), w.died])));
       this.loaded = ctx;
-      this.pool = new SearchPool(this.workers.map(({ remote }): RunnerPort => ({
+      this.pool = new SearchPool(this.workers.map(({ remote, died }): RunnerPort => guardedPort({
         rankChunk: (units, options, jobId, onResult) => remote.rankChunk(units, options, jobId, Comlink.proxy(onResult)),
         scoreQTables: (qtables, table, metric, indices, jobId) => remote.scoreQTables(qtables, table, metric, indices, jobId),
         localChunk: (units, jobId, onResult) => remote.localChunk(units, jobId, Comlink.proxy(onResult)),
         outputErrors: (qtable, indices, jobId) => remote.outputErrors(qtable, indices, jobId),
         cancel: (jobId) => void remote.cancel(jobId),
-      })));
+      }, died)));
     }
     return this.pool;
   }

@@ -53,3 +53,18 @@ export function errorMessage(error: unknown): string {
   if (error instanceof Error) return error.message;
   return String(error);
 }
+
+/**
+ * A failure during one step of a job, told in the user's terms: the file, the step ("ranking layer
+ * conv_3 with method kl") and what went wrong. Cancellation and errors a caller recovers from by
+ * name (a missing calibration range) pass through unchanged.
+ * @example stepError(new Error('zoo.onnx: onnxruntime could not load the model: ...'), 'zoo.onnx', 'ranking layer "Conv_3"').message
+ * // 'zoo.onnx: ranking layer "Conv_3": onnxruntime could not load the model: ...'
+ */
+export function stepError(error: unknown, fileName: string, step: string): unknown {
+  if (isCancelled(error) || (error instanceof Error && (error.name === 'MissingCalibrationError' || error.name === 'StepError'))) return error;
+  const detail = errorMessage(error).replace(new RegExp(`^${fileName.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}: `), '');
+  const wrapped = new QbenchError(`${step}: ${detail}`, fileName);
+  wrapped.name = 'StepError';
+  return wrapped;
+}

@@ -88,8 +88,8 @@ export class SearchPool {
     let done = 0;
     job.progress({ stage: 'sensitivity', done: 0, total });
     const jobId = `pool-${++poolJobs}`;
-    await this.whileCancellable(job, jobId, () => Promise.all(this.ports.map(async (port) => {
-      for (let chunk = chunks.shift(); chunk; chunk = chunks.shift()) {
+    await this.whileCancellable(job, jobId, (failed) => this.ports.map(async (port) => {
+      for (let chunk = chunks.shift(); chunk && !failed(); chunk = chunks.shift()) {
         job.throwIfCancelled();
         await port.rankChunk(chunk, options, jobId, (result) => {
           results.push(result);
@@ -98,7 +98,7 @@ export class SearchPool {
           onResult(result);
         });
       }
-    })));
+    }));
     return results;
   }
 
@@ -107,11 +107,11 @@ export class SearchPool {
     const groups = splitSamples(units.length, this.ports.length).map((indices) => indices.map((i) => units[i]));
     const results: LocalScore[] = [];
     const jobId = `pool-${++poolJobs}`;
-    await this.whileCancellable(job, jobId, () => Promise.all(groups.map((group, k) => (group.length ? this.ports[k].localChunk(group, jobId, (score) => {
+    await this.whileCancellable(job, jobId, () => groups.map((group, k) => (group.length ? this.ports[k].localChunk(group, jobId, (score) => {
       results.push(score);
       job.progress({ stage: `local error: ${score.head}`, done: results.length, total: units.length });
       onResult(score);
-    }) : Promise.resolve()))));
+    }) : Promise.resolve())));
     return results;
   }
 
@@ -120,7 +120,7 @@ export class SearchPool {
     const slices = splitSamples(sampleCount, this.ports.length);
     const jobId = `pool-${++poolJobs}`;
     const data = qtableToData(qtable);
-    const parts = await this.whileCancellable(job, jobId, () => Promise.all(slices.map((indices, k) => (indices.length ? this.ports[k].outputErrors(data, indices, jobId) : Promise.resolve([])))));
+    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].outputErrors(data, indices, jobId) : Promise.resolve([]))));
     return parts.flat();
   }
 
@@ -130,24 +130,38 @@ export class SearchPool {
     const data = qtables.map(qtableToData);
     const jobId = `pool-${++poolJobs}`;
     const empty: PartScores = { scores: [], sqnr: [], cos: [] };
-    const parts = await this.whileCancellable(job, jobId, () => Promise.all(slices.map((indices, k) => (indices.length ? this.ports[k].scoreQTables(data, table, metric, indices, jobId) : Promise.resolve(data.map(() => empty))))));
+    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].scoreQTables(data, table, metric, indices, jobId) : Promise.resolve(data.map(() => empty)))));
     const mean = (values: number[]) => values.reduce((a, b) => a + b, 0) / values.length;
     return qtables.map((_, q) => ({ score: mean(parts.flatMap((p) => p[q].scores)), cos: mean(parts.flatMap((p) => p[q].cos)) }));
   }
 
-  /** Runs `work`, telling every runner to stop when the job is cancelled; rethrows the cancellation. */
-  private async whileCancellable<T>(job: JobContext, jobId: string, work: () => Promise<T>): Promise<T> {
-    const timer = setInterval(() => {
-      if (job.cancelled) for (const port of this.ports) port.cancel(jobId);
-    }, 50);
-    try {
-      const result = await work();
-      job.throwIfCancelled();
-      return result;
-    } catch (error) {
+  /**
+   * Runs one task per runner, telling every runner to stop when the job is cancelled. When a task
+   * fails, the others are told to stop and every task is waited for before the first failure is
+   * rethrown: a runner is never left inside the engine when its pool is closed (terminating a
+   * worker thread during an onnxruntime call aborts the whole process).
+   */
+  private async whileCancellable<T>(job: JobContext, jobId: string, start: (failed: () => boolean) => Promise<T>[]): Promise<T[]> {
+    const cancelAll = () => {
       for (const port of this.ports) port.cancel(jobId);
+    };
+    const timer = setInterval(() => {
+      if (job.cancelled) cancelAll();
+    }, 50);
+    let failure: { error: unknown } | null = null;
+    try {
+      const tasks = start(() => failure !== null).map((task) => task.catch((error: unknown) => {
+        if (!failure) {
+          failure = { error };
+          cancelAll();
+        }
+        throw error;
+      }));
+      const settled = await Promise.allSettled(tasks);
       job.throwIfCancelled();
-      throw error;
+      const first = failure as { error: unknown } | null;
+      if (first) throw first.error;
+      return settled.map((s) => (s as PromiseFulfilledResult<T>).value);
     } finally {
       clearInterval(timer);
     }

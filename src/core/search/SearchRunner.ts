@@ -1,4 +1,5 @@
 import type { Engine, Session } from '../engine/Engine';
+import { stepError } from '../errors';
 import { letEventsIn } from '../jobs/letEventsIn';
 import { compareTensors, type ErrorMetrics } from '../metrics/similarity';
 import { float16BitsToFloat32 } from '../model/float16';
@@ -39,7 +40,11 @@ export class SearchRunner {
    * Each graph output's error on each of the given samples under a QTable (the evaluation's
    * 'outputs' depth, split between runners). Sessions of recent QTables are kept, as the Simulator does.
    */
-  async outputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
+  outputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
+    return this.inStep(`evaluating a QTable with ${describeQTable(qtable)}`, () => this.measureOutputErrors(qtable, sampleIndices, job));
+  }
+
+  private async measureOutputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
     const { ctx } = this;
     const key = `${qtable.defaultPrecision}|${[...qtable.layers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, p]) => `${l}=${p}`).join(',')}`;
     let session = this.sessions.get(key);
@@ -80,9 +85,26 @@ export class SearchRunner {
     const compared = comparedTensors(metric, ctx.model.graph.outputs.map((o) => o.name));
     const results: PartScores[] = [];
     for (const qtable of qtables) {
-      const { bytes } = buildPartQdq(ctx, { part: ctx.model, qtable, cali }, compared, this.weightCache);
-      results.push(await scoreBuiltPart(this.engine, bytes, ctx.model.fileName, ctx.samples.samples, ctx.references, metric, compared, sampleIndices, job));
+      results.push(await this.inStep(`scoring a QTable with ${describeQTable(qtable)}`, () => {
+        const { bytes } = buildPartQdq(ctx, { part: ctx.model, qtable, cali }, compared, this.weightCache);
+        return scoreBuiltPart(this.engine, bytes, ctx.model.fileName, ctx.samples.samples, ctx.references, metric, compared, sampleIndices, job);
+      }));
     }
     return results;
   }
+
+  /** Runs a step; its failure names the model and the step. */
+  private async inStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw stepError(error, this.ctx.model.fileName, step);
+    }
+  }
+}
+
+/** "default INT8, 3 layers otherwise": how a QTable is named in a message. */
+function describeQTable(qtable: QTable): string {
+  const others = qtable.layers.size;
+  return `default ${qtable.defaultPrecision}${others ? `, ${others} layer${others === 1 ? '' : 's'} otherwise` : ''}`;
 }

@@ -1,4 +1,5 @@
 import type { Engine } from '../engine/Engine';
+import { stepError } from '../errors';
 import type { JobContext } from '../jobs/Job';
 import type { WeightCache } from '../quant/buildQdqModel';
 import { floatActivations, tensorBytes } from './boundaries';
@@ -53,10 +54,15 @@ export async function localUnitScores(
     for (const { unit, inputs, outputs } of chunk) {
       await letEventsIn();
       job.throwIfCancelled();
-      const part = subModel(ctx.model, new Set(unit.layers), inputs, outputs, ctx.types);
-      const metric: SearchMetric = { kind: 'cos', compare: outputs.map((tensor) => ({ tensor, weight: 1 / outputs.length })) };
-      const { bytes } = buildPartQdq(ctx, { part, qtable: onlyUnitQuantized(unit), cali: ctx.cali }, metric.compare, weightCache);
-      const { scores } = await scoreBuiltPart(engine, bytes, ctx.model.fileName, values, values, metric, metric.compare, indices, job);
+      let scores: number[];
+      try {
+        const part = subModel(ctx.model, new Set(unit.layers), inputs, outputs, ctx.types);
+        const metric: SearchMetric = { kind: 'cos', compare: outputs.map((tensor) => ({ tensor, weight: 1 / outputs.length })) };
+        const { bytes } = buildPartQdq(ctx, { part, qtable: onlyUnitQuantized(unit), cali: ctx.cali }, metric.compare, weightCache);
+        ({ scores } = await scoreBuiltPart(engine, bytes, ctx.model.fileName, values, values, metric, metric.compare, indices, job));
+      } catch (error) {
+        throw stepError(error, ctx.model.fileName, `measuring the local error of layer "${unit.head}"`);
+      }
       const score = { head: unit.head, cos: meanScore(scores) };
       results.push(score);
       onResult(score);

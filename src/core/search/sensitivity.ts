@@ -1,4 +1,5 @@
 import type { CalibrationMethod } from '../calib/CaliTable';
+import { stepError } from '../errors';
 import type { Engine } from '../engine/Engine';
 import type { JobContext } from '../jobs/Job';
 import type { LayerName } from '../model/ModelGraph';
@@ -78,10 +79,14 @@ export async function rankUnits(
   let done = 0;
   for (const chunk of chunks) {
     const tensors = [...new Set(chunk.flatMap((p) => p.cone.boundary))];
-    const boundaries = await floatActivations(engine, ctx.model, ctx.samples.samples, tensors, quiet(job));
+    const boundaries = await floatActivations(engine, ctx.model, ctx.samples.samples, tensors, quiet(job)).catch((error: unknown) => {
+      throw stepError(error, ctx.model.fileName, `computing the float activations that feed layer "${chunk[0].unit.head}"`);
+    });
     for (const { unit, cone } of chunk) {
       job.progress({ stage: `sensitivity: ${unit.head}`, done, total: units.length });
-      const result = await scoreUnit(ctx, engine, unit, cone, boundaries, compared, options, indices, weightCache, job);
+      const result = await scoreUnit(ctx, engine, unit, cone, boundaries, compared, options, indices, weightCache, job).catch((error: unknown) => {
+        throw stepError(error, ctx.model.fileName, `ranking layer "${unit.head}" (${unit.layers.length} layer${unit.layers.length === 1 ? '' : 's'})`);
+      });
       results.push(result);
       onResult(result);
       done++;

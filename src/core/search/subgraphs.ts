@@ -46,13 +46,20 @@ export function descendantCone(model: OnnxModel, seeds: Iterable<LayerName>): Co
   return { nodes, boundary: [...boundary], outputs: graph.output.map((o) => o.name).filter((o) => produced.has(o)) };
 }
 
-/** ValueInfo for a graph input: its element type and shape (unknown dimensions named). */
+/**
+ * ValueInfo for a graph input: its element type and shape (unknown dimensions named). A shape the
+ * engine reported as `[]` is left out: onnxruntime reports a tensor whose rank it could not infer
+ * (a Reshape to a run-time shape) exactly as it reports a scalar, and declaring such an input
+ * rank 0 makes every consumer fail shape inference. Without a shape the engine takes the rank
+ * from the value fed.
+ */
 export function typedValueInfo(name: string, info: ValueInfo | undefined): onnx.ValueInfoProto {
   if (!info || info.dtype === 'other') return onnx.ValueInfoProto.create({ name });
-  const dims = (info.dims ?? []).map((d, i) => (d === null ? { dimParam: `${name}_dim${i}` } : { dimValue: d }));
+  const known = info.dims && info.dims.length > 0 ? info.dims : null;
+  const dims = (known ?? []).map((d, i) => (d === null ? { dimParam: `${name}_dim${i}` } : { dimValue: d }));
   return onnx.ValueInfoProto.create({
     name,
-    type: { tensorType: { elemType: ONNX_DATA_TYPE[info.dtype as DType], shape: info.dims ? { dim: dims } : undefined } },
+    type: { tensorType: { elemType: ONNX_DATA_TYPE[info.dtype as DType], shape: known ? { dim: dims } : undefined } },
   });
 }
 
