@@ -296,7 +296,7 @@ export class QdqBuilder {
     const role = inputRole(layer.opType, k, isInit);
     if (isInit) {
       if (role === 'weight' && isIntegerPrecision(precision)) return this.weightValue(layer, tensor, precision);
-      if (role === 'bias' && isIntegerPrecision(precision) && precision !== 'INT16') {
+      if (role === 'bias' && isIntegerPrecision(precision)) {
         const biased = this.biasValue(layer, tensor, precision);
         if (biased) return biased;
       }
@@ -438,7 +438,9 @@ export class QdqBuilder {
     const shift = this.input.biasShifts?.get(layer.name);
     const corrected = shift ? Float32Array.from(bias.data as Float32Array, (b, c) => b + shift[c]) : (bias.data as Float32Array);
     return this.cached(`${name}\u0000b\u0000${inputQp.scale}\u0000${weightName}\u0000${precision}\u0000${shift ? layer.name : ''}`, () => {
-      const q = quantizeBias(corrected, inputQp.scale, weight.scales);
+      // A float bias on an integer layer would be quantized by onnxruntime itself (WeightBiasQuantization:
+      // int32 at s_in * s_w, overflowing for 16-bit scales), so every integer layer stores its own.
+      const q = quantizeBias(corrected, inputQp.scale, weight.scales, precision === 'INT16');
       const values = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_quantized`), { dtype: 'int32', dims: [q.values.length], data: q.values }));
       const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims: [q.scales.length], data: q.scales }));
       const zeros = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_zero_point`), { dtype: 'int32', dims: [q.values.length], data: new Int32Array(q.values.length) }));

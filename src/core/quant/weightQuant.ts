@@ -52,15 +52,23 @@ export function dequantizeWeight(q: QuantizedWeight): Float32Array {
 
 /**
  * int32 bias with scale s_in * s_w[c] and zero point 0 (algorithms.md §1), as onnxruntime's
- * quantizer computes it (numpy.round, half to even). Values beyond int32 are clamped.
+ * quantizer computes it (numpy.round, half to even). Values beyond int32 are clamped, unless
+ * `widen`: then a channel whose bias does not fit takes the smallest scale that holds it
+ * (|b| / (2^31 - 1)). 16-bit layers need that: s_in * s_w of int16 scales is 2^16 times smaller
+ * than of int8 ones, so biases overflow int32 where ONE keeps them in int64; onnxruntime computes
+ * int16 layers in float, so the bias keeps its value to 2^-31 relative either way.
+ * @example quantizeBias(new Float32Array([3]), 1e-5, new Float32Array([1e-5]), true).values // [2147483647]: scale 3 / (2^31 - 1)
  */
-export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array): { values: Int32Array; scales: Float32Array } {
+export function quantizeBias(bias: Float32Array, inputScale: number, weightScales: Float32Array, widen = false): { values: Int32Array; scales: Float32Array } {
   const scales = new Float32Array(bias.length);
   const values = new Int32Array(bias.length);
   for (let c = 0; c < bias.length; c++) {
-    const s = Math.fround(Math.fround(inputScale) * weightScales[weightScales.length === 1 ? 0 : c % weightScales.length]);
+    let s = Math.fround(Math.fround(inputScale) * weightScales[weightScales.length === 1 ? 0 : c % weightScales.length]);
+    if (widen && Math.abs(bias[c] / s) > INT32_MAX) s = Math.fround(Math.abs(bias[c]) / INT32_MAX * (1 + 2 ** -20));
     scales[c] = s;
-    values[c] = Math.max(-2147483648, Math.min(2147483647, roundHalfEven(bias[c] / s)));
+    values[c] = Math.max(-2147483648, Math.min(INT32_MAX, roundHalfEven(bias[c] / s)));
   }
   return { values, scales };
 }
+
+const INT32_MAX = 2147483647;
