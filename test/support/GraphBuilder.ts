@@ -1,4 +1,4 @@
-import { AttributeType, DataType, onnx } from '../../src/core/io/onnx/protobuf';
+import { AttributeType, DataType, Long, onnx } from '../../src/core/io/onnx/protobuf';
 import { makeTensorProto } from '../../src/core/io/onnx/tensorProto';
 import { seededRandom } from '../../src/core/seededRandom';
 
@@ -16,7 +16,8 @@ export interface BuilderOptions {
   readonly unnamed?: boolean;
 }
 
-type Attr = number | number[] | string | { floats: number[] } | { float: number };
+/** An INT, INTS (bigint for exact int64 such as INT64_MAX), STRING, FLOATS or FLOAT attribute. */
+type Attr = number | (number | bigint)[] | string | { floats: number[] } | { float: number };
 
 /**
  * Builds small ONNX models for tests and benchmarks, with seeded weights:
@@ -54,8 +55,9 @@ export class GraphBuilder {
     return name;
   }
 
-  output(tensor: string): void {
-    this.outputs.push(valueInfo(tensor, DataType.FLOAT, this.shapes.get(tensor)));
+  /** Declares a graph output; `elemType` for outputs that are not float (TopK's indices). */
+  output(tensor: string, elemType: number = DataType.FLOAT): void {
+    this.outputs.push(valueInfo(tensor, elemType, this.shapes.get(tensor)));
   }
 
   /** A float weight with values uniform in [-scale, scale). */
@@ -158,7 +160,7 @@ function valueInfo(name: string, elemType: number, dims?: number[]): onnx.ValueI
 function attribute_(name: string, value: Attr): onnx.AttributeProto {
   if (typeof value === 'number') return onnx.AttributeProto.create({ name, type: AttributeType.INT, i: value });
   if (typeof value === 'string') return onnx.AttributeProto.create({ name, type: AttributeType.STRING, s: new TextEncoder().encode(value) });
-  if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: value });
+  if (Array.isArray(value)) return onnx.AttributeProto.create({ name, type: AttributeType.INTS, ints: value.map((v) => (typeof v === 'bigint' ? Long.fromString(v.toString()) : v)) });
   if ('floats' in value) return onnx.AttributeProto.create({ name, type: AttributeType.FLOATS, floats: value.floats });
   return onnx.AttributeProto.create({ name, type: AttributeType.FLOAT, f: value.float });
 }

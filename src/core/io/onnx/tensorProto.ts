@@ -124,6 +124,6 @@ export function scalarProto(name: string, dtype: DType, value: number): onnx.Ten
   return makeTensorProto(name, { dtype, dims: [], data });
 }
 
-export function int64VectorProto(name: string, values: readonly number[]): onnx.TensorProto {
+export function int64VectorProto(name: string, values: readonly (number | bigint)[]): onnx.TensorProto {
   return makeTensorProto(name, { dtype: 'int64', dims: [values.length], data: BigInt64Array.from(values.map((v) => BigInt(v))) });
 }
