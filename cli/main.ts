@@ -78,6 +78,8 @@ Other:
   --max_samples N                use the first N samples only
   --threads N                    onnxruntime intra-op threads (default: all cores)
   --json                         (eval) print one JSON object
+  --dequantize                   the model is a QDQ model: quantize the float model it was made from, with its
+                                 quantizers' ranges imported as the calibration (eval also measures the file's own)
 `;
 
 const OPTIONS = {
@@ -85,6 +87,7 @@ const OPTIONS = {
   data: { type: 'string' },
   qtable: { type: 'string' },
   json: { type: 'boolean' },
+  dequantize: { type: 'boolean' },
   out: { type: 'string', short: 'o' },
   'qtable-out': { type: 'string' },
   qtable_out: { type: 'string' },
@@ -199,7 +202,8 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
     throw new QbenchError('cannot read the model file', values.model);
   }
   const threads = values.threads ? Number(values.threads) : 0;
-  const bench = await Workbench.open(ortNodeEngine(threads), modelBytes, basename(values.model));
+  const bench = await Workbench.open(ortNodeEngine(threads), modelBytes, basename(values.model), { dequantize: values.dequantize === true });
+  if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
   const dataset = await loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder);
@@ -340,10 +344,16 @@ function metricsJson(m: ErrorMetrics) {
   return { cos: jsonNumber(m.cos), sqnr: jsonNumber(m.sqnr), mse: jsonNumber(m.mse) };
 }
 
-function evaluationJson(bench: Workbench, evaluation: Evaluation) {
+function evaluationJson(bench: Workbench, evaluation: Evaluation, original: ErrorMetrics | null) {
   const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
+  const findings = bench.findings;
   return {
     model: bench.graph.fileName,
+    opset: bench.graph.opset,
+    upgradedFrom: findings.upgradedFrom,
+    quantizableLayers: findings.quantizableLayers,
+    notes: findings.notes,
+    ...(original ? { quantizedInFile: metricsJson(original) } : {}),
     samples: evaluation.sampleCount,
     engine: bench.engine.name,
     target: bench.scheme.id,
@@ -392,13 +402,22 @@ async function runCalibrate(values: Values): Promise<void> {
   await bench.dispose();
 }
 
+/** eval, export and search have no figure to give when nothing can be quantized: a refusal in words, not cos 1. */
+function requireQuantizable(bench: Workbench): void {
+  const nothing = bench.findings.nothingToQuantize;
+  if (nothing) throw new QbenchError(nothing, bench.graph.fileName);
+}
+
 async function runEval(values: Values): Promise<void> {
   const { bench, qtable } = await openWorkbench(values);
+  requireQuantizable(bench);
   const evaluation = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation), ...correctionsJson(bench) })}\n`);
+  const original = await bench.measureQuantizedOriginal(progressJob(values.json === true));
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation, original), ...correctionsJson(bench) })}\n`);
   else {
     printCorrections(bench);
     printEvaluation(bench, evaluation);
+    if (original) process.stdout.write(`\nthe file's own quantized model: cos ${original.cos.toFixed(6)}  sqnr ${original.sqnr.toFixed(2)} dB (against the de-quantized float model)\n`);
   }
   await bench.dispose();
 }
@@ -406,6 +425,7 @@ async function runEval(values: Values): Promise<void> {
 async function runExport(values: Values): Promise<void> {
   if (!values.out) throw new UsageError('--out is required');
   const { bench, qtable } = await openWorkbench(values);
+  requireQuantizable(bench);
   const { bytes, verification } = await bench.exportVerifiedQdq(qtable, progressJob(false));
   await writeFile(values.out, bytes);
   printCorrections(bench);
@@ -435,6 +455,7 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
       throw error instanceof SearchFlagError ? new UsageError(error.message) : error;
     }
   });
+  requireQuantizable(bench);
   const request = searchRequestFrom(kind, flags, qtableToData(qtable), bench.graph);
   const pools: { close(): Promise<void> }[] = [];
   bench.searchPools = async (ctx) => {

@@ -8,6 +8,8 @@ import { measureExportedModel, type ExportVerification } from './export/verifyEx
 import type { Dataset } from './io/dataset/Dataset';
 import { validateDataset } from './io/dataset/validate';
 import { OnnxModel, readOnnx } from './io/onnx/OnnxModel';
+import { dequantizeQdq, quantizedForm } from './io/onnx/quantizedForm';
+import { findModel, type ModelFindings } from './quant/modelFindings';
 import { onnx } from './io/onnx/protobuf';
 import { silentJob, type JobContext } from './jobs/Job';
 import type { LayerName, ModelGraph } from './model/ModelGraph';
@@ -149,11 +151,50 @@ export class Workbench {
     this.layers = describeLayers(original.graph, originalTypes);
   }
 
-  /** Reads the model and checks that the engine can run it (every problem names the file). */
-  static async open(engine: Engine, bytes: Uint8Array, fileName: string): Promise<Workbench> {
-    const model = readOnnx(bytes, fileName);
+  /**
+   * Reads the model and checks that the engine can run it (every problem names the file).
+   * `dequantize`: the file is a QDQ model; open the float model it was made from instead, with the
+   * ranges of its quantizers imported as the calibration (issue #9).
+   */
+  static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean } = {}): Promise<Workbench> {
+    let model = readOnnx(bytes, fileName);
+    let dequantized: { readonly ranges: ReadonlyMap<string, CaliEntry>; readonly original: Uint8Array; readonly note: string } | null = null;
+    if (options.dequantize) {
+      const form = quantizedForm(model.graph.nodes);
+      if (form?.form !== 'qdq') throw new QbenchError(form ? `de-quantizing a ${form.form} model is not supported yet (only QDQ models): ${form.operators.join(', ')}` : 'the model is not quantized: there is nothing to de-quantize', fileName);
+      const result = dequantizeQdq(model.proto, fileName);
+      model = readOnnx(onnx.ModelProto.encode(result.proto).finish(), fileName);
+      dequantized = { ranges: result.ranges, original: bytes, note: `opened de-quantized: ${result.removedPairs} QuantizeLinear/DequantizeLinear pairs removed and their ranges imported as the calibration, ${result.dequantizedWeights} stored integer tensors turned back into float (weights keep their integer rounding)` };
+    }
     const types = await inferTensorTypes(model, engine);
-    return new Workbench(engine, model, types);
+    const bench = new Workbench(engine, model, types);
+    if (dequantized) {
+      bench.quantizedOriginal = dequantized.original;
+      bench.dequantizedNote = dequantized.note;
+      bench.setImportedTable({ entries: new Map([...dequantized.ranges].filter(([tensor]) => types.has(tensor))) });
+    }
+    return bench;
+  }
+
+  /** The file's own quantized model, when it was opened de-quantized (to compare a re-quantization with). */
+  quantizedOriginal: Uint8Array | null = null;
+
+  private dequantizedNote: string | null = null;
+
+  /** What a user must know before reading any figure: already quantized, nothing quantizable, what stays float. */
+  get findings(): ModelFindings {
+    const findings = findModel(this.model.graph, this.layers);
+    return this.dequantizedNote ? { ...findings, notes: [this.dequantizedNote, ...findings.notes] } : findings;
+  }
+
+  /**
+   * The output error of the file's own quantized model on the evaluation samples, against the
+   * de-quantized float model: the figure a re-quantization is compared with.
+   */
+  async measureQuantizedOriginal(job: JobContext): Promise<ErrorMetrics | null> {
+    if (!this.quantizedOriginal) return null;
+    await this.ensureEvaluation(job);
+    return measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, this.evaluationSamples!, this.evaluationOutputs!, job);
   }
 
   /**

@@ -1,0 +1,71 @@
+import type { ModelGraph } from '../model/ModelGraph';
+import { quantizedForm, type QuantizedModelFinding } from '../io/onnx/quantizedForm';
+import type { LayerInfo } from './layerInfo';
+
+/**
+ * What a user must know about a model before any figure means something (issue #9): whether it is
+ * already quantized, whether anything in it can be quantized, what stays float and why. The page
+ * shows `notes` under the model's name; the CLI prints them; `nothingToQuantize` replaces the
+ * output similarity, which would read 1.000000 as if it were a result.
+ */
+export interface ModelFindings {
+  readonly quantized: QuantizedModelFinding | null;
+  readonly quantizableLayers: number;
+  /** Nodes inside If/Loop/Scan bodies (they run float). */
+  readonly subgraphNodes: number;
+  /** Why no layer can be quantized, in words; null when some can. */
+  readonly nothingToQuantize: string | null;
+  /** The opset the file was written at, when qbench upgraded it on load. */
+  readonly upgradedFrom: number | null;
+  /** One sentence each, in the order a user should read them. */
+  readonly notes: readonly string[];
+}
+
+const FORM_TEXT = {
+  qdq: 'QDQ (QuantizeLinear/DequantizeLinear pairs)',
+  qoperator: 'QOperator (integer operators)',
+  dynamic: 'dynamic quantization (integer ops, activations quantized at run time)',
+} as const;
+
+/**
+ * @example findModel(silero.graph, layers).nothingToQuantize
+ * // 'no layer can be quantized: 1 layer (If) hold a subgraph; 2 layers (Equal, Cast) ...; the 339 nodes inside control-flow bodies are not quantized yet'
+ */
+export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerInfo>): ModelFindings {
+  const quantized = quantizedForm(graph.nodes);
+  const quantizable = [...layers.values()].filter((l) => l.quantizable);
+  const subgraphNodes = graph.nodes.reduce((sum, n) => sum + countSubgraphNodes(n.attributes), 0);
+  const notes: string[] = [];
+  const upgradedFrom = graph.upgradedFrom ?? null;
+  if (upgradedFrom !== null) notes.push(`upgraded from opset ${upgradedFrom} to ${graph.opset} on load (ONNX version-converter semantics); every layer keeps its name`);
+  if (quantized) {
+    notes.push(`this model is already quantized: ${FORM_TEXT[quantized.form]}, ${quantized.operators.join(', ')}. Its figures compare a second quantization with the file as it is, not with a float model${quantized.form === 'qdq' ? '; open it de-quantized (page: "Open as float", CLI: --dequantize) to re-quantize it from float with its own ranges imported' : ''}`);
+  }
+  const holders = graph.nodes.filter((n) => countSubgraphNodes(n.attributes) > 0);
+  if (holders.length) {
+    const ops = [...new Set(holders.map((n) => n.opType))].join('/');
+    notes.push(`${subgraphNodes} nodes inside ${holders.length} ${ops} bod${holders.length === 1 ? 'y' : 'ies'} run float: qbench does not quantize inside control flow yet`);
+  }
+  const recurrent = [...layers.values()].filter((l) => ['LSTM', 'GRU', 'RNN'].includes(l.opType));
+  if (recurrent.length) notes.push(`${recurrent.length} recurrent layer${recurrent.length === 1 ? '' : 's'} (${[...new Set(recurrent.map((l) => l.opType))].join(', ')}) run float, as onnxruntime's static quantizer leaves them`);
+  let nothingToQuantize: string | null = null;
+  if (quantizable.length === 0) {
+    const reasons = new Map<string, string[]>();
+    for (const layer of layers.values()) {
+      const reason = layer.reason ?? 'is not quantizable';
+      reasons.set(reason, [...(reasons.get(reason) ?? []), layer.opType]);
+    }
+    const parts = [...reasons].map(([reason, ops]) => `${ops.length} layer${ops.length === 1 ? '' : 's'} (${[...new Set(ops)].join(', ')}) ${reason.replace(/^holds/, 'hold')}`);
+    if (subgraphNodes) parts.push(`the ${subgraphNodes} nodes inside control-flow bodies are not quantized yet`);
+    nothingToQuantize = `no layer can be quantized: ${parts.join('; ')}`;
+  }
+  return { quantized, quantizableLayers: quantizable.length, subgraphNodes, nothingToQuantize, upgradedFrom, notes };
+}
+
+function countSubgraphNodes(attributes: Readonly<Record<string, unknown>>): number {
+  let count = 0;
+  for (const value of Object.values(attributes)) {
+    if (value && typeof value === 'object' && 'graph' in value) count += (value as { nodes?: number }).nodes ?? 1;
+  }
+  return count;
+}
