@@ -173,7 +173,14 @@ describe('TPU-MLIR cali_table', () => {
     );
     const infinite: CaliTable = { entries: new Map([['x', entry(Infinity, -1, 1)]]) };
     expect(messageOf(() => formatCaliTable(infinite, { generatedAt: at }))).toBe(
-      'QbenchError: cannot write x to a TPU-MLIR calibration table: its threshold is Infinity, and TPU-MLIR reads only finite numbers below 1e21',
+      'QbenchError: cannot write x to a TPU-MLIR calibration table: its threshold is Infinity, and TPU-MLIR reads only finite numbers',
     );
+  });
+
+  it('writes values from 1e21 on in fixed point (toFixed would switch to exponent notation, which TPU-MLIR drops) and reads them back', () => {
+    const huge: CaliTable = { entries: new Map([['x', entry(3.319250597188974e21, -1, 3.319250597188974e21)]]) };
+    const text = formatCaliTable(huge, { generatedAt: at });
+    expect(text.split('\n').find((l) => l.startsWith('x '))).toBe('x 3319250597188974149632.0000000 -1.0000000 3319250597188974149632.0000000');
+    expect(Number('3319250597188974149632.0000000')).toBe(3.319250597188974e21); // reads back exactly
   });
 });

@@ -82,11 +82,13 @@ function opNamer(nodes: readonly GraphNode[]): (tensor: string) => string {
 
 function dataLine(name: string, entry: CaliEntry): string {
   const field = (label: string, value: number) => {
-    // toFixed switches to exponent notation from 1e21 on, which TPU-MLIR's line pattern rejects.
-    if (!Number.isFinite(value) || Math.abs(value) >= 1e21) {
-      throw new QbenchError(`cannot write ${name} to a TPU-MLIR calibration table: its ${label} is ${value}, and TPU-MLIR reads only finite numbers below 1e21`);
+    if (!Number.isFinite(value)) {
+      throw new QbenchError(`cannot write ${name} to a TPU-MLIR calibration table: its ${label} is ${value}, and TPU-MLIR reads only finite numbers`);
     }
-    return value.toFixed(7);
+    // toFixed switches to exponent notation from 1e21 on, which TPU-MLIR's line pattern rejects;
+    // such a double is a whole number, written out digit by digit (real activations reach it in
+    // models whose weights are constant fills, e.g. the ONNX test suite's light_inception_v1).
+    return Math.abs(value) >= 1e21 ? `${BigInt(value)}.0000000` : value.toFixed(7);
   };
   return `${checkedName(name)} ${field('threshold', entry.threshold)} ${field('min', entry.min)} ${field('max', entry.max)}`;
 }
