@@ -3,7 +3,7 @@ import type { CaliEntry, CaliTable, CalibrationMethod } from './calib/CaliTable'
 import { CALIBRATION_METHODS } from './calib/CaliTable';
 import type { TensorStatistics } from './calib/TensorStatistics';
 import type { Engine, ValueInfo } from './engine/Engine';
-import { DataError, QbenchError } from './errors';
+import { DataError, QbenchError, withFileName } from './errors';
 import { measureExportedModel, type ExportVerification } from './export/verifyExport';
 import type { Dataset } from './io/dataset/Dataset';
 import { validateDataset } from './io/dataset/validate';
@@ -628,7 +628,11 @@ export class Workbench {
     const host = {
       layerErrors: async (inner: JobContext) => new Map((await this.evaluate(ALL_INT8, 'layers', inner)).layers.map((l) => [l.layer, l.mse] as const)),
     };
-    return runSearch(request, ctx, pool, host, job, emit);
+    try {
+      return await runSearch(request, ctx, pool, host, job, emit);
+    } catch (error) {
+      throw withFileName(error, this.model.fileName);
+    }
   }
 
   /** Bytes the calibration keeps  /** Bytes the calibration keeps (statistics of every tensor): flat in the number of samples but for one scalar per sample and method. */

@@ -68,3 +68,11 @@ export function stepError(error: unknown, fileName: string, step: string): unkno
   wrapped.name = 'StepError';
   return wrapped;
 }
+
+/** A QbenchError that names no file gets `fileName` (the model a job ran on); anything else is returned as it is. */
+export function withFileName(error: unknown, fileName: string): unknown {
+  if (!(error instanceof QbenchError) || error.fileName) return error;
+  const named = new QbenchError(error.message, fileName);
+  named.name = error.name;
+  return named;
+}
