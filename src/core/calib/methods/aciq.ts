@@ -4,8 +4,7 @@ import { absMax, mean, thresholdEntry, type Calibrator } from './Calibrator';
  * aciq_gauss (algorithms.md §2; TPU-MLIR use_aciq_gauss): the mean over samples of
  * alpha * (max - min) * 0.175 * (1 + sqrt(pi ln 4)) / sqrt(2 ln N) (per sample, from the exact min,
  * max and element count N), capped at absmax. Graph inputs take absmax, as TPU-MLIR does for its
- * input ops under both ACIQ methods (kld_calibrator.py `activation_collect_and_calc_th_new`; the
- * algorithms.md text states it for MSE only).
+ * input ops under both ACIQ methods (kld_calibrator.py `activation_collect_and_calc_th_new`).
  *
  * @example // samples [-1, 3] of 100 elements, 8 bit: 2.79391 (< absmax 3)
  */
