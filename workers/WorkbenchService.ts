@@ -5,6 +5,8 @@ import { loadDataset, type DatasetFile, type ImageDecoder, type ImagePreprocess 
 import { CancelToken, jobContext, type JobContext, type JobProgress } from '../src/core/jobs/Job';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import type { LayerInfo } from '../src/core/quant/layerInfo';
+import type { ModelFindings } from '../src/core/quant/modelFindings';
+import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme, type TargetScheme } from '../src/core/quant/schemes';
 import { qtableFromData, qtableToData, type QTableData } from '../src/core/quant/QTable';
 import type { Evaluation } from '../src/core/sim/Evaluation';
@@ -45,8 +47,24 @@ export interface Capabilities {
 export interface ModelSummary {
   readonly graph: ModelGraph;
   readonly layers: readonly LayerInfo[];
+  /** What to know before reading any figure (already quantized, nothing to quantize, upgraded opset...). */
+  readonly findings: ModelFindings;
+  /** The file is a QDQ model opened as the float model it was made from (its own quantized model can be measured). */
+  readonly dequantized: boolean;
   readonly engine: string;
   readonly openMs: number;
+}
+
+export interface OpenOptions {
+  /** Open a QDQ model as its float model, with its quantizers' ranges imported as the calibration. */
+  readonly dequantize?: boolean;
+}
+
+function summaryOf(bench: Workbench, started: number): ModelSummary {
+  return {
+    graph: bench.graph, layers: [...bench.layers.values()], findings: bench.findings, dequantized: bench.quantizedOriginal !== null,
+    engine: bench.engine.name, openMs: performance.now() - started,
+  };
 }
 
 export type ProgressCallback = (progress: JobProgress) => void;
@@ -112,15 +130,15 @@ export class WorkbenchService {
     };
   }
 
-  openModel(source: FileSource, engineKind: EngineKind): Promise<ModelSummary> {
-    return this.exclusive(() => this.openModelNow(source, engineKind));
+  openModel(source: FileSource, engineKind: EngineKind, options: OpenOptions = {}): Promise<ModelSummary> {
+    return this.exclusive(() => this.openModelNow(source, engineKind, options));
   }
 
-  private async openModelNow(source: FileSource, engineKind: EngineKind): Promise<ModelSummary> {
+  private async openModelNow(source: FileSource, engineKind: EngineKind, options: OpenOptions): Promise<ModelSummary> {
     const started = performance.now();
     const bytes = await readSource(source);
     const engine = await this.engines[engineKind]();
-    const bench = await Workbench.open(engine, bytes, source.name);
+    const bench = await Workbench.open(engine, bytes, source.name, { dequantize: options.dequantize === true });
     await this.bench?.dispose();
     this.searchPools?.close();
     this.bench = bench;
@@ -130,7 +148,7 @@ export class WorkbenchService {
       // The pool's workers run WASM: a user who chose WebGPU gets WebGPU for evaluations.
       bench.outputsOnPool = engineKind === 'wasm';
     }
-    return { graph: bench.graph, layers: [...bench.layers.values()], engine: engine.name, openMs: performance.now() - started };
+    return summaryOf(bench, started);
   }
 
   loadDataset(sources: readonly FileSource[], preprocess: ImagePreprocess): Promise<DatasetSummary> {
@@ -249,13 +267,21 @@ export class WorkbenchService {
       const bench = this.requireBench();
       const started = performance.now();
       const report = await bench.setCorrections(corrections, qtableFromData(qtable), job);
-      const model = report.graphChanged ? { graph: bench.graph, layers: [...bench.layers.values()], engine: bench.engine.name, openMs: performance.now() - started } : null;
+      const model = report.graphChanged ? summaryOf(bench, started) : null;
       return { report, summary: bench.summary(), model };
     });
   }
 
   evaluate(jobId: string, qtable: QTableData, depth: EvaluationDepth, onProgress: ProgressCallback): Promise<Evaluation> {
     return this.runJob(jobId, onProgress, (job) => this.requireBench().evaluate(qtableFromData(qtable), depth, job));
+  }
+
+  /**
+   * The output error of the file's own quantized model against the de-quantized float model, on the
+   * evaluation samples; null unless the model was opened de-quantized.
+   */
+  measureQuantizedOriginal(jobId: string, onProgress: ProgressCallback): Promise<ErrorMetrics | null> {
+    return this.runJob(jobId, onProgress, (job) => this.requireBench().measureQuantizedOriginal(job));
   }
 
   exportQdq(jobId: string, qtable: QTableData, onProgress: ProgressCallback): Promise<{ bytes: Uint8Array; verification: ExportVerification }> {

@@ -1,8 +1,9 @@
 import { workbenchClient, Comlink } from '../../workers/client';
 import { layoutInWorker } from '../../workers/layoutClient';
-import type { FileSource, EngineKind, ModelSummary } from '../../workers/WorkbenchService';
+import type { FileSource, EngineKind, ModelSummary, OpenOptions } from '../../workers/WorkbenchService';
 import { errorMessage, isCancelled } from '../core/errors';
 import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
+import type { DatasetSummary } from '../core/io/dataset/Dataset';
 import { formatQTable } from '../core/io/qtable';
 import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
@@ -16,7 +17,7 @@ import type { WeightOptions } from '../core/quant/buildQdqModel';
 import type { TableKind } from '../core/export/tables';
 import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
 import { restoreQTable, saveQTable } from './persistence';
-import { useApp, type CorrectionToggle } from './store';
+import { nothingToQuantize, useApp, type CorrectionToggle } from './store';
 
 // Every QTable edit of an open model is remembered for the next visit (opening a model resets the
 // QTable; that reset is not an edit and must not erase what was saved).
@@ -34,6 +35,7 @@ useApp.subscribe((state, previous) => {
 const app = () => useApp.getState();
 let jobCounter = 0;
 let lastModelSource: FileSource | null = null;
+let lastModelOptions: OpenOptions = {};
 let lastDataSources: FileSource[] | null = null;
 /** The model being opened, so that data added meanwhile waits for it instead of failing. */
 let opening: Promise<boolean> | null = null;
@@ -77,8 +79,8 @@ export async function openFiles(files: readonly File[]): Promise<void> {
   if (data.length > 0) await loadData(data.map((f) => ({ name: f.name, file: f })));
 }
 
-export function openModel(source: FileSource): Promise<boolean> {
-  const open = openModelNow(source);
+export function openModel(source: FileSource, options: OpenOptions = {}): Promise<boolean> {
+  const open = openModelNow(source, options);
   opening = open;
   void open.finally(() => {
     if (opening === open) opening = null;
@@ -86,11 +88,12 @@ export function openModel(source: FileSource): Promise<boolean> {
   return open;
 }
 
-async function openModelNow(source: FileSource): Promise<boolean> {
+async function openModelNow(source: FileSource, options: OpenOptions): Promise<boolean> {
   useApp.setState({ modelLoading: source.name });
   try {
-    const summary = await workbenchClient().openModel(source, app().engineKind);
+    const summary = await workbenchClient().openModel(source, app().engineKind, options);
     lastModelSource = source;
+    lastModelOptions = options;
     lastDataSources = null;
     openedGraph = summary.graph;
     app().modelOpened(summary);
@@ -107,6 +110,26 @@ async function openModelNow(source: FileSource): Promise<boolean> {
   } finally {
     useApp.setState({ modelLoading: null });
   }
+}
+
+/**
+ * "Open as float": the open QDQ model again, as the float model it was made from with its own
+ * ranges imported as the calibration; the data in use, if any, is read again for it.
+ */
+export async function openDequantized(): Promise<void> {
+  const source = lastModelSource;
+  const data = lastDataSources;
+  if (!source) return;
+  if (await openModel(source, { dequantize: true })) {
+    if (data) await loadData(data);
+  }
+}
+
+/** Says why a figure cannot be had when no layer can be quantized (the buttons are disabled then too); true when it refused. */
+function refuseNothingToQuantize(what: string): boolean {
+  const reason = nothingToQuantize(app());
+  if (reason) app().notify('info', `${what}: nothing to quantize (${reason}).`);
+  return reason !== null;
 }
 
 export async function loadData(sources: FileSource[], preprocess: ImagePreprocess = app().preprocess): Promise<void> {
@@ -146,7 +169,8 @@ let editStartedAt: number | null = null;
  * supersedes an older evaluation: the old one is cancelled and its results are dropped.
  */
 export async function evaluateCurrent(): Promise<void> {
-  if (!app().calibration) return;
+  // With no quantizable layer the quantized model is the float model: its similarity (1) is no result.
+  if (!app().calibration || nothingToQuantize(app())) return;
   const generation = ++evaluationGeneration;
   for (const id of runningEvaluations) cancelJob(id);
   const qtable = qtableToData(app().qtable);
@@ -162,8 +186,28 @@ export async function evaluateCurrent(): Promise<void> {
       const measure = performance.measure(`qbench:edit-to-${depth}`, { start: editStartedAt });
       useApp.setState(depth === 'outputs' ? { lastEditToSimilarityMs: measure.duration } : { lastEditToLayersMs: measure.duration });
     }
+    if (depth === 'outputs') void measureQuantizedInFile();
   }
   editStartedAt = null;
+}
+
+let measuringInFile: DatasetSummary | null = null;
+
+/**
+ * A QDQ file opened as float: its own quantized model, measured once per model and data on the
+ * evaluation samples, to show beside the similarity of the re-quantization.
+ */
+async function measureQuantizedInFile(): Promise<void> {
+  const { model, dataset } = app();
+  if (!model?.dequantized || !dataset || app().quantizedInFile || measuringInFile === dataset) return;
+  measuringInFile = dataset;
+  try {
+    const metrics = await runJob("Measuring the file's own quantized model", (id, onProgress) => workbenchClient().measureQuantizedOriginal(id, onProgress));
+    // Kept only if the data it was measured on is still the data in use (a new model or new data resets it).
+    if (metrics && app().dataset === dataset && app().model?.dequantized) useApp.setState({ quantizedInFile: metrics });
+  } finally {
+    if (measuringInFile === dataset) measuringInFile = null;
+  }
 }
 
 /** Lays out a graph off the main thread and shows it, unless another graph replaced it meanwhile. */
@@ -217,6 +261,11 @@ function edited(): void {
 }
 
 export function setPrecision(layer: LayerName, precision: Precision): void {
+  const info = app().model?.layers.find((l) => l.name === layer);
+  if (!info?.quantizable) {
+    app().notify('info', `${layer} is not quantizable${info?.reason ? `: ${info.reason}` : ''}; it runs as in the model.`);
+    return;
+  }
   const before = app().qtable;
   app().setPrecision(layer, precision);
   if (app().qtable !== before) edited();
@@ -289,6 +338,7 @@ export async function applyBestMethods(): Promise<void> {
 }
 
 export async function runThresholdSearch(): Promise<void> {
+  if (refuseNothingToQuantize('search_threshold')) return;
   const result = await runJob('search_threshold: every method on the all-INT8 model', (id, onProgress) => workbenchClient().searchThreshold(id, onProgress));
   if (!result) return;
   useApp.setState({ thresholdSearch: result.rows, calibration: result.summary, calibrationSettings: result.summary.settings, baseline: null });
@@ -345,7 +395,7 @@ export async function setEngine(engineKind: EngineKind): Promise<void> {
   const data = lastDataSources;
   if (!model) return;
   const qtable = app().qtable;
-  if (await openModel(model)) {
+  if (await openModel(model, lastModelOptions)) {
     app().replaceQTable(qtable);
     if (data) await loadData(data);
   }
@@ -373,6 +423,7 @@ export function exportQTable(): void {
 }
 
 export async function exportQdqModel(): Promise<void> {
+  if (refuseNothingToQuantize('QDQ export')) return;
   const qtable = qtableToData(app().qtable);
   const result = await runJob('Exporting and verifying the QDQ model', (id, onProgress) => workbenchClient().exportQdq(id, qtable, onProgress));
   if (!result) return;
@@ -405,6 +456,7 @@ export function updateSearchRequest(request: SearchRequest): void {
  */
 export async function runSearch(): Promise<void> {
   const kind = app().searchKind;
+  if (refuseNothingToQuantize(SEARCH_LABEL[kind])) return;
   const request = { ...searchRequestOf(kind), base: qtableToData(app().qtable) } as SearchRequest;
   const ranks = kind === 'sensitive' || kind === 'qtable';
   if (ranks) useApp.setState({ metric: 'sensitivity' });

@@ -11,6 +11,7 @@ import type { TargetScheme } from '../core/quant/schemes';
 import { ALL_INT8, withPrecision, type Precision, type QTable } from '../core/quant/QTable';
 import type { Evaluation } from '../core/sim/Evaluation';
 import type { ExportVerification } from '../core/export/verifyExport';
+import type { ErrorMetrics } from '../core/metrics/similarity';
 import type { Capabilities, EngineKind, ModelSummary } from '../../workers/WorkbenchService';
 import type { SearchKind, SearchResult, VisitedConfiguration } from '../core/search/SearchSession';
 import type { SearchRequest } from '../core/search/SearchRequest';
@@ -73,6 +74,11 @@ export interface EvaluationSlice {
   /** The all-INT8 evaluation, kept to show how far the current QTable moved the output. */
   baseline: Evaluation | null;
   lastExport: { verification: ExportVerification; fileName: string } | null;
+  /**
+   * A QDQ file opened as float: its own quantized model's output error against that float model on
+   * the evaluation samples (what a re-quantization is compared with); null until measured.
+   */
+  quantizedInFile: ErrorMetrics | null;
   /** Time from the last QTable edit to its output similarity, and to its per-layer errors. */
   lastEditToSimilarityMs: number | null;
   lastEditToLayersMs: number | null;
@@ -89,6 +95,9 @@ export interface SearchRun {
   /** Set when the search was cancelled or failed: what it found stays on screen, but nothing runs. */
   readonly stopped?: boolean;
 }
+
+/** Why no layer of the open model can be quantized, in words; null when some can (or no model is open). */
+export const nothingToQuantize = (s: AppState): string | null => s.model?.findings.nothingToQuantize ?? null;
 
 /** Whether a search is running now (a stopped one only keeps its partial results on screen). */
 export const isSearching = (run: SearchRun | null): run is SearchRun => run !== null && !run.stopped;
@@ -149,7 +158,7 @@ const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set) => ({
   modelOpened: (model) =>
     set({
       model, layout: null, dataset: null, calibration: null, qtable: ALL_INT8, past: [], future: [],
-      outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, selected: null, thresholdSearch: null, correctionEffects: {},
+      outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, quantizedInFile: null, selected: null, thresholdSearch: null, correctionEffects: {},
       searchRun: null, searchResult: null, visited: [], beforeApply: null,
     }),
   modelReplaced: (model) =>
@@ -171,7 +180,7 @@ const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   floatBaseline: null,
   correctionEffects: {},
   correctionsPending: null,
-  datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null }),
+  datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null, quantizedInFile: null }),
   // A new calibration changes every score a search gave: its results and points no longer hold.
   calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null, searchResult: null, visited: [] }),
   setPreprocess: (preprocess) => set({ preprocess }),
@@ -196,6 +205,7 @@ const createEvaluationSlice: StateCreator<AppState, [], [], EvaluationSlice> = (
   layerEvaluation: null,
   baseline: null,
   lastExport: null,
+  quantizedInFile: null,
   lastEditToSimilarityMs: null,
   lastEditToLayersMs: null,
   evaluated: (evaluation, depth) =>

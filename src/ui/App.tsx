@@ -10,6 +10,7 @@ import { Inspector } from './Inspector';
 import { JobBar } from './JobBar';
 import { LayerTable } from './LayerTable';
 import { Messages } from './Messages';
+import { ModelNotes } from './ModelNotes';
 import { SearchPanel } from './SearchPanel';
 
 function EmptyState() {
@@ -65,6 +66,7 @@ export function App() {
   return (
     <div className={`app${hasModel ? '' : ' no-model'}`}>
       <Header />
+      <ModelNotes />
       <main className="main">
         <div className="center">
           {hasModel ? <GraphPanel /> : <EmptyState />}

@@ -1,6 +1,6 @@
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/calib/CaliTable';
 import { measureFloatBaseline, runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
-import { useApp } from '../state/store';
+import { nothingToQuantize, useApp } from '../state/store';
 import { CorrectionsSection } from './CorrectionsSection';
 import { formatBytes, formatDuration, formatMetric } from './format';
 
@@ -28,6 +28,7 @@ export function CalibrationPanel() {
   const search = useApp((s) => s.thresholdSearch);
   const baseline = useApp((s) => s.floatBaseline);
   const searching = useApp((s) => Object.values(s.jobs).some((j) => j.label.startsWith('search_threshold')));
+  const nothing = useApp(nothingToQuantize);
   const total = dataset?.sampleCount ?? 0;
   const best = search ? search.reduce((a, b) => (b.output.cos > a.output.cos ? b : a)) : null;
   return (
@@ -86,7 +87,7 @@ export function CalibrationPanel() {
         </p>
       )}
       <h4>search_threshold</h4>
-      <button className="btn small" disabled={!calibration || searching} onClick={() => void runThresholdSearch()} data-testid="search-threshold">{searching ? 'Searching…' : 'Compare every method'}</button>
+      <button className="btn small" disabled={!calibration || searching || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onClick={() => void runThresholdSearch()} data-testid="search-threshold">{searching ? 'Searching…' : 'Compare every method'}</button>
       {search && (
         <table className="mini-table" data-testid="threshold-search-table">
           <thead><tr><th>Method</th><th>Output cos</th><th>SQNR</th></tr></thead>

@@ -1,6 +1,6 @@
 import type { CorrectionEffects } from '../core/Workbench';
 import { setCorrection } from '../state/actions';
-import { useApp, type CorrectionToggle } from '../state/store';
+import { nothingToQuantize, useApp, type CorrectionToggle } from '../state/store';
 
 interface ToggleInfo {
   readonly key: CorrectionToggle;
@@ -49,6 +49,7 @@ export function CorrectionsSection() {
   const calibration = useApp((s) => s.calibration);
   const measured = useApp((s) => s.correctionEffects);
   const pending = useApp((s) => s.correctionsPending);
+  const nothing = useApp(nothingToQuantize);
   const busy = pending !== null;
   const corrections = pending ?? calibration?.corrections;
   const effects = calibration?.correctionEffects;
@@ -64,7 +65,7 @@ export function CorrectionsSection() {
           return (
             <li key={t.key} data-correction={t.key}>
               <label className="check" title={t.title}>
-                <input type="checkbox" checked={on} disabled={!calibration || busy} onChange={(e) => void setCorrection(t.key, e.target.checked)} data-testid={`correction-${t.key}`} />
+                <input type="checkbox" checked={on} disabled={!calibration || busy || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onChange={(e) => void setCorrection(t.key, e.target.checked)} data-testid={`correction-${t.key}`} />
                 {t.label}
               </label>
               {t.parameter && corrections && (

@@ -1,7 +1,7 @@
 import { useRef } from 'react';
 import type { TableKind } from '../core/export/tables';
 import { exportQdqModel, exportQTable, exportTableFile, importTable } from '../state/actions';
-import { useApp } from '../state/store';
+import { nothingToQuantize, useApp } from '../state/store';
 import { formatMetric } from './format';
 
 const TABLES: { kind: TableKind; title: string; text: string }[] = [
@@ -18,6 +18,7 @@ export function ExportPanel() {
   const qtable = useApp((s) => s.qtable);
   const lastExport = useApp((s) => s.lastExport);
   const exporting = useApp((s) => Object.values(s.jobs).some((j) => j.label.startsWith('Exporting')));
+  const nothing = useApp(nothingToQuantize);
   const picker = useRef<HTMLInputElement>(null);
   return (
     <div className="export-panel">
@@ -25,7 +26,7 @@ export function ExportPanel() {
         <div className="export-item">
           <h4>Quantized ONNX (QDQ)</h4>
           <p className="muted">int8 per-channel weights, int32 bias, QuantizeLinear/DequantizeLinear on activations; INT16 layers use opset 21 Q/DQ, FP16 layers compute in float16, FP32 layers stay float. Loaded again and run on the samples before it is offered.</p>
-          <button className="btn primary" disabled={!calibrated || exporting} onClick={() => void exportQdqModel()} data-testid="export-qdq">{exporting ? 'Exporting…' : 'Download .qdq.onnx'}</button>
+          <button className="btn primary" disabled={!calibrated || exporting || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onClick={() => void exportQdqModel()} data-testid="export-qdq">{exporting ? 'Exporting…' : 'Download .qdq.onnx'}</button>
           {lastExport && (
             <p className="verification" data-testid="export-verification">
               {lastExport.fileName}: measured output cos <b>{formatMetric('cos', lastExport.verification.measured.cos)}</b> on {lastExport.verification.sampleCount} samples

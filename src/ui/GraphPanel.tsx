@@ -1,6 +1,6 @@
 import { useMemo } from 'react';
 import { precisionOf } from '../core/quant/QTable';
-import { useApp, type Metric } from '../state/store';
+import { nothingToQuantize, useApp, type Metric } from '../state/store';
 import { GraphView } from './graph/GraphView';
 import { HeatLegend } from './graph/HeatLegend';
 import { heatScale } from './heat';
@@ -20,6 +20,7 @@ export function GraphPanel() {
   const errors = useLayerErrors();
   const sensitivities = useSensitivities();
   const info = useLayerInfo();
+  const nothing = useApp(nothingToQuantize);
 
   const heat = useMemo(() => {
     if (metric === 'sensitivity') return sensitivities.size ? sensitivities : null;
@@ -46,7 +47,7 @@ export function GraphPanel() {
             <button key={m} className={`seg${metric === m ? ' on' : ''}`} onClick={() => setMetric(m)} data-testid={`metric-${m}`} role="radio" aria-checked={metric === m}>{METRIC_LABEL[m]}</button>
           ))}
         </div>
-        {heat ? <HeatLegend label={scale.label} domain={scale.domain} colorOf={scale.colorOf} /> : <div className="legend-empty muted">{metric === 'sensitivity' ? 'Run a sensitivity search (Search tab)' : layerEvaluating ? 'Measuring every layer…' : 'Heatmap appears after calibration'}</div>}
+        {heat ? <HeatLegend label={scale.label} domain={scale.domain} colorOf={scale.colorOf} /> : <div className="legend-empty muted" title={nothing ?? undefined}>{metric === 'sensitivity' ? 'Run a sensitivity search (Search tab)' : nothing ? 'Nothing to quantize: no heatmap' : layerEvaluating ? 'Measuring every layer…' : 'Heatmap appears after calibration'}</div>}
         {layerEvaluating && heat && <div className="legend-empty muted">Updating…</div>}
       </div>
     </div>

@@ -22,7 +22,7 @@ export function Header() {
           <>
             <span className="model-name" title={model.graph.fileName}>{model.graph.fileName}</span>
             <span className="model-facts" title={`${model.graph.producer || 'unknown producer'}, engine ${model.engine}`}>
-              opset {model.graph.opset} · {model.layers.length} layers · {formatBytes(model.graph.sizeBytes)}
+              opset {model.graph.opset}{model.findings.upgradedFrom !== null ? ` (from ${model.findings.upgradedFrom})` : ''} · {model.layers.length} layers · {formatBytes(model.graph.sizeBytes)}
             </span>
           </>
         ) : <span className="muted">No model</span>}

@@ -67,9 +67,11 @@ export function Inspector() {
     );
   }
   const layer = info.get(node.name);
-  const precision = layer?.quantizable ? precisionOf(qtable, node.name) : 'FP32';
+  // A layer that cannot be quantized has no precision to pick: none of the choices is shown as set.
+  const precision = layer?.quantizable ? precisionOf(qtable, node.name) : null;
+  const notQuantizable = layer?.quantizable ? null : `not quantizable: ${layer?.reason ?? 'qbench does not quantize this operator'}`;
   const error = errors.get(node.name);
-  const stale = layerEvaluation && error && error.precision !== precision;
+  const stale = layerEvaluation && error && precision !== null && error.precision !== precision;
   const weights = new Map(model.graph.weights.map((w) => [w.name, w]));
   return (
     <aside className="inspector" data-testid="inspector">
@@ -79,12 +81,12 @@ export function Inspector() {
       </div>
       <section>
         <h4>Precision</h4>
-        <div className="precision-select" role="radiogroup" aria-label="Layer precision">
+        <div className="precision-select" role="radiogroup" aria-label="Layer precision" aria-disabled={notQuantizable !== null} title={notQuantizable ?? undefined}>
           {EDITABLE_PRECISIONS.map((p) => (
             <button
               key={p}
               className={`seg${precision === p ? ' on' : ''}`}
-              disabled={!layer?.quantizable}
+              disabled={notQuantizable !== null}
               onClick={() => setPrecision(node.name, p)}
               data-testid={`precision-${p}`}
               role="radio"
@@ -92,7 +94,7 @@ export function Inspector() {
             >{p}</button>
           ))}
         </div>
-        {!layer?.quantizable && <p className="muted note">Runs as in the model: {layer?.reason ?? 'not quantizable'}.</p>}
+        {notQuantizable && <p className="muted note" data-testid="not-quantizable">Not quantizable: {layer?.reason ?? 'qbench does not quantize this operator'}. It runs as in the model; no precision applies to it.</p>}
       </section>
       <FloatRegion layer={node.name} />
       <section>

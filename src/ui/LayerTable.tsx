@@ -20,6 +20,8 @@ interface Row {
   readonly op: string;
   readonly precision: Precision;
   readonly quantizable: boolean;
+  /** Why the layer takes no precision, when it is not quantizable. */
+  readonly reason?: string;
   readonly cos?: number;
   readonly sqnr?: number;
   readonly mse?: number;
@@ -45,7 +47,7 @@ export function LayerTable() {
       .map((n) => {
         const i = info.get(n.name);
         const e = errors.get(n.name);
-        return { name: n.name, op: n.opType, precision: i?.quantizable ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable, cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse } as Row;
+        return { name: n.name, op: n.opType, precision: i?.quantizable ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable, reason: i?.quantizable ? undefined : i?.reason ?? 'not quantizable', cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse } as Row;
       })
       .filter((r) => !needle || r.name.toLowerCase().includes(needle) || r.op.toLowerCase().includes(needle))
       .filter((r) => !onlyChanged || (r.quantizable && r.precision !== qtable.defaultPrecision));
@@ -94,7 +96,9 @@ export function LayerTable() {
             >
               <span className="td name" title={r.name}>{r.name}</span>
               <span className="td op">{r.op}</span>
-              <span className={`td precision p-${r.precision}`}>{r.precision}</span>
+              {r.quantizable
+                ? <span className={`td precision p-${r.precision}`}>{r.precision}</span>
+                : <span className="td precision muted" title={`Not quantizable: ${r.reason}; runs as in the model`}>—</span>}
               <span className="td num">{formatMetric('cos', r.cos)}</span>
               <span className="td num">{formatMetric('sqnr', r.sqnr)}</span>
               <span className="td num">{formatMetric('mse', r.mse)}</span>

@@ -7,7 +7,7 @@ import { findLayer } from '../core/search/rules';
 import { errorMessage } from '../core/errors';
 import { useState } from 'react';
 import { cancelJob, runSearch, searchRequestOf, updateSearchRequest } from '../state/actions';
-import { isSearching, useApp } from '../state/store';
+import { isSearching, nothingToQuantize, useApp } from '../state/store';
 import { METHOD_LABEL } from './CalibrationPanel';
 
 const KINDS: readonly SearchKind[] = ['sensitive', 'qtable', 'run_qtable', 'bisection', 'fp_forward', 'pattern', 'pattern_resolver'];
@@ -88,6 +88,7 @@ export function SearchForm() {
   useApp((s) => s.searchRequests[kind]); // re-render when the form's request changes
   const run = useApp((s) => (isSearching(s.searchRun) ? s.searchRun : null));
   const calibrated = useApp((s) => s.calibration !== null);
+  const nothing = useApp(nothingToQuantize);
   const selected = useApp((s) => s.selected);
   const request = searchRequestOf(kind);
   const set = (patch: Partial<SearchRequest['options']>) => updateSearchRequest({ ...request, options: { ...request.options, ...patch } } as SearchRequest);
@@ -158,7 +159,7 @@ export function SearchForm() {
       <div className="row-inline">
         {run
           ? <button className="btn" onClick={() => cancelJob(run.jobId)} data-testid="search-cancel">Cancel search</button>
-          : <button className="btn primary" disabled={!calibrated} onClick={() => void runSearch()} data-testid="search-run">Run {SEARCH_LABEL[kind]}</button>}
+          : <button className="btn primary" disabled={!calibrated || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onClick={() => void runSearch()} data-testid="search-run">Run {SEARCH_LABEL[kind]}</button>}
         {kind === 'fp_forward' && selected && <span className="muted note">Selected: {selected}</span>}
       </div>
     </div>

@@ -29,7 +29,7 @@ const FORM_TEXT = {
 
 /**
  * @example findModel(silero.graph, layers).nothingToQuantize
- * // 'no layer can be quantized: 1 layer (If) hold a subgraph; 2 layers (Equal, Cast) ...; the 339 nodes inside control-flow bodies are not quantized yet'
+ * // 'no layer can be quantized: 1 layer (Equal): has no float32 output; 1 layer (If): holds a subgraph; ...; the 684 nodes inside control-flow bodies are not quantized yet'
  */
 export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerInfo>): ModelFindings {
   const quantized = quantizedForm(graph.nodes);
@@ -55,7 +55,7 @@ export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerIn
       const reason = layer.reason ?? 'is not quantizable';
       reasons.set(reason, [...(reasons.get(reason) ?? []), layer.opType]);
     }
-    const parts = [...reasons].map(([reason, ops]) => `${ops.length} layer${ops.length === 1 ? '' : 's'} (${[...new Set(ops)].join(', ')}) ${reason.replace(/^holds/, 'hold')}`);
+    const parts = [...reasons].map(([reason, ops]) => `${ops.length} layer${ops.length === 1 ? '' : 's'} (${[...new Set(ops)].join(', ')}): ${reason}`);
     if (subgraphNodes) parts.push(`the ${subgraphNodes} nodes inside control-flow bodies are not quantized yet`);
     nothingToQuantize = `no layer can be quantized: ${parts.join('; ')}`;
   }

@@ -1,0 +1,132 @@
+import { execFile } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { zipSync } from 'fflate';
+import { expect, test, type Page } from '@playwright/test';
+import { formatNpy } from '../src/core/io/dataset/npy';
+import { GraphBuilder, seededRandom } from '../test/support/GraphBuilder';
+
+/**
+ * Issue #9 in a real browser: what the page says about a model before any figure (an old opset
+ * upgraded on load, a network inside control flow with nothing to quantize, a file already
+ * quantized), and the figures it then gives or refuses to give.
+ */
+
+const ROOT = fileURLToPath(new URL('..', import.meta.url));
+const SQUEEZENET = join(ROOT, '..', 'shared', 'corpus', 'onnx-opset9', 'light_squeezenet.onnx');
+const SILERO = join(ROOT, 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
+const IMAGES = ['book_columns.jpg', 'document.jpg'].map((name) => join(ROOT, 'demo', 'images', name));
+const SCRATCH = join(ROOT, 'scratch');
+
+/** Records whether `text` ever appears in the page, from now on (every DOM change is checked). */
+async function watchFor(page: Page, text: string): Promise<() => Promise<boolean>> {
+  await page.evaluate((needle) => {
+    const w = window as unknown as { seen: boolean };
+    w.seen = document.body.innerText.includes(needle);
+    new MutationObserver(() => {
+      if (document.body.innerText.includes(needle)) w.seen = true;
+    }).observe(document.body, { subtree: true, childList: true, characterData: true });
+  }, text);
+  return () => page.evaluate(() => (window as unknown as { seen: boolean }).seen);
+}
+
+/** Waits until the data given is read, calibrated and every job it started has ended. */
+async function settled(page: Page): Promise<void> {
+  await expect.poll(() => page.evaluate(() => (window as unknown as { qbenchState: () => { calibration: unknown } }).qbenchState().calibration !== null)).toBe(true);
+  await expect(page.getByTestId('job-progress')).toHaveCount(0);
+}
+
+test('an opset-9 model says it was upgraded, in a note and in the header, and calibrates on images', async ({ page }) => {
+  test.skip(!existsSync(SQUEEZENET), `${SQUEEZENET} is absent (the shared corpus is not laid beside the repository)`);
+  await page.goto('/?demo=0');
+  await page.getByTestId('pick-model-empty').setInputFiles(SQUEEZENET);
+  await expect(page.getByTestId('model-info')).toContainText('light_squeezenet.onnx');
+  await expect(page.getByTestId('model-info')).toContainText('opset 13 (from 9)');
+  await expect(page.getByTestId('model-notes').getByTestId('model-note').filter({ hasText: /upgraded from opset 9 to 13/i })).toHaveCount(1);
+
+  await page.getByTestId('pick-data').setInputFiles(IMAGES);
+  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^-?\d+(\.\d+)?(e-?\d+)?$/);
+  await expect(page.getByTestId('nothing-to-quantize')).toHaveCount(0);
+  await settled(page);
+  mkdirSync(SCRATCH, { recursive: true });
+  await page.screenshot({ path: join(SCRATCH, 'squeezenet-notes.png') });
+});
+
+test('Silero VAD (its network inside an If): the control-flow note, and "Nothing to quantize" instead of cos 1', async ({ page }) => {
+  await page.goto('/?demo=0');
+  const sawOne = await watchFor(page, '1.000000');
+  await page.getByTestId('pick-model-empty').setInputFiles(SILERO);
+  await expect(page.getByTestId('model-note').filter({ hasText: /nodes inside 1 If body run float: qbench does not quantize inside control flow yet/ })).toHaveCount(1);
+  const nothing = page.getByTestId('nothing-to-quantize');
+  await expect(nothing).toContainText('Nothing to quantize');
+  await expect(nothing).toHaveAttribute('title', /no layer can be quantized: .*If/);
+
+  const npz = (seed: number) => Buffer.from(zipSync({
+    'input.npy': formatNpy({ dtype: 'float32', dims: [1, 512], data: Float32Array.from({ length: 512 }, (_, i) => 0.3 * Math.sin((i + 37 * seed) / 5)) }),
+    'state.npy': formatNpy({ dtype: 'float32', dims: [2, 1, 128], data: new Float32Array(256) }),
+    'sr.npy': formatNpy({ dtype: 'int64', dims: [], data: new BigInt64Array([16000n]) }),
+  }));
+  await page.getByTestId('pick-data').setInputFiles([1, 2].map((seed) => ({ name: `chunk${seed}.npz`, mimeType: 'application/octet-stream', buffer: npz(seed) })));
+  await settled(page);
+  await expect(nothing).toBeVisible();
+  await expect(page.getByTestId('output-cos')).toHaveCount(0);
+  await expect(page.getByTestId('message-error')).toHaveCount(0);
+
+  // The inspector says why a layer takes no precision instead of offering one.
+  await page.getByTestId('table-filter').fill('If');
+  await page.locator('[data-testid=table-row][data-layer="If_0"]').click();
+  await expect(page.getByTestId('not-quantizable')).toContainText('Not quantizable:');
+  await expect(page.getByTestId('precision-INT8')).toBeDisabled();
+  await expect(page.getByTestId('precision-FP32')).toHaveAttribute('aria-checked', 'false');
+  expect(await sawOne()).toBe(false);
+  mkdirSync(SCRATCH, { recursive: true });
+  await page.screenshot({ path: join(SCRATCH, 'silero-nothing.png') });
+});
+
+test.describe('a QDQ model', () => {
+  let files: { model: string; data: string[] };
+
+  test.beforeAll(async () => {
+    // A small float model quantized by qbench's own CLI (the package's bin), and its samples.
+    const dir = mkdtempSync(join(tmpdir(), 'qbench-e2e-qdq-'));
+    const b = new GraphBuilder({ seed: 4 });
+    let x = b.input('x', [1, 3, 10, 10]);
+    x = b.relu(b.conv(x, 6, 3, { name: 'conv_a' }));
+    b.output(b.conv(x, 4, 3, { name: 'conv_b' }));
+    writeFileSync(join(dir, 'model.onnx'), b.toBytes());
+    const random = seededRandom(3);
+    const data = [0, 1, 2].map((i) => {
+      const path = join(dir, `s${i}.npy`);
+      writeFileSync(path, formatNpy({ dtype: 'float32', dims: [1, 3, 10, 10], data: Float32Array.from({ length: 300 }, () => random() * 2 - 1) }));
+      return path;
+    });
+    const model = join(dir, 'small.qdq.onnx');
+    await promisify(execFile)(process.execPath, [join(ROOT, 'cli', 'qbench.js'), 'export', '--model', join(dir, 'model.onnx'), '--data', data.join(','), '--out', model]);
+    files = { model, data };
+  });
+
+  test('says it is already quantized, opens as float, and shows the figure of the quantization in the file', async ({ page }) => {
+    await page.goto('/?demo=0');
+    await page.getByTestId('pick-model-empty').setInputFiles(files.model);
+    await expect(page.getByTestId('model-note').filter({ hasText: /already quantized: QDQ/ })).toHaveCount(1);
+    await page.getByTestId('open-dequantized').click();
+    await expect(page.getByTestId('model-note').filter({ hasText: /opened de-quantized: 3 QuantizeLinear\/DequantizeLinear pairs removed/i })).toHaveCount(1);
+    await expect(page.getByTestId('model-note').filter({ hasText: /already quantized/ })).toHaveCount(0);
+    await expect(page.getByTestId('open-dequantized')).toHaveCount(0);
+    // conv_a, its Relu, conv_b, and the Identity that keeps the graph output's name where its DequantizeLinear was.
+    await expect(page.getByTestId('graph-node')).toHaveCount(4);
+    await expect(page.locator('[data-testid=graph-node][data-layer="conv_b"]')).toBeVisible();
+
+    await page.getByTestId('pick-data').setInputFiles(files.data);
+    await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.9\d+/);
+    const inFile = page.getByTestId('quantized-in-file');
+    await expect(inFile).toHaveAttribute('data-value', /^0\.9\d+/);
+    await expect(inFile).toContainText(/in the file\s*cos 0\.9\d{5}/);
+    await settled(page);
+    mkdirSync(SCRATCH, { recursive: true });
+    await page.screenshot({ path: join(SCRATCH, 'qdq-in-file.png') });
+  });
+});
