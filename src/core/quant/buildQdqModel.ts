@@ -13,7 +13,7 @@ import { fusesIntoProducer, inputRole, weightChannelAxis } from './inputRoles';
 import type { LayerInfo } from './layerInfo';
 import type { CaliEntry } from '../calib/CaliTable';
 import { weightQuantType, type QParams, type QuantType } from './qparams';
-import { activationQParams, effectivePrecision, oneFixedQParams, ONE_BACKWARD_OPS, ONE_FORWARD_OPS, type TargetScheme } from './schemes';
+import { activationQParams, effectivePrecision, oneFixedQParams, ONE_BACKWARD_OPS, ONE_FORWARD_OPS, ortFixedQParams, type TargetScheme } from './schemes';
 import { isIntegerPrecision, type Precision, type QTable } from './QTable';
 import { quantizeBias, quantizeWeightSymmetric, type QuantizedWeight } from './weightQuant';
 
@@ -399,7 +399,9 @@ export class QdqBuilder {
       const ruled = this.oneQParams(tensor, precision, 0);
       if (ruled) return ruled;
     }
-    return this.ownQParams(tensor, precision);
+    const producer = this.ruleIndex.producer.get(tensor);
+    const fixed = producer && ortFixedQParams(producer.opType, precision, this.input.scheme);
+    return fixed ?? this.ownQParams(tensor, precision);
   }
 
   private ownQParams(tensor: string, precision: Precision): QParams {

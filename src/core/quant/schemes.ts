@@ -94,3 +94,16 @@ export function oneFixedQParams(opType: string, precision: Precision): QParams |
     default: return undefined;
   }
 }
+
+/**
+ * The fixed output qparams onnxruntime's quantizer gives an 8-bit Softmax (QDQSoftmax: uint8
+ * 1/256 zp 0; int8 symmetric 1/127 zp 0), whatever calibration saw. They are not a style choice:
+ * onnxruntime's QLinearSoftmax kernel scales its exp table by floor(1 / y_scale) in float32, which
+ * overflows once y_scale is below about 1/300, and every output then reads 0 (a 2-class
+ * classifier whose calibrated maximum was 0.68 got cos 0.21). ONE has its own (oneFixedQParams).
+ */
+export function ortFixedQParams(opType: string, precision: Precision, scheme: TargetScheme): QParams | undefined {
+  if (opType !== 'Softmax' || scheme.oneRules || (precision !== 'INT8' && precision !== 'UINT8' && precision !== 'INT4')) return undefined;
+  const unsigned = precision === 'UINT8' || scheme.activation8 === 'uint8-asymmetric';
+  return unsigned ? { type: 'uint8', scale: Math.fround(1 / 256), zeroPoint: 0 } : { type: 'int8', scale: Math.fround(1 / 127), zeroPoint: 0 };
+}
