@@ -52,9 +52,13 @@ export function describeLayers(graph: ModelGraph, types: ReadonlyMap<string, Val
   return layers;
 }
 
+/** Recurrent layers: onnxruntime's static (QDQ) quantizer leaves them float; only its dynamic mode quantizes their weights. */
+const RECURRENT = new Set(['LSTM', 'GRU', 'RNN']);
+
 function notQuantizableReason(node: GraphNode, floatOutputs: readonly string[], shapeOnly: ReadonlySet<LayerName>): string | undefined {
   if (node.domain && node.domain !== 'ai.onnx') return `custom operator domain ${node.domain}`;
   if (NEVER_QUANTIZED.has(node.opType)) return `${node.opType} is never quantized`;
+  if (RECURRENT.has(node.opType)) return `${node.opType} is a recurrent layer: onnxruntime's static quantizer leaves it float (only dynamic quantization, which qbench does not simulate, quantizes its weights)`;
   if (Object.values(node.attributes).some((v) => typeof v === 'object' && v !== null && 'graph' in v)) return 'holds a subgraph';
   if (floatOutputs.length === 0) return 'has no float32 output';
   if (shapeOnly.has(node.name)) return 'only computes shapes or indices';
