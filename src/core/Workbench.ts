@@ -470,9 +470,23 @@ export class Workbench {
   }
 
   evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
-    if (depth === 'outputs' && this.outputsOnPool) return this.withCompleteCalibration(job, () => this.evaluateOutputsOnPool(qtable, job));
-    return this.withCompleteCalibration(job, () => this.requireSimulator().evaluate(qtable, depth, job));
+    if (depth === 'outputs' && this.outputsOnPool) {
+      return this.withCompleteCalibration(job, async () => {
+        const evaluation = await this.evaluateOutputsOnPool(qtable, job);
+        this.lastPoolOutputs = { simulator: this.simulator, evaluation };
+        return evaluation;
+      });
+    }
+    return this.withCompleteCalibration(job, () => {
+      const simulator = this.requireSimulator();
+      // The outputs the pool measured for this simulator's QTable need not run again for the heatmap.
+      const known = this.lastPoolOutputs?.simulator === simulator ? this.lastPoolOutputs.evaluation : undefined;
+      return simulator.evaluate(qtable, depth, job, known);
+    });
   }
+
+  /** The last 'outputs' evaluation made on the pool, and the simulator (calibration) it belongs to. */
+  private lastPoolOutputs?: { readonly simulator: Simulator | undefined; readonly evaluation: Evaluation };
 
   /**
    * The 'outputs' evaluation with the samples split between the search pool's runners (the page's
