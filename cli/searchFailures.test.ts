@@ -78,4 +78,16 @@ describe('searches on real-shaped models and failing workers', () => {
     expect(stderr).toBe('qbench: model.onnx: search worker 2 of 2 stopped unexpectedly (exit code 70); the search cannot go on\n');
     expect(code).toBe(1);
   }, 120_000);
+
+  it.each([['eval'], ['export', '--out', 'x.onnx'], ['search', 'sensitive', '-o', 'x.qtable']])('%s on a model with nothing to quantize refuses in words (exit 1), never cos 1.000000', async (...command) => {
+    const b = new GraphBuilder({ seed: 1 });
+    const x = b.input('input', [1, 4]);
+    b.output(b.node('Identity', [b.node('Identity', [x], {}, 1, [1, 4], 'first')[0]], {}, 1, [1, 4], 'second')[0]);
+    const f = writeModel(b.toBytes(), [1, 4], 2);
+    const args = command.map((a) => (a.includes('.') ? join(f.dir, a) : a));
+    const { code, stdout, stderr } = await qbench({}, ...args, '--model', f.model, '--data', f.data);
+    expect(code).toBe(1);
+    expect(stderr).toBe('qbench: model.onnx: no layer can be quantized: 2 layers (Identity): Identity is never quantized\n');
+    expect(stdout).not.toContain('1.000000');
+  });
 });

@@ -1,4 +1,8 @@
-import type { Engine } from '../engine/Engine';
+import type { Engine, ValueInfo } from '../engine/Engine';
+import { ifBranches, isIf, outerReferences } from '../io/onnx/ifBodies';
+import type { onnx } from '../io/onnx/protobuf';
+import { floatActivations } from '../search/boundaries';
+import { branchModel } from '../sim/tensorTypes';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { JobContext } from '../jobs/Job';
@@ -120,25 +124,81 @@ export async function calibrateModel(
   dataset: Dataset,
   settings: CalibrationSettings,
   job: JobContext,
-  /** Shapes the engine inferred (saves a run where all are static). */
-  staticDims?: ReadonlyMap<string, { readonly dims: readonly (number | null)[] | null }>,
+  /** Types and shapes the engine inferred (saves a run where all are static; needed for If branches). */
+  staticDims?: ReadonlyMap<string, ValueInfo>,
 ): Promise<CalibrationResult> {
   const started = performance.now();
+  // Tensors inside If branches are observed on the branches the samples take (calibrateBranches).
+  const mainScope = new Set([...model.graph.inputs.map((i) => i.name), ...model.proto.graph!.node.flatMap((n) => n.output)]);
+  const inBranches = tensors.filter((t) => !mainScope.has(t));
+  tensors = tensors.filter((t) => mainScope.has(t));
   const methods = settings.collect === 'all' ? 'all' : [settings.method];
   const accumulators = tensors.map(() => new TensorStatisticsAccumulator({ histogramBins: settings.histogramBins, expectedSamples: dataset.samples.length, methods }));
-  const { floatOutputs } = await runStatisticsPass(engine, model, tensors, dataset, { valuesPerTensor: settings.valuesPerTensor }, (t, observation) => accumulators[t].add(observation), job, staticDims);
+  // Only branch tensors asked for (a later pass over tensors a QTable un-fused): no main-graph pass.
+  const { floatOutputs } = tensors.length === 0 && inBranches.length > 0
+    ? { floatOutputs: [] as TensorMap[] }
+    : await runStatisticsPass(engine, model, tensors, dataset, { valuesPerTensor: settings.valuesPerTensor }, (t, observation) => accumulators[t].add(observation), job, staticDims);
   const graphInputs = new Set(model.graph.inputs.map((i) => i.name));
   const statistics = new Map<string, TensorStatistics>();
   const contexts = new Map<string, MethodContext>();
-  const positionCount = model.graph.nodes.length;
+  // A branch calibrated as a model of its own keeps the positions of the whole model.
+  let positionCount = model.graph.nodes.length;
+  for (const p of positions.values()) positionCount = Math.max(positionCount, p + 1);
   tensors.forEach((tensor, t) => {
     statistics.set(tensor, accumulators[t].result());
     contexts.set(tensor, { bits: 8, position: positions.get(tensor) ?? 0, positionCount, isGraphInput: graphInputs.has(tensor), histogramBins: settings.histogramBins });
   });
-  const result = new CalibrationResult(tensors, statistics, contexts, dataset.samples.length, floatOutputs);
+  let result = new CalibrationResult(tensors, statistics, contexts, dataset.samples.length, floatOutputs);
+  if (inBranches.length && staticDims) result = await calibrateBranches(engine, model, inBranches, positions, dataset, settings, job, staticDims, result);
   result.entries(settings.method);
   result.elapsedMs = performance.now() - started;
   return result;
+}
+
+/**
+ * Statistics of tensors inside If branches (issue #9): the If's condition and the tensors its
+ * branches read are fetched for every sample, and each branch runs, as a model of its own, on the
+ * samples that take it (nested Ifs recursively). A branch no sample takes observes nothing: its
+ * layers have no ranges and run float (buildQdqModel).
+ */
+async function calibrateBranches(
+  engine: Engine,
+  model: OnnxModel,
+  wanted: readonly string[],
+  positions: ReadonlyMap<string, number>,
+  dataset: Dataset,
+  settings: CalibrationSettings,
+  job: JobContext,
+  types: ReadonlyMap<string, ValueInfo>,
+  result: CalibrationResult,
+): Promise<CalibrationResult> {
+  const want = new Set(wanted);
+  const initializers = new Set(model.proto.graph!.initializer.map((t) => t.name));
+  for (const node of model.proto.graph!.node) {
+    if (!isIf(node)) continue;
+    for (const { branch, graph } of ifBranches(node)) {
+      const inside = branchOutputs(graph).filter((t) => want.has(t));
+      if (inside.length === 0) continue;
+      const reads = outerReferences(graph).filter((r) => !initializers.has(r));
+      const values = await floatActivations(engine, model, dataset.samples, [node.input[0], ...reads], job);
+      const taken = values.flatMap((v, s) => ((Number(v[node.input[0]].data[0]) !== 0) === (branch === 'then_branch') ? [s] : []));
+      if (taken.length === 0) continue;
+      const samples: Dataset = { samples: taken.map((s) => Object.fromEntries(reads.map((r) => [r, values[s][r]]))), sampleNames: taken.map((s) => dataset.sampleNames[s]) };
+      const part = await calibrateModel(engine, branchModel(model, graph, types), inside, positions, samples, settings, job, types);
+      result = result.merge(part);
+    }
+  }
+  return result;
+}
+
+/** Every tensor a branch's nodes produce, nested If branches included. */
+function branchOutputs(graph: onnx.IGraphProto): string[] {
+  const out: string[] = [];
+  for (const node of graph.node ?? []) {
+    for (const o of node.output ?? []) if (o) out.push(o);
+    if (isIf(node)) for (const { graph: inner } of ifBranches(node)) out.push(...branchOutputs(inner));
+  }
+  return out;
 }
 
 /**

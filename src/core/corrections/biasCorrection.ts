@@ -112,7 +112,7 @@ export async function measureConvBiasErrors(context: QuantizationContext, qtable
   const job = options.job ?? silentJob;
   if (samples.samples.length === 0) throw new DataError('bias correction needs at least one sample; the dataset is empty');
   const builder = new QdqBuilder({ ...context, qtable });
-  const convs = context.model.graph.nodes.filter((n) => n.opType === 'Conv' && (!n.domain || n.domain === 'ai.onnx') && n.inputs[2]
+  const convs = context.model.graph.nodes.filter((n) => n.opType === 'Conv' && !n.scope && (!n.domain || n.domain === 'ai.onnx') && n.inputs[2]
     && isFloatInitializer(context.model, n.inputs[1]) && isFloatInitializer(context.model, n.inputs[2]) && isIntegerPrecision(builder.precisions.get(n.name)!));
   if (convs.length === 0) return [];
   builder.emitAllLayers();

@@ -192,6 +192,7 @@ function tuningJobs(model: OnnxModel, cali: ReadonlyMap<string, CaliEntry>, absm
     const readers: Consumer[] = [];
     for (const node of consumers.get(tensor) ?? []) {
       if (node.domain && node.domain !== 'ai.onnx') continue;
+      if (node.scope || !protoOf.has(node.name)) continue; // inside an If branch: not tuned
       if (Object.values(node.attributes).some((v) => typeof v === 'object' && v !== null && 'graph' in v)) continue;
       const dataPositions = node.inputs.flatMap((input, k) => (input === tensor && inputRole(node.opType, k, false) === 'data' ? [k] : []));
       const floatOutputs = node.outputs.flatMap((o, k) => (o && types.get(o)?.dtype === 'float32' ? [k] : []));

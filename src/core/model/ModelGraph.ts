@@ -14,6 +14,11 @@ export interface GraphNode {
   readonly inputs: readonly string[];
   readonly outputs: readonly string[];
   readonly attributes: Readonly<Record<string, AttributeValue>>;
+  /**
+   * Where a node inside an If branch sits: `<If node>/<then_branch|else_branch>`, nested Ifs joined
+   * by '/'. Absent for main-graph nodes. Such a node reads tensors of the graphs around it by name.
+   */
+  readonly scope?: string;
 }
 
 export interface ValueDesc {

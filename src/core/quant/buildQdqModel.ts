@@ -2,6 +2,7 @@ import type { ValueInfo } from '../engine/Engine';
 import { QbenchError } from '../errors';
 import { intAttr } from '../io/onnx/attributes';
 import { GraphWriter, referencedNames } from '../io/onnx/GraphWriter';
+import { IF_BRANCHES, isIf } from '../io/onnx/ifBodies';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { irVersionFor, upgradeNode, type UpgradeContext } from '../io/onnx/opsetUpgrade';
 import { DataType, onnx } from '../io/onnx/protobuf';
@@ -178,7 +179,8 @@ export class QdqBuilder {
   /** Tensors an FP16 layer produced, by original name -> name of the float16 tensor. */
   private readonly fp16Produced = new Map<string, string>();
   private readonly floatReady = new Set<string>();
-  private readonly cache = new Map<string, string>();
+  /** Values made once and reused (a tensor's Q/DQ, a weight's DequantizeLinear), per graph scope. */
+  private cache = new Map<string, string>();
   private readonly hasSubgraphs: boolean;
 
   constructor(readonly input: QdqBuildInput) {
@@ -189,8 +191,10 @@ export class QdqBuilder {
     this.graphOutputs = new Set(graph.output.map((o) => o.name));
     this.weightCache = input.weightCache ?? new WeightCache();
     for (const node of model.graph.nodes) {
-      const precision = effectivePrecision(layers.get(node.name), qtable, input.scheme);
+      let precision = effectivePrecision(layers.get(node.name), qtable, input.scheme);
       if (precision === 'BF16') throw new QbenchError(`layer "${node.name}" is set to BF16, which onnxruntime cannot run on CPU; use FP16 or FP32`);
+      // A layer in an If branch the calibration data never took has no ranges: it runs as in the model.
+      if (node.scope && isIntegerPrecision(precision) && this.lacksRanges(node)) precision = 'FP32';
       this.precisions.set(node.name, precision);
     }
     this.opset = qdqOpset(model.opset, this.precisions.values());
@@ -201,6 +205,22 @@ export class QdqBuilder {
     ]);
     this.hasSubgraphs = model.graph.nodes.some((n) => Object.values(n.attributes).some((v) => typeof v === 'object' && v !== null && 'graph' in v));
     for (const tensor of fusedTensors(model.graph, this.precisions)) this.fusedFloat.add(tensor);
+  }
+
+  /** Branch scopes with at least one calibrated tensor: the branches the calibration data took. */
+  private takenScopes?: Set<string>;
+
+  private lacksRanges(node: GraphNode): boolean {
+    if (!this.takenScopes) {
+      const scopeOf = new Map<string, string>();
+      for (const n of this.input.model.graph.nodes) if (n.scope) for (const o of n.outputs) scopeOf.set(o, n.scope);
+      this.takenScopes = new Set();
+      for (const tensor of this.input.cali.keys()) {
+        const scope = scopeOf.get(tensor);
+        if (scope) this.takenScopes.add(scope);
+      }
+    }
+    return !this.takenScopes.has(node.scope!);
   }
 
   build(): QdqModel {
@@ -244,7 +264,35 @@ export class QdqBuilder {
     return this.input.types.get(tensor)?.dtype;
   }
 
+  /**
+   * An If node: its branches are written layer by layer like the main graph (Q/DQ inside them), each
+   * with a cache of its own, since a value made inside a branch cannot be read outside it.
+   */
+  private emitIf(node: onnx.NodeProto): void {
+    const attribute = node.attribute.map((a) => {
+      if (!a.g || !(IF_BRANCHES as readonly string[]).includes(a.name)) return a;
+      const savedNodes = this.writer.nodes;
+      const savedCache = this.cache;
+      this.writer.nodes = [];
+      this.cache = new Map();
+      this.inBranch++;
+      for (const child of a.g.node ?? []) this.emitLayer(child as onnx.NodeProto);
+      for (const out of a.g.output ?? []) if (out.name) this.floatValue(out.name);
+      this.inBranch--;
+      const body = onnx.GraphProto.create({ ...a.g, node: this.writer.nodes, valueInfo: [] });
+      this.writer.nodes = savedNodes;
+      this.cache = savedCache;
+      return onnx.AttributeProto.create({ ...a, g: body });
+    });
+    for (const output of node.output) if (output) this.floatReady.add(output);
+    this.writer.nodes.push(onnx.NodeProto.create({ ...node, attribute }));
+  }
+
   private emitLayer(node: onnx.NodeProto): void {
+    if (isIf(node)) {
+      this.emitIf(node);
+      return;
+    }
     const layer = this.index.byName.get(node.name)!;
     const precision = this.precisions.get(node.name)!;
     const inputs = node.input.map((tensor, k) => this.inputFor(layer, precision, tensor, k));
@@ -438,9 +486,32 @@ export class QdqBuilder {
     const zeroPoint = this.writer.addInitializer(scalarProto(this.writer.uniqueName(`${base}_zero_point`), zpType, qp.zeroPoint));
     const quantized = this.writer.uniqueName(`${base}_quantized`);
     this.writer.addNode('QuantizeLinear', [from, scale, zeroPoint], [quantized], `${base}/QuantizeLinear`);
-    this.writer.addNode('DequantizeLinear', [quantized, scale, zeroPoint], [to], `${base}/DequantizeLinear`);
+    if (this.inBranch) this.dequantizeByArithmetic(quantized, scale, qp.zeroPoint, to, base);
+    else this.writer.addNode('DequantizeLinear', [quantized, scale, zeroPoint], [to], `${base}/DequantizeLinear`);
     return { quantized, scale, zeroPoint };
   }
+
+  /**
+   * (float(q) - zp) * s as Cast, Sub, Mul: the values of DequantizeLinear, bit for bit. Used inside
+   * If branches, where onnxruntime 1.30's QDQ fusions break the model (a Conv+Relu group: "two
+   * nodes with same node name"; a Relu group: a native assertion that aborts the process): with no
+   * DequantizeLinear to match, onnxruntime computes those layers in float on the dequantized values,
+   * which is what it does for any QDQ group it does not fuse. `scale` may carry a per-channel shape.
+   */
+  private dequantizeByArithmetic(quantized: string, scale: string, zeroPoint: number, to: string, base: string): void {
+    const asFloat = this.writer.uniqueName(`${base}_as_float`);
+    this.writer.addNode('Cast', [quantized], [asFloat], `${base}/CastToFloat`, [intAttr('to', DataType.FLOAT)]);
+    let centred = asFloat;
+    if (zeroPoint !== 0) {
+      const zp = this.writer.addInitializer(scalarProto(this.writer.uniqueName(`${base}_zero_point_float`), 'float32', zeroPoint));
+      centred = this.writer.uniqueName(`${base}_centred`);
+      this.writer.addNode('Sub', [asFloat, zp], [centred], `${base}/SubZeroPoint`);
+    }
+    this.writer.addNode('Mul', [centred, scale], [to], `${base}/MulScale`);
+  }
+
+  /** Inside an If branch (see dequantizeByArithmetic). */
+  private inBranch = 0;
 
   private weightValue(layer: GraphNode, name: string, precision: Precision): string {
     const dims = this.input.model.weight(name).dims;
@@ -453,7 +524,14 @@ export class QdqBuilder {
       const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims, data: q.scales }));
       const zeros = this.writer.addInitializer(integerTensorProto(this.writer.uniqueName(`${name}_zero_point`), q.type, dims, new Int32Array(q.scales.length)));
       const out = this.writer.uniqueName(`${name}_dequantized`);
-      this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, q.perChannel ? [intAttr('axis', axis)] : []);
+      if (this.inBranch) {
+        // Per-channel scales shaped to broadcast along `axis` ([C, 1, 1, 1] for a Conv).
+        const shape = q.perChannel ? q.dims.map((d, k) => (k === axis ? d : 1)) : [];
+        const broadcast = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale_broadcast`), { dtype: 'float32', dims: shape, data: q.scales }));
+        this.dequantizeByArithmetic(values, broadcast, 0, out, name);
+      } else {
+        this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, q.perChannel ? [intAttr('axis', axis)] : []);
+      }
       return out;
     });
   }
@@ -479,7 +557,8 @@ export class QdqBuilder {
       const scales = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_scale`), { dtype: 'float32', dims: [q.scales.length], data: q.scales }));
       const zeros = this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_zero_point`), { dtype: 'int32', dims: [q.values.length], data: new Int32Array(q.values.length) }));
       const out = this.writer.uniqueName(`${name}_dequantized`);
-      this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, [intAttr('axis', 0)]);
+      if (this.inBranch) this.dequantizeByArithmetic(values, scales, 0, out, name);
+      else this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, [intAttr('axis', 0)]);
       return out;
     });
   }

@@ -24,7 +24,8 @@ export function quantUnits(graph: ModelGraph, layers: ReadonlyMap<LayerName, Lay
   const taken = new Set<LayerName>();
   const units: QuantUnit[] = [];
   graph.nodes.forEach((node, position) => {
-    if (taken.has(node.name) || !layers.get(node.name)?.quantizable) return;
+    // Searches cut the main graph into cones; layers inside If branches are not units yet.
+    if (taken.has(node.name) || !layers.get(node.name)?.quantizable || node.scope) return;
     const members = [node.name];
     taken.add(node.name);
     let tail = node;

@@ -44,9 +44,11 @@ export class Simulator {
 
   constructor(readonly input: SimulatorInput) {
     this.probed = [];
+    // Layers inside If branches have no per-layer error: their tensors cannot be read outside the branch.
+    const inBranch = new Set(input.model.graph.nodes.filter((n) => n.scope).map((n) => n.name));
     for (const info of input.layers.values()) {
       const tensor = info.floatOutputs[0];
-      if (tensor) this.probed.push({ layer: info.name, tensor });
+      if (tensor && !inBranch.has(info.name)) this.probed.push({ layer: info.name, tensor });
     }
   }
 

@@ -1,4 +1,5 @@
 import type { OnnxModel } from '../io/onnx/OnnxModel';
+import { ifBranches, isIf } from '../io/onnx/ifBodies';
 import { upgradeNode } from '../io/onnx/opsetUpgrade';
 import { onnx } from '../io/onnx/protobuf';
 import type { LayerName } from '../model/ModelGraph';
@@ -23,14 +24,35 @@ export function addFloatHalf(builder: QdqBuilder, model: OnnxModel): (tensor: st
     writer.addInitializer(onnx.TensorProto.create({ ...init, name }));
   }
   const floatName = new Map<string, string>();
-  for (const node of graph.node) for (const output of node.output) if (output) floatName.set(output, writer.uniqueName(`float/${output}`));
+  const nameOutputs = (nodes: readonly onnx.INodeProto[]) => {
+    for (const node of nodes) {
+      for (const output of node.output ?? []) if (output) floatName.set(output, writer.uniqueName(`float/${output}`));
+      // If branches produce tensors of their own, and read the float copies of the outer ones.
+      if (isIf(node)) for (const { graph: body } of ifBranches(node)) nameOutputs(body.node ?? []);
+    }
+  };
+  nameOutputs(graph.node);
   const asFloat = (tensor: string) => floatName.get(tensor) ?? own.get(tensor) ?? tensor;
+  const floatBranches = (node: onnx.INodeProto): onnx.IAttributeProto[] => (node.attribute ?? []).map((a) => {
+    if (!a.g || !isIf(node)) return a;
+    const body = a.g;
+    return onnx.AttributeProto.create({
+      ...a,
+      g: onnx.GraphProto.create({
+        ...body,
+        node: (body.node ?? []).map((n) => onnx.NodeProto.create({ ...n, name: writer.uniqueName(`float/${n.name}`), input: (n.input ?? []).map((t) => (t ? asFloat(t) : t)), output: (n.output ?? []).map((t) => (t ? asFloat(t) : t)), attribute: floatBranches(n) })),
+        output: (body.output ?? []).map((o) => onnx.ValueInfoProto.create({ ...o, name: asFloat(o.name ?? '') })),
+        valueInfo: [],
+      }),
+    });
+  });
   for (const node of graph.node) {
     const renamed = onnx.NodeProto.create({
       ...node,
       name: writer.uniqueName(`float/${node.name}`),
       input: node.input.map((t) => (t ? asFloat(t) : t)),
       output: node.output.map((t) => (t ? asFloat(t) : t)),
+      attribute: floatBranches(node),
     });
     const original = new Map(renamed.input.map((t, k) => [t, node.input[k]]));
     const upgraded = upgradeNode(renamed, model.opset, builder.opset, {

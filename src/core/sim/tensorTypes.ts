@@ -1,7 +1,9 @@
 import type { Engine, ValueInfo } from '../engine/Engine';
 import { sessionError } from '../engine/engineErrors';
-import type { OnnxModel } from '../io/onnx/OnnxModel';
+import { ifBranches, isIf, outerReferences } from '../io/onnx/ifBodies';
 import { onnx } from '../io/onnx/protobuf';
+import { typedValueInfo } from '../search/subgraphs';
+import { OnnxModel } from '../io/onnx/OnnxModel';
 
 /**
  * Element type and static shape of every tensor in the graph, as the engine infers them when it
@@ -19,7 +21,42 @@ export async function inferTensorTypes(model: OnnxModel, engine: Engine): Promis
   const types = new Map<string, ValueInfo>();
   for (const info of [...session.inputInfo, ...session.outputInfo]) types.set(info.name, info);
   await session.dispose();
+  // Tensors inside If branches: the engine infers them on each branch loaded as a model of its own.
+  for (const node of model.proto.graph!.node) {
+    if (!isIf(node)) continue;
+    for (const { graph } of ifBranches(node)) {
+      let inner: Map<string, ValueInfo>;
+      try {
+        inner = await inferTensorTypes(branchModel(model, graph, types), engine);
+      } catch {
+        continue; // a branch the engine cannot load on its own keeps no types: its layers stay float
+      }
+      for (const [name, info] of inner) if (!types.has(name)) types.set(name, info);
+    }
+  }
   return types;
+}
+
+/**
+ * An If branch as a model of its own: the tensors it reads from the graphs around it become its
+ * inputs (initializers stay initializers), its nodes and outputs are its own. What branch types are
+ * inferred on and what calibration runs to observe the branch's tensors.
+ */
+export function branchModel(model: OnnxModel, branch: onnx.IGraphProto, types: ReadonlyMap<string, ValueInfo>): OnnxModel {
+  const graph = model.proto.graph!;
+  const initializers = new Map(graph.initializer.map((t) => [t.name, t]));
+  const refs = outerReferences(branch);
+  const proto = onnx.ModelProto.create({
+    ...model.proto,
+    graph: onnx.GraphProto.create({
+      name: `${graph.name}_branch`,
+      node: (branch.node ?? []).map((n) => onnx.NodeProto.create(n)),
+      input: refs.filter((r) => !initializers.has(r)).map((r) => typedValueInfo(r, types.get(r))),
+      initializer: refs.filter((r) => initializers.has(r)).map((r) => initializers.get(r)!),
+      output: (branch.output ?? []).map((o) => onnx.ValueInfoProto.create(o)),
+    }),
+  });
+  return new OnnxModel(proto, model.fileName, 0);
 }
 
 /** A copy of the model whose graph outputs are its own plus every node output (untyped). */

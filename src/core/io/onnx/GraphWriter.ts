@@ -2,7 +2,8 @@ import { onnx } from './protobuf';
 
 /** Collects the nodes and initializers of a graph being written, with graph-unique names. */
 export class GraphWriter {
-  readonly nodes: onnx.NodeProto[] = [];
+  /** Where addNode writes: the main graph's list, or an If branch's while that branch is written. */
+  nodes: onnx.NodeProto[] = [];
   readonly initializers: onnx.TensorProto[] = [];
   private readonly taken: Set<string>;
 

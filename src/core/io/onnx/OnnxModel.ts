@@ -2,6 +2,7 @@ import { FormatError, QbenchError } from '../../errors';
 import type { GraphNode, ModelGraph, ValueDesc, WeightDesc } from '../../model/ModelGraph';
 import type { Tensor } from '../../model/tensor';
 import { attributeMap } from './attributes';
+import { ifBodyNodes } from './ifBodies';
 import { normalizeModel } from './normalize';
 import { irVersionFor, upgradeGraph } from './opsetUpgrade';
 import { int64ToNumber, onnx, type Int64 } from './protobuf';
@@ -125,14 +126,17 @@ function valueDesc(info: onnx.IValueInfoProto): ValueDesc {
 
 function describeGraph(proto: onnx.ModelProto, fileName: string, sizeBytes: number, upgradedFrom: number | undefined): ModelGraph {
   const graph = proto.graph!;
-  const nodes: GraphNode[] = graph.node.map((node) => ({
-    name: node.name,
-    opType: node.opType,
+  const describe = (node: onnx.INodeProto, scope?: string): GraphNode => ({
+    name: node.name ?? '',
+    opType: node.opType ?? '',
     domain: node.domain ?? '',
-    inputs: [...node.input],
-    outputs: [...node.output],
+    inputs: [...(node.input ?? [])],
+    outputs: [...(node.output ?? [])],
     attributes: attributeMap(node),
-  }));
+    ...(scope ? { scope } : {}),
+  });
+  // Main-graph nodes in topological order, then the layers inside If branches (issue #9).
+  const nodes: GraphNode[] = [...graph.node.map((node) => describe(node)), ...ifBodyNodes(graph).map(({ node, scope }) => describe(node, scope))];
   const weights: WeightDesc[] = graph.initializer.map((t) => ({ name: t.name, dtype: dtypeOfOnnx(t.dataType) ?? null, dims: tensorDims(t) }));
   return {
     fileName,

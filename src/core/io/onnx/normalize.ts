@@ -1,4 +1,5 @@
 import { FormatError } from '../../errors';
+import { ifBodyNodes, ifBranches, isIf } from './ifBodies';
 import { AttributeType, DataType, onnx } from './protobuf';
 
 /**
@@ -15,11 +16,101 @@ export function normalizeModel(model: onnx.ModelProto, fileName: string): onnx.M
   const graph = model.graph;
   if (!graph) throw new FormatError(fileName, 'the model has no graph');
   constantsToInitializers(graph);
+  uniquifyBranchTensors(graph, graph, allMainNames(graph));
+  hoistIfBranchConstants(graph, graph);
   const initializerNames = new Set(graph.initializer.map((t) => t.name));
   graph.input = graph.input.filter((input) => !initializerNames.has(input.name));
   nameNodes(graph);
   graph.node = topologicalOrder(graph, fileName);
   return model;
+}
+
+/**
+ * The weights of layers inside If branches become main-graph initializers (a branch reads the
+ * enclosing graph's tensors by name), so they are weights like any other: quantized per channel,
+ * shown, exported. Constant nodes and initializers of the branches move up, unless their name is
+ * taken in the main graph. Loop and Scan bodies are left as they are.
+ */
+function hoistIfBranchConstants(main: onnx.GraphProto, graph: onnx.IGraphProto, taken = allNames(main)): void {
+  for (const node of graph.node ?? []) {
+    if (!isIf(node)) continue;
+    for (const { graph: body } of ifBranches(node)) {
+      // Sibling branches may use the same constant names (each is its own scope): a name already
+      // taken is renamed inside this branch before it moves up.
+      const renamed = new Map<string, string>();
+      const unique = (name: string) => {
+        let fresh = name;
+        for (let k = 2; taken.has(fresh); k++) fresh = `${name}_${k}`;
+        taken.add(fresh);
+        if (fresh !== name) renamed.set(name, fresh);
+        return fresh;
+      };
+      const kept: onnx.INodeProto[] = [];
+      for (const child of body.node ?? []) {
+        const tensor = child.opType === 'Constant' && (!child.domain || child.domain === 'ai.onnx') ? constantTensor(child as onnx.NodeProto) : undefined;
+        const name = child.output?.[0];
+        if (tensor && name && child.output!.length === 1) {
+          tensor.name = unique(name);
+          main.initializer.push(tensor);
+        } else {
+          kept.push(child);
+        }
+      }
+      body.node = kept;
+      for (const init of body.initializer ?? []) if (init.name) main.initializer.push(onnx.TensorProto.create({ ...init, name: unique(init.name) }));
+      body.initializer = [];
+      if (renamed.size) renameReads(body, renamed);
+      hoistIfBranchConstants(main, body, taken);
+    }
+  }
+}
+
+function allMainNames(graph: onnx.IGraphProto): Set<string> {
+  return new Set<string>([...(graph.initializer ?? []).map((t) => t.name ?? ''), ...(graph.input ?? []).map((i) => i.name ?? ''), ...(graph.node ?? []).flatMap((n) => n.output ?? [])]);
+}
+
+/**
+ * Tensors made inside If branches get names unique in the whole model: sibling branches may reuse
+ * a name (each is its own scope), but qbench addresses a tensor by its name alone (ranges, errors,
+ * exports). A clashing name is renamed inside its branch.
+ */
+function uniquifyBranchTensors(main: onnx.GraphProto, graph: onnx.IGraphProto, taken: Set<string>): void {
+  for (const node of graph.node ?? []) {
+    if (!isIf(node)) continue;
+    for (const { graph: body } of ifBranches(node)) {
+      const renamed = new Map<string, string>();
+      for (const child of body.node ?? []) {
+        child.output = (child.output ?? []).map((o) => {
+          if (!o) return o;
+          let fresh = o;
+          for (let k = 2; taken.has(fresh); k++) fresh = `${o}_${k}`;
+          taken.add(fresh);
+          if (fresh !== o) renamed.set(o, fresh);
+          return fresh;
+        });
+      }
+      if (renamed.size) renameReads(body, renamed);
+      uniquifyBranchTensors(main, body, taken);
+    }
+  }
+}
+
+function allNames(graph: onnx.IGraphProto): Set<string> {
+  const names = new Set<string>([...(graph.initializer ?? []).map((t) => t.name ?? ''), ...(graph.input ?? []).map((i) => i.name ?? '')]);
+  for (const node of graph.node ?? []) {
+    for (const o of node.output ?? []) names.add(o);
+    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) for (const n of allNames(g)) names.add(n);
+  }
+  return names;
+}
+
+/** Renames what a graph (and the graphs inside it) reads. */
+function renameReads(graph: onnx.IGraphProto, renamed: ReadonlyMap<string, string>): void {
+  for (const node of graph.node ?? []) {
+    node.input = (node.input ?? []).map((i) => renamed.get(i) ?? i);
+    for (const a of node.attribute ?? []) for (const g of [a.g, ...(a.graphs ?? [])]) if (g) renameReads(g, renamed);
+  }
+  for (const o of graph.output ?? []) if (o.name && renamed.has(o.name)) o.name = renamed.get(o.name)!;
 }
 
 function constantsToInitializers(graph: onnx.GraphProto): void {
@@ -65,8 +156,10 @@ function nameNodes(graph: onnx.GraphProto): void {
   };
   // Named nodes keep their names (first come first served); unnamed ones are derived after,
   // so a derived name never steals a name the model chose.
-  for (const node of graph.node) if (node.name) node.name = unique(node.name);
-  for (const node of graph.node) {
+  // Nodes inside If branches are layers too: one name space for the main graph and every branch.
+  const all = [...graph.node, ...ifBodyNodes(graph).map((s) => s.node)];
+  for (const node of all) if (node.name) node.name = unique(node.name);
+  for (const node of all) {
     if (!node.name) node.name = unique(`${node.output.find((o) => o) ?? node.opType}_${node.opType}`);
   }
 }

@@ -1,0 +1,119 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ortNodeEngine } from '../../cli/ortNodeEngine';
+import { AttributeType, onnx } from '../../src/core/io/onnx/protobuf';
+import { silentJob } from '../../src/core/jobs/Job';
+import { ALL_INT8 } from '../../src/core/quant/QTable';
+import { Workbench } from '../../src/core/Workbench';
+import { GraphBuilder, randomSamples } from '../support/GraphBuilder';
+import { maxRelativeDifference, runModel } from '../support/runModel';
+
+/**
+ * A model whose layers sit inside an If: x -> ReduceSum > 0 ? Conv -> Relu : Conv -> Sigmoid, then
+ * a Conv after the If. Each branch's layers are built by their own GraphBuilder (no inputs: they
+ * read x from the main graph by name).
+ */
+function ifModel(): Uint8Array {
+  const main = new GraphBuilder({ seed: 2, opset: 13 });
+  const x = main.input('x', [1, 3, 8, 8]);
+  const [sum] = main.node('ReduceSum', [x], { keepdims: 0 }, 1, []);
+  const [cond] = main.node('Greater', [sum, main.constant(new Float32Array([0]), [])], {}, 1, []);
+  const branch = (seed: number, activation: string, prefix: string) => {
+    const b = new GraphBuilder({ seed, opset: 13 });
+    b.input(x, [1, 3, 8, 8]);
+    const y = b.node(activation, [b.conv(x, 4, 3, { name: `${prefix}_conv` })], {}, 1, undefined, `${prefix}_${activation}`)[0];
+    b.output(y);
+    const model = b.toModel();
+    return onnx.GraphProto.create({ name: prefix, node: model.graph!.node, initializer: model.graph!.initializer, input: [], output: model.graph!.output });
+  };
+  const [joined] = main.node('If', [cond], {}, 1, [1, 4, 8, 8], 'the_if');
+  const model = main.toModel();
+  const ifNode = model.graph!.node.find((n) => n.name === 'the_if')!;
+  ifNode.attribute = [
+    onnx.AttributeProto.create({ name: 'then_branch', type: AttributeType.GRAPH, g: branch(5, 'Relu', 'pos') }),
+    onnx.AttributeProto.create({ name: 'else_branch', type: AttributeType.GRAPH, g: branch(6, 'Sigmoid', 'neg') }),
+  ];
+  // the branch outputs are named after their last node's output; the If's output is its own
+  const after = new GraphBuilder({ seed: 7, opset: 13 });
+  after.input(joined, [1, 4, 8, 8]);
+  const tail = after.toModel();
+  const conv = onnx.NodeProto.create({ name: 'after_conv', opType: 'Conv', input: [joined, 'after_w'], output: ['y'], attribute: [{ name: 'pads', type: AttributeType.INTS, ints: [1, 1, 1, 1] }] });
+  const weight = onnx.TensorProto.create({ name: 'after_w', dims: [2, 4, 3, 3], dataType: onnx.TensorProto.DataType.FLOAT, floatData: Array.from({ length: 72 }, (_, i) => Math.sin(i) * 0.3) });
+  model.graph!.node.push(conv);
+  model.graph!.initializer.push(weight);
+  model.graph!.output = [onnx.ValueInfoProto.create({ name: 'y', type: { tensorType: { elemType: onnx.TensorProto.DataType.FLOAT, shape: { dim: [1, 2, 8, 8].map((d) => ({ dimValue: d })) } } } })];
+  void tail;
+  return onnx.ModelProto.encode(model).finish();
+}
+
+/** Samples whose sum is positive (then branch) or negative (else branch). */
+function samplesTaking(then: number, otherwise: number) {
+  const samples = randomSamples('x', [1, 3, 8, 8], then + otherwise, 3);
+  samples.forEach((s, i) => {
+    const shift = i < then ? 0.5 : -0.5;
+    s.x.data.forEach((v, k) => { s.x.data[k] = v + shift; });
+  });
+  return { samples: samples.map((s) => ({ x: s.x })), sampleNames: samples.map((_, i) => `s${i}`) };
+}
+
+function quantizersIn(graph: onnx.IGraphProto, branch: string): number {
+  const g = graph.node!.find((n) => n.opType === 'If')!.attribute!.find((a) => a.name === branch)!.g!;
+  return g.node!.filter((n) => n.opType === 'QuantizeLinear').length;
+}
+
+describe('layers inside If branches (issue #9)', () => {
+  it('are listed with their scope, calibrated on the branches the samples take, and quantized inside them; predicted = exported', async () => {
+    const engine = ortNodeEngine(1);
+    const bench = await Workbench.open(engine, ifModel(), 'if.onnx');
+    const pos = bench.graph.nodes.find((n) => n.name === 'pos_conv')!;
+    expect(pos.scope).toBe('the_if/then_branch');
+    expect(bench.layers.get('neg_conv')!.quantizable).toBe(true);
+    const dataset = samplesTaking(2, 2);
+    bench.setDataset(dataset);
+    await bench.calibrate(silentJob);
+    const bytes = await bench.exportQdq(ALL_INT8, silentJob);
+    const graph = onnx.ModelProto.decode(bytes).graph!;
+    expect(quantizersIn(graph, 'then_branch')).toBeGreaterThan(0);
+    expect(quantizersIn(graph, 'else_branch')).toBeGreaterThan(0);
+    const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
+    const exported = await runModel(engine, bytes, dataset.samples);
+    expect(maxRelativeDifference(predicted, exported)).toBe(0);
+    const evaluation = await bench.evaluate(ALL_INT8, 'outputs', silentJob);
+    expect(evaluation.output.cos).toBeGreaterThan(0.99);
+    expect(evaluation.output.cos).toBeLessThan(1);
+    await bench.dispose();
+  }, 60_000);
+
+  it('a branch no sample takes keeps its layers float (no ranges), and the model still runs', async () => {
+    const engine = ortNodeEngine(1);
+    const bench = await Workbench.open(engine, ifModel(), 'if.onnx');
+    bench.setDataset(samplesTaking(3, 0));
+    await bench.calibrate(silentJob);
+    const graph = onnx.ModelProto.decode(await bench.exportQdq(ALL_INT8, silentJob)).graph!;
+    expect(quantizersIn(graph, 'then_branch')).toBeGreaterThan(0);
+    expect(quantizersIn(graph, 'else_branch')).toBe(0);
+    expect((await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos).toBeGreaterThan(0.99);
+    await bench.dispose();
+  }, 60_000);
+
+  it('Silero VAD v5 (its whole network in an If, with nested Ifs and LSTMs): quantized inside the branch its 16 kHz samples take', async () => {
+    const engine = ortNodeEngine(1);
+    const file = join(import.meta.dirname, '..', '..', 'node_modules', '@ricky0123', 'vad-web', 'dist', 'silero_vad_v5.onnx');
+    const bench = await Workbench.open(engine, new Uint8Array(readFileSync(file)), 'silero_vad_v5.onnx');
+    expect(bench.findings.nothingToQuantize).toBeNull();
+    const random = randomSamples('input', [1, 512], 3, 4);
+    const samples = random.map((s) => ({ input: { ...s.input, data: s.input.data.map((v) => v * 0.1) }, state: { dtype: 'float32' as const, dims: [2, 1, 128], data: new Float32Array(256) }, sr: { dtype: 'int64' as const, dims: [], data: new BigInt64Array([16000n]) } }));
+    bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
+    await bench.calibrate(silentJob);
+    const bytes = await bench.exportQdq(ALL_INT8, silentJob);
+    const graph = onnx.ModelProto.decode(bytes).graph!;
+    expect(quantizersIn(graph, 'then_branch')).toBeGreaterThan(20);
+    expect(quantizersIn(graph, 'else_branch')).toBe(0); // 8 kHz: no sample took it
+    const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
+    expect(maxRelativeDifference(predicted, await runModel(engine, bytes, samples))).toBe(0);
+    expect((await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos).toBeGreaterThan(0.99);
+    await bench.dispose();
+  }, 120_000);
+});
+void readdirSync;
