@@ -9,6 +9,7 @@ import type { Dataset } from './io/dataset/Dataset';
 import { validateDataset } from './io/dataset/validate';
 import { OnnxModel, readOnnx } from './io/onnx/OnnxModel';
 import { dequantizeQdq, quantizedForm } from './io/onnx/quantizedForm';
+import { bodyInputs } from './io/onnx/ifBodies';
 import { findModel, type ModelFindings } from './quant/modelFindings';
 import { onnx } from './io/onnx/protobuf';
 import { silentJob, type JobContext } from './jobs/Job';
@@ -407,6 +408,8 @@ export class Workbench {
   /** Every float tensor that can carry a range: graph inputs and every float node output. */
   activationTensors(): string[] {
     const tensors = this.model.graph.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name);
+    // a Loop body's own inputs (its carried values) are quantized inside the body too
+    for (const input of bodyInputs(this.model.proto.graph!)) if (input.name && this.types.get(input.name)?.dtype === 'float32') tensors.push(input.name);
     for (const node of this.model.graph.nodes) {
       for (const output of node.outputs) if (output && this.types.get(output)?.dtype === 'float32') tensors.push(output);
     }

@@ -62,6 +62,59 @@ function quantizersIn(graph: onnx.IGraphProto, branch: string): number {
   return g.node!.filter((n) => n.opType === 'QuantizeLinear').length;
 }
 
+/**
+ * A Loop of 3 iterations whose body carries h: h -> Conv -> Relu -> Add(h) -> h, and also reads x
+ * from the main graph; then a Conv after the Loop.
+ */
+function loopModel(): Uint8Array {
+  const main = new GraphBuilder({ seed: 3, opset: 13 });
+  const x = main.input('x', [1, 4, 6, 6]);
+  const trips = main.constant(new BigInt64Array([3n]), []);
+  const model = main.toModel();
+  const f = onnx.TensorProto.DataType.FLOAT;
+  const info = (name: string, elemType: number, dims: number[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  const b = new GraphBuilder({ seed: 8, opset: 13 });
+  b.input('h_in', [1, 4, 6, 6]);
+  const r = b.node('Relu', [b.conv('h_in', 4, 3, { name: 'body_conv' })], {}, 1, undefined, 'body_relu')[0];
+  const mixed = b.node('Add', [r, x], {}, 1, undefined, 'body_add')[0];
+  const bodyProto = b.toModel();
+  const condOut = onnx.NodeProto.create({ name: 'body_cond', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] });
+  const body = onnx.GraphProto.create({
+    name: 'loop_body',
+    node: [...bodyProto.graph!.node, condOut],
+    initializer: bodyProto.graph!.initializer,
+    input: [info('iter', onnx.TensorProto.DataType.INT64, []), info('cond_in', onnx.TensorProto.DataType.BOOL, []), info('h_in', f, [1, 4, 6, 6])],
+    output: [info('cond_out', onnx.TensorProto.DataType.BOOL, []), info(mixed, f, [1, 4, 6, 6])],
+  });
+  model.graph!.node.push(onnx.NodeProto.create({ name: 'the_loop', opType: 'Loop', input: [trips, '', x], output: ['h_final'], attribute: [{ name: 'body', type: AttributeType.GRAPH, g: body }] }));
+  model.graph!.node.push(onnx.NodeProto.create({ name: 'after_conv', opType: 'Conv', input: ['h_final', 'after_w'], output: ['y'], attribute: [{ name: 'pads', type: AttributeType.INTS, ints: [1, 1, 1, 1] }] }));
+  model.graph!.initializer.push(onnx.TensorProto.create({ name: 'after_w', dims: [2, 4, 3, 3], dataType: f, floatData: Array.from({ length: 72 }, (_, i) => Math.cos(i) * 0.3) }));
+  model.graph!.output = [info('y', f, [1, 2, 6, 6])];
+  return onnx.ModelProto.encode(model).finish();
+}
+
+describe('layers inside a Loop body (issue #9)', () => {
+  it('are calibrated on every iteration the samples run and quantized inside the body; predicted = exported', async () => {
+    const engine = ortNodeEngine(1);
+    const bench = await Workbench.open(engine, loopModel(), 'loop.onnx');
+    expect(bench.graph.nodes.find((n) => n.name === 'body_conv')!.scope).toBe('the_loop/body');
+    const samples = randomSamples('x', [1, 4, 6, 6], 3, 5);
+    bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
+    await bench.calibrate(silentJob);
+    expect(bench.caliTable().entries.has('h_in')).toBe(true); // the carried value, over 3 iterations x 3 samples
+    const bytes = await bench.exportQdq(ALL_INT8, silentJob);
+    const graph = onnx.ModelProto.decode(bytes).graph!;
+    const body = graph.node!.find((n) => n.opType === 'Loop')!.attribute!.find((a) => a.name === 'body')!.g!;
+    expect(body.node!.filter((n) => n.opType === 'QuantizeLinear').length).toBeGreaterThan(1);
+    const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
+    expect(maxRelativeDifference(predicted, await runModel(engine, bytes, samples))).toBe(0);
+    const cos = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
+    expect(cos).toBeGreaterThan(0.99);
+    expect(cos).toBeLessThan(1);
+    await bench.dispose();
+  }, 60_000);
+});
+
 describe('layers inside If branches (issue #9)', () => {
   it('are listed with their scope, calibrated on the branches the samples take, and quantized inside them; predicted = exported', async () => {
     const engine = ortNodeEngine(1);

@@ -1,5 +1,5 @@
 import type { Engine, ValueInfo } from '../engine/Engine';
-import { ifBranches, isIf, outerReferences } from '../io/onnx/ifBodies';
+import { bodies, isIf, isLoop, outerReferences } from '../io/onnx/ifBodies';
 import type { onnx } from '../io/onnx/protobuf';
 import { floatActivations } from '../search/boundaries';
 import { branchModel } from '../sim/tensorTypes';
@@ -7,7 +7,7 @@ import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { JobContext } from '../jobs/Job';
 import type { TensorMap } from '../model/tensor';
-import { QbenchError } from '../errors';
+import { DataError, QbenchError } from '../errors';
 import { calibrateTensor, type MethodContext } from './calibrate';
 import { CALIBRATION_METHODS, type CaliEntry, type CaliTable, type CalibrationMethod } from './CaliTable';
 import { runStatisticsPass } from './statisticsPass';
@@ -175,8 +175,12 @@ async function calibrateBranches(
   const want = new Set(wanted);
   const initializers = new Set(model.proto.graph!.initializer.map((t) => t.name));
   for (const node of model.proto.graph!.node) {
+    if (isLoop(node)) {
+      result = await calibrateLoopBody(engine, model, node, want, positions, dataset, settings, job, types, result);
+      continue;
+    }
     if (!isIf(node)) continue;
-    for (const { branch, graph } of ifBranches(node)) {
+    for (const { branch, graph } of bodies(node)) {
       const inside = branchOutputs(graph).filter((t) => want.has(t));
       if (inside.length === 0) continue;
       const reads = outerReferences(graph).filter((r) => !initializers.has(r));
@@ -191,12 +195,82 @@ async function calibrateBranches(
   return result;
 }
 
-/** Every tensor a branch's nodes produce, nested If branches included. */
+/** Iterations of a Loop calibration observes per sample, at most (each iteration is one more observation). */
+export const MAX_CALIBRATED_ITERATIONS = 64;
+
+/**
+ * A Loop's body (issue #9): the Loop's inputs and the tensors its body reads are fetched for every
+ * sample, the body runs iteration by iteration as a model of its own (trip count, condition and
+ * carried values as the Loop passes them, at most MAX_CALIBRATED_ITERATIONS), and every iteration's
+ * inputs feed one statistics pass over the body.
+ */
+async function calibrateLoopBody(
+  engine: Engine,
+  model: OnnxModel,
+  node: onnx.INodeProto,
+  want: ReadonlySet<string>,
+  positions: ReadonlyMap<string, number>,
+  dataset: Dataset,
+  settings: CalibrationSettings,
+  job: JobContext,
+  types: ReadonlyMap<string, ValueInfo>,
+  result: CalibrationResult,
+): Promise<CalibrationResult> {
+  const [{ graph } = { graph: undefined }] = bodies(node);
+  if (!graph) return result;
+  const bodyInputs = (graph.input ?? []).map((i) => i.name ?? '');
+  const inside = [...bodyInputs, ...branchOutputs(graph)].filter((t) => want.has(t));
+  if (inside.length === 0) return result;
+  const initializers = new Set(model.proto.graph!.initializer.map((t) => t.name));
+  const reads = outerReferences(graph).filter((r) => !initializers.has(r));
+  const loopInputs = (node.input ?? []).filter(Boolean);
+  const values = await floatActivations(engine, model, dataset.samples, [...new Set([...loopInputs, ...reads])], job);
+  const body = branchModel(model, graph, types);
+  const session = await engine.createSession(body.encode(), { modelName: model.fileName });
+  const bodyOutputs = (graph.output ?? []).map((o) => o.name ?? '');
+  const scalarDims = (k: number) => (graph.input?.[k]?.type?.tensorType?.shape?.dim ?? []).map(() => 1);
+  const feeds: TensorMap[] = [];
+  const names: string[] = [];
+  try {
+    for (let s = 0; s < values.length; s++) {
+      const [tripName, condName, ...carriedNames] = node.input ?? [];
+      const trips = tripName ? Number(values[s][tripName].data[0]) : Infinity;
+      let cond = condName ? Number(values[s][condName].data[0]) !== 0 : true;
+      let carried = carriedNames.map((n) => values[s][n]);
+      for (let i = 0; i < trips && cond && i < MAX_CALIBRATED_ITERATIONS; i++) {
+        job.throwIfCancelled();
+        const feed: TensorMap = {
+          [bodyInputs[0]]: { dtype: 'int64', dims: scalarDims(0), data: new BigInt64Array([BigInt(i)]) },
+          [bodyInputs[1]]: { dtype: 'bool', dims: scalarDims(1), data: new Uint8Array([cond ? 1 : 0]) },
+          ...Object.fromEntries(carried.map((t, k) => [bodyInputs[2 + k], t])),
+          ...Object.fromEntries(reads.map((r) => [r, values[s][r]])),
+        };
+        feeds.push(feed);
+        names.push(`${dataset.sampleNames[s]} iteration ${i}`);
+        const out = await session.run(feed, bodyOutputs);
+        cond = Number(out[bodyOutputs[0]].data[0]) !== 0;
+        carried = bodyOutputs.slice(1, 1 + carried.length).map((o) => out[o]);
+      }
+    }
+  } finally {
+    await session.dispose();
+  }
+  if (feeds.length === 0) return result;
+  try {
+    return result.merge(await calibrateModel(engine, body, inside, positions, { samples: feeds, sampleNames: names }, settings, job, types));
+  } catch (error) {
+    // Iterations whose carried values change shape cannot share one statistics pass: the body stays float.
+    if (error instanceof DataError) return result;
+    throw error;
+  }
+}
+
+/** Every tensor a body's nodes produce, nested bodies (and their inputs) included. */
 function branchOutputs(graph: onnx.IGraphProto): string[] {
   const out: string[] = [];
   for (const node of graph.node ?? []) {
     for (const o of node.output ?? []) if (o) out.push(o);
-    if (isIf(node)) for (const { graph: inner } of ifBranches(node)) out.push(...branchOutputs(inner));
+    for (const { graph: inner } of bodies(node)) out.push(...(inner.input ?? []).map((i) => i.name ?? ''), ...branchOutputs(inner));
   }
   return out;
 }

@@ -2,7 +2,7 @@ import type { ValueInfo } from '../engine/Engine';
 import { QbenchError } from '../errors';
 import { intAttr } from '../io/onnx/attributes';
 import { GraphWriter, referencedNames } from '../io/onnx/GraphWriter';
-import { IF_BRANCHES, isIf } from '../io/onnx/ifBodies';
+import { BODY_ATTRIBUTES, isControlFlow } from '../io/onnx/ifBodies';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { irVersionFor, upgradeNode, type UpgradeContext } from '../io/onnx/opsetUpgrade';
 import { DataType, onnx } from '../io/onnx/protobuf';
@@ -265,12 +265,12 @@ export class QdqBuilder {
   }
 
   /**
-   * An If node: its branches are written layer by layer like the main graph (Q/DQ inside them), each
-   * with a cache of its own, since a value made inside a branch cannot be read outside it.
+   * An If or a Loop: its bodies are written layer by layer like the main graph (Q/DQ inside them),
+   * each with a cache of its own, since a value made inside a body cannot be read outside it.
    */
   private emitIf(node: onnx.NodeProto): void {
     const attribute = node.attribute.map((a) => {
-      if (!a.g || !(IF_BRANCHES as readonly string[]).includes(a.name)) return a;
+      if (!a.g || !(BODY_ATTRIBUTES as readonly string[]).includes(a.name)) return a;
       const savedNodes = this.writer.nodes;
       const savedCache = this.cache;
       this.writer.nodes = [];
@@ -289,7 +289,7 @@ export class QdqBuilder {
   }
 
   private emitLayer(node: onnx.NodeProto): void {
-    if (isIf(node)) {
+    if (isControlFlow(node)) {
       this.emitIf(node);
       return;
     }

@@ -11,7 +11,7 @@ import type { LayerInfo } from './layerInfo';
 export interface ModelFindings {
   readonly quantized: QuantizedModelFinding | null;
   readonly quantizableLayers: number;
-  /** Nodes inside Loop/Scan bodies (they run float; If branches are layers like any other). */
+  /** Nodes inside Scan bodies (they run float; If branches and Loop bodies are layers like any other). */
   readonly subgraphNodes: number;
   /** Why no layer can be quantized, in words; null when some can. */
   readonly nothingToQuantize: string | null;
@@ -34,22 +34,28 @@ const FORM_TEXT = {
 export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerInfo>): ModelFindings {
   const quantized = quantizedForm(graph.nodes);
   const quantizable = [...layers.values()].filter((l) => l.quantizable);
-  // If branches are walked (their nodes are layers of the graph); Loop and Scan bodies are not.
-  const subgraphNodes = graph.nodes.filter((n) => n.opType !== 'If').reduce((sum, n) => sum + countSubgraphNodes(n.attributes), 0);
+  // If branches and Loop bodies are walked (their nodes are layers of the graph); Scan bodies are not.
+  const subgraphNodes = graph.nodes.filter((n) => n.opType !== 'If' && n.opType !== 'Loop').reduce((sum, n) => sum + countSubgraphNodes(n.attributes), 0);
   const notes: string[] = [];
   const upgradedFrom = graph.upgradedFrom ?? null;
   if (upgradedFrom !== null) notes.push(`upgraded from opset ${upgradedFrom} to ${graph.opset} on load (ONNX version-converter semantics); every layer keeps its name`);
   if (quantized) {
     notes.push(`this model is already quantized: ${FORM_TEXT[quantized.form]}, ${quantized.operators.join(', ')}. Its figures compare a second quantization with the file as it is, not with a float model${quantized.form === 'qdq' ? '; open it de-quantized (page: "Open as float", CLI: --dequantize) to re-quantize it from float with its own ranges imported' : ''}`);
   }
-  const branchLayers = [...layers.values()].filter((l) => l.quantizable && graph.nodes.find((n) => n.name === l.name)?.scope);
-  if (branchLayers.length) {
-    notes.push(`${branchLayers.length} layers sit inside If branches: they are calibrated on the branches your samples take and quantized there (Q/DQ inside the branch); a branch no sample takes stays float. They have no per-layer error in the heatmap and are not search units yet`);
+  const scopeOf = new Map(graph.nodes.map((n) => [n.name, n.scope]));
+  const inBodies = [...layers.values()].filter((l) => l.quantizable && scopeOf.get(l.name));
+  const inLoops = inBodies.filter((l) => /\/body(\/|$)/.test(scopeOf.get(l.name)!));
+  const inBranches = inBodies.length - inLoops.length;
+  if (inBranches) {
+    notes.push(`${inBranches} layers sit inside If branches: they are calibrated on the branches your samples take and quantized there (Q/DQ inside the branch); a branch no sample takes stays float. They have no per-layer error in the heatmap and are not search units yet`);
   }
-  const holders = graph.nodes.filter((n) => n.opType !== 'If' && countSubgraphNodes(n.attributes) > 0);
+  if (inLoops.length) {
+    notes.push(`${inLoops.length} layers sit inside Loop bodies: they are calibrated on every iteration your samples run (up to 64 per sample) and quantized inside the body. They have no per-layer error in the heatmap and are not search units yet`);
+  }
+  const holders = graph.nodes.filter((n) => n.opType !== 'If' && n.opType !== 'Loop' && countSubgraphNodes(n.attributes) > 0);
   if (holders.length) {
     const ops = [...new Set(holders.map((n) => n.opType))].join('/');
-    notes.push(`${subgraphNodes} nodes inside ${holders.length} ${ops} bod${holders.length === 1 ? 'y' : 'ies'} run float: qbench does not quantize inside Loop and Scan bodies yet`);
+    notes.push(`${subgraphNodes} nodes inside ${holders.length} ${ops} bod${holders.length === 1 ? 'y' : 'ies'} run float: qbench does not quantize inside Scan bodies yet`);
   }
   const recurrent = [...layers.values()].filter((l) => ['LSTM', 'GRU', 'RNN'].includes(l.opType));
   if (recurrent.length) notes.push(`${recurrent.length} recurrent layer${recurrent.length === 1 ? '' : 's'} (${[...new Set(recurrent.map((l) => l.opType))].join(', ')}) run float, as onnxruntime's static quantizer leaves them`);
@@ -61,7 +67,7 @@ export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerIn
       reasons.set(reason, [...(reasons.get(reason) ?? []), layer.opType]);
     }
     const parts = [...reasons].map(([reason, ops]) => `${ops.length} layer${ops.length === 1 ? '' : 's'} (${[...new Set(ops)].join(', ')}): ${reason}`);
-    if (subgraphNodes) parts.push(`the ${subgraphNodes} nodes inside Loop/Scan bodies are not quantized yet`);
+    if (subgraphNodes) parts.push(`the ${subgraphNodes} nodes inside Scan bodies are not quantized yet`);
     nothingToQuantize = `no layer can be quantized: ${parts.join('; ')}`;
   }
   return { quantized, quantizableLayers: quantizable.length, subgraphNodes, nothingToQuantize, upgradedFrom, notes };

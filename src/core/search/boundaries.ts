@@ -20,9 +20,11 @@ export async function floatActivations(
   job: JobContext,
 ): Promise<Boundaries> {
   const graphInputs = new Set(model.graph.inputs.map((i) => i.name));
-  const computed = tensors.filter((t) => !graphInputs.has(t));
+  const computed = tensors.filter((t) => !graphInputs.has(t) && !model.isInitializer(t));
   const fromInputs = tensors.filter((t) => graphInputs.has(t));
-  const result: TensorMap[] = samples.map((sample) => Object.fromEntries(fromInputs.map((t) => [t, sample[t]])));
+  // constants (a Loop's trip count) are the same in every sample
+  const constants = tensors.filter((t) => !graphInputs.has(t) && model.isInitializer(t));
+  const result: TensorMap[] = samples.map((sample) => Object.fromEntries([...fromInputs.map((t) => [t, sample[t]]), ...constants.map((t) => [t, model.weight(t)])]));
   if (computed.length === 0) return result;
   const prefix = prefixModel(model, computed);
   let session;

@@ -1,5 +1,5 @@
 import type { OnnxModel } from '../io/onnx/OnnxModel';
-import { ifBranches, isIf } from '../io/onnx/ifBodies';
+import { bodies, isControlFlow } from '../io/onnx/ifBodies';
 import { upgradeNode } from '../io/onnx/opsetUpgrade';
 import { onnx } from '../io/onnx/protobuf';
 import type { LayerName } from '../model/ModelGraph';
@@ -27,20 +27,24 @@ export function addFloatHalf(builder: QdqBuilder, model: OnnxModel): (tensor: st
   const nameOutputs = (nodes: readonly onnx.INodeProto[]) => {
     for (const node of nodes) {
       for (const output of node.output ?? []) if (output) floatName.set(output, writer.uniqueName(`float/${output}`));
-      // If branches produce tensors of their own, and read the float copies of the outer ones.
-      if (isIf(node)) for (const { graph: body } of ifBranches(node)) nameOutputs(body.node ?? []);
+      // Bodies make tensors of their own (and a Loop body has inputs), and read the float copies of the outer ones.
+      for (const { graph: body } of bodies(node)) {
+        for (const input of body.input ?? []) if (input.name) floatName.set(input.name, writer.uniqueName(`float/${input.name}`));
+        nameOutputs(body.node ?? []);
+      }
     }
   };
   nameOutputs(graph.node);
   const asFloat = (tensor: string) => floatName.get(tensor) ?? own.get(tensor) ?? tensor;
   const floatBranches = (node: onnx.INodeProto): onnx.IAttributeProto[] => (node.attribute ?? []).map((a) => {
-    if (!a.g || !isIf(node)) return a;
+    if (!a.g || !isControlFlow(node)) return a;
     const body = a.g;
     return onnx.AttributeProto.create({
       ...a,
       g: onnx.GraphProto.create({
         ...body,
         node: (body.node ?? []).map((n) => onnx.NodeProto.create({ ...n, name: writer.uniqueName(`float/${n.name}`), input: (n.input ?? []).map((t) => (t ? asFloat(t) : t)), output: (n.output ?? []).map((t) => (t ? asFloat(t) : t)), attribute: floatBranches(n) })),
+        input: (body.input ?? []).map((i) => onnx.ValueInfoProto.create({ ...i, name: asFloat(i.name ?? '') })),
         output: (body.output ?? []).map((o) => onnx.ValueInfoProto.create({ ...o, name: asFloat(o.name ?? '') })),
         valueInfo: [],
       }),

@@ -1,6 +1,6 @@
 import type { Engine, ValueInfo } from '../engine/Engine';
 import { sessionError } from '../engine/engineErrors';
-import { ifBranches, isIf, outerReferences } from '../io/onnx/ifBodies';
+import { bodies, isControlFlow, outerReferences } from '../io/onnx/ifBodies';
 import { onnx } from '../io/onnx/protobuf';
 import { typedValueInfo } from '../search/subgraphs';
 import { OnnxModel } from '../io/onnx/OnnxModel';
@@ -23,8 +23,8 @@ export async function inferTensorTypes(model: OnnxModel, engine: Engine): Promis
   await session.dispose();
   // Tensors inside If branches: the engine infers them on each branch loaded as a model of its own.
   for (const node of model.proto.graph!.node) {
-    if (!isIf(node)) continue;
-    for (const { graph } of ifBranches(node)) {
+    if (!isControlFlow(node)) continue;
+    for (const { graph } of bodies(node)) {
       let inner: Map<string, ValueInfo>;
       try {
         inner = await inferTensorTypes(branchModel(model, graph, types), engine);
@@ -51,7 +51,8 @@ export function branchModel(model: OnnxModel, branch: onnx.IGraphProto, types: R
     graph: onnx.GraphProto.create({
       name: `${graph.name}_branch`,
       node: (branch.node ?? []).map((n) => onnx.NodeProto.create(n)),
-      input: refs.filter((r) => !initializers.has(r)).map((r) => typedValueInfo(r, types.get(r))),
+      // a Loop body's own inputs (iteration, condition, carried values) come first, declared as they are
+      input: [...(branch.input ?? []).map((i) => onnx.ValueInfoProto.create(i)), ...refs.filter((r) => !initializers.has(r)).map((r) => typedValueInfo(r, types.get(r)))],
       initializer: refs.filter((r) => initializers.has(r)).map((r) => initializers.get(r)!),
       output: (branch.output ?? []).map((o) => onnx.ValueInfoProto.create(o)),
     }),

@@ -2,7 +2,7 @@ import { FormatError, QbenchError } from '../../errors';
 import type { GraphNode, ModelGraph, ValueDesc, WeightDesc } from '../../model/ModelGraph';
 import type { Tensor } from '../../model/tensor';
 import { attributeMap } from './attributes';
-import { ifBodyNodes } from './ifBodies';
+import { bodyNodes } from './ifBodies';
 import { normalizeModel } from './normalize';
 import { irVersionFor, upgradeGraph } from './opsetUpgrade';
 import { int64ToNumber, onnx, type Int64 } from './protobuf';
@@ -136,7 +136,7 @@ function describeGraph(proto: onnx.ModelProto, fileName: string, sizeBytes: numb
     ...(scope ? { scope } : {}),
   });
   // Main-graph nodes in topological order, then the layers inside If branches (issue #9).
-  const nodes: GraphNode[] = [...graph.node.map((node) => describe(node)), ...ifBodyNodes(graph).map(({ node, scope }) => describe(node, scope))];
+  const nodes: GraphNode[] = [...graph.node.map((node) => describe(node)), ...bodyNodes(graph).map(({ node, scope }) => describe(node, scope))];
   const weights: WeightDesc[] = graph.initializer.map((t) => ({ name: t.name, dtype: dtypeOfOnnx(t.dataType) ?? null, dims: tensorDims(t) }));
   return {
     fileName,

@@ -1,45 +1,70 @@
 import { onnx } from './protobuf';
 
 /**
- * If nodes hold their two branches as graph attributes (then_branch, else_branch). qbench lists,
- * calibrates and quantizes the layers inside them (issue #9); Loop and Scan bodies, which run many
- * times with carried state, stay float. A branch reads tensors of the enclosing graphs by name
- * (its "outer references").
+ * Control flow whose bodies qbench walks (issue #9): an If's two branches (then_branch,
+ * else_branch) and a Loop's body are graphs whose nodes are layers like any other: listed,
+ * calibrated on the runs the samples make, quantized inside the body. Scan bodies stay float. A
+ * body reads tensors of the graphs around it by name (its "outer references"); a Loop body also
+ * has inputs of its own (iteration number, condition, carried values).
  */
-export const IF_BRANCHES = ['then_branch', 'else_branch'] as const;
+export const BODY_ATTRIBUTES = ['then_branch', 'else_branch', 'body'] as const;
+export type BodyAttribute = (typeof BODY_ATTRIBUTES)[number];
 
 export interface ScopedNode {
   readonly node: onnx.NodeProto;
-  /** `<If node>/<branch>` for each If it sits in, outermost first; '' in the main graph. */
+  /** `<node>/<then_branch|else_branch|body>` for each body it sits in, outermost first. */
   readonly scope: string;
-  /** The If node whose branch holds it (undefined in the main graph). */
-  readonly holder?: string;
-  readonly branch?: (typeof IF_BRANCHES)[number];
+  /** The If or Loop whose body holds it. */
+  readonly holder: string;
+  readonly branch: BodyAttribute;
 }
+
+const standard = (node: onnx.INodeProto) => !node.domain || node.domain === 'ai.onnx';
 
 export function isIf(node: onnx.INodeProto): boolean {
-  return node.opType === 'If' && (!node.domain || node.domain === 'ai.onnx');
+  return node.opType === 'If' && standard(node);
 }
 
-/** The branch graphs of an If node. */
-export function ifBranches(node: onnx.INodeProto): { branch: (typeof IF_BRANCHES)[number]; graph: onnx.IGraphProto }[] {
-  const out: { branch: (typeof IF_BRANCHES)[number]; graph: onnx.IGraphProto }[] = [];
-  for (const branch of IF_BRANCHES) {
+export function isLoop(node: onnx.INodeProto): boolean {
+  return node.opType === 'Loop' && standard(node);
+}
+
+/** If or Loop: a node whose bodies are walked. */
+export function isControlFlow(node: onnx.INodeProto): boolean {
+  return isIf(node) || isLoop(node);
+}
+
+/** The bodies of an If (its branches) or a Loop (its body); none for anything else. */
+export function bodies(node: onnx.INodeProto): { branch: BodyAttribute; graph: onnx.IGraphProto }[] {
+  if (!isControlFlow(node)) return [];
+  const out: { branch: BodyAttribute; graph: onnx.IGraphProto }[] = [];
+  for (const branch of isIf(node) ? (['then_branch', 'else_branch'] as const) : (['body'] as const)) {
     const g = node.attribute?.find((a) => a.name === branch)?.g;
     if (g) out.push({ branch, graph: g });
   }
   return out;
 }
 
-/** Every node inside If branches (recursively, nested Ifs included), in the order they appear. */
-export function ifBodyNodes(graph: onnx.IGraphProto, scope = ''): ScopedNode[] {
+/** Every node inside walked bodies (recursively), in the order they appear. */
+export function bodyNodes(graph: onnx.IGraphProto, scope = ''): ScopedNode[] {
   const out: ScopedNode[] = [];
   for (const node of graph.node ?? []) {
-    if (!isIf(node)) continue;
-    for (const { branch, graph: body } of ifBranches(node)) {
+    for (const { branch, graph: body } of bodies(node)) {
       const inner = `${scope ? `${scope}/` : ''}${node.name}/${branch}`;
       for (const child of body.node ?? []) out.push({ node: child as onnx.NodeProto, scope: inner, holder: node.name ?? '', branch });
-      out.push(...ifBodyNodes(body, inner));
+      out.push(...bodyNodes(body, inner));
+    }
+  }
+  return out;
+}
+
+/** Inputs of walked Loop bodies (iteration number, condition, carried values), recursively. */
+export function bodyInputs(graph: onnx.IGraphProto): onnx.IValueInfoProto[] {
+  const out: onnx.IValueInfoProto[] = [];
+  for (const node of graph.node ?? []) {
+    for (const { graph: body } of bodies(node)) {
+      out.push(...(body.input ?? []));
+      out.push(...bodyInputs(body));
     }
   }
   return out;

@@ -1,5 +1,5 @@
 import { FormatError } from '../../errors';
-import { ifBodyNodes, ifBranches, isIf } from './ifBodies';
+import { bodyNodes, bodies, isControlFlow } from './ifBodies';
 import { AttributeType, DataType, onnx } from './protobuf';
 
 /**
@@ -33,8 +33,8 @@ export function normalizeModel(model: onnx.ModelProto, fileName: string): onnx.M
  */
 function hoistIfBranchConstants(main: onnx.GraphProto, graph: onnx.IGraphProto, taken = allNames(main)): void {
   for (const node of graph.node ?? []) {
-    if (!isIf(node)) continue;
-    for (const { graph: body } of ifBranches(node)) {
+    if (!isControlFlow(node)) continue;
+    for (const { graph: body } of bodies(node)) {
       // Sibling branches may use the same constant names (each is its own scope): a name already
       // taken is renamed inside this branch before it moves up.
       const renamed = new Map<string, string>();
@@ -76,9 +76,19 @@ function allMainNames(graph: onnx.IGraphProto): Set<string> {
  */
 function uniquifyBranchTensors(main: onnx.GraphProto, graph: onnx.IGraphProto, taken: Set<string>): void {
   for (const node of graph.node ?? []) {
-    if (!isIf(node)) continue;
-    for (const { graph: body } of ifBranches(node)) {
+    if (!isControlFlow(node)) continue;
+    for (const { graph: body } of bodies(node)) {
       const renamed = new Map<string, string>();
+      for (const input of body.input ?? []) {
+        const name = input.name ?? '';
+        let fresh = name;
+        for (let k = 2; taken.has(fresh); k++) fresh = `${name}_${k}`;
+        taken.add(fresh);
+        if (fresh !== name) {
+          renamed.set(name, fresh);
+          input.name = fresh;
+        }
+      }
       for (const child of body.node ?? []) {
         child.output = (child.output ?? []).map((o) => {
           if (!o) return o;
@@ -157,7 +167,7 @@ function nameNodes(graph: onnx.GraphProto): void {
   // Named nodes keep their names (first come first served); unnamed ones are derived after,
   // so a derived name never steals a name the model chose.
   // Nodes inside If branches are layers too: one name space for the main graph and every branch.
-  const all = [...graph.node, ...ifBodyNodes(graph).map((s) => s.node)];
+  const all = [...graph.node, ...bodyNodes(graph).map((s) => s.node)];
   for (const node of all) if (node.name) node.name = unique(node.name);
   for (const node of all) {
     if (!node.name) node.name = unique(`${node.output.find((o) => o) ?? node.opType}_${node.opType}`);
