@@ -5,6 +5,7 @@ import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { AttributeType, onnx } from '../../src/core/io/onnx/protobuf';
 import { silentJob } from '../../src/core/jobs/Job';
 import { ALL_INT8 } from '../../src/core/quant/QTable';
+import { SEARCH_DEFAULTS } from '../../src/core/search/SearchRequest';
 import { Workbench } from '../../src/core/Workbench';
 import { GraphBuilder, randomSamples } from '../support/GraphBuilder';
 import { maxRelativeDifference, runModel } from '../support/runModel';
@@ -135,6 +136,17 @@ describe('layers inside If branches (issue #9)', () => {
     const evaluation = await bench.evaluate(ALL_INT8, 'outputs', silentJob);
     expect(evaluation.output.cos).toBeGreaterThan(0.99);
     expect(evaluation.output.cos).toBeLessThan(1);
+    await bench.dispose();
+  }, 60_000);
+
+  it('the sensitive-layer ranking ranks the layers inside the branches too (their cone starts at the If)', async () => {
+    const bench = await Workbench.open(ortNodeEngine(1), ifModel(), 'if.onnx');
+    bench.setDataset(samplesTaking(2, 2));
+    await bench.calibrate(silentJob);
+    const result = await bench.search({ kind: 'sensitive', metric: { kind: 'cos', compare: [] }, base: { defaultPrecision: 'INT8', layers: [] }, options: { ...SEARCH_DEFAULTS.sensitive, methods: ['max'] } }, silentJob, () => {});
+    const ranked = result.ranking.map((r) => r.head);
+    expect(ranked).toEqual(expect.arrayContaining(['pos_conv', 'neg_conv', 'after_conv']));
+    expect(result.ranking.find((r) => r.head === 'pos_conv')!.best.loss).toBeGreaterThan(0);
     await bench.dispose();
   }, 60_000);
 

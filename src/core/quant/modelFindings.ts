@@ -47,10 +47,10 @@ export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerIn
   const inLoops = inBodies.filter((l) => /\/body(\/|$)/.test(scopeOf.get(l.name)!));
   const inBranches = inBodies.length - inLoops.length;
   if (inBranches) {
-    notes.push(`${inBranches} layers sit inside If branches: they are calibrated on the branches your samples take and quantized there (Q/DQ inside the branch); a branch no sample takes stays float. They have no per-layer error in the heatmap and are not search units yet`);
+    notes.push(`${inBranches} layers sit inside If branches: they are calibrated on the branches your samples take and quantized there (Q/DQ inside the branch); a branch no sample takes stays float. They have no per-layer error in the heatmap yet; searches rank them through the If`);
   }
   if (inLoops.length) {
-    notes.push(`${inLoops.length} layers sit inside Loop bodies: they are calibrated on every iteration your samples run (up to 64 per sample) and quantized inside the body. They have no per-layer error in the heatmap and are not search units yet`);
+    notes.push(`${inLoops.length} layers sit inside Loop bodies: they are calibrated on every iteration your samples run (up to 64 per sample) and quantized inside the body. They have no per-layer error in the heatmap yet; searches rank them through the Loop`);
   }
   const holders = graph.nodes.filter((n) => n.opType !== 'If' && n.opType !== 'Loop' && countSubgraphNodes(n.attributes) > 0);
   if (holders.length) {

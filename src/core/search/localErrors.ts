@@ -40,7 +40,11 @@ export async function localUnitScores(
   onResult: (score: LocalScore) => void,
   budget = 256 * 2 ** 20,
 ): Promise<LocalScore[]> {
-  const plans = units.map((unit) => ({ unit, ...unitTensors(ctx, unit) }));
+  // A unit inside an If or Loop body reads tensors that exist only there: no local error is measured
+  // for it (run_qtable leaves it as it is).
+  const inBodies = new Set(ctx.model.graph.nodes.filter((n) => n.scope).map((n) => n.name));
+  const plans = units.filter((u) => !inBodies.has(u.head)).map((unit) => ({ unit, ...unitTensors(ctx, unit) }));
+  if (plans.length === 0) return [];
   const all = [...new Set(plans.flatMap((p) => [...p.inputs, ...p.outputs]))];
   const [first] = await floatActivations(engine, ctx.model, ctx.samples.samples.slice(0, 1), all, job);
   const indices = ctx.samples.samples.map((_, i) => i);

@@ -1,5 +1,6 @@
 import type { ValueInfo } from '../engine/Engine';
 import { referencedNames } from '../io/onnx/GraphWriter';
+import { bodyNodes } from '../io/onnx/ifBodies';
 import { OnnxModel } from '../io/onnx/OnnxModel';
 import { onnx } from '../io/onnx/protobuf';
 import { ONNX_DATA_TYPE } from '../io/onnx/tensorProto';
@@ -29,7 +30,9 @@ export interface Cone {
 
 export function descendantCone(model: OnnxModel, seeds: Iterable<LayerName>): Cone {
   const graph = model.proto.graph!;
-  const nodes = new Set<LayerName>(seeds);
+  // A layer inside an If or Loop body changes what its main-graph holder computes: the cone starts there.
+  const holderOf = topLevelHolders(model);
+  const nodes = new Set<LayerName>([...seeds].map((s) => holderOf.get(s) ?? s));
   const produced = new Set<string>();
   const producedAnywhere = new Set<string>(graph.input.map((i) => i.name));
   for (const node of graph.node) for (const o of node.output) if (o) producedAnywhere.add(o);
@@ -44,6 +47,15 @@ export function descendantCone(model: OnnxModel, seeds: Iterable<LayerName>): Co
     for (const t of readsOf(node)) if (!produced.has(t) && producedAnywhere.has(t) && !model.isInitializer(t)) boundary.add(t);
   }
   return { nodes, boundary: [...boundary], outputs: graph.output.map((o) => o.name).filter((o) => produced.has(o)) };
+}
+
+/** Each node inside a walked body (If, Loop), by name -> the main-graph node that holds it. */
+function topLevelHolders(model: OnnxModel): Map<LayerName, LayerName> {
+  const holders = new Map<LayerName, LayerName>();
+  for (const node of model.proto.graph!.node) {
+    for (const inner of bodyNodes({ node: [node] })) holders.set(inner.node.name, node.name);
+  }
+  return holders;
 }
 
 /**

@@ -24,8 +24,7 @@ export function quantUnits(graph: ModelGraph, layers: ReadonlyMap<LayerName, Lay
   const taken = new Set<LayerName>();
   const units: QuantUnit[] = [];
   graph.nodes.forEach((node, position) => {
-    // Searches cut the main graph into cones; layers inside If branches are not units yet.
-    if (taken.has(node.name) || !layers.get(node.name)?.quantizable || node.scope) return;
+    if (taken.has(node.name) || !layers.get(node.name)?.quantizable) return;
     const members = [node.name];
     taken.add(node.name);
     let tail = node;
