@@ -149,34 +149,34 @@ export async function calibrateModel(
     contexts.set(tensor, { bits: 8, position: positions.get(tensor) ?? 0, positionCount, isGraphInput: graphInputs.has(tensor), histogramBins: settings.histogramBins });
   });
   let result = new CalibrationResult(tensors, statistics, contexts, dataset.samples.length, floatOutputs);
-  if (inBranches.length && staticDims) result = await calibrateBranches(engine, model, inBranches, positions, dataset, settings, job, staticDims, result);
+  if (inBranches.length && staticDims) result = await calibrateBodies({ engine, positions, settings, job, types: staticDims }, model, new Set(inBranches), dataset, result);
   result.entries(settings.method);
   result.elapsedMs = performance.now() - started;
   return result;
 }
 
+/** What every body pass shares with the pass over the model around it. */
+interface BodyPass {
+  readonly engine: Engine;
+  readonly positions: ReadonlyMap<string, number>;
+  readonly settings: CalibrationSettings;
+  readonly job: JobContext;
+  readonly types: ReadonlyMap<string, ValueInfo>;
+}
+
 /**
  * Statistics of tensors inside If branches (issue #9): the If's condition and the tensors its
  * branches read are fetched for every sample, and each branch runs, as a model of its own, on the
- * samples that take it (nested Ifs recursively). A branch no sample takes observes nothing: its
- * layers have no ranges and run float (buildQdqModel).
+ * samples that take it (nested Ifs recursively); a Loop body runs iteration by iteration
+ * (calibrateLoopBody). A body no sample runs observes nothing: its layers have no ranges and run
+ * float (buildQdqModel).
  */
-async function calibrateBranches(
-  engine: Engine,
-  model: OnnxModel,
-  wanted: readonly string[],
-  positions: ReadonlyMap<string, number>,
-  dataset: Dataset,
-  settings: CalibrationSettings,
-  job: JobContext,
-  types: ReadonlyMap<string, ValueInfo>,
-  result: CalibrationResult,
-): Promise<CalibrationResult> {
-  const want = new Set(wanted);
+async function calibrateBodies(pass: BodyPass, model: OnnxModel, want: ReadonlySet<string>, dataset: Dataset, result: CalibrationResult): Promise<CalibrationResult> {
+  const { engine, job } = pass;
   const initializers = new Set(model.proto.graph!.initializer.map((t) => t.name));
   for (const node of model.proto.graph!.node) {
     if (isLoop(node)) {
-      result = await calibrateLoopBody(engine, model, node, want, positions, dataset, settings, job, types, result);
+      result = await calibrateLoopBody(pass, model, node, want, dataset, result);
       continue;
     }
     if (!isIf(node)) continue;
@@ -188,8 +188,7 @@ async function calibrateBranches(
       const taken = values.flatMap((v, s) => ((Number(v[node.input[0]].data[0]) !== 0) === (branch === 'then_branch') ? [s] : []));
       if (taken.length === 0) continue;
       const samples: Dataset = { samples: taken.map((s) => Object.fromEntries(reads.map((r) => [r, values[s][r]]))), sampleNames: taken.map((s) => dataset.sampleNames[s]) };
-      const part = await calibrateModel(engine, branchModel(model, graph, types), inside, positions, samples, settings, job, types);
-      result = result.merge(part);
+      result = result.merge(await calibrateModel(engine, branchModel(model, graph, pass.types), inside, pass.positions, samples, pass.settings, job, pass.types));
     }
   }
   return result;
@@ -204,18 +203,8 @@ export const MAX_CALIBRATED_ITERATIONS = 64;
  * carried values as the Loop passes them, at most MAX_CALIBRATED_ITERATIONS), and every iteration's
  * inputs feed one statistics pass over the body.
  */
-async function calibrateLoopBody(
-  engine: Engine,
-  model: OnnxModel,
-  node: onnx.INodeProto,
-  want: ReadonlySet<string>,
-  positions: ReadonlyMap<string, number>,
-  dataset: Dataset,
-  settings: CalibrationSettings,
-  job: JobContext,
-  types: ReadonlyMap<string, ValueInfo>,
-  result: CalibrationResult,
-): Promise<CalibrationResult> {
+async function calibrateLoopBody(pass: BodyPass, model: OnnxModel, node: onnx.INodeProto, want: ReadonlySet<string>, dataset: Dataset, result: CalibrationResult): Promise<CalibrationResult> {
+  const { engine, job, types } = pass;
   const [{ graph } = { graph: undefined }] = bodies(node);
   if (!graph) return result;
   const bodyInputs = (graph.input ?? []).map((i) => i.name ?? '');
@@ -257,7 +246,7 @@ async function calibrateLoopBody(
   }
   if (feeds.length === 0) return result;
   try {
-    return result.merge(await calibrateModel(engine, body, inside, positions, { samples: feeds, sampleNames: names }, settings, job, types));
+    return result.merge(await calibrateModel(engine, body, inside, pass.positions, { samples: feeds, sampleNames: names }, pass.settings, job, types));
   } catch (error) {
     // Iterations whose carried values change shape cannot share one statistics pass: the body stays float.
     if (error instanceof DataError) return result;
