@@ -6,7 +6,7 @@ import { DEFAULT_PREPROCESS, loadDataset, type ImagePreprocess } from '../src/co
 import { formatQTable, parseQTable } from '../src/core/io/qtable';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
-import { targetScheme } from '../src/core/quant/schemes';
+import { effectivePrecision, targetScheme } from '../src/core/quant/schemes';
 import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/quant/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
@@ -358,8 +358,24 @@ function evaluationJson(bench: Workbench, evaluation: Evaluation, original: Erro
     engine: bench.engine.name,
     target: bench.scheme.id,
     output: metricsJson(evaluation.output),
-    layers: evaluation.layers.map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...metricsJson(l) })),
+    layers: allLayers(bench, evaluation).map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...(l.metrics ? metricsJson(l.metrics) : { cos: null, sqnr: null, mse: null }), ...(l.scope ? { scope: l.scope } : {}) })),
   };
+}
+
+/**
+ * Every layer in graph order with the precision it runs at and, where the evaluation measured one,
+ * its error: layers inside If/Loop bodies have no per-layer error (their tensors cannot be read
+ * outside the body) but are listed all the same.
+ */
+function allLayers(bench: Workbench, evaluation: Evaluation): { layer: string; precision: string; metrics: ErrorMetrics | null; scope?: string }[] {
+  const measured = new Map(evaluation.layers.map((l) => [l.layer, l]));
+  const qtable = qtableFromData(evaluation.qtable);
+  return bench.graph.nodes.flatMap((node): { layer: string; precision: string; metrics: ErrorMetrics | null; scope?: string }[] => {
+    const m = measured.get(node.name);
+    if (m) return [{ layer: node.name, precision: m.precision, metrics: m }];
+    if (!node.scope) return [];
+    return [{ layer: node.name, precision: effectivePrecision(bench.layers.get(node.name), qtable, bench.scheme), metrics: null, scope: node.scope }];
+  });
 }
 
 function pad(text: string, width: number): string {
@@ -375,7 +391,12 @@ function printEvaluation(bench: Workbench, evaluation: Evaluation): void {
   const width = Math.min(60, Math.max(5, ...evaluation.layers.map((l) => l.layer.length))) + 2;
   const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
   out(`${pad('layer', width)}${pad('op', 20)}${pad('precision', 11)}${pad('cos', 11)}${pad('sqnr', 11)}mse`);
-  for (const l of evaluation.layers) {
+  for (const { layer, precision, metrics } of allLayers(bench, evaluation)) {
+    if (!metrics) {
+      out(`${pad(layer, width)}${pad(ops.get(layer) ?? '', 20)}${pad(precision, 11)}${pad('-', 11)}${pad('-', 11)}-`);
+      continue;
+    }
+    const l = { layer, precision, ...metrics };
     out(`${pad(l.layer, width)}${pad(ops.get(l.layer) ?? '', 20)}${pad(l.precision, 11)}${pad(l.cos.toFixed(6), 11)}${pad(Number.isFinite(l.sqnr) ? l.sqnr.toFixed(2) : 'inf', 11)}${l.mse.toExponential(3)}`);
   }
 }
