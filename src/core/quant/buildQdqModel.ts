@@ -14,7 +14,7 @@ import { fusesIntoProducer, inputRole, weightChannelAxis } from './inputRoles';
 import type { LayerInfo } from './layerInfo';
 import type { CaliEntry } from '../calib/CaliTable';
 import { weightQuantType, type QParams, type QuantType } from './qparams';
-import { activationQParams, effectivePrecision, oneFixedQParams, ONE_BACKWARD_OPS, ONE_FORWARD_OPS, ortFixedQParams, type TargetScheme } from './schemes';
+import { activationQParams, effectivePrecision, oneFixedQParams, ONE_BACKWARD_OPS, ONE_FORWARD_OPS, softmaxOutputQParams, type TargetScheme } from './schemes';
 import { isIntegerPrecision, type Precision, type QTable } from './QTable';
 import { quantizeBias, quantizeWeightSymmetric, type QuantizedWeight } from './weightQuant';
 
@@ -448,8 +448,20 @@ export class QdqBuilder {
       if (ruled) return ruled;
     }
     const producer = this.ruleIndex.producer.get(tensor);
-    const fixed = producer && ortFixedQParams(producer.opType, precision, this.input.scheme);
-    return fixed ?? this.ownQParams(tensor, precision);
+    if (producer?.opType === 'Softmax') {
+      const safe = softmaxOutputQParams(producer.opType, precision, this.input.scheme, this.ownQParams(tensor, precision), this.softmaxAxisLength(producer));
+      if (safe) return safe;
+    }
+    return this.ownQParams(tensor, precision);
+  }
+
+  /** Length of a Softmax's axis where the inferred shape gives it (opset >= 13: one axis, default -1). */
+  private softmaxAxisLength(node: GraphNode): number | null {
+    const dims = this.input.types.get(node.inputs[0])?.dims;
+    if (!dims || dims.length === 0) return null;
+    const axis = typeof node.attributes.axis === 'number' ? node.attributes.axis : this.input.model.opset >= 13 ? -1 : 1;
+    const k = axis < 0 ? axis + dims.length : axis;
+    return this.input.model.opset >= 13 ? dims[k] ?? null : dims.slice(k).every((d) => d !== null) ? (dims.slice(k) as number[]).reduce((a, b) => a * b, 1) : null;
   }
 
   private ownQParams(tensor: string, precision: Precision): QParams {

@@ -96,14 +96,22 @@ export function oneFixedQParams(opType: string, precision: Precision): QParams |
 }
 
 /**
- * The fixed output qparams onnxruntime's quantizer gives an 8-bit Softmax (QDQSoftmax: uint8
- * 1/256 zp 0; int8 symmetric 1/127 zp 0), whatever calibration saw. They are not a style choice:
- * onnxruntime's QLinearSoftmax kernel scales its exp table by floor(1 / y_scale) in float32, which
- * overflows once y_scale is below about 1/300, and every output then reads 0 (a 2-class
- * classifier whose calibrated maximum was 0.68 got cos 0.21). ONE has its own (oneFixedQParams).
+ * The output qparams of an 8-bit Softmax, made safe for onnxruntime's QLinearSoftmax kernel. That
+ * kernel scales its exp table by floor(1 / y_scale) in float32 and overflows once 1 / y_scale
+ * exceeds about 148 times the length D of the softmax axis: every output then reads 0 (PP-OCR's
+ * 2-class direction classifier, calibrated maximum 0.68: cos 0.21). So the calibrated scale is
+ * kept, but never below 1 / (100 D). Where D is unknown, onnxruntime's own quantizer's fixed
+ * qparams (QDQSoftmax: uint8 1/256 zp 0, int8 symmetric 1/127 zp 0). ONE has its own
+ * (oneFixedQParams). Undefined: not an 8-bit Softmax output.
+ * @example softmaxOutputQParams('Softmax', 'INT8', TARGET_SCHEMES['ort-qdq'], { type: 'uint8', scale: 0.00268, zeroPoint: 0 }, 2) // scale 0.005
+ * @example softmaxOutputQParams('Softmax', 'INT8', TARGET_SCHEMES['ort-qdq'], { type: 'uint8', scale: 3.9e-6, zeroPoint: 0 }, 1000) // scale 1e-5
  */
-export function ortFixedQParams(opType: string, precision: Precision, scheme: TargetScheme): QParams | undefined {
+export function softmaxOutputQParams(opType: string, precision: Precision, scheme: TargetScheme, calibrated: QParams, axisLength: number | null): QParams | undefined {
   if (opType !== 'Softmax' || scheme.oneRules || (precision !== 'INT8' && precision !== 'UINT8' && precision !== 'INT4')) return undefined;
-  const unsigned = precision === 'UINT8' || scheme.activation8 === 'uint8-asymmetric';
-  return unsigned ? { type: 'uint8', scale: Math.fround(1 / 256), zeroPoint: 0 } : { type: 'int8', scale: Math.fround(1 / 127), zeroPoint: 0 };
+  if (axisLength === null || axisLength <= 0) {
+    const unsigned = precision === 'UINT8' || scheme.activation8 === 'uint8-asymmetric';
+    return unsigned ? { type: 'uint8', scale: Math.fround(1 / 256), zeroPoint: 0 } : { type: 'int8', scale: Math.fround(1 / 127), zeroPoint: 0 };
+  }
+  const floor = Math.fround(1 / (100 * axisLength));
+  return calibrated.scale >= floor ? calibrated : { ...calibrated, scale: floor };
 }
