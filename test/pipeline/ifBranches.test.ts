@@ -116,6 +116,61 @@ describe('layers inside a Loop body (issue #9)', () => {
   }, 60_000);
 });
 
+/**
+ * A Scan over a [5, 1, 4] sequence: the body carries h [1, 4] and for each step x_t [1, 4] computes
+ * h' = Relu(MatMul(x_t, W) + MatMul(h, U)), emitting h' as the scan output too.
+ */
+function scanModel(): Uint8Array {
+  const f = onnx.TensorProto.DataType.FLOAT;
+  const info = (name: string, dims: number[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType: f, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+  const weight = (name: string, seed: number) => onnx.TensorProto.create({ name, dims: [4, 4], dataType: f, floatData: Array.from({ length: 16 }, (_, i) => Math.sin(i * seed) * 0.4) });
+  const body = onnx.GraphProto.create({
+    name: 'scan_body',
+    node: [
+      onnx.NodeProto.create({ name: 'step_in', opType: 'MatMul', input: ['x_t', 'W'], output: ['xw'] }),
+      onnx.NodeProto.create({ name: 'step_rec', opType: 'MatMul', input: ['h', 'U'], output: ['hu'] }),
+      onnx.NodeProto.create({ name: 'step_add', opType: 'Add', input: ['xw', 'hu'], output: ['pre'] }),
+      onnx.NodeProto.create({ name: 'step_relu', opType: 'Relu', input: ['pre'], output: ['h_next'] }),
+      onnx.NodeProto.create({ name: 'step_copy', opType: 'Identity', input: ['h_next'], output: ['y_t'] }),
+    ],
+    initializer: [weight('W', 1), weight('U', 2)],
+    input: [info('h', [1, 4]), info('x_t', [1, 4])],
+    output: [info('h_next', [1, 4]), info('y_t', [1, 4])],
+  });
+  const graph = onnx.GraphProto.create({
+    name: 'scan_model',
+    node: [onnx.NodeProto.create({ name: 'the_scan', opType: 'Scan', input: ['h0', 'seq'], output: ['h_last', 'ys'], attribute: [
+      { name: 'body', type: AttributeType.GRAPH, g: body },
+      { name: 'num_scan_inputs', type: AttributeType.INT, i: 1 },
+    ] })],
+    input: [info('h0', [1, 4]), info('seq', [5, 1, 4])],
+    output: [info('h_last', [1, 4]), info('ys', [5, 1, 4])],
+  });
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ irVersion: 8, opsetImport: [{ domain: '', version: 13 }], graph })).finish();
+}
+
+describe('layers inside a Scan body (issue #9)', () => {
+  it('are calibrated on every step of the scanned sequence and quantized inside the body; predicted = exported', async () => {
+    const engine = ortNodeEngine(1);
+    const bench = await Workbench.open(engine, scanModel(), 'scan.onnx');
+    expect(bench.graph.nodes.find((n) => n.name === 'step_in')!.scope).toBe('the_scan/body');
+    const random = randomSamples('seq', [5, 1, 4], 3, 9);
+    const samples = random.map((s, i) => ({ seq: s.seq, h0: { dtype: 'float32' as const, dims: [1, 4], data: new Float32Array([0.1 * i, 0.2, -0.1, 0.3]) } }));
+    bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
+    await bench.calibrate(silentJob);
+    expect(bench.caliTable().entries.has('x_t')).toBe(true); // the slices, over 5 steps x 3 samples
+    const bytes = await bench.exportQdq(ALL_INT8, silentJob);
+    const body = onnx.ModelProto.decode(bytes).graph!.node!.find((n) => n.opType === 'Scan')!.attribute!.find((a) => a.name === 'body')!.g!;
+    expect(body.node!.filter((n) => n.opType === 'QuantizeLinear').length).toBeGreaterThan(2);
+    const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
+    expect(maxRelativeDifference(predicted, await runModel(engine, bytes, samples))).toBe(0);
+    const cos = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
+    expect(cos).toBeGreaterThan(0.98);
+    expect(cos).toBeLessThan(1);
+    await bench.dispose();
+  }, 60_000);
+});
+
 describe('layers inside If branches (issue #9)', () => {
   it('are listed with their scope, calibrated on the branches the samples take, and quantized inside them; predicted = exported', async () => {
     const engine = ortNodeEngine(1);

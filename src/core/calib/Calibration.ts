@@ -1,13 +1,14 @@
 import type { Engine, ValueInfo } from '../engine/Engine';
-import { bodies, isIf, isLoop, outerReferences } from '../io/onnx/ifBodies';
+import { bodies, isIf, isLoop, isScan, outerReferences } from '../io/onnx/ifBodies';
 import type { onnx } from '../io/onnx/protobuf';
 import { floatActivations } from '../search/boundaries';
 import { branchModel } from '../sim/tensorTypes';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { JobContext } from '../jobs/Job';
-import type { TensorMap } from '../model/tensor';
+import type { Tensor, TensorMap } from '../model/tensor';
 import { DataError, QbenchError } from '../errors';
+import { intAttribute, intsAttribute } from '../io/onnx/attributes';
 import { calibrateTensor, type MethodContext } from './calibrate';
 import { CALIBRATION_METHODS, type CaliEntry, type CaliTable, type CalibrationMethod } from './CaliTable';
 import { runStatisticsPass } from './statisticsPass';
@@ -175,7 +176,7 @@ async function calibrateBodies(pass: BodyPass, model: OnnxModel, want: ReadonlyS
   const { engine, job } = pass;
   const initializers = new Set(model.proto.graph!.initializer.map((t) => t.name));
   for (const node of model.proto.graph!.node) {
-    if (isLoop(node)) {
+    if (isLoop(node) || isScan(node)) {
       result = await calibrateLoopBody(pass, model, node, want, dataset, result);
       continue;
     }
@@ -198,10 +199,11 @@ async function calibrateBodies(pass: BodyPass, model: OnnxModel, want: ReadonlyS
 export const MAX_CALIBRATED_ITERATIONS = 64;
 
 /**
- * A Loop's body (issue #9): the Loop's inputs and the tensors its body reads are fetched for every
- * sample, the body runs iteration by iteration as a model of its own (trip count, condition and
- * carried values as the Loop passes them, at most MAX_CALIBRATED_ITERATIONS), and every iteration's
- * inputs feed one statistics pass over the body.
+ * A Loop's or a Scan's body (issue #9): its inputs and the tensors its body reads are fetched for
+ * every sample, the body runs step by step as a model of its own (a Loop: trip count, condition and
+ * carried values as the Loop passes them; a Scan: its state and one slice of each scanned input;
+ * at most MAX_CALIBRATED_ITERATIONS steps), and every step's inputs feed one statistics pass over
+ * the body.
  */
 async function calibrateLoopBody(pass: BodyPass, model: OnnxModel, node: onnx.INodeProto, want: ReadonlySet<string>, dataset: Dataset, result: CalibrationResult): Promise<CalibrationResult> {
   const { engine, job, types } = pass;
@@ -221,7 +223,38 @@ async function calibrateLoopBody(pass: BodyPass, model: OnnxModel, node: onnx.IN
   const feeds: TensorMap[] = [];
   const names: string[] = [];
   try {
-    for (let s = 0; s < values.length; s++) {
+    if (isScan(node)) {
+      // Scan: the first inputs are the initial state, the last num_scan_inputs are scanned along their axes.
+      const scanned = intAttribute(node, 'num_scan_inputs', 0);
+      const stateNames = (node.input ?? []).slice(0, (node.input ?? []).length - scanned);
+      const scanNames = (node.input ?? []).slice(stateNames.length);
+      const axes = intsAttribute(node, 'scan_input_axes') ?? scanNames.map(() => 0);
+      const reverse = intsAttribute(node, 'scan_input_directions') ?? scanNames.map(() => 0);
+      for (let s = 0; s < values.length; s++) {
+        let state = stateNames.map((n) => values[s][n]);
+        const first = values[s][scanNames[0]];
+        const axis0 = axes[0] < 0 ? axes[0] + first.dims.length : axes[0];
+        const length = first.dims[axis0];
+        for (let t = 0; t < length && t < MAX_CALIBRATED_ITERATIONS; t++) {
+          job.throwIfCancelled();
+          const slices = scanNames.map((n, k) => {
+            const tensor = values[s][n];
+            const axis = axes[k] < 0 ? axes[k] + tensor.dims.length : axes[k];
+            return sliceAlong(tensor, axis, reverse[k] ? tensor.dims[axis] - 1 - t : t);
+          });
+          const feed: TensorMap = {
+            ...Object.fromEntries(state.map((v, k) => [bodyInputs[k], v])),
+            ...Object.fromEntries(slices.map((v, k) => [bodyInputs[state.length + k], v])),
+            ...Object.fromEntries(reads.map((r) => [r, values[s][r]])),
+          };
+          feeds.push(feed);
+          names.push(`${dataset.sampleNames[s]} step ${t}`);
+          const out = await session.run(feed, bodyOutputs.slice(0, state.length));
+          state = bodyOutputs.slice(0, state.length).map((o) => out[o]);
+        }
+      }
+    }
+    for (let s = 0; s < (isLoop(node) ? values.length : 0); s++) {
       const [tripName, condName, ...carriedNames] = node.input ?? [];
       const trips = tripName ? Number(values[s][tripName].data[0]) : Infinity;
       let cond = condName ? Number(values[s][condName].data[0]) !== 0 : true;
@@ -252,6 +285,16 @@ async function calibrateLoopBody(pass: BodyPass, model: OnnxModel, node: onnx.IN
     if (error instanceof DataError) return result;
     throw error;
   }
+}
+
+/** The sub-tensor at `index` along `axis`, that axis removed (one step of a Scan). */
+function sliceAlong(tensor: Tensor, axis: number, index: number): Tensor {
+  const outer = tensor.dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = tensor.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const length = tensor.dims[axis];
+  const data = new (tensor.data.constructor as new (n: number) => Tensor['data'])(outer * inner);
+  for (let o = 0; o < outer; o++) (data as Float32Array).set((tensor.data as Float32Array).subarray((o * length + index) * inner, (o * length + index + 1) * inner), o * inner);
+  return { dtype: tensor.dtype, dims: [...tensor.dims.slice(0, axis), ...tensor.dims.slice(axis + 1)], data };
 }
 
 /** Every tensor a body's nodes produce, nested bodies (and their inputs) included. */

@@ -11,7 +11,7 @@ import type { LayerInfo } from './layerInfo';
 export interface ModelFindings {
   readonly quantized: QuantizedModelFinding | null;
   readonly quantizableLayers: number;
-  /** Nodes inside Scan bodies (they run float; If branches and Loop bodies are layers like any other). */
+  /** Nodes inside graphs of operators other than If, Loop and Scan (they run float). */
   readonly subgraphNodes: number;
   /** Why no layer can be quantized, in words; null when some can. */
   readonly nothingToQuantize: string | null;
@@ -34,8 +34,8 @@ const FORM_TEXT = {
 export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerInfo>): ModelFindings {
   const quantized = quantizedForm(graph.nodes);
   const quantizable = [...layers.values()].filter((l) => l.quantizable);
-  // If branches and Loop bodies are walked (their nodes are layers of the graph); Scan bodies are not.
-  const subgraphNodes = graph.nodes.filter((n) => n.opType !== 'If' && n.opType !== 'Loop').reduce((sum, n) => sum + countSubgraphNodes(n.attributes), 0);
+  // If branches and Loop/Scan bodies are walked (their nodes are layers of the graph).
+  const subgraphNodes = graph.nodes.filter((n) => !['If', 'Loop', 'Scan'].includes(n.opType)).reduce((sum, n) => sum + countSubgraphNodes(n.attributes), 0);
   const notes: string[] = [];
   const upgradedFrom = graph.upgradedFrom ?? null;
   if (upgradedFrom !== null) notes.push(`upgraded from opset ${upgradedFrom} to ${graph.opset} on load (ONNX version-converter semantics); every layer keeps its name`);
@@ -50,12 +50,13 @@ export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerIn
     notes.push(`${inBranches} layers sit inside If branches: they are calibrated on the branches your samples take and quantized there (Q/DQ inside the branch); a branch no sample takes stays float. They have no per-layer error in the heatmap yet; searches rank them through the If`);
   }
   if (inLoops.length) {
-    notes.push(`${inLoops.length} layers sit inside Loop bodies: they are calibrated on every iteration your samples run (up to 64 per sample) and quantized inside the body. They have no per-layer error in the heatmap yet; searches rank them through the Loop`);
+    notes.push(`${inLoops.length} layers sit inside Loop or Scan bodies: they are calibrated on every step your samples run (up to 64 per sample) and quantized inside the body. They have no per-layer error in the heatmap yet; searches rank them through the Loop or Scan`);
   }
-  const holders = graph.nodes.filter((n) => n.opType !== 'If' && n.opType !== 'Loop' && countSubgraphNodes(n.attributes) > 0);
+  const walked = new Set(['If', 'Loop', 'Scan']);
+  const holders = graph.nodes.filter((n) => !walked.has(n.opType) && countSubgraphNodes(n.attributes) > 0);
   if (holders.length) {
     const ops = [...new Set(holders.map((n) => n.opType))].join('/');
-    notes.push(`${subgraphNodes} nodes inside ${holders.length} ${ops} bod${holders.length === 1 ? 'y' : 'ies'} run float: qbench does not quantize inside Scan bodies yet`);
+    notes.push(`${subgraphNodes} nodes inside ${holders.length} ${ops} bod${holders.length === 1 ? 'y' : 'ies'} run float: qbench does not walk the graphs of these operators`);
   }
   const recurrent = [...layers.values()].filter((l) => ['LSTM', 'GRU', 'RNN'].includes(l.opType));
   if (recurrent.length) notes.push(`${recurrent.length} recurrent layer${recurrent.length === 1 ? '' : 's'} (${[...new Set(recurrent.map((l) => l.opType))].join(', ')}) run float, as onnxruntime's static quantizer leaves them`);
@@ -67,7 +68,7 @@ export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerIn
       reasons.set(reason, [...(reasons.get(reason) ?? []), layer.opType]);
     }
     const parts = [...reasons].map(([reason, ops]) => `${ops.length} layer${ops.length === 1 ? '' : 's'} (${[...new Set(ops)].join(', ')}): ${reason}`);
-    if (subgraphNodes) parts.push(`the ${subgraphNodes} nodes inside Scan bodies are not quantized yet`);
+    if (subgraphNodes) parts.push(`the ${subgraphNodes} nodes inside other operators' graphs are not quantized`);
     nothingToQuantize = `no layer can be quantized: ${parts.join('; ')}`;
   }
   return { quantized, quantizableLayers: quantizable.length, subgraphNodes, nothingToQuantize, upgradedFrom, notes };

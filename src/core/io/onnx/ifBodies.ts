@@ -2,10 +2,10 @@ import { onnx } from './protobuf';
 
 /**
  * Control flow whose bodies qbench walks (issue #9): an If's two branches (then_branch,
- * else_branch) and a Loop's body are graphs whose nodes are layers like any other: listed,
- * calibrated on the runs the samples make, quantized inside the body. Scan bodies stay float. A
- * body reads tensors of the graphs around it by name (its "outer references"); a Loop body also
- * has inputs of its own (iteration number, condition, carried values).
+ * else_branch) and the body of a Loop or a Scan are graphs whose nodes are layers like any other:
+ * listed, calibrated on the runs the samples make, quantized inside the body. A body reads tensors
+ * of the graphs around it by name (its "outer references"); a Loop or Scan body also has inputs of
+ * its own (iteration number, condition, carried state, scanned slices).
  */
 export const BODY_ATTRIBUTES = ['then_branch', 'else_branch', 'body'] as const;
 export type BodyAttribute = (typeof BODY_ATTRIBUTES)[number];
@@ -29,12 +29,16 @@ export function isLoop(node: onnx.INodeProto): boolean {
   return node.opType === 'Loop' && standard(node);
 }
 
-/** If or Loop: a node whose bodies are walked. */
-export function isControlFlow(node: onnx.INodeProto): boolean {
-  return isIf(node) || isLoop(node);
+export function isScan(node: onnx.INodeProto): boolean {
+  return node.opType === 'Scan' && standard(node);
 }
 
-/** The bodies of an If (its branches) or a Loop (its body); none for anything else. */
+/** If, Loop or Scan: a node whose bodies are walked. */
+export function isControlFlow(node: onnx.INodeProto): boolean {
+  return isIf(node) || isLoop(node) || isScan(node);
+}
+
+/** The bodies of an If (its branches), a Loop or a Scan (its body); none for anything else. */
 export function bodies(node: onnx.INodeProto): { branch: BodyAttribute; graph: onnx.IGraphProto }[] {
   if (!isControlFlow(node)) return [];
   const out: { branch: BodyAttribute; graph: onnx.IGraphProto }[] = [];
@@ -58,7 +62,7 @@ export function bodyNodes(graph: onnx.IGraphProto, scope = ''): ScopedNode[] {
   return out;
 }
 
-/** Inputs of walked Loop bodies (iteration number, condition, carried values), recursively. */
+/** Inputs of walked Loop and Scan bodies (iteration, condition, state, slices), recursively. */
 export function bodyInputs(graph: onnx.IGraphProto): onnx.IValueInfoProto[] {
   const out: onnx.IValueInfoProto[] = [];
   for (const node of graph.node ?? []) {
