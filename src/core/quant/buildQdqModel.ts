@@ -268,7 +268,7 @@ export class QdqBuilder {
    * An If or a Loop: its bodies are written layer by layer like the main graph (Q/DQ inside them),
    * each with a cache of its own, since a value made inside a body cannot be read outside it.
    */
-  private emitIf(node: onnx.NodeProto): void {
+  private emitBodies(node: onnx.NodeProto): void {
     const attribute = node.attribute.map((a) => {
       if (!a.g || !(BODY_ATTRIBUTES as readonly string[]).includes(a.name)) return a;
       const savedNodes = this.writer.nodes;
@@ -290,7 +290,7 @@ export class QdqBuilder {
 
   private emitLayer(node: onnx.NodeProto): void {
     if (isControlFlow(node)) {
-      this.emitIf(node);
+      this.emitBodies(node);
       return;
     }
     const layer = this.index.byName.get(node.name)!;
