@@ -165,7 +165,7 @@ export class Workbench {
       if (form?.form !== 'qdq') throw new QbenchError(form ? `de-quantizing a ${form.form} model is not supported yet (only QDQ models): ${form.operators.join(', ')}` : 'the model is not quantized: there is nothing to de-quantize', fileName);
       const result = dequantizeQdq(model.proto, fileName);
       model = readOnnx(onnx.ModelProto.encode(result.proto).finish(), fileName);
-      dequantized = { ranges: result.ranges, original: bytes, note: `opened de-quantized: ${result.removedPairs} QuantizeLinear/DequantizeLinear pairs removed and their ranges imported as the calibration, ${result.dequantizedWeights} stored integer tensors turned back into float (weights keep their integer rounding)` };
+      dequantized = { ranges: result.ranges, original: bytes, note: `opened de-quantized: ${result.removedPairs} QuantizeLinear/DequantizeLinear pairs removed and their ranges imported as the calibration, ${result.dequantizedWeights} stored integer tensors turned back into float (weights keep their integer rounding)${result.restoredRelus ? `, ${result.restoredRelus} Relu${result.restoredRelus === 1 ? '' : 's'} folded into a quantizer put back` : ''}` };
     }
     const types = await inferTensorTypes(model, engine);
     const bench = new Workbench(engine, model, types);

@@ -43,7 +43,12 @@ export interface Dequantized {
   readonly ranges: ReadonlyMap<string, CaliEntry>;
   readonly removedPairs: number;
   readonly dequantizedWeights: number;
+  /** Relus put back after a Conv/Gemm/MatMul whose quantized range started at 0. */
+  readonly restoredRelus: number;
 }
+
+/** Layers after which onnxruntime's quantizer removes a Relu folded into the output's quantizer. */
+const FUSES_RELU = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
 const LIMITS: Record<number, [number, number]> = {
   [DataType.UINT8]: [0, 255], [DataType.INT8]: [-128, 127], [DataType.UINT16]: [0, 65535], [DataType.INT16]: [-32768, 32767], [DataType.INT32]: [-2147483648, 2147483647],
@@ -54,7 +59,9 @@ const LIMITS: Record<number, [number, number]> = {
  * - a DequantizeLinear of a constant (a weight, an int32 bias) becomes a float initializer holding
  *   its values, so the weights keep their integer rounding;
  * - a QuantizeLinear -> DequantizeLinear pair on an activation is removed (its readers read the
- *   float tensor), and its range, (qmin - zp) * s .. (qmax - zp) * s, is kept as a calibration.
+ *   float tensor), and its range, (qmin - zp) * s .. (qmax - zp) * s, is kept as a calibration;
+ * - where such a range starts at 0 right after a Conv, Gemm or MatMul, the Relu onnxruntime's
+ *   quantizer folded into it is put back.
  * Anything else of the quantized form (a QuantizeLinear whose output is read by something other
  * than a DequantizeLinear) is refused: that is a QOperator model.
  */
@@ -69,6 +76,16 @@ export function dequantizeQdq(model: onnx.ModelProto, fileName: string): Dequant
   const rename = new Map<string, string>();
   const removed = new Set<onnx.NodeProto>();
   const asIdentity = new Set<onnx.NodeProto>();
+  const identitySource = new Map<onnx.NodeProto, string>();
+  const restoredRelus: onnx.NodeProto[] = [];
+  const reluAfter = new Map<onnx.NodeProto, onnx.NodeProto>();
+  const taken = new Set<string>([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.initializer.map((t) => t.name), ...graph.input.map((i) => i.name)]);
+  const uniqueName = (base: string) => {
+    let name = base;
+    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
+  };
   const newInitializers: onnx.TensorProto[] = [];
   const ranges = new Map<string, CaliEntry>();
   let removedPairs = 0;
@@ -96,13 +113,23 @@ export function dequantizeQdq(model: onnx.ModelProto, fileName: string): Dequant
     const zp = scalarValue(q.input[2]);
     const zpProto = q.input[2] ? initializers.get(q.input[2]) : undefined;
     const [qmin, qmax] = LIMITS[zpProto?.dataType ?? DataType.UINT8] ?? [0, 255];
-    const source = q.input[0];
+    let source = q.input[0];
     const min = (qmin - zp) * qScale;
     const max = (qmax - zp) * qScale;
+    // onnxruntime's quantizer drops a Relu after a Conv/Gemm/MatMul whose quantized range starts at
+    // 0 (the Q clamps at 0 anyway); the float model gets it back, or it would pass negative values on.
+    const made = producer.get(source);
+    if (min === 0 && made && FUSES_RELU.has(made.opType) && (consumers.get(source) ?? []).length === 1) {
+      const activated = uniqueName(`${source}_relu`);
+      restoredRelus.push(onnx.NodeProto.create({ name: uniqueName(`${made.name}/RestoredRelu`), opType: 'Relu', input: [source], output: [activated] }));
+      reluAfter.set(made, restoredRelus[restoredRelus.length - 1]);
+      source = activated;
+    }
     if (!ranges.has(source)) ranges.set(source, { min, max, threshold: Math.max(Math.abs(min), Math.abs(max)), source: 'imported' });
     if (graphOutputs.has(node.output[0])) {
       // A graph output keeps its name: the float tensor is copied into it.
       asIdentity.add(node);
+      identitySource.set(node, source);
     } else {
       rename.set(node.output[0], source);
       removed.add(node);
@@ -126,9 +153,13 @@ export function dequantizeQdq(model: onnx.ModelProto, fileName: string): Dequant
   }
   const leftover = graph.node.find((n) => !removed.has(n) && n.opType === 'QuantizeLinear');
   if (leftover) throw new QbenchError(`QuantizeLinear "${leftover.name || leftover.output[0]}" feeds an integer operator, not a DequantizeLinear: this is not a QDQ model qbench can de-quantize`, fileName);
-  const nodes = graph.node.filter((n) => !removed.has(n)).map((n) => (asIdentity.has(n)
-    ? onnx.NodeProto.create({ name: n.name, opType: 'Identity', input: [rename.get(producer.get(n.input[0])!.input[0]) ?? producer.get(n.input[0])!.input[0]], output: n.output })
-    : onnx.NodeProto.create({ ...n, input: n.input.map((i) => rename.get(i) ?? i) })));
+  const nodes = graph.node.filter((n) => !removed.has(n)).flatMap((n) => {
+    const copy = asIdentity.has(n)
+      ? onnx.NodeProto.create({ name: n.name, opType: 'Identity', input: [rename.get(identitySource.get(n)!) ?? identitySource.get(n)!], output: n.output })
+      : onnx.NodeProto.create({ ...n, input: n.input.map((i) => rename.get(i) ?? i) });
+    const relu = reluAfter.get(n);
+    return relu ? [copy, relu] : [copy];
+  });
   const used = new Set(nodes.flatMap((n) => n.input));
   for (const o of graph.output) used.add(o.name);
   const proto = onnx.ModelProto.create({
@@ -140,7 +171,7 @@ export function dequantizeQdq(model: onnx.ModelProto, fileName: string): Dequant
       valueInfo: [],
     }),
   });
-  return { proto, ranges, removedPairs, dequantizedWeights };
+  return { proto, ranges, removedPairs, dequantizedWeights, restoredRelus: restoredRelus.length };
 }
 
 /** (q - zp) * s, per tensor or along `axis`. */
