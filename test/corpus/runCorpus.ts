@@ -37,6 +37,8 @@ export interface CorpusRow {
   /** Output cos of the all-INT16 QTable (every quantizable layer INT16). */
   readonly int16Cos: number | null;
   readonly outcomes: readonly CommandOutcome[];
+  /** All-INT8 and all-INT16 output cos with other numbers of calibration samples (null: the command failed). */
+  readonly int16BySamples: readonly { readonly samples: number; readonly int8: number | null; readonly int16: number | null; readonly stderr: string }[];
   /** The exported model's measured output cos (written file loaded again by onnxruntime), and the prediction. */
   readonly exported: { readonly measured: number; readonly predicted: number; readonly reloaded: boolean } | null;
 }
@@ -64,10 +66,11 @@ export function classify(code: number | string, stderr: string, fileName: string
 }
 
 /** Runs every command on one model with `samples` generated samples; `dir` is its scratch folder. */
-export async function runCorpusModel(model: CorpusModel, dir: string, samples: number, methods = 'MAX,KL'): Promise<CorpusRow> {
-  const data = await writeCorpusData(model, join(dir, 'data'), samples);
+export async function runCorpusModel(model: CorpusModel, dir: string, samples: number, methods = 'MAX,KL', int16Counts: readonly number[] = []): Promise<CorpusRow> {
+  const data = [...await writeCorpusData(model, join(dir, 'data'), Math.max(samples, ...int16Counts)), '--max_samples', String(samples)];
   const fileName = model.file.split('/').pop()!;
-  const common = ['--model', model.file, ...data, '--workers', '2'];
+  const single = ['--model', model.file, ...data];
+  const common = [...single, '--workers', '2'];
   const outcomes: CommandOutcome[] = [];
   let info: { opset: string; ops: number; layers: number; quantizable: number; int8Cos: number | null; midLayer?: string; quantizableNames?: string[] } = { opset: '?', ops: 0, layers: 0, quantizable: 0, int8Cos: null };
   let int16Cos: number | null = null;
@@ -75,14 +78,14 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
   for (const command of CORPUS_COMMANDS) {
     const [verb, what] = command.split(' ');
     const args: string[] = [verb];
-    if (verb === 'calibrate') args.push(...common.filter((a) => a !== '--workers' && a !== '2'), '--cali_method', what, '-o', join(dir, `${what}.cali_table`), '--json');
-    if (verb === 'eval') args.push(...common.filter((a) => a !== '--workers' && a !== '2'), '--json');
+    if (verb === 'calibrate') args.push(...single, '--cali_method', what, '-o', join(dir, `${what}.cali_table`), '--json');
+    if (verb === 'eval') args.push(...single, '--json');
     if (command === 'eval int16') {
       if (!info.quantizableNames?.length) continue;
       writeFileSync(join(dir, 'all16.qtable'), `# every quantizable layer at INT16\n${info.quantizableNames.map((l) => `${l} INT16`).join('\n')}\n`);
       args.push('--qtable', join(dir, 'all16.qtable'));
     }
-    if (verb === 'export') args.push(...common.filter((a) => a !== '--workers' && a !== '2'), '--out', join(dir, 'model.qdq.onnx'));
+    if (verb === 'export') args.push(...single, '--out', join(dir, 'model.qdq.onnx'));
     if (verb === 'search') {
       args.push(what, ...common, '-o', join(dir, `${what}.qtable`), '--json');
       if (what === 'sensitive' || what === 'qtable') args.push('--quantize_method_list', methods);
@@ -122,7 +125,21 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
     if (status === 'ok' && verb === 'calibrate') summary = `${JSON.parse(stdout).tensors} tensors`;
     outcomes.push({ command, status, summary, exitCode: code, stderr, elapsedMs: performance.now() - started });
   }
-  return { model, opset: info.opset, ops: info.ops, layers: info.layers, quantizable: info.quantizable, int8Cos: info.int8Cos, int16Cos, outcomes, exported };
+  // All-INT16 against all-INT8 with other numbers of calibration samples (INT16 is what searches fall back to).
+  const int16BySamples: { samples: number; int8: number | null; int16: number | null; stderr: string }[] = [];
+  for (const count of int16Counts) {
+    if (!info.quantizableNames?.length) break;
+    const base = ['eval', '--model', model.file, ...data.slice(0, -2), '--max_samples', String(count), '--json'];
+    const int8 = await qbench(base);
+    const int16 = await qbench([...base, '--qtable', join(dir, 'all16.qtable')]);
+    int16BySamples.push({
+      samples: count,
+      int8: int8.code === 0 ? JSON.parse(int8.stdout).output.cos : null,
+      int16: int16.code === 0 ? JSON.parse(int16.stdout).output.cos : null,
+      stderr: `${int8.stderr}${int16.stderr}`,
+    });
+  }
+  return { model, opset: info.opset, ops: info.ops, layers: info.layers, quantizable: info.quantizable, int8Cos: info.int8Cos, int16Cos, outcomes, exported, int16BySamples };
 }
 
 /** The written QDQ file loads again in a fresh onnxruntime session. */
