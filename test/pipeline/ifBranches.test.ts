@@ -4,6 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { AttributeType, onnx } from '../../src/core/io/onnx/protobuf';
 import { silentJob } from '../../src/core/jobs/Job';
+import type { TensorMap } from '../../src/core/model/tensor';
 import { ALL_INT8 } from '../../src/core/quant/QTable';
 import { SEARCH_DEFAULTS } from '../../src/core/search/SearchRequest';
 import { Workbench } from '../../src/core/Workbench';
@@ -64,6 +65,23 @@ function quantizersIn(graph: onnx.IGraphProto, branch: string): number {
 }
 
 /**
+ * The all-INT8 export of a calibrated model holds more than `quantizers` QuantizeLinear inside the
+ * body of its `op`; the simulation predicts the exported file's outputs exactly; the output cos is
+ * above `cos` and below 1 (something was quantized). Disposes the workbench.
+ */
+async function expectQuantizedBody(bench: Workbench, op: string, samples: readonly TensorMap[], expected: { quantizers: number; cos: number }): Promise<void> {
+  const bytes = await bench.exportQdq(ALL_INT8, silentJob);
+  const body = onnx.ModelProto.decode(bytes).graph!.node!.find((n) => n.opType === op)!.attribute!.find((a) => a.name === 'body')!.g!;
+  expect(body.node!.filter((n) => n.opType === 'QuantizeLinear').length).toBeGreaterThan(expected.quantizers);
+  const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
+  expect(maxRelativeDifference(predicted, await runModel(bench.engine, bytes, samples))).toBe(0);
+  const cos = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
+  expect(cos).toBeGreaterThan(expected.cos);
+  expect(cos).toBeLessThan(1);
+  await bench.dispose();
+}
+
+/**
  * A Loop of 3 iterations whose body carries h: h -> Conv -> Relu -> Add(h) -> h, and also reads x
  * from the main graph; then a Conv after the Loop.
  */
@@ -103,16 +121,7 @@ describe('layers inside a Loop body (issue #9)', () => {
     bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
     await bench.calibrate(silentJob);
     expect(bench.caliTable().entries.has('h_in')).toBe(true); // the carried value, over 3 iterations x 3 samples
-    const bytes = await bench.exportQdq(ALL_INT8, silentJob);
-    const graph = onnx.ModelProto.decode(bytes).graph!;
-    const body = graph.node!.find((n) => n.opType === 'Loop')!.attribute!.find((a) => a.name === 'body')!.g!;
-    expect(body.node!.filter((n) => n.opType === 'QuantizeLinear').length).toBeGreaterThan(1);
-    const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
-    expect(maxRelativeDifference(predicted, await runModel(engine, bytes, samples))).toBe(0);
-    const cos = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
-    expect(cos).toBeGreaterThan(0.99);
-    expect(cos).toBeLessThan(1);
-    await bench.dispose();
+    await expectQuantizedBody(bench, 'Loop', samples, { quantizers: 1, cos: 0.99 });
   }, 60_000);
 });
 
@@ -159,15 +168,7 @@ describe('layers inside a Scan body (issue #9)', () => {
     bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
     await bench.calibrate(silentJob);
     expect(bench.caliTable().entries.has('x_t')).toBe(true); // the slices, over 5 steps x 3 samples
-    const bytes = await bench.exportQdq(ALL_INT8, silentJob);
-    const body = onnx.ModelProto.decode(bytes).graph!.node!.find((n) => n.opType === 'Scan')!.attribute!.find((a) => a.name === 'body')!.g!;
-    expect(body.node!.filter((n) => n.opType === 'QuantizeLinear').length).toBeGreaterThan(2);
-    const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
-    expect(maxRelativeDifference(predicted, await runModel(engine, bytes, samples))).toBe(0);
-    const cos = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
-    expect(cos).toBeGreaterThan(0.98);
-    expect(cos).toBeLessThan(1);
-    await bench.dispose();
+    await expectQuantizedBody(bench, 'Scan', samples, { quantizers: 2, cos: 0.98 });
   }, 60_000);
 });
 
