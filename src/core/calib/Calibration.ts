@@ -7,7 +7,7 @@ import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { JobContext } from '../jobs/Job';
 import type { Tensor, TensorMap } from '../model/tensor';
-import { DataError, QbenchError } from '../errors';
+import { isCancelled, QbenchError } from '../errors';
 import { intAttribute, intsAttribute } from '../io/onnx/attributes';
 import { calibrateTensor, type MethodContext } from './calibrate';
 import { CALIBRATION_METHODS, type CaliEntry, type CaliTable, type CalibrationMethod } from './CaliTable';
@@ -177,7 +177,7 @@ async function calibrateBodies(pass: BodyPass, model: OnnxModel, want: ReadonlyS
   const initializers = new Set(model.proto.graph!.initializer.map((t) => t.name));
   for (const node of model.proto.graph!.node) {
     if (isLoop(node) || isScan(node)) {
-      result = await calibrateLoopBody(pass, model, node, want, dataset, result);
+      result = await skippingFailures(job, result, () => calibrateLoopBody(pass, model, node, want, dataset, result));
       continue;
     }
     if (!isIf(node)) continue;
@@ -189,10 +189,25 @@ async function calibrateBodies(pass: BodyPass, model: OnnxModel, want: ReadonlyS
       const taken = values.flatMap((v, s) => ((Number(v[node.input[0]].data[0]) !== 0) === (branch === 'then_branch') ? [s] : []));
       if (taken.length === 0) continue;
       const samples: Dataset = { samples: taken.map((s) => Object.fromEntries(reads.map((r) => [r, values[s][r]]))), sampleNames: taken.map((s) => dataset.sampleNames[s]) };
-      result = result.merge(await calibrateModel(engine, branchModel(model, graph, pass.types), inside, pass.positions, samples, pass.settings, job, pass.types));
+      const before = result;
+      result = await skippingFailures(job, result, async () => before.merge(await calibrateModel(engine, branchModel(model, graph, pass.types), inside, pass.positions, samples, pass.settings, job, pass.types)));
     }
   }
   return result;
+}
+
+/**
+ * A body the engine cannot run on its own (or whose steps cannot share one pass) is not calibrated:
+ * its layers keep no ranges and run float, instead of the whole calibration failing. Cancellation
+ * still stops everything.
+ */
+async function skippingFailures(job: JobContext, result: CalibrationResult, work: () => Promise<CalibrationResult>): Promise<CalibrationResult> {
+  try {
+    return await work();
+  } catch (error) {
+    if (isCancelled(error) || job.cancelled) throw error;
+    return result;
+  }
 }
 
 /** Iterations of a Loop calibration observes per sample, at most (each iteration is one more observation). */
@@ -228,6 +243,7 @@ async function calibrateLoopBody(pass: BodyPass, model: OnnxModel, node: onnx.IN
       const scanned = intAttribute(node, 'num_scan_inputs', 0);
       const stateNames = (node.input ?? []).slice(0, (node.input ?? []).length - scanned);
       const scanNames = (node.input ?? []).slice(stateNames.length);
+      if (scanNames.length === 0) return result;
       const axes = intsAttribute(node, 'scan_input_axes') ?? scanNames.map(() => 0);
       const reverse = intsAttribute(node, 'scan_input_directions') ?? scanNames.map(() => 0);
       for (let s = 0; s < values.length; s++) {
@@ -278,13 +294,8 @@ async function calibrateLoopBody(pass: BodyPass, model: OnnxModel, node: onnx.IN
     await session.dispose();
   }
   if (feeds.length === 0) return result;
-  try {
-    return result.merge(await calibrateModel(engine, body, inside, pass.positions, { samples: feeds, sampleNames: names }, pass.settings, job, types));
-  } catch (error) {
-    // Iterations whose carried values change shape cannot share one statistics pass: the body stays float.
-    if (error instanceof DataError) return result;
-    throw error;
-  }
+  // Steps whose carried values change shape cannot share one statistics pass: skippingFailures keeps the body float.
+  return result.merge(await calibrateModel(engine, body, inside, pass.positions, { samples: feeds, sampleNames: names }, pass.settings, job, types));
 }
 
 /** The sub-tensor at `index` along `axis`, that axis removed (one step of a Scan). */
