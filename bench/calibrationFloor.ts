@@ -11,7 +11,8 @@
  * Rounds are interleaved (float, maxOnly, minMax, oneRowEach, float, ...) and medians kept: the
  * machine is noisy. Every variant returns its observations in one fetch, as the statistics pass does.
  */
-import { concatFlat, extendedModel, openSession, writerOver } from '../src/core/corrections/modelEdit';
+import { openSession } from '../src/core/engine/openSession';
+import { concatFlat, extendedModel, writerOver } from '../src/core/io/onnx/graphExtension';
 import type { Engine, Session } from '../src/core/engine/Engine';
 import type { Dataset } from '../src/core/io/dataset/Dataset';
 import { intAttr } from '../src/core/io/onnx/attributes';

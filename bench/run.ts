@@ -22,7 +22,7 @@ import { readOnnx } from '../src/core/io/onnx/OnnxModel';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import { silentJob } from '../src/core/jobs/Job';
 import { compareTensors } from '../src/core/metrics/similarity';
-import { ALL_INT8, withPrecision } from '../src/core/quant/QTable';
+import { ALL_INT8, withPrecision } from '../src/core/model/QTable';
 import { Workbench } from '../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../src/demo/preprocess';
 import type { AppState } from '../src/state/store';

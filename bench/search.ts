@@ -13,12 +13,12 @@ import { nodeSearchPool } from '../cli/nodeSearchPool';
 import { ortNodeEngine } from '../cli/ortNodeEngine';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { CancelToken, jobContext, silentJob } from '../src/core/jobs/Job';
-import { ALL_INT8, qtableToData, withPrecision } from '../src/core/quant/QTable';
+import { ALL_INT8, qtableToData, withPrecision } from '../src/core/model/QTable';
 import { SEARCH_DEFAULTS } from '../src/core/search/SearchRequest';
 import type { SearchResult } from '../src/core/search/SearchSession';
-import { sampleScore } from '../src/core/search/searchMetric';
-import { onlyUnitQuantized } from '../src/core/search/sensitivity';
-import { quantUnits } from '../src/core/search/units';
+import { sampleScore } from '../src/core/search/scoring/searchMetric';
+import { onlyUnitQuantized } from '../src/core/search/scoring/sensitivity';
+import { quantUnits } from '../src/core/search/scoring/units';
 import { Simulator } from '../src/core/sim/Simulator';
 import { Workbench } from '../src/core/Workbench';
 import type { AppState } from '../src/state/store';
@@ -98,11 +98,11 @@ export async function benchSearchNode() {
   bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
   await bench.calibrate(silentJob);
   const pools: { close(): Promise<void> }[] = [];
-  bench.searchPools = async (ctx) => {
+  bench.setSearchPools(async (ctx) => {
     const pool = await nodeSearchPool(ctx);
     pools.push(pool);
     return pool;
-  };
+  });
   try {
     const floatMs = await floatPerSample(bench);
     const units = quantUnits(bench.graph, bench.layers).length;

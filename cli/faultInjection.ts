@@ -1,4 +1,5 @@
 import type { Engine } from '../src/core/engine/Engine';
+import { failingEngine } from '../src/core/engine/failingEngine';
 
 /**
  * Failures the tests inject into one search worker thread, to prove that a failing or dying worker
@@ -16,18 +17,5 @@ export function injectedFault(engine: Engine, index: number, spec: string | unde
     return engine;
   }
   let runs = 0;
-  return {
-    name: engine.name,
-    async createSession(model, options) {
-      const session = await engine.createSession(model, options);
-      return {
-        inputNames: session.inputNames, outputNames: session.outputNames, inputInfo: session.inputInfo, outputInfo: session.outputInfo,
-        dispose: () => session.dispose(),
-        run(feeds, fetches) {
-          if (++runs === Number(argument)) throw new Error("Non-zero status code returned while running Conv node. Name:'injected' Status Message: injected failure");
-          return session.run(feeds, fetches);
-        },
-      };
-    },
-  };
+  return failingEngine(engine, () => ++runs === Number(argument));
 }

@@ -6,17 +6,17 @@ import { DEFAULT_PREPROCESS, loadDataset, type ImagePreprocess } from '../src/co
 import { formatQTable, parseQTable } from '../src/core/io/qtable';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
-import { effectivePrecision, targetScheme } from '../src/core/quant/schemes';
-import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/quant/QTable';
+import { targetScheme } from '../src/core/quant/schemes';
+import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/model/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
 import { resultOutputCos, SEARCH_LABEL } from '../src/core/search/describe';
 import { nodeSearchPool } from './nodeSearchPool';
 import { checkSearchFlags, SEARCH_NAMES, searchRequestFrom, SearchFlagError, type SearchFlags } from './searchFlags';
-import type { Evaluation } from '../src/core/sim/Evaluation';
-import { NO_CORRECTIONS, Workbench, type CorrectionEffects, type Corrections, type ThresholdSearchRow } from '../src/core/Workbench';
+import type { Evaluation } from '../src/core/model/Evaluation';
+import { bestThresholdMethod, NO_CORRECTIONS, Workbench, type CorrectionEffects, type Corrections, type ThresholdSearchRow } from '../src/core/Workbench';
 import type { CalibrationSettings } from '../src/core/calib/Calibration';
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/calib/CaliTable';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/model/CaliTable';
 import { formatCaliTable, parseCaliTable } from '../src/core/io/caliTable';
 import { nodeImageDecoder } from './nodeImageDecoder';
 import { ortNodeEngine } from './ortNodeEngine';
@@ -78,8 +78,9 @@ Other:
   --max_samples N                use the first N samples only
   --threads N                    onnxruntime intra-op threads (default: all cores)
   --json                         (eval) print one JSON object
-  --dequantize                   the model is a QDQ model: quantize the float model it was made from, with its
-                                 quantizers' ranges imported as the calibration (eval also measures the file's own)
+  --dequantize                   the model is already quantized (QDQ, QOperator or dynamic): quantize the float model
+                                 it was made from, with its quantizers' ranges imported as the calibration (dynamic
+                                 quantization has none); eval also measures the file's own
 `;
 
 const OPTIONS = {
@@ -344,7 +345,7 @@ function metricsJson(m: ErrorMetrics) {
   return { cos: jsonNumber(m.cos), sqnr: jsonNumber(m.sqnr), mse: jsonNumber(m.mse) };
 }
 
-function evaluationJson(bench: Workbench, evaluation: Evaluation, original: ErrorMetrics | null) {
+function evaluationJson(bench: Workbench, evaluation: Evaluation, original: ErrorMetrics | null, precisions: ReadonlyMap<string, string>) {
   const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
   const findings = bench.findings;
   return {
@@ -358,23 +359,24 @@ function evaluationJson(bench: Workbench, evaluation: Evaluation, original: Erro
     engine: bench.engine.name,
     target: bench.scheme.id,
     output: metricsJson(evaluation.output),
-    layers: allLayers(bench, evaluation).map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...(l.metrics ? metricsJson(l.metrics) : { cos: null, sqnr: null, mse: null }), ...(l.scope ? { scope: l.scope } : {}) })),
+    layers: allLayers(bench, evaluation, precisions).map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...(l.metrics ? metricsJson(l.metrics) : { cos: null, sqnr: null, mse: null }), ...(l.scope ? { scope: l.scope } : {}) })),
   };
 }
 
 /**
  * Every layer in graph order with the precision it runs at and, where the evaluation measured one,
- * its error: layers inside If/Loop bodies have no per-layer error (their tensors cannot be read
- * outside the body) but are listed all the same.
+ * its error. A layer inside an If/Loop/Scan body is measured by running its body on its own; one in
+ * a branch no evaluation sample ran has no figure (and runs FP32 when no calibration sample took
+ * it either) but is listed all the same, with its scope.
  */
-function allLayers(bench: Workbench, evaluation: Evaluation): { layer: string; precision: string; metrics: ErrorMetrics | null; scope?: string }[] {
+function allLayers(bench: Workbench, evaluation: Evaluation, precisions: ReadonlyMap<string, string>): { layer: string; precision: string; metrics: ErrorMetrics | null; scope?: string }[] {
   const measured = new Map(evaluation.layers.map((l) => [l.layer, l]));
-  const qtable = qtableFromData(evaluation.qtable);
   return bench.graph.nodes.flatMap((node): { layer: string; precision: string; metrics: ErrorMetrics | null; scope?: string }[] => {
     const m = measured.get(node.name);
-    if (m) return [{ layer: node.name, precision: m.precision, metrics: m }];
+    const scope = node.scope ? { scope: node.scope } : {};
+    if (m) return [{ layer: node.name, precision: m.precision, metrics: m, ...scope }];
     if (!node.scope) return [];
-    return [{ layer: node.name, precision: effectivePrecision(bench.layers.get(node.name), qtable, bench.scheme), metrics: null, scope: node.scope }];
+    return [{ layer: node.name, precision: precisions.get(node.name) ?? 'FP32', metrics: null, ...scope }];
   });
 }
 
@@ -382,7 +384,7 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-function printEvaluation(bench: Workbench, evaluation: Evaluation): void {
+function printEvaluation(bench: Workbench, evaluation: Evaluation, precisions: ReadonlyMap<string, string>): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const fmt = (m: ErrorMetrics) => `cos ${m.cos.toFixed(6)}  sqnr ${Number.isFinite(m.sqnr) ? `${m.sqnr.toFixed(2)} dB` : 'inf'}  mse ${m.mse.toExponential(3)}`;
   out(`model   ${bench.graph.fileName} (opset ${bench.graph.opset}, ${bench.layers.size} layers), ${evaluation.sampleCount} samples, ${bench.engine.name}, target ${bench.scheme.id}`);
@@ -391,7 +393,7 @@ function printEvaluation(bench: Workbench, evaluation: Evaluation): void {
   const width = Math.min(60, Math.max(5, ...evaluation.layers.map((l) => l.layer.length))) + 2;
   const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
   out(`${pad('layer', width)}${pad('op', 20)}${pad('precision', 11)}${pad('cos', 11)}${pad('sqnr', 11)}mse`);
-  for (const { layer, precision, metrics } of allLayers(bench, evaluation)) {
+  for (const { layer, precision, metrics } of allLayers(bench, evaluation, precisions)) {
     if (!metrics) {
       out(`${pad(layer, width)}${pad(ops.get(layer) ?? '', 20)}${pad(precision, 11)}${pad('-', 11)}${pad('-', 11)}-`);
       continue;
@@ -406,7 +408,10 @@ async function runCalibrate(values: Values): Promise<void> {
   if (values.search && values.search !== 'search_threshold') throw new UsageError(`--search takes search_threshold here, got "${values.search}"`);
   const { bench } = await openWorkbench(values);
   let search: ThresholdSearchRow[] | undefined;
-  if (values.search) search = await bench.searchThreshold(progressJob(values.json === true));
+  if (values.search) {
+    search = await bench.searchThreshold(progressJob(values.json === true));
+    bench.setCalibrationSettings({ method: bestThresholdMethod(search) });
+  }
   const table = bench.caliTable();
   await writeFile(values.out, formatCaliTable(table, { nodes: bench.graph.nodes }));
   const summary = bench.summary();
@@ -434,10 +439,11 @@ async function runEval(values: Values): Promise<void> {
   requireQuantizable(bench);
   const evaluation = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
   const original = await bench.measureQuantizedOriginal(progressJob(values.json === true));
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation, original), ...correctionsJson(bench) })}\n`);
+  const precisions = await bench.effectivePrecisions(qtable);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation, original, precisions), ...correctionsJson(bench) })}\n`);
   else {
     printCorrections(bench);
-    printEvaluation(bench, evaluation);
+    printEvaluation(bench, evaluation, precisions);
     if (original) process.stdout.write(`\nthe file's own quantized model: cos ${original.cos.toFixed(6)}  sqnr ${original.sqnr.toFixed(2)} dB (against the de-quantized float model)\n`);
   }
   await bench.dispose();
@@ -479,11 +485,11 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
   requireQuantizable(bench);
   const request = searchRequestFrom(kind, flags, qtableToData(qtable), bench.graph);
   const pools: { close(): Promise<void> }[] = [];
-  bench.searchPools = async (ctx) => {
+  bench.setSearchPools(async (ctx) => {
     const pool = await nodeSearchPool(ctx, workers);
     pools.push(pool);
     return pool;
-  };
+  });
   const started = performance.now();
   const quiet = values.json === true;
   try {

@@ -4,10 +4,10 @@ import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlinkNodeAdapter';
 import { errorMessage, QbenchError } from '../src/core/errors';
 import type { SearchContext } from '../src/core/search/SearchContext';
-import type { PoolWorker } from '../src/core/search/PoolWorker';
-import { guardedPort } from '../src/core/search/guardedPort';
-import { SearchPool } from '../src/core/search/SearchPool';
-import { searchContextToData } from '../src/core/search/serialize';
+import type { PoolWorker } from '../src/core/search/pool/PoolWorker';
+import { guardedPort } from '../src/core/search/pool/guardedPort';
+import { SearchPool } from '../src/core/search/pool/SearchPool';
+import { searchContextToData } from '../src/core/search/pool/serialize';
 
 /** How long close() waits for a worker still inside the engine before ending it anyway. */
 const CLOSE_WAIT_MS = 30_000;

@@ -7,7 +7,9 @@ import { describe, expect, it } from 'vitest';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { onnx } from '../src/core/io/onnx/protobuf';
 import { parseQTable } from '../src/core/io/qtable';
-import { GraphBuilder, seededRandom } from '../test/support/GraphBuilder';
+import { GraphBuilder, randomSamples, seededRandom } from '../test/support/GraphBuilder';
+import { tensorRanges, toDynamic, toQOperator } from '../test/support/integerForms';
+import { ortNodeEngine } from './ortNodeEngine';
 
 const run = promisify(execFile);
 const bin = join(import.meta.dirname, 'qbench.js');
@@ -82,6 +84,26 @@ describe('qbench CLI', () => {
     expect(ops).toContain('QuantizeLinear');
     expect(ops).toContain('Cast');
     expect([...parseQTable(readFileSync(qtableOut, 'utf8'), 'out.qtable').table.layers]).toEqual([['conv_a', 'FP16']]);
+  });
+
+  it('eval --dequantize opens a QOperator or a dynamic file as float, says which form it was, and measures the file\'s own model', async () => {
+    const f = fixture();
+    const float = onnx.ModelProto.decode(readFileSync(f.model));
+    const ranges = await tensorRanges(ortNodeEngine(1), float, randomSamples('x', [1, 3, 10, 10], 4, 3));
+    writeFileSync(join(f.dir, 'model.qop.onnx'), onnx.ModelProto.encode(toQOperator(float, ranges)).finish());
+    writeFileSync(join(f.dir, 'model.dyn.onnx'), onnx.ModelProto.encode(toDynamic(float)).finish());
+    let r = await qbench('eval', '--model', join(f.dir, 'model.qop.onnx'), '--data', f.data, '--dequantize');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^note: opened de-quantized from QOperator form: 2 integer operators turned back into float ones \(QLinearConv x2 → Conv\), 2 quantizers \(QuantizeLinear\/DequantizeLinear\/DynamicQuantizeLinear\) removed, the ranges of 3 quantized tensors imported as the calibration, 4 stored integer tensors turned back into float \(weights keep their integer rounding\), 1 Relu folded into a quantizer put back\n/);
+    expect(r.stdout).toMatch(/\nconv_a +Conv +INT8 /);
+    expect(r.stdout).toMatch(/\nthe file's own quantized model: cos 0\.99\d+/);
+    r = await qbench('eval', '--model', join(f.dir, 'model.dyn.onnx'), '--data', f.data, '--dequantize');
+    expect(r.code).toBe(0);
+    expect(r.stdout).toMatch(/^note: opened de-quantized from dynamic quantization: 2 integer operators turned back into float ones \(ConvInteger x2 → Conv\), .*Dynamic quantization computes its activation ranges at run time and stores none: the calibration comes from your samples\n/);
+    expect(r.stdout).toMatch(/\nthe file's own quantized model: cos 0\.99\d+/);
+    // without --dequantize the file is said to be quantized, and how to open it as float
+    r = await qbench('eval', '--model', join(f.dir, 'model.qop.onnx'), '--data', f.data);
+    expect(r.stdout).toMatch(/note: this model is already quantized: QOperator \(integer operators\), QLinearConv x2\. .*CLI: --dequantize/);
   });
 
   it('bad input: a message naming the file on stderr and exit code 1', async () => {

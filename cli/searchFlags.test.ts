@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { CALIBRATION_METHODS } from '../src/core/calib/CaliTable';
+import { CALIBRATION_METHODS } from '../src/core/model/CaliTable';
 import { QbenchError } from '../src/core/errors';
-import type { QTableData } from '../src/core/quant/QTable';
+import type { QTableData } from '../src/core/model/QTable';
 import { DEFAULT_METRIC_OF, SEARCH_DEFAULTS } from '../src/core/search/SearchRequest';
 import type { SearchKind } from '../src/core/search/SearchSession';
 import { GraphBuilder } from '../test/support/GraphBuilder';
@@ -30,7 +30,7 @@ function flagError(kind: SearchKind, flags: SearchFlags): string {
 }
 
 describe('searchRequestFrom: defaults', () => {
-  it('the toolchains\' defaults (algorithms.md §5) and metrics', () => {
+  it('the toolchains\' defaults (docs/algorithms.md §5) and metrics', () => {
     expect(SEARCH_DEFAULTS.sensitive).toEqual({ methods: ['max', 'percentile9999', 'kl'], maxFloatLayers: 5, expected: 0.99, fpType: 'FP32' });
     expect(SEARCH_DEFAULTS.qtable).toEqual({ methods: ['mse'], expected: 0.99, maxFloatLayers: 5, cluster: false, fpType: 'FP32' });
     expect(SEARCH_DEFAULTS.bisection).toEqual({ qerrorRatio: 0.5, mode: 'auto' });

@@ -1,10 +1,10 @@
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/calib/CaliTable';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/model/CaliTable';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import { parseFpForwardBlocks, tpuMlirFpType, findLayer } from '../src/core/search/rules';
 import { DEFAULT_METRIC_OF, SEARCH_DEFAULTS, type SearchRequest } from '../src/core/search/SearchRequest';
 import type { SearchKind } from '../src/core/search/SearchSession';
-import { parseCompareLayers, SEARCH_METRICS, type SearchMetric, type SearchMetricKind } from '../src/core/search/searchMetric';
-import type { QTableData } from '../src/core/quant/QTable';
+import { parseCompareLayers, SEARCH_METRICS, type SearchMetric, type SearchMetricKind } from '../src/core/search/scoring/searchMetric';
+import type { QTableData } from '../src/core/model/QTable';
 
 /** `qbench search <name>`: the toolchains' names for the searches. */
 export const SEARCH_NAMES: Record<string, SearchKind> = {

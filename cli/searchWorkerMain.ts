@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlinkNodeAdapter';
-import { PoolWorker } from '../src/core/search/PoolWorker';
+import { PoolWorker } from '../src/core/search/pool/PoolWorker';
 import { ortNodeEngine } from './ortNodeEngine';
 import { injectedFault } from './faultInjection';
 

@@ -7,7 +7,10 @@ import { promisify } from 'node:util';
 import { zipSync } from 'fflate';
 import { expect, test, type Page } from '@playwright/test';
 import { formatNpy } from '../src/core/io/dataset/npy';
-import { GraphBuilder, seededRandom } from '../test/support/GraphBuilder';
+import { ortNodeEngine } from '../cli/ortNodeEngine';
+import { onnx } from '../src/core/io/onnx/protobuf';
+import { GraphBuilder, randomSamples, seededRandom } from '../test/support/GraphBuilder';
+import { tensorRanges, toQOperator } from '../test/support/integerForms';
 
 /**
  * Issue #9 in a real browser: what the page says about a model before any figure (an old opset
@@ -78,8 +81,12 @@ test('Silero VAD (its network inside an If): the layers of the branch the data t
   await page.locator(`[data-testid=table-row][data-layer="${conv}"]`).first().click();
   await expect(page.getByTestId('inspector-layer')).toHaveText(conv);
   await expect(page.getByTestId('precision-INT8')).toBeEnabled();
+  // Its own accumulated error colours it in the heatmap, measured by running its branch on its own.
+  await expect(page.locator(`[data-testid=graph-node][data-layer="${conv}"]`)).toHaveClass(/is-heat/, { timeout: 60_000 });
 
   // The If itself holds the branches: it takes no precision, and says so.
+  // Every layer of its branches has "If_0" in its name, and now an error too: sorted by name, the If comes first.
+  await page.getByTestId('sort-name').click();
   await page.getByTestId('table-filter').fill('If_0');
   await page.locator('[data-testid=table-row][data-layer="If_0"]').click();
   await expect(page.getByTestId('not-quantizable')).toContainText('Not quantizable:');
@@ -147,5 +154,48 @@ test.describe('a QDQ model', () => {
     await settled(page);
     mkdirSync(SCRATCH, { recursive: true });
     await page.screenshot({ path: join(SCRATCH, 'qdq-in-file.png') });
+  });
+});
+
+test.describe('a QOperator model', () => {
+  let files: { model: string; data: string[] };
+
+  test.beforeAll(async () => {
+    // A small float model written in QOperator form as onnxruntime's quantize_static does, and its samples.
+    const dir = mkdtempSync(join(tmpdir(), 'qbench-e2e-qop-'));
+    const b = new GraphBuilder({ seed: 4 });
+    let x = b.input('x', [1, 3, 10, 10]);
+    x = b.relu(b.conv(x, 6, 3, { name: 'conv_a' }));
+    b.output(b.node('Sigmoid', [b.add(x, b.conv(x, 6, 3, { name: 'conv_b' }))])[0]);
+    const float = b.toModel();
+    const ranges = await tensorRanges(ortNodeEngine(1), float, randomSamples('x', [1, 3, 10, 10], 4, 3));
+    const model = join(dir, 'small.qop.onnx');
+    writeFileSync(model, onnx.ModelProto.encode(toQOperator(float, ranges)).finish());
+    const random = seededRandom(3);
+    const data = [0, 1, 2].map((i) => {
+      const path = join(dir, `s${i}.npy`);
+      writeFileSync(path, formatNpy({ dtype: 'float32', dims: [1, 3, 10, 10], data: Float32Array.from({ length: 300 }, () => random() * 2 - 1) }));
+      return path;
+    });
+    files = { model, data };
+  });
+
+  test('says it is QOperator, opens as float with its integer operators turned back, and shows the figure of the quantization in the file', async ({ page }) => {
+    await page.goto('/?demo=0');
+    await page.getByTestId('pick-model-empty').setInputFiles(files.model);
+    await expect(page.getByTestId('model-note').filter({ hasText: /already quantized: QOperator \(integer operators\), QLinearConv x2, QLinearAdd x1, QLinearSigmoid x1/ })).toHaveCount(1);
+    await expect(page.getByTestId('open-dequantized')).toHaveAttribute('title', /QLinearConv, QLinearMatMul, QGemm/);
+    await page.getByTestId('open-dequantized').click();
+    await expect(page.getByTestId('model-note').filter({ hasText: /opened de-quantized from QOperator form: 4 integer operators turned back into float ones \(QLinearConv x2 → Conv, QLinearAdd x1 → Add, QLinearSigmoid x1 → Sigmoid\)/i })).toHaveCount(1);
+    await expect(page.getByTestId('model-note').filter({ hasText: /already quantized/ })).toHaveCount(0);
+    // conv_a, its Relu put back, conv_b, the Add and the Sigmoid
+    await expect(page.getByTestId('graph-node')).toHaveCount(5);
+    await expect(page.locator('[data-testid=graph-node][data-layer="conv_b"]')).toBeVisible();
+
+    await page.getByTestId('pick-data').setInputFiles(files.data);
+    await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.9\d+/);
+    const inFile = page.getByTestId('quantized-in-file');
+    await expect(inFile).toHaveAttribute('data-value', /^0\.9\d+/);
+    await settled(page);
   });
 });

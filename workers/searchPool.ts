@@ -1,53 +1,103 @@
 import * as Comlink from 'comlink';
 import type { SearchContext } from '../src/core/search/SearchContext';
 import { QbenchError } from '../src/core/errors';
-import { guardedPort } from '../src/core/search/guardedPort';
-import { SearchPool, type RunnerPort } from '../src/core/search/SearchPool';
-import { searchContextToData } from '../src/core/search/serialize';
-import type { PoolWorker } from '../src/core/search/PoolWorker';
+import { guardedPort } from '../src/core/search/pool/guardedPort';
+import { SearchPool, type RunnerPort } from '../src/core/search/pool/SearchPool';
+import { searchContextToData } from '../src/core/search/pool/serialize';
+import type { PoolWorker } from '../src/core/search/pool/PoolWorker';
+import { nameWithFault } from './faults';
+import { connectLiveness, type Liveness } from './liveness';
+
+/**
+ * How long a search worker may leave a ping unanswered while a call waits on it. Its longest hold
+ * of the thread is one session creation or inference of a cut of the model: seconds at most.
+ */
+const SEARCH_WORKER_SILENCE_MS = 20_000;
+
+interface Member {
+  readonly worker: Worker;
+  readonly remote: Comlink.Remote<PoolWorker>;
+  /** Rejects, with the message the user sees, when the worker fails or goes silent. */
+  readonly died: Promise<never>;
+  readonly liveness: Liveness;
+  dead: boolean;
+}
 
 /**
  * The page's search pool, made by the compute worker: one Web Worker per core, each with its own
  * onnxruntime-web, kept for the session and given a new context only when the workbench's changes.
+ * A worker that fails or stops answering fails the calls waiting on it (the search ends with a
+ * message naming the model and the worker) and takes its pool with it: the next search or
+ * evaluation starts new workers.
  */
 export class BrowserSearchPools {
-  private workers: { worker: Worker; remote: Comlink.Remote<PoolWorker>; died: Promise<never> }[] = [];
+  private members: Member[] = [];
   private loaded: SearchContext | null = null;
   private pool: SearchPool | null = null;
+  private generation = 0;
 
-  constructor(private readonly size = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1)) {}
+  constructor(
+    private readonly size = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1),
+    /** The page's ?fault= (faults.ts), handed to the first workers only. */
+    private readonly faultSpec: string | null = null,
+  ) {}
 
   async poolFor(ctx: SearchContext): Promise<SearchPool> {
-    if (this.workers.length === 0) {
-      this.workers = Array.from({ length: this.size }, (_, k) => {
-        const worker = new Worker(new URL('./search.worker.ts', import.meta.url), { type: 'module', name: `qbench-search-${k + 1}` });
-        // A worker that fails (an uncaught error, out of memory) fails its calls instead of leaving them waiting.
-        const died = new Promise<never>((_, reject) => {
-          worker.addEventListener('error', (event) => reject(new QbenchError(`search worker ${k + 1} of ${this.size} failed: ${event.message || 'the worker stopped'}`, ctx.model.fileName)));
-        });
-        return { worker, remote: Comlink.wrap<PoolWorker>(worker), died };
-      });
-    }
+    if (this.members.some((m) => m.dead)) this.close();
+    if (this.members.length === 0) this.members = this.start(ctx.model.fileName);
     if (this.loaded !== ctx || !this.pool) {
       const data = searchContextToData(ctx);
-      await Promise.all(this.workers.map((w) => Promise.race([w.remote.load(data), w.died])));
+      await Promise.all(this.members.map((m) => Promise.race([m.liveness.watch(m.remote.load(data)), m.died])));
       this.loaded = ctx;
-      this.pool = new SearchPool(this.workers.map(({ remote, died }): RunnerPort => guardedPort({
-        rankChunk: (units, options, jobId, onResult) => remote.rankChunk(units, options, jobId, Comlink.proxy(onResult)),
-        scoreQTables: (qtables, table, metric, indices, jobId) => remote.scoreQTables(qtables, table, metric, indices, jobId),
-        localChunk: (units, jobId, onResult) => remote.localChunk(units, jobId, Comlink.proxy(onResult)),
-        outputErrors: (qtable, indices, jobId) => remote.outputErrors(qtable, indices, jobId),
+      this.pool = new SearchPool(this.members.map(({ remote, died, liveness }): RunnerPort => guardedPort({
+        rankChunk: (units, options, jobId, onResult) => liveness.watch(remote.rankChunk(units, options, jobId, Comlink.proxy(onResult))),
+        scoreQTables: (qtables, table, metric, indices, jobId) => liveness.watch(remote.scoreQTables(qtables, table, metric, indices, jobId)),
+        localChunk: (units, jobId, onResult) => liveness.watch(remote.localChunk(units, jobId, Comlink.proxy(onResult))),
+        outputErrors: (qtable, indices, jobId) => liveness.watch(remote.outputErrors(qtable, indices, jobId)),
         cancel: (jobId) => void remote.cancel(jobId),
       }, died)));
     }
     return this.pool;
   }
 
-  /** Ends the workers (a new model: their contexts are of the old one). */
+  /** Ends the workers (a new model: their contexts are of the old one; or one of them died). */
   close(): void {
-    for (const { worker } of this.workers) worker.terminate();
-    this.workers = [];
+    for (const { worker, liveness } of this.members) {
+      liveness.stop();
+      worker.terminate();
+    }
+    this.members = [];
     this.loaded = null;
     this.pool = null;
+  }
+
+  private start(model: string): Member[] {
+    // An injected fault hits the first workers only, so that the search after the failure runs clean.
+    const fault = ++this.generation === 1 ? this.faultSpec : null;
+    return Array.from({ length: this.size }, (_, k) => {
+      const worker = new Worker(new URL('./search.worker.ts', import.meta.url), { type: 'module', name: nameWithFault(`qbench-search-${k + 1}`, fault) });
+      let reject!: (error: QbenchError) => void;
+      const died = new Promise<never>((_, r) => {
+        reject = r;
+      });
+      died.catch(() => {}); // rejected while no call waits: nothing to report until one comes
+      const lost = (what: string) => {
+        if (member.dead) return;
+        member.dead = true;
+        member.liveness.stop();
+        worker.terminate();
+        reject(new QbenchError(`search worker ${k + 1} of ${this.size} ${what}; the next search starts new workers`, model));
+      };
+      worker.addEventListener('error', (event) => {
+        // Handled here: unhandled, a nested worker's error is reported again in the compute
+        // worker, whose own 'error' the page takes for the compute worker's failure (client.ts).
+        event.preventDefault();
+        lost(`failed: ${event.message || 'the worker stopped'}`);
+      });
+      worker.addEventListener('messageerror', () => lost('sent a message that could not be read'));
+      const liveness = connectLiveness(worker, { timeoutMs: SEARCH_WORKER_SILENCE_MS }, () => lost(`stopped answering (no answer for ${SEARCH_WORKER_SILENCE_MS / 1000} s: it was closed or crashed)`));
+      const member: Member = { worker, remote: Comlink.wrap<PoolWorker>(worker), died, liveness, dead: false };
+      return member;
+    });
   }
 }

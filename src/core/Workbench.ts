@@ -1,6 +1,6 @@
 import { activeCaliTable, calibrateModel, DEFAULT_CALIBRATION, type CalibrationResult, type CalibrationSettings, type TensorOverride } from './calib/Calibration';
-import type { CaliEntry, CaliTable, CalibrationMethod } from './calib/CaliTable';
-import { CALIBRATION_METHODS } from './calib/CaliTable';
+import type { CaliEntry, CaliTable, CalibrationMethod } from './model/CaliTable';
+import { CALIBRATION_METHODS } from './model/CaliTable';
 import type { TensorStatistics } from './calib/TensorStatistics';
 import type { Engine, ValueInfo } from './engine/Engine';
 import { DataError, QbenchError, withFileName } from './errors';
@@ -8,31 +8,38 @@ import { measureExportedModel, type ExportVerification } from './export/verifyEx
 import type { Dataset } from './io/dataset/Dataset';
 import { validateDataset } from './io/dataset/validate';
 import { OnnxModel, readOnnx } from './io/onnx/OnnxModel';
-import { dequantizeQdq, quantizedForm } from './io/onnx/quantizedForm';
+import { quantizedForm } from './io/onnx/quantizedForm';
+import { dequantizeModel } from './io/onnx/dequantizeIntegerOps';
 import { bodyInputs } from './io/onnx/ifBodies';
-import { findModel, type ModelFindings } from './quant/modelFindings';
+import { dequantizedNote, findModel, type ModelFindings } from './quant/modelFindings';
 import { onnx } from './io/onnx/protobuf';
 import { silentJob, type JobContext } from './jobs/Job';
 import type { LayerName, ModelGraph } from './model/ModelGraph';
 import type { TensorMap } from './model/tensor';
-import { DEFAULT_WEIGHT_OPTIONS, fusedTensors, MissingCalibrationError, qdqOpset, type QuantizationContext, type WeightOptions } from './quant/buildQdqModel';
+import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from './quant/WeightOptions';
+import { fusedTensors } from './quant/fusedTensors';
+import { MissingCalibrationError } from './errors';
+import { qdqOpset } from './export/buildQdqModel';
+import { type QuantizationContext } from './quant/QuantizationContext';
 import { meanMetrics, type ErrorMetrics } from './metrics/similarity';
 import { biasCorrection, correctFloatModel, DEFAULT_MIN_LAYER_COS, DEFAULT_TUNE_NUM, tuneThresholds, type FloatCorrectionEffects, type FloatCorrections } from './corrections';
 import { describeLayers, type LayerInfo } from './quant/layerInfo';
-import { ALL_INT8, qtableToData, type QTable } from './quant/QTable';
+import { ALL_INT8, qtableToData, type Precision, type QTable } from './model/QTable';
 import { effectivePrecision, TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
-import type { Evaluation } from './sim/Evaluation';
+import type { Evaluation } from './model/Evaluation';
 import type { SearchContext } from './search/SearchContext';
-import { floatActivations } from './search/boundaries';
+import { floatActivations } from './search/scoring/boundaries';
 import { runSearch } from './search/runSearch';
-import { LocalRunnerPort, SearchPool } from './search/SearchPool';
+import { LocalRunnerPort, SearchPool } from './search/pool/SearchPool';
 import type { SearchRequest } from './search/SearchRequest';
-import { SearchRunner } from './search/SearchRunner';
+import { SearchRunner } from './search/pool/SearchRunner';
 import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
+import { derived } from './session/memo';
+import type { SessionState } from './session/SessionState';
 import { inferTensorTypes } from './sim/tensorTypes';
 
-/** Which corrections apply (algorithms.md §6; TPU-MLIR --sq --we --bc --tune_num, Bolt -b). */
+/** Which corrections apply (docs/algorithms.md §6; TPU-MLIR --sq --we --bc --tune_num, Bolt -b). */
 export interface Corrections extends FloatCorrections {
   readonly biasCorrection: boolean;
   /** TPU-MLIR's KL threshold tuning; applies while the method is KL. */
@@ -82,10 +89,15 @@ export interface CalibrationSummary {
   readonly correctionEffects: CorrectionEffects;
 }
 
-/** search_threshold's comparison: the all-INT8 model under each method (algorithms.md §5). */
+/** search_threshold's comparison: the all-INT8 model under each method (docs/algorithms.md §5). */
 export interface ThresholdSearchRow {
   readonly method: CalibrationMethod;
   readonly output: Evaluation['output'];
+}
+
+/** The method search_threshold recommends: the best output cosine of the all-INT8 model. */
+export function bestThresholdMethod(rows: readonly ThresholdSearchRow[]): CalibrationMethod {
+  return rows.reduce((a, b) => (b.output.cos > a.output.cos ? b : a)).method;
 }
 
 /** What the inspector draws for one tensor: its histogram and every method's entry. */
@@ -106,40 +118,33 @@ export interface TensorCalibrationView {
  * plain data.
  */
 export class Workbench {
-  private dataset?: Dataset;
-  private calibration?: CalibrationResult;
-  private cali?: Map<string, CaliEntry>;
-  private evaluationSamples?: Dataset;
-  private evaluationOutputs?: TensorMap[];
-  private simulator?: Simulator;
-  private overrides = new Map<string, TensorOverride>();
-  private imported: CaliTable | null = null;
-  settings: CalibrationSettings = DEFAULT_CALIBRATION;
-  scheme: TargetScheme = TARGET_SCHEMES['ort-qdq'];
-  weightOptions: WeightOptions = DEFAULT_WEIGHT_OPTIONS;
+  /** The session as data (issue #10): every edit replaces it; the values below are derived from it. */
+  private state: SessionState;
+  /** The corrections in force (docs/algorithms.md §6, TPU-MLIR's threshold tuning) and what they did. */
+  private correctionState: { readonly corrections: Corrections; readonly effects: CorrectionEffects } = { corrections: NO_CORRECTIONS, effects: NO_EFFECTS };
 
-  /** The search context handed out last (pools keep their copy while it stays the same object). */
-  private searchCtx?: { key: string; ctx: SearchContext };
-  /**
-   * The pool a search runs on, for a context: by default this engine alone; the CLI gives Node worker
-   * threads and the page Web Workers (one runner per core).
-   */
-  /** Whether 'outputs' evaluations run on the search pool (the page sets it: a pool worker per core). */
-  outputsOnPool = false;
-  searchPools: (ctx: SearchContext) => Promise<SearchPool> = async (ctx) => new SearchPool([new LocalRunnerPort(new SearchRunner(ctx, this.engine))]);
+  /** The cali table in use: the method's entries, overridden per tensor, by an imported table, by tuning. */
+  private readonly activeCali = derived((calibration: CalibrationResult, method: CalibrationMethod, overrides: SessionState['overrides'], imported: CaliTable | null, tuned: SessionState['tuned']) =>
+    activeCaliTable(calibration, method, overrides, imported, method === 'kl' ? tuned : null));
+  /** The simulator of the state's model, cali table, scheme and evaluation samples; a replaced one releases its sessions. */
+  private readonly simulatorOf = derived(
+    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], cali: Map<string, CaliEntry>, scheme: TargetScheme, weights: WeightOptions, evaluation: NonNullable<SessionState['evaluation']>, biasShifts: SessionState['biasShifts']) =>
+      new Simulator({ engine: this.engine, model, layers, types, cali, scheme, weights, samples: evaluation.samples, floatOutputs: evaluation.outputs, ...(biasShifts ? { biasShifts } : {}) }),
+    (old) => void old.dispose(),
+  );
+  /** What searches score with (without extra compared tensors): the same object while nothing it holds changes, so pools keep it. */
+  private readonly searchBase = derived(
+    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], scheme: TargetScheme, weights: WeightOptions, biasShifts: SessionState['biasShifts'], cali: Map<string, CaliEntry>, calibration: CalibrationResult, evaluation: NonNullable<SessionState['evaluation']>): SearchContext => ({
+      model, layers, types, scheme, weights, ...(biasShifts ? { biasShifts } : {}), cali,
+      methodTables: new Map(CALIBRATION_METHODS.filter((m) => calibration.collected(m)).map((m) => [m, calibration.entries(m)] as const)),
+      samples: evaluation.samples, references: evaluation.outputs,
+    }));
+  /** The search context with the float values of extra compared tensors, for the last set asked for. */
+  private searchWithExtra?: { readonly base: SearchContext; readonly key: string; readonly ctx: SearchContext };
 
-  /** The corrections in force (algorithms.md §6, TPU-MLIR's threshold tuning) and what they did. */
-  corrections: Corrections = NO_CORRECTIONS;
-  private effects: CorrectionEffects = NO_EFFECTS;
-  private tuned: Map<string, CaliEntry> | null = null;
-  private biasShifts: Map<LayerName, Float32Array> | null = null;
-  /** What `model` was made from: the float corrections and, for SmoothQuant, the dataset. */
-  private floatModelKey = floatModelKey(NO_CORRECTIONS, 0);
-  private datasetVersion = 0;
-  /** The model being quantized: the file's model after the float corrections (BN folding, CLE, SmoothQuant). */
-  model: OnnxModel;
-  types: ReadonlyMap<string, ValueInfo>;
-  layers: ReadonlyMap<LayerName, LayerInfo>;
+  /** Where searches (and, in the page, 'outputs' evaluations) run: this engine alone unless setSearchPools says otherwise. */
+  private searchPools: (ctx: SearchContext) => Promise<SearchPool> = async (ctx) => new SearchPool([new LocalRunnerPort(new SearchRunner(ctx, this.engine))]);
+  private outputsOnPool = false;
 
   private constructor(
     readonly engine: Engine,
@@ -147,38 +152,110 @@ export class Workbench {
     readonly original: OnnxModel,
     private readonly originalTypes: ReadonlyMap<string, ValueInfo>,
   ) {
-    this.model = original;
-    this.types = originalTypes;
-    this.layers = describeLayers(original.graph, originalTypes);
+    this.state = {
+      model: original, types: originalTypes, layers: describeLayers(original.graph, originalTypes),
+      floatModelKey: floatModelKey(NO_CORRECTIONS, 0), datasetVersion: 0,
+      settings: DEFAULT_CALIBRATION, scheme: TARGET_SCHEMES['ort-qdq'], weights: DEFAULT_WEIGHT_OPTIONS,
+      overrides: new Map(), imported: null, tuned: null, biasShifts: null,
+    };
+  }
+
+  /** The model being quantized: the file's model after the float corrections (BN folding, CLE, SmoothQuant). */
+  get model(): OnnxModel {
+    return this.state.model;
+  }
+
+  get types(): ReadonlyMap<string, ValueInfo> {
+    return this.state.types;
+  }
+
+  get layers(): ReadonlyMap<LayerName, LayerInfo> {
+    return this.state.layers;
+  }
+
+  get settings(): CalibrationSettings {
+    return this.state.settings;
+  }
+
+  get scheme(): TargetScheme {
+    return this.state.scheme;
+  }
+
+  get weightOptions(): WeightOptions {
+    return this.state.weights;
+  }
+
+  get corrections(): Corrections {
+    return this.correctionState.corrections;
+  }
+
+  /**
+   * Where searches run (the CLI: Node worker threads; the page: a Web Worker per core) and whether
+   * 'outputs' evaluations run there too (the page's what-if: one engine per core instead of one).
+   */
+  setSearchPools(pools: (ctx: SearchContext) => Promise<SearchPool>, options: { readonly outputsOnPool?: boolean } = {}): void {
+    this.searchPools = pools;
+    this.outputsOnPool = options.outputsOnPool ?? false;
+  }
+
+  /** How many times each derived value was computed (tests: an edit recomputes exactly what depends on it). */
+  derivedBuilds(): { readonly caliTable: number; readonly simulator: number; readonly searchContext: number } {
+    return { caliTable: this.activeCali.builds, simulator: this.simulatorOf.builds, searchContext: this.searchBase.builds };
+  }
+
+  private update(changes: Partial<SessionState>): void {
+    this.state = { ...this.state, ...changes };
+  }
+
+  /** The cali table in use, or undefined before calibration. */
+  private get cali(): Map<string, CaliEntry> | undefined {
+    const { calibration, settings, overrides, imported, tuned } = this.state;
+    return calibration ? this.activeCali(calibration, settings.method, overrides, imported, tuned) : undefined;
+  }
+
+  /** The simulator, or undefined before calibration and evaluation samples. */
+  private get simulator(): Simulator | undefined {
+    const { model, layers, types, scheme, weights, evaluation, biasShifts } = this.state;
+    const cali = this.cali;
+    return cali && evaluation ? this.simulatorOf(model, layers, types, cali, scheme, weights, evaluation, biasShifts) : undefined;
   }
 
   /**
    * Reads the model and checks that the engine can run it (every problem names the file).
-   * `dequantize`: the file is a QDQ model; open the float model it was made from instead, with the
-   * ranges of its quantizers imported as the calibration (issue #9).
+   * `dequantize`: the file is a quantized model (QDQ, QOperator or dynamic); open the float model it
+   * was made from instead, with the ranges of its quantizers imported as the calibration (issue #9;
+   * dynamic quantization has none).
    */
   static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean } = {}): Promise<Workbench> {
     let model = readOnnx(bytes, fileName);
-    let dequantized: { readonly ranges: ReadonlyMap<string, CaliEntry>; readonly original: Uint8Array; readonly note: string } | null = null;
+    let dequantized: { readonly ranges: ReadonlyMap<string, CaliEntry>; readonly original: Uint8Array; readonly note: string; readonly floatLayers: readonly string[] | null } | null = null;
     if (options.dequantize) {
       const form = quantizedForm(model.graph.nodes);
-      if (form?.form !== 'qdq') throw new QbenchError(form ? `de-quantizing a ${form.form} model is not supported yet (only QDQ models): ${form.operators.join(', ')}` : 'the model is not quantized: there is nothing to de-quantize', fileName);
-      const result = dequantizeQdq(model.proto, fileName);
-      model = readOnnx(onnx.ModelProto.encode(result.proto).finish(), fileName);
-      dequantized = { ranges: result.ranges, original: bytes, note: `opened de-quantized: ${result.removedPairs} QuantizeLinear/DequantizeLinear pairs removed and their ranges imported as the calibration, ${result.dequantizedWeights} stored integer tensors turned back into float (weights keep their integer rounding)${result.restoredRelus ? `, ${result.restoredRelus} Relu${result.restoredRelus === 1 ? '' : 's'} folded into a quantizer put back` : ''}` };
+      if (!form) throw new QbenchError('the model is not quantized: there is nothing to de-quantize', fileName);
+      const result = dequantizeModel(model.proto, form.form, fileName);
+      model = readOnnx(onnx.ModelProto.encode(result.result.proto).finish(), fileName);
+      dequantized = { ranges: result.result.ranges, original: bytes, note: dequantizedNote(result), floatLayers: result.form === 'qdq' ? null : result.result.floatLayers };
     }
     const types = await inferTensorTypes(model, engine);
     const bench = new Workbench(engine, model, types);
     if (dequantized) {
       bench.quantizedOriginal = dequantized.original;
+      if (dequantized.floatLayers) bench.fileQTable = { defaultPrecision: 'INT8', layers: new Map(dequantized.floatLayers.filter((l) => bench.layers.has(l)).map((l) => [l, 'FP32'])) };
       bench.dequantizedNote = dequantized.note;
-      bench.setImportedTable({ entries: new Map([...dequantized.ranges].filter(([tensor]) => types.has(tensor))) });
+      if (dequantized.ranges.size) bench.setImportedTable({ entries: new Map([...dequantized.ranges].filter(([tensor]) => types.has(tensor))) });
     }
     return bench;
   }
 
   /** The file's own quantized model, when it was opened de-quantized (to compare a re-quantization with). */
   quantizedOriginal: Uint8Array | null = null;
+
+  /**
+   * For a QOperator or dynamic file opened de-quantized: the QTable that quantizes the float model
+   * as the file is (INT8, the layers the file computes in float FP32). With the imported ranges it
+   * reproduces the file's outputs; null for a QDQ file or a model opened as it is.
+   */
+  fileQTable: QTable | null = null;
 
   private dequantizedNote: string | null = null;
 
@@ -195,7 +272,8 @@ export class Workbench {
   async measureQuantizedOriginal(job: JobContext): Promise<ErrorMetrics | null> {
     if (!this.quantizedOriginal) return null;
     await this.ensureEvaluation(job);
-    return measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, this.evaluationSamples!, this.evaluationOutputs!, job);
+    const evaluation = this.state.evaluation!;
+    return measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, evaluation.samples, [...evaluation.outputs], job);
   }
 
   /**
@@ -211,9 +289,9 @@ export class Workbench {
     const previous = this.corrections;
     const nodesBefore = this.model.graph.nodes.map((n) => n.name).join('\u0000');
     const restore = this.snapshot();
-    this.corrections = next;
+    this.correctionState = { ...this.correctionState, corrections: next };
     try {
-      if (!this.calibration || floatModelKey(next, this.datasetVersion) !== this.floatModelKey) {
+      if (!this.state.calibration || floatModelKey(next, this.state.datasetVersion) !== this.state.floatModelKey) {
         await this.calibrate(job, qtable);
       } else {
         const retune = next.tuneThresholds !== previous.tuneThresholds || next.tuneNum !== previous.tuneNum;
@@ -227,29 +305,26 @@ export class Workbench {
       throw error;
     }
     const after = (await this.evaluate(qtable, 'outputs', job)).output.cos;
-    return { effects: this.effects, outputCos: { before, after }, graphChanged: this.model.graph.nodes.map((n) => n.name).join('\u0000') !== nodesBefore };
+    return { effects: this.correctionState.effects, outputCos: { before, after }, graphChanged: this.model.graph.nodes.map((n) => n.name).join('\u0000') !== nodesBefore };
   }
 
-  /** Everything a change of corrections replaces, to put back if the change fails or is cancelled. */
+  /** Everything a change of corrections replaces, to put back if the change fails or is cancelled: the records as they were. */
   private snapshot(): () => void {
-    const { corrections, effects, tuned, biasShifts, floatModelKey, model, types, layers, calibration, evaluationSamples, evaluationOutputs } = this;
+    const { state, correctionState } = this;
     return () => {
-      Object.assign(this, { corrections, effects, tuned, biasShifts, floatModelKey, model, types, layers, calibration, evaluationSamples, evaluationOutputs });
-      if (calibration) this.rebuildSimulator();
-      else this.invalidateSimulator();
+      this.state = state;
+      this.correctionState = correctionState;
     };
   }
 
   /** The float model under the float corrections in force (cached: rebuilt only when they or, for SmoothQuant, the data change). */
   private async applyFloatCorrections(job: JobContext): Promise<void> {
-    const key = floatModelKey(this.corrections, this.datasetVersion);
-    if (key === this.floatModelKey) return;
+    const key = floatModelKey(this.corrections, this.state.datasetVersion);
+    if (key === this.state.floatModelKey) return;
     const corrected = await correctFloatModel(this.original, this.corrections, this.engine, this.calibrationSamples(), job);
-    this.model = corrected.model;
-    this.types = corrected.model === this.original ? this.originalTypes : await inferTensorTypes(corrected.model, this.engine);
-    this.layers = describeLayers(this.model.graph, this.types);
-    this.effects = { ...this.effects, ...corrected.effects };
-    this.floatModelKey = key;
+    const types = corrected.model === this.original ? this.originalTypes : await inferTensorTypes(corrected.model, this.engine);
+    this.update({ model: corrected.model, types, layers: describeLayers(corrected.model.graph, types), floatModelKey: key });
+    this.correctionState = { ...this.correctionState, effects: { ...this.correctionState.effects, ...corrected.effects } };
   }
 
   /**
@@ -260,38 +335,34 @@ export class Workbench {
   private async applyCalibratedCorrections(qtable: QTable, job: JobContext, what: { retune: boolean; rebias: boolean }): Promise<void> {
     const calibration = this.requireCalibration();
     if (what.retune) {
-      this.tuned = null;
+      let tuned: SessionState['tuned'] = null;
       let tunedTensors: number | null = null;
       if (this.corrections.tuneThresholds && calibration.collected('kl')) {
         const entries = calibration.entries('kl');
         const absmax = new Map([...calibration.statistics].map(([t, st]) => [t, Math.max(Math.abs(st.min), Math.abs(st.max))]));
         const ranges = new Map([...calibration.statistics].map(([t, st]) => [t, { min: st.min, max: st.max }]));
-        this.tuned = await tuneThresholds(this.model, this.engine, this.calibrationSamples(), entries, absmax, { ranges, types: this.types, tuneNum: this.corrections.tuneNum, job });
-        tunedTensors = [...this.tuned].filter(([t, e]) => e.threshold !== entries.get(t)?.threshold).length;
+        tuned = await tuneThresholds(this.model, this.engine, this.calibrationSamples(), entries, absmax, { ranges, types: this.types, tuneNum: this.corrections.tuneNum, job });
+        tunedTensors = [...tuned].filter(([t, e]) => e.threshold !== entries.get(t)?.threshold).length;
       }
-      this.effects = { ...this.effects, tunedTensors };
-      this.rebuildSimulator();
+      if (tuned !== this.state.tuned) this.update({ tuned });
+      this.correctionState = { ...this.correctionState, effects: { ...this.correctionState.effects, tunedTensors } };
     }
     if (what.rebias) {
-      this.biasShifts = null;
-      this.rebuildSimulator();
+      if (this.state.biasShifts !== null) this.update({ biasShifts: null });
       let biasEffect: CorrectionEffects['biasCorrection'] = null;
       if (this.corrections.biasCorrection) {
         const without = (await this.evaluate(qtable, 'outputs', job)).output.cos;
         const samples = this.biasSamples();
         const { minLayerCos } = this.corrections;
         const result = await this.withCompleteCalibration(job, () => biasCorrection(this.context(), qtable, this.engine, samples, { job, minLayerCos }));
-        this.biasShifts = new Map(result.corrected.map((c) => [c.layer, c.shift]));
-        this.rebuildSimulator();
+        const withoutShifts = this.state;
+        this.update({ biasShifts: new Map(result.corrected.map((c) => [c.layer, c.shift])) });
         const withShifts = result.corrected.length ? (await this.evaluate(qtable, 'outputs', job)).output.cos : without;
         const kept = result.corrected.length > 0 && withShifts >= without;
-        if (!kept) {
-          this.biasShifts = null;
-          this.rebuildSimulator();
-        }
+        if (!kept) this.state = withoutShifts;
         biasEffect = { layers: result.corrected.length, kept, before: without, after: withShifts };
       }
-      this.effects = { ...this.effects, biasCorrection: biasEffect };
+      this.correctionState = { ...this.correctionState, effects: { ...this.correctionState.effects, biasCorrection: biasEffect } };
     }
   }
 
@@ -309,7 +380,8 @@ export class Workbench {
   }
 
   private context(): QuantizationContext {
-    return { model: this.model, layers: this.layers, types: this.types, cali: this.cali!, scheme: this.scheme, weights: this.weightOptions, ...(this.biasShifts ? { biasShifts: this.biasShifts } : {}) };
+    const { model, layers, types, scheme, weights, biasShifts } = this.state;
+    return { model, layers, types, cali: this.cali!, scheme, weights, ...(biasShifts ? { biasShifts } : {}) };
   }
 
   get graph(): ModelGraph {
@@ -317,7 +389,7 @@ export class Workbench {
   }
 
   get calibrated(): boolean {
-    return this.calibration !== undefined && this.cali !== undefined;
+    return this.state.calibration !== undefined;
   }
 
   /**
@@ -325,51 +397,36 @@ export class Workbench {
    * samples evaluate (setCalibrationSettings cannot wait for the float runs that may take).
    */
   async ensureEvaluation(job: JobContext = silentJob): Promise<void> {
-    if (this.calibration && (!this.evaluationSamples || !this.evaluationOutputs || !this.simulator)) await this.prepareEvaluation(job);
+    if (this.state.calibration && !this.state.evaluation) await this.prepareEvaluation(job);
   }
 
   /** Sets the samples; they are checked against the model's inputs (names, shapes, dtypes, NaN). */
   setDataset(dataset: Dataset): void {
     validateDataset(dataset, this.model.graph.inputs);
-    this.dataset = dataset;
-    this.datasetVersion++;
-    this.calibration = undefined;
-    this.invalidateSimulator();
+    this.update({ dataset, datasetVersion: this.state.datasetVersion + 1, calibration: undefined, evaluation: undefined });
   }
 
   /** New settings; a change of what is observed needs calibrate() again, a change of method does not. */
   setCalibrationSettings(settings: Partial<CalibrationSettings>): { needsCalibration: boolean } {
-    const next = { ...this.settings, ...settings };
-    const needsCalibration = next.histogramBins !== this.settings.histogramBins || next.valuesPerTensor !== this.settings.valuesPerTensor
-      || next.calibrationSamples !== this.settings.calibrationSamples || next.collect !== this.settings.collect
-      || (this.calibration !== undefined && !this.calibration.collected(next.method));
-    const evaluationChanged = next.evaluationSamples !== this.settings.evaluationSamples;
-    this.settings = next;
-    if (needsCalibration) {
-      this.calibration = undefined;
-      this.invalidateSimulator();
-    } else if (evaluationChanged) {
-      this.evaluationSamples = undefined;
-      this.evaluationOutputs = undefined;
-      void this.simulator?.dispose();
-      this.simulator = undefined;
-      this.rebuildSimulator();
-    } else {
-      this.rebuildSimulator();
-    }
+    const previous = this.settings;
+    const next = { ...previous, ...settings };
+    const { calibration } = this.state;
+    const needsCalibration = next.histogramBins !== previous.histogramBins || next.valuesPerTensor !== previous.valuesPerTensor
+      || next.calibrationSamples !== previous.calibrationSamples || next.collect !== previous.collect
+      || (calibration !== undefined && !calibration.collected(next.method));
+    const evaluationChanged = next.evaluationSamples !== previous.evaluationSamples;
+    // Without calibration there is nothing to evaluate with; a new count of evaluation samples is prepared by ensureEvaluation().
+    this.update({ settings: next, ...(needsCalibration ? { calibration: undefined, evaluation: undefined } : evaluationChanged ? { evaluation: undefined } : {}) });
     return { needsCalibration };
   }
 
   setScheme(scheme: TargetScheme): void {
     if (scheme.id === this.scheme.id) return;
-    this.scheme = scheme;
-    this.weightOptions = { ...this.weightOptions, granularity: scheme.weightGranularity };
-    this.rebuildSimulator();
+    this.update({ scheme, weights: { ...this.state.weights, granularity: scheme.weightGranularity } });
   }
 
   setWeightOptions(options: Partial<WeightOptions>): void {
-    this.weightOptions = { ...this.weightOptions, ...options };
-    this.rebuildSimulator();
+    this.update({ weights: { ...this.state.weights, ...options } });
   }
 
   /** A tensor's own method or typed threshold (null: back to the model-wide choice). */
@@ -379,17 +436,17 @@ export class Workbench {
 
   /** Several tensors' overrides at once (one rebuild): run_sensitive_layer's best methods, for one. */
   setTensorOverrides(entries: readonly (readonly [string, TensorOverride | null])[]): void {
+    const overrides = new Map(this.state.overrides);
     for (const [tensor, override] of entries) {
-      if (override) this.overrides.set(tensor, override);
-      else this.overrides.delete(tensor);
+      if (override) overrides.set(tensor, override);
+      else overrides.delete(tensor);
     }
-    this.rebuildSimulator();
+    this.update({ overrides });
   }
 
   /** An imported cali_table: its entries replace the method's for the tensors it names. */
   setImportedTable(table: CaliTable | null): void {
-    this.imported = table;
-    this.rebuildSimulator();
+    this.update({ imported: table });
   }
 
   /**
@@ -427,9 +484,7 @@ export class Workbench {
     const samples = this.calibrationSamples();
     const positions = new Map<string, number>();
     this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
-    this.calibration = await calibrateModel(this.engine, this.model, this.calibratedTensors(), positions, samples, this.settings, job, this.types);
-    this.evaluationSamples = undefined;
-    this.evaluationOutputs = undefined;
+    this.update({ calibration: await calibrateModel(this.engine, this.model, this.calibratedTensors(), positions, samples, this.settings, job, this.types), evaluation: undefined });
     await this.prepareEvaluation(job);
     await this.applyCalibratedCorrections(qtable, job, { retune: true, rebias: true });
     return this.summary();
@@ -440,14 +495,14 @@ export class Workbench {
     return {
       settings: this.settings,
       sampleCount: calibration.sampleCount,
-      evaluationSampleCount: this.evaluationSamples?.samples.length ?? 0,
+      evaluationSampleCount: this.state.evaluation?.samples.samples.length ?? 0,
       tensorCount: calibration.tensors.length,
       elapsedMs: calibration.elapsedMs,
       table: [...this.cali!],
-      overrides: [...this.overrides],
-      imported: this.imported !== null,
+      overrides: [...this.state.overrides],
+      imported: this.state.imported !== null,
       corrections: this.corrections,
-      correctionEffects: this.effects,
+      correctionEffects: this.correctionState.effects,
     };
   }
 
@@ -458,17 +513,18 @@ export class Workbench {
   }
 
   tensorCalibration(tensor: string): TensorCalibrationView | null {
-    const calibration = this.calibration;
+    const { calibration } = this.state;
     const stats: TensorStatistics | undefined = calibration?.statistics.get(tensor);
-    if (!calibration || !stats || !this.cali) return null;
+    const cali = this.cali;
+    if (!calibration || !stats || !cali) return null;
     return {
       tensor,
       min: stats.min,
       max: stats.max,
       histogram: { width: stats.klHistogram.width, counts: Array.from(stats.klHistogram.counts) },
       entries: calibration.allMethods(tensor),
-      active: this.cali.get(tensor)!,
-      override: this.overrides.get(tensor) ?? null,
+      active: cali.get(tensor)!,
+      override: this.state.overrides.get(tensor) ?? null,
     };
   }
 
@@ -540,18 +596,19 @@ export class Workbench {
     const positions = new Map<string, number>();
     this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
     const more = await calibrateModel(this.engine, this.model, remaining, positions, samples, this.settings, job, this.types);
-    this.calibration = calibration.merge(more);
-    this.rebuildSimulator();
+    this.update({ calibration: calibration.merge(more) });
   }
 
   /**
-   * search_threshold (algorithms.md §5): the all-INT8 model evaluated with every method's table from
-   * the one calibration pass; the best by output cosine becomes the model-wide method.
+   * search_threshold (docs/algorithms.md §5): the all-INT8 model evaluated with every method's table from
+   * the one calibration pass. Changes no setting: the caller applies bestThresholdMethod(rows) if it
+   * wants (the page and `qbench calibrate --search` do).
    */
   async searchThreshold(job: JobContext): Promise<ThresholdSearchRow[]> {
     let calibration = this.requireCalibration();
     if (!CALIBRATION_METHODS.every((m) => calibration.collected(m))) {
-      this.settings = { ...this.settings, collect: 'all' };
+      // Every method's statistics are needed: collecting them is a new calibration the user asked for.
+      this.update({ settings: { ...this.settings, collect: 'all' } });
       await this.calibrate(job);
       calibration = this.requireCalibration();
     }
@@ -561,7 +618,11 @@ export class Workbench {
       job.progress({ stage: `search_threshold: ${method}`, done: i, total: CALIBRATION_METHODS.length });
       const quiet: JobContext = { progress: () => {}, throwIfCancelled: () => job.throwIfCancelled(), cancelled: job.cancelled };
       const evaluation = await this.withCompleteCalibration(job, async () => {
-        const simulator = this.simulatorFor(activeCaliTable(this.requireCalibration(), method, new Map(), null));
+        const { model, layers, types, scheme, weights, evaluation, biasShifts } = this.state;
+        const simulator = new Simulator({
+          engine: this.engine, model, layers, types, cali: activeCaliTable(this.requireCalibration(), method, new Map(), null), scheme, weights,
+          samples: evaluation!.samples, floatOutputs: evaluation!.outputs, ...(biasShifts ? { biasShifts } : {}),
+        });
         try {
           return await simulator.evaluate(ALL_INT8, 'outputs', quiet);
         } finally {
@@ -571,9 +632,6 @@ export class Workbench {
       rows.push({ method, output: evaluation.output });
     }
     job.progress({ stage: 'search_threshold', done: CALIBRATION_METHODS.length, total: CALIBRATION_METHODS.length });
-    const best = rows.reduce((a, b) => (b.output.cos > a.output.cos ? b : a));
-    this.settings = { ...this.settings, method: best.method };
-    this.rebuildSimulator();
     return rows;
   }
 
@@ -608,22 +666,15 @@ export class Workbench {
   async searchContext(compare: readonly string[] = [], job: JobContext = silentJob): Promise<SearchContext> {
     const calibration = this.requireCalibration();
     await this.ensureEvaluation(job);
-    const key = compare.join('\u0000');
-    if (this.searchCtx?.key === key) return this.searchCtx.ctx;
-    const methodTables = new Map(CALIBRATION_METHODS.filter((m) => calibration.collected(m)).map((m) => [m, calibration.entries(m)] as const));
-    const samples = this.evaluationSamples!;
-    let references = this.evaluationOutputs!;
-    const extra = compare.filter((t) => !(t in references[0]));
-    if (extra.length) {
-      const values = await floatActivations(this.engine, this.model, samples.samples, extra, job);
-      references = references.map((r, i) => ({ ...r, ...values[i] }));
-    }
-    const ctx: SearchContext = {
-      model: this.model, layers: this.layers, types: this.types, scheme: this.scheme, weights: this.weightOptions,
-      ...(this.biasShifts ? { biasShifts: this.biasShifts } : {}),
-      cali: this.cali!, methodTables, samples, references,
-    };
-    this.searchCtx = { key, ctx };
+    const { model, layers, types, scheme, weights, biasShifts, evaluation } = this.state;
+    const base = this.searchBase(model, layers, types, scheme, weights, biasShifts, this.cali!, calibration, evaluation!);
+    const extra = compare.filter((t) => !(t in base.references[0]));
+    if (extra.length === 0) return base;
+    const key = extra.join('\u0000');
+    if (this.searchWithExtra?.base === base && this.searchWithExtra.key === key) return this.searchWithExtra.ctx;
+    const values = await floatActivations(this.engine, this.model, base.samples.samples, extra, job);
+    const ctx: SearchContext = { ...base, references: base.references.map((r, i) => ({ ...r, ...values[i] })) };
+    this.searchWithExtra = { base, key, ctx };
     return ctx;
   }
 
@@ -636,7 +687,8 @@ export class Workbench {
     const methods = request.kind === 'sensitive' || request.kind === 'qtable' ? request.options.methods : [];
     const calibration = this.requireCalibration();
     if (!methods.every((m) => calibration.collected(m))) {
-      this.settings = { ...this.settings, collect: 'all' };
+      // The methods the search compares must be collected: a new calibration, kept as the state's.
+      this.update({ settings: { ...this.settings, collect: 'all' } });
       await this.calibrate(job);
     }
     await this.calibrateRemaining(job);
@@ -669,6 +721,14 @@ export class Workbench {
     return this.withCompleteCalibration(job, () => this.requireSimulator().simulatedOutputs(qtable, depth, job));
   }
 
+  /**
+   * The precision each layer runs at under a QTable, as the QDQ model is built: non-quantizable
+   * layers and the layers of a branch no calibration sample took run FP32 whatever the QTable says.
+   */
+  effectivePrecisions(qtable: QTable, job: JobContext = silentJob): Promise<ReadonlyMap<LayerName, Precision>> {
+    return this.withCompleteCalibration(job, async () => this.requireSimulator().buildQdq(qtable).precisions);
+  }
+
   /** The quantized model of a QTable in QDQ form: the same graph the evaluation ran. */
   exportQdq(qtable: QTable, job: JobContext = silentJob): Promise<Uint8Array> {
     return this.withCompleteCalibration(job, async () => onnx.ModelProto.encode(this.requireSimulator().buildQdq(qtable).proto).finish());
@@ -681,13 +741,13 @@ export class Workbench {
   async exportVerifiedQdq(qtable: QTable, job: JobContext): Promise<{ bytes: Uint8Array; verification: ExportVerification }> {
     const bytes = await this.exportQdq(qtable, job);
     const predicted = (await this.evaluate(qtable, 'outputs', job)).output;
-    const samples = this.evaluationSamples!;
-    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, this.evaluationOutputs!, job);
+    const { samples, outputs } = this.state.evaluation!;
+    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, [...outputs], job);
     return { bytes, verification: { predicted, measured, sampleCount: samples.samples.length, engine: this.engine.name } };
   }
 
   async dispose(): Promise<void> {
-    await this.simulator?.dispose();
+    this.simulatorOf.clear();
   }
 
   /** The evaluation samples and their float outputs (reused from calibration where they overlap). */
@@ -695,7 +755,7 @@ export class Workbench {
     const dataset = this.requireDataset();
     const calibration = this.requireCalibration();
     const count = Math.min(dataset.samples.length, this.settings.evaluationSamples ?? Infinity);
-    this.evaluationSamples = { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
+    const samples = { samples: dataset.samples.slice(0, count), sampleNames: dataset.sampleNames.slice(0, count) };
     const outputs = calibration.floatOutputs.slice(0, count);
     if (outputs.length < count) {
       const session = await this.engine.createSession(this.model.encode(), { modelName: this.model.fileName });
@@ -708,42 +768,17 @@ export class Workbench {
         await session.dispose();
       }
     }
-    this.evaluationOutputs = outputs;
-    this.rebuildSimulator();
-  }
-
-  private invalidateSimulator(): void {
-    this.searchCtx = undefined;
-    void this.simulator?.dispose();
-    this.simulator = undefined;
-    this.cali = undefined;
-  }
-
-  private rebuildSimulator(): void {
-    this.searchCtx = undefined;
-    if (!this.calibration) return;
-    this.cali = activeCaliTable(this.calibration, this.settings.method, this.overrides, this.imported, this.settings.method === 'kl' ? this.tuned : null);
-    if (!this.evaluationSamples || !this.evaluationOutputs) return;
-    void this.simulator?.dispose();
-    this.simulator = this.simulatorFor(this.cali);
-  }
-
-  private simulatorFor(cali: Map<string, CaliEntry>): Simulator {
-    return new Simulator({
-      engine: this.engine, model: this.model, layers: this.layers, types: this.types, cali, scheme: this.scheme,
-      weights: this.weightOptions, samples: this.evaluationSamples!, floatOutputs: this.evaluationOutputs!,
-      ...(this.biasShifts ? { biasShifts: this.biasShifts } : {}),
-    });
+    this.update({ evaluation: { samples, outputs } });
   }
 
   private requireDataset(): Dataset {
-    if (!this.dataset) throw new DataError('no calibration data: add .npy files or images first');
-    return this.dataset;
+    if (!this.state.dataset) throw new DataError('no calibration data: add .npy files or images first');
+    return this.state.dataset;
   }
 
   private requireCalibration(): CalibrationResult {
-    if (!this.calibration) throw new QbenchError('the model is not calibrated yet: run calibration first');
-    return this.calibration;
+    if (!this.state.calibration) throw new QbenchError('the model is not calibrated yet: run calibration first');
+    return this.state.calibration;
   }
 
   private requireSimulator(): Simulator {

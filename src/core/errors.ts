@@ -76,3 +76,14 @@ export function withFileName(error: unknown, fileName: string): unknown {
   named.name = error.name;
   return named;
 }
+
+/**
+ * A QTable quantizes a tensor that calibration did not observe (one fused into an activation under
+ * the default QTable): the workbench calibrates it and builds again.
+ */
+export class MissingCalibrationError extends QbenchError {
+  constructor(readonly tensor: string) {
+    super(`tensor "${tensor}" has no calibration range; run calibration before quantizing`);
+    this.name = 'MissingCalibrationError';
+  }
+}

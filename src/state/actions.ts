@@ -1,50 +1,41 @@
-import { workbenchClient, Comlink } from '../../workers/client';
+import { call, handleComputeWorkerLoss, runOnWorker, workbenchClient, Comlink, type JobArgs, type JobName, type JobResult } from '../../workers/client';
 import { layoutInWorker } from '../../workers/layoutClient';
-import type { FileSource, EngineKind, ModelSummary, OpenOptions } from '../../workers/WorkbenchService';
+import type { FileSource, EngineKind, ModelSummary, OpenOptions } from '../../workers/client';
 import { errorMessage, isCancelled } from '../core/errors';
 import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
-import type { DatasetSummary } from '../core/io/dataset/Dataset';
 import { formatQTable } from '../core/io/qtable';
 import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
-import { qtableFromData, qtableToData, sameQTable, type Precision, type QTableData } from '../core/quant/QTable';
+import { qtableFromData, qtableToData, sameQTable, type Precision, type QTable, type QTableData } from '../core/model/QTable';
 import { DEFAULT_METRIC_OF, SEARCH_DEFAULTS, type SearchRequest } from '../core/search/SearchRequest';
 import type { SearchEvent, SearchKind } from '../core/search/SearchSession';
 import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
 import type { CalibrationSettings, TensorOverride } from '../core/calib/Calibration';
-import type { WeightOptions } from '../core/quant/buildQdqModel';
+import type { WeightOptions } from '../core/quant/WeightOptions';
 import type { TableKind } from '../core/export/tables';
 import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
-import { restoreQTable, saveQTable } from './persistence';
 import { nothingToQuantize, useApp, type CorrectionToggle } from './store';
-
-// Every QTable edit of an open model is remembered for the next visit (opening a model resets the
-// QTable; that reset is not an edit and must not erase what was saved).
-// Kept under the graph as read from the file, also while BN folding shows another one.
-let openedGraph: ModelSummary['graph'] | null = null;
-useApp.subscribe((state, previous) => {
-  if (state.model && openedGraph && state.model === previous.model && state.qtable !== previous.qtable) saveQTable(openedGraph, state.qtable);
-});
 
 /**
  * The one bridge between the compute worker and the store: every user action that needs the
- * worker goes through here, and every worker result or progress report becomes a store action.
+ * worker runs a job of workers/jobs.ts through here, and every result or progress report becomes a
+ * store action. What it keeps between calls lives in the store (slices/session.ts), not here.
  */
 
 const app = () => useApp.getState();
-let jobCounter = 0;
-let lastModelSource: FileSource | null = null;
-let lastModelOptions: OpenOptions = {};
-let lastDataSources: FileSource[] | null = null;
-/** The model being opened, so that data added meanwhile waits for it instead of failing. */
-let opening: Promise<boolean> | null = null;
 
-async function runJob<T>(label: string, work: (jobId: string, onProgress: (p: JobProgress) => void) => Promise<T>): Promise<T | undefined> {
-  const id = `job-${++jobCounter}`;
-  app().jobStarted(id, label);
+/**
+ * Runs one job of the compute worker (workers/jobs.ts) with the job bar: `kind` is what the job is
+ * (data the components read), `label` what the bar says. Undefined when it failed (the message is
+ * shown) or was cancelled.
+ */
+async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label: string, options: { readonly kind?: string; readonly onEvent?: (event: SearchEvent) => void; readonly started?: (jobId: string) => void } = {}): Promise<JobResult<N> | undefined> {
+  const id = app().jobStarted(options.kind ?? name, label);
   try {
-    return await work(id, Comlink.proxy((progress: JobProgress) => app().jobProgressed(id, progress)));
+    options.started?.(id);
+    const onProgress = Comlink.proxy((progress: JobProgress) => app().jobProgressed(id, progress));
+    return await runOnWorker(name, args, id, onProgress, options.onEvent && Comlink.proxy(options.onEvent));
   } catch (error) {
     if (!isCancelled(error)) app().notify('error', errorMessage(error));
     return undefined;
@@ -54,7 +45,8 @@ async function runJob<T>(label: string, work: (jobId: string, onProgress: (p: Jo
 }
 
 export function cancelJob(jobId: string): void {
-  void workbenchClient().cancel(jobId);
+  // A lost worker has nothing left to cancel; its job fails by itself (see handleComputeWorkerLoss below).
+  workbenchClient().cancel(jobId).catch(() => {});
 }
 
 export async function loadCapabilities(): Promise<void> {
@@ -81,9 +73,9 @@ export async function openFiles(files: readonly File[]): Promise<void> {
 
 export function openModel(source: FileSource, options: OpenOptions = {}): Promise<boolean> {
   const open = openModelNow(source, options);
-  opening = open;
+  useApp.setState({ opening: open });
   void open.finally(() => {
-    if (opening === open) opening = null;
+    if (app().opening === open) useApp.setState({ opening: null });
   });
   return open;
 }
@@ -91,13 +83,10 @@ export function openModel(source: FileSource, options: OpenOptions = {}): Promis
 async function openModelNow(source: FileSource, options: OpenOptions): Promise<boolean> {
   useApp.setState({ modelLoading: source.name });
   try {
-    const summary = await workbenchClient().openModel(source, app().engineKind, options);
-    lastModelSource = source;
-    lastModelOptions = options;
-    lastDataSources = null;
-    openedGraph = summary.graph;
+    const summary = await call('openModel', { source, engineKind: app().engineKind, options });
+    useApp.setState({ sources: { model: source, options, data: null }, openedGraph: summary.graph });
     app().modelOpened(summary);
-    const restored = restoreQTable(summary.graph);
+    const restored = app().savedQTable(summary.graph);
     if (restored) {
       app().replaceQTable(restored);
       app().notify('info', `Restored ${restored.layers.size} precision setting${restored.layers.size === 1 ? '' : 's'} from your last session on ${summary.graph.fileName} (Undo drops them).`);
@@ -108,7 +97,8 @@ async function openModelNow(source: FileSource, options: OpenOptions): Promise<b
     app().notify('error', errorMessage(error));
     return false;
   } finally {
-    useApp.setState({ modelLoading: null });
+    // Another open may have started meanwhile (the page opening the model again after a lost worker).
+    if (app().modelLoading === source.name) useApp.setState({ modelLoading: null });
   }
 }
 
@@ -117,8 +107,7 @@ async function openModelNow(source: FileSource, options: OpenOptions): Promise<b
  * ranges imported as the calibration; the data in use, if any, is read again for it.
  */
 export async function openDequantized(): Promise<void> {
-  const source = lastModelSource;
-  const data = lastDataSources;
+  const { model: source, data } = app().sources;
   if (!source) return;
   if (await openModel(source, { dequantize: true })) {
     if (data) await loadData(data);
@@ -133,14 +122,15 @@ function refuseNothingToQuantize(what: string): boolean {
 }
 
 export async function loadData(sources: FileSource[], preprocess: ImagePreprocess = app().preprocess): Promise<void> {
+  const { opening } = app();
   if (opening) await opening;
   if (!app().model) {
     app().notify('error', 'Open a model (.onnx) before adding calibration data.');
     return;
   }
-  const dataset = await runJob(`Reading ${sources.length === 1 ? sources[0].name : `${sources.length} files`}`, () => workbenchClient().loadDataset(sources, preprocess));
+  const dataset = await runJob('loadDataset', { sources, preprocess }, `Reading ${sources.length === 1 ? sources[0].name : `${sources.length} files`}`);
   if (!dataset) return;
-  lastDataSources = sources;
+  useApp.setState((s) => ({ sources: { ...s.sources, data: sources } }));
   app().datasetLoaded(dataset);
   await calibrate();
 }
@@ -148,21 +138,16 @@ export async function loadData(sources: FileSource[], preprocess: ImagePreproces
 /** Re-reads the last data with new preprocessing (the form's Apply). */
 export async function applyPreprocess(preprocess: ImagePreprocess): Promise<void> {
   app().setPreprocess(preprocess);
-  if (lastDataSources) await loadData(lastDataSources, preprocess);
+  const { data } = app().sources;
+  if (data) await loadData(data, preprocess);
 }
 
 export async function calibrate(): Promise<void> {
-  const qtable = qtableToData(app().qtable);
-  const calibration = await runJob(`Calibrating (${app().calibrationSettings.method})`, (id, onProgress) => workbenchClient().calibrate(id, qtable, onProgress));
+  const calibration = await runJob('calibrate', { qtable: app().qtable }, `Calibrating (${app().calibrationSettings.method})`);
   if (!calibration) return;
   app().calibrated(calibration);
   await evaluateCurrent();
 }
-
-let evaluationGeneration = 0;
-const runningEvaluations = new Set<string>();
-/** When the user last changed the QTable (performance.now), to report edit -> similarity time. */
-let editStartedAt: number | null = null;
 
 /**
  * Evaluates the current QTable: output similarity first (fast), then every layer. A newer edit
@@ -171,27 +156,28 @@ let editStartedAt: number | null = null;
 export async function evaluateCurrent(): Promise<void> {
   // With no quantizable layer the quantized model is the float model: its similarity (1) is no result.
   if (!app().calibration || nothingToQuantize(app())) return;
-  const generation = ++evaluationGeneration;
-  for (const id of runningEvaluations) cancelJob(id);
-  const qtable = qtableToData(app().qtable);
+  const generation = app().evaluationGeneration + 1;
+  useApp.setState({ evaluationGeneration: generation });
+  for (const id of app().runningEvaluations) cancelJob(id);
+  const { qtable } = app();
   for (const depth of ['outputs', 'layers'] as const) {
     const label = depth === 'outputs' ? 'Evaluating output similarity' : 'Evaluating every layer';
-    const evaluation = await runJob(label, (id, onProgress) => {
-      runningEvaluations.add(id);
-      return workbenchClient().evaluate(id, qtable, depth, onProgress).finally(() => runningEvaluations.delete(id));
-    });
-    if (!evaluation || generation !== evaluationGeneration) return;
+    let jobId = '';
+    const evaluation = await runJob('evaluate', { qtable, depth }, label, {
+      kind: `evaluate:${depth}`,
+      started: (id) => useApp.setState((s) => ({ runningEvaluations: [...s.runningEvaluations, (jobId = id)] })),
+    }).finally(() => useApp.setState((s) => ({ runningEvaluations: s.runningEvaluations.filter((id) => id !== jobId) })));
+    if (!evaluation || generation !== app().evaluationGeneration) return;
     app().evaluated(evaluation, depth);
+    const { editStartedAt } = app();
     if (editStartedAt !== null) {
       const measure = performance.measure(`qbench:edit-to-${depth}`, { start: editStartedAt });
       useApp.setState(depth === 'outputs' ? { lastEditToSimilarityMs: measure.duration } : { lastEditToLayersMs: measure.duration });
     }
     if (depth === 'outputs') void measureQuantizedInFile();
   }
-  editStartedAt = null;
+  useApp.setState({ editStartedAt: null });
 }
-
-let measuringInFile: DatasetSummary | null = null;
 
 /**
  * A QDQ file opened as float: its own quantized model, measured once per model and data on the
@@ -199,14 +185,14 @@ let measuringInFile: DatasetSummary | null = null;
  */
 async function measureQuantizedInFile(): Promise<void> {
   const { model, dataset } = app();
-  if (!model?.dequantized || !dataset || app().quantizedInFile || measuringInFile === dataset) return;
-  measuringInFile = dataset;
+  if (!model?.dequantized || !dataset || app().quantizedInFile || app().measuringInFile === dataset) return;
+  useApp.setState({ measuringInFile: dataset });
   try {
-    const metrics = await runJob("Measuring the file's own quantized model", (id, onProgress) => workbenchClient().measureQuantizedOriginal(id, onProgress));
+    const metrics = await runJob('measureQuantizedOriginal', {}, "Measuring the file's own quantized model");
     // Kept only if the data it was measured on is still the data in use (a new model or new data resets it).
     if (metrics && app().dataset === dataset && app().model?.dequantized) useApp.setState({ quantizedInFile: metrics });
   } finally {
-    if (measuringInFile === dataset) measuringInFile = null;
+    if (app().measuringInFile === dataset) useApp.setState({ measuringInFile: null });
   }
 }
 
@@ -235,7 +221,7 @@ export async function setCorrection(toggle: CorrectionToggle | 'tuneNum' | 'minL
   const next = { ...current, [toggle]: value };
   const shown: CorrectionToggle = toggle === 'tuneNum' ? 'tuneThresholds' : toggle === 'minLayerCos' ? 'biasCorrection' : toggle;
   useApp.setState({ correctionsPending: next });
-  const result = await runJob(`${CORRECTION_LABEL[shown]} ${next[shown] ? 'on' : 'off'}`, (id, onProgress) => workbenchClient().setCorrections(id, next, qtableToData(app().qtable), onProgress))
+  const result = await runJob('setCorrections', { corrections: next, qtable: app().qtable }, `${CORRECTION_LABEL[shown]} ${next[shown] ? 'on' : 'off'}`)
     .finally(() => useApp.setState({ correctionsPending: null }));
   if (!result) return;
   if (result.model) {
@@ -256,7 +242,7 @@ export async function setCorrection(toggle: CorrectionToggle | 'tuneNum' | 'minL
 }
 
 function edited(): void {
-  editStartedAt = performance.now();
+  useApp.setState({ editStartedAt: performance.now() });
   void evaluateCurrent();
 }
 
@@ -286,7 +272,7 @@ export function redo(): void {
 /** New calibration settings: a new method re-evaluates; a change of what is observed recalibrates. */
 export async function updateCalibrationSettings(settings: Partial<CalibrationSettings>): Promise<void> {
   try {
-    const { needsCalibration, summary } = await workbenchClient().setCalibrationSettings(settings);
+    const { needsCalibration, summary } = await call('setCalibrationSettings', { settings });
     useApp.setState((s) => ({ calibrationSettings: { ...s.calibrationSettings, ...settings } }));
     if (needsCalibration) {
       if (app().dataset) await calibrate();
@@ -301,7 +287,7 @@ export async function updateCalibrationSettings(settings: Partial<CalibrationSet
 
 export async function updateWeightOptions(options: Partial<WeightOptions>): Promise<void> {
   try {
-    await workbenchClient().setWeightOptions(options);
+    await call('setWeightOptions', { options });
     useApp.setState((s) => ({ weightOptions: { ...s.weightOptions, ...options }, baseline: null }));
     edited();
   } catch (error) {
@@ -312,7 +298,7 @@ export async function updateWeightOptions(options: Partial<WeightOptions>): Prom
 /** A tensor's own calibration method or typed threshold; null returns it to the model-wide method. */
 export async function setTensorOverride(tensor: string, override: TensorOverride | null): Promise<void> {
   try {
-    const summary = await workbenchClient().setTensorOverride(tensor, override);
+    const summary = await call('setTensorOverride', { tensor, override });
     useApp.setState({ calibration: summary });
     edited();
   } catch (error) {
@@ -328,7 +314,7 @@ export async function applyBestMethods(): Promise<void> {
   const ranking = app().searchResult?.ranking ?? [];
   if (!ranking.length) return;
   try {
-    const summary = await workbenchClient().applyBestMethods(ranking);
+    const summary = await call('applyBestMethods', { ranking });
     useApp.setState({ calibration: summary });
     edited();
     app().notify('info', `Each of the ${ranking.length} ranked layers now calibrates with its best method (run_sensitive_layer's new cali table).`);
@@ -339,7 +325,7 @@ export async function applyBestMethods(): Promise<void> {
 
 export async function runThresholdSearch(): Promise<void> {
   if (refuseNothingToQuantize('search_threshold')) return;
-  const result = await runJob('search_threshold: every method on the all-INT8 model', (id, onProgress) => workbenchClient().searchThreshold(id, onProgress));
+  const result = await runJob('searchThreshold', {}, 'search_threshold: every method on the all-INT8 model');
   if (!result) return;
   useApp.setState({ thresholdSearch: result.rows, calibration: result.summary, calibrationSettings: result.summary.settings, baseline: null });
   edited();
@@ -347,20 +333,20 @@ export async function runThresholdSearch(): Promise<void> {
 
 /** A qtable, a ONE layer configuration or a cali_table, recognised by its content. */
 export async function measureFloatBaseline(): Promise<void> {
-  const result = await runJob('Float inference (baseline)', (id, onProgress) => workbenchClient().measureFloatInference(id, onProgress));
+  const result = await runJob('measureFloatInference', {}, 'Float inference (baseline)');
   if (result) useApp.setState({ floatBaseline: result });
 }
 
 export async function importTable(file: File): Promise<void> {
   try {
-    const result = await workbenchClient().importTable({ name: file.name, file });
+    const result = await call('importTable', { source: { name: file.name, file } });
     const unknown = result.unknownNames.length ? `; ${result.unknownNames.length} names not in the model (${result.unknownNames.slice(0, 3).join(', ')}${result.unknownNames.length > 3 ? ', …' : ''})` : '';
     if (result.kind === 'cali_table') {
       useApp.setState({ calibration: result.summary, baseline: null });
       app().notify('info', `${file.name}: thresholds imported for ${result.summary.table.filter(([, e]) => e.source === 'imported').length} tensors${unknown}.`);
     } else {
-      app().replaceQTable(qtableFromData(result.qtable));
-      app().notify('info', `${file.name}: ${result.qtable.layers.length} layer precisions imported${unknown}.`);
+      app().replaceQTable(result.qtable);
+      app().notify('info', `${file.name}: ${result.qtable.layers.size} layer precisions imported${unknown}.`);
     }
     edited();
   } catch (error) {
@@ -368,19 +354,20 @@ export async function importTable(file: File): Promise<void> {
   }
 }
 
-export async function exportTableFile(kind: TableKind): Promise<void> {
+export async function exportTableFile(kind: TableKind): Promise<OutputFile | undefined> {
   try {
-    const { fileName, text, warnings } = await workbenchClient().exportTable(kind, qtableToData(app().qtable), app().layerEvaluation);
-    download(text, fileName, kind === 'cali_table' ? 'text/plain' : 'application/json');
+    const { fileName, text, warnings } = await call('exportTable', { kind, qtable: app().qtable, evaluation: app().layerEvaluation });
     for (const warning of warnings) app().notify('info', warning);
+    return { fileName, data: text, type: kind === 'cali_table' ? 'text/plain' : 'application/json' };
   } catch (error) {
     app().notify('error', errorMessage(error));
+    return undefined;
   }
 }
 
 export async function setScheme(scheme: TargetScheme['id']): Promise<void> {
   try {
-    await workbenchClient().setScheme(scheme);
+    await call('setScheme', { scheme });
     // A scheme brings its weight granularity (Bolt: per tensor); the worker applied it too.
     useApp.setState((s) => ({ scheme, weightOptions: { ...s.weightOptions, granularity: TARGET_SCHEMES[scheme].weightGranularity }, outputEvaluation: null, layerEvaluation: null, baseline: null }));
     edited();
@@ -391,45 +378,73 @@ export async function setScheme(scheme: TargetScheme['id']): Promise<void> {
 
 export async function setEngine(engineKind: EngineKind): Promise<void> {
   useApp.setState({ engineKind });
-  const model = lastModelSource;
-  const data = lastDataSources;
-  if (!model) return;
-  const qtable = app().qtable;
-  if (await openModel(model, lastModelOptions)) {
-    app().replaceQTable(qtable);
-    if (data) await loadData(data);
-  }
+  const { model, options, data } = app().sources;
+  if (model) await reopen(model, options, data, app().qtable);
 }
+
+/**
+ * Opens a model again in the compute worker (on another engine, or in a new worker after one was
+ * lost) with what the page shows: the QTable, the target scheme, the weight and calibration
+ * settings; then its data, which calibrates. Corrections and per-tensor calibration overrides
+ * start over.
+ */
+async function reopen(source: FileSource, options: OpenOptions, data: FileSource[] | null, qtable: QTable): Promise<void> {
+  const { scheme, weightOptions, calibrationSettings } = app();
+  if (!(await openModel(source, options))) return;
+  app().replaceQTable(qtable);
+  try {
+    await call('setScheme', { scheme });
+    await call('setWeightOptions', { options: weightOptions });
+    await call('setCalibrationSettings', { settings: calibrationSettings });
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+    return;
+  }
+  if (data) await loadData(data);
+}
+
+// A lost compute worker (failed, or silent: workers/client.ts) took the model, its data and its
+// calibration with it. The page drops them at once, so that nothing on screen claims a worker that
+// is gone, and opens the model again in a new worker, once; the user's QTable is kept.
+handleComputeWorkerLoss((reason) => {
+  const lost = `The compute worker stopped (${reason}): the open model and its calibration are lost`;
+  const { sources } = app();
+  const source = sources.model;
+  const retry = source !== null && !app().reopening;
+  const message = retry ? `${lost}; opening ${source.name} again in a new worker (your QTable is kept)` : `${lost}; open the model again`;
+  const qtable = app().qtable;
+  app().modelClosed();
+  app().notify('error', message);
+  if (retry) {
+    useApp.setState({ reopening: true });
+    void reopen(source, sources.options, sources.data, qtable).finally(() => useApp.setState({ reopening: false }));
+  }
+  return message;
+});
 
 function modelBaseName(): string {
   return (app().model?.graph.fileName ?? 'model').replace(/\.onnx$/i, '');
 }
 
-function download(bytes: Uint8Array | string, fileName: string, type: string): void {
-  const blob = new Blob([bytes as BlobPart], { type });
-  const url = URL.createObjectURL(blob);
-  const a = document.createElement('a');
-  a.href = url;
-  a.download = fileName;
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 10_000);
+/** A file for the user to save (the page's download, src/ui/download.ts, takes it from here). */
+export interface OutputFile {
+  readonly fileName: string;
+  readonly data: Uint8Array | string;
+  readonly type: string;
 }
 
-export function exportQTable(): void {
+export function exportQTable(): OutputFile {
   const text = formatQTable(app().qtable, { sampleCount: app().dataset?.sampleCount });
-  download(text, `${modelBaseName()}.qtable`, 'text/plain');
+  return { fileName: `${modelBaseName()}.qtable`, data: text, type: 'text/plain' };
 }
 
-export async function exportQdqModel(): Promise<void> {
-  if (refuseNothingToQuantize('QDQ export')) return;
-  const qtable = qtableToData(app().qtable);
-  const result = await runJob('Exporting and verifying the QDQ model', (id, onProgress) => workbenchClient().exportQdq(id, qtable, onProgress));
-  if (!result) return;
+export async function exportQdqModel(): Promise<OutputFile | undefined> {
+  if (refuseNothingToQuantize('QDQ export')) return undefined;
+  const result = await runJob('exportQdq', { qtable: app().qtable }, 'Exporting and verifying the QDQ model');
+  if (!result) return undefined;
   const fileName = `${modelBaseName()}.qdq.onnx`;
-  download(result.bytes, fileName, 'application/octet-stream');
   useApp.setState({ lastExport: { verification: result.verification, fileName } });
+  return { fileName, data: result.bytes, type: 'application/octet-stream' };
 }
 
 export async function startDemo(): Promise<void> {
@@ -460,19 +475,29 @@ export async function runSearch(): Promise<void> {
   const request = { ...searchRequestOf(kind), base: qtableToData(app().qtable) } as SearchRequest;
   const ranks = kind === 'sensitive' || kind === 'qtable';
   if (ranks) useApp.setState({ metric: 'sensitivity' });
-  const onEvent = Comlink.proxy((event: SearchEvent) => {
+  // Streamed results are appended in place (a search ranks hundreds of units: copying the list per
+  // event would be quadratic); the revision numbers tell the components something was added.
+  const onEvent = (event: SearchEvent) => {
     useApp.setState((s) => {
-      if (!s.searchRun) return {};
+      const run = s.searchRun;
+      if (!run) return {};
       switch (event.type) {
-        case 'sensitivity': return { searchRun: { ...s.searchRun, sensitivities: [...s.searchRun.sensitivities, event.result] } };
-        case 'visited': return { visited: [...s.visited, event.configuration] };
-        case 'log': return { searchRun: { ...s.searchRun, log: [...s.searchRun.log.slice(-499), event.line] } };
+        case 'sensitivity':
+          run.sensitivities.push(event.result);
+          return { searchRun: { ...run, revision: run.revision + 1 } };
+        case 'visited':
+          s.visited.push(event.configuration);
+          return { visitedRevision: s.visitedRevision + 1 };
+        case 'log':
+          run.log.push(event.line);
+          if (run.log.length > 500) run.log.splice(0, run.log.length - 500);
+          return { searchRun: { ...run, revision: run.revision + 1 } };
       }
     });
-  });
-  const result = await runJob(`Search: ${SEARCH_LABEL[kind]}`, (id, onProgress) => {
-    useApp.setState({ searchRun: { jobId: id, request, startedAt: performance.now(), sensitivities: [], log: [] }, searchResult: null });
-    return workbenchClient().search(id, request, onEvent, onProgress);
+  };
+  const result = await runJob('search', { request }, `Search: ${SEARCH_LABEL[kind]}`, {
+    onEvent,
+    started: (id) => useApp.setState({ searchRun: { jobId: id, request, startedAt: performance.now(), sensitivities: [], log: [], revision: 0 }, searchResult: null }),
   });
   // A cancelled or failed search keeps what it found so far on screen (the sensitivities stay in the
   // graph) but no longer counts as running, so Run comes back.

@@ -1,6 +1,7 @@
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/calib/CaliTable';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/model/CaliTable';
 import { measureFloatBaseline, runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
 import { nothingToQuantize, useApp } from '../state/store';
+import { isRunning } from '../state/slices/jobs';
 import { CorrectionsSection } from './CorrectionsSection';
 import { formatBytes, formatDuration, formatMetric } from './format';
 
@@ -27,7 +28,7 @@ export function CalibrationPanel() {
   const dataset = useApp((s) => s.dataset);
   const search = useApp((s) => s.thresholdSearch);
   const baseline = useApp((s) => s.floatBaseline);
-  const searching = useApp((s) => Object.values(s.jobs).some((j) => j.label.startsWith('search_threshold')));
+  const searching = useApp((s) => isRunning(s.jobs, 'searchThreshold'));
   const nothing = useApp(nothingToQuantize);
   const total = dataset?.sampleCount ?? 0;
   const best = search ? search.reduce((a, b) => (b.output.cos > a.output.cos ? b : a)) : null;

@@ -18,7 +18,7 @@ const TOGGLES: readonly ToggleInfo[] = [
     effect: (e) => `${e.foldedBatchNorms} folded`,
   },
   {
-    key: 'equalize', label: 'Cross-layer equalization', title: 'Conv → ReLU → Conv pairs rescaled per channel so both weights use their int8 range (algorithms.md §6)',
+    key: 'equalize', label: 'Cross-layer equalization', title: 'Conv → ReLU → Conv pairs rescaled per channel so both weights use their int8 range (docs/algorithms.md §6)',
     effect: (e) => `${e.equalizedPairs} pair${e.equalizedPairs === 1 ? '' : 's'}`,
   },
   {

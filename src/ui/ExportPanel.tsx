@@ -1,6 +1,8 @@
 import { useRef } from 'react';
 import type { TableKind } from '../core/export/tables';
 import { exportQdqModel, exportQTable, exportTableFile, importTable } from '../state/actions';
+import { isRunning } from '../state/slices/jobs';
+import { download } from './download';
 import { nothingToQuantize, useApp } from '../state/store';
 import { formatMetric } from './format';
 
@@ -17,7 +19,7 @@ export function ExportPanel() {
   const calibrated = useApp((s) => s.calibration !== null);
   const qtable = useApp((s) => s.qtable);
   const lastExport = useApp((s) => s.lastExport);
-  const exporting = useApp((s) => Object.values(s.jobs).some((j) => j.label.startsWith('Exporting')));
+  const exporting = useApp((s) => isRunning(s.jobs, 'exportQdq'));
   const nothing = useApp(nothingToQuantize);
   const picker = useRef<HTMLInputElement>(null);
   return (
@@ -26,7 +28,7 @@ export function ExportPanel() {
         <div className="export-item">
           <h4>Quantized ONNX (QDQ)</h4>
           <p className="muted">int8 per-channel weights, int32 bias, QuantizeLinear/DequantizeLinear on activations; INT16 layers use opset 21 Q/DQ, FP16 layers compute in float16, FP32 layers stay float. Loaded again and run on the samples before it is offered.</p>
-          <button className="btn primary" disabled={!calibrated || exporting || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onClick={() => void exportQdqModel()} data-testid="export-qdq">{exporting ? 'Exporting…' : 'Download .qdq.onnx'}</button>
+          <button className="btn primary" disabled={!calibrated || exporting || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onClick={() => void exportQdqModel().then(download)} data-testid="export-qdq">{exporting ? 'Exporting…' : 'Download .qdq.onnx'}</button>
           {lastExport && (
             <p className="verification" data-testid="export-verification">
               {lastExport.fileName}: measured output cos <b>{formatMetric('cos', lastExport.verification.measured.cos)}</b> on {lastExport.verification.sampleCount} samples
@@ -37,7 +39,7 @@ export function ExportPanel() {
         <div className="export-item">
           <h4>Quantize table (TPU-MLIR)</h4>
           <p className="muted">The layers not at {qtable.defaultPrecision} ({qtable.layers.size}), one <code>op_name mode</code> per line.</p>
-          <button className="btn" onClick={exportQTable} data-testid="export-qtable">Download .qtable</button>
+          <button className="btn" onClick={() => download(exportQTable())} data-testid="export-qtable">Download .qtable</button>
         </div>
         <div className="export-item">
           <h4>Import</h4>
@@ -49,7 +51,7 @@ export function ExportPanel() {
       <div className="export-tables">
         {TABLES.map((t) => (
           <div className="export-row" key={t.kind}>
-            <button className="btn small" disabled={!calibrated} onClick={() => void exportTableFile(t.kind)} data-testid={`export-${t.kind}`}>Download</button>
+            <button className="btn small" disabled={!calibrated} onClick={() => void exportTableFile(t.kind).then(download)} data-testid={`export-${t.kind}`}>Download</button>
             <div><b>{t.title}</b> <span className="muted">{t.text}</span></div>
           </div>
         ))}

@@ -1,6 +1,7 @@
 import { useMemo } from 'react';
-import { precisionOf } from '../core/quant/QTable';
+import { precisionOf } from '../core/model/QTable';
 import { nothingToQuantize, useApp, type Metric } from '../state/store';
+import { isRunning } from '../state/slices/jobs';
 import { GraphView } from './graph/GraphView';
 import { HeatLegend } from './graph/HeatLegend';
 import { heatScale } from './heat';
@@ -16,7 +17,7 @@ export function GraphPanel() {
   const selected = useApp((s) => s.selected);
   const select = useApp((s) => s.select);
   const qtable = useApp((s) => s.qtable);
-  const layerEvaluating = useApp((s) => Object.values(s.jobs).some((j) => j.label === 'Evaluating every layer'));
+  const layerEvaluating = useApp((s) => isRunning(s.jobs, 'evaluate:layers'));
   const errors = useLayerErrors();
   const sensitivities = useSensitivities();
   const info = useLayerInfo();

@@ -1,5 +1,5 @@
 import { Fragment } from 'react';
-import { EDITABLE_PRECISIONS, precisionOf } from '../core/quant/QTable';
+import { EDITABLE_PRECISIONS, precisionOf } from '../core/model/QTable';
 import { floatFromSelection, markBlock, setPrecision } from '../state/actions';
 import { isSearching, useApp } from '../state/store';
 import { formatMetric } from './format';

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
-import { workbenchClient } from '../../workers/client';
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/calib/CaliTable';
+import { tensorCalibration } from '../state/queries';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/model/CaliTable';
 import type { TensorCalibrationView } from '../core/Workbench';
 import { setTensorOverride } from '../state/actions';
 import { useApp } from '../state/store';
@@ -22,7 +22,7 @@ export function LayerCalibration({ tensor }: { tensor: string }) {
       setView(null);
       return;
     }
-    void workbenchClient().tensorCalibration(tensor).then((v) => {
+    void tensorCalibration(tensor).then((v) => {
       if (live) setView(v);
     }).catch(() => live && setView(null));
     return () => {

@@ -1,5 +1,5 @@
 import { useMemo, useRef, useState } from 'react';
-import { precisionOf, type Precision } from '../core/quant/QTable';
+import { precisionOf, type Precision } from '../core/model/QTable';
 import { useApp } from '../state/store';
 import { formatMetric } from './format';
 import { useLayerErrors, useLayerInfo } from './hooks';

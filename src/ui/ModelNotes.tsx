@@ -7,10 +7,17 @@ const WARNING = /already quantized|control flow|recurrent/;
 
 const sentence = (note: string) => note.charAt(0).toUpperCase() + note.slice(1);
 
+/** What "Open as float" does, by the form the file is quantized in. */
+const OPEN_AS_FLOAT: Record<'qdq' | 'qoperator' | 'dynamic', string> = {
+  qdq: "Open the float model this file was made from (its QuantizeLinear/DequantizeLinear pairs removed), with the file's own ranges imported as the calibration",
+  qoperator: "Open the float model this file was made from (QLinearConv, QLinearMatMul, QGemm, QLinearAdd... turned back into Conv, MatMul, Gemm, Add..., the stored weights keeping their rounding), with the file's own ranges imported as the calibration",
+  dynamic: 'Open the float model this file was made from (ConvInteger/MatMulInteger turned back into Conv/MatMul, the stored weights keeping their rounding); dynamic quantization stores no activation ranges, so the calibration comes from your samples',
+};
+
 /**
  * What to know about the open model before reading any figure (issue #9), one line each under the
- * header: upgraded from an old opset, already quantized (with "Open as float" for a QDQ file),
- * what runs float and why. A click on a note shows it whole.
+ * header: upgraded from an old opset, already quantized (with "Open as float" for a QDQ, QOperator
+ * or dynamic file), what runs float and why. A click on a note shows it whole.
  */
 export function ModelNotes() {
   const model = useApp((s) => s.model);
@@ -27,10 +34,10 @@ export function ModelNotes() {
           <li key={note} className={`model-note ${warning ? 'warn' : 'info'}${expanded === note ? ' expanded' : ''}`} data-testid="model-note">
             <span className="note-icon" aria-hidden="true">{warning ? '⚠' : 'ℹ'}</span>
             <span className="note-text" title={expanded === note ? undefined : note} onClick={() => setExpanded((e) => (e === note ? null : note))}>{sentence(note)}</span>
-            {quantizedNote && (findings.quantized!.form === 'qdq'
-              ? <button className="btn small" disabled={busy} onClick={() => void openDequantized()} data-testid="open-dequantized"
-                  title="Open the float model this file was made from (its QuantizeLinear/DequantizeLinear pairs removed), with the file's own ranges imported as the calibration">Open as float</button>
-              : <span className="muted note-aside" data-testid="no-dequantize">only QDQ models open as float; this one is compared as it is</span>)}
+            {quantizedNote && (
+              <button className="btn small" disabled={busy} onClick={() => void openDequantized()} data-testid="open-dequantized"
+                title={OPEN_AS_FLOAT[findings.quantized!.form]}>Open as float</button>
+            )}
           </li>
         );
       })}

@@ -16,8 +16,10 @@ const KIND_COLOR: Record<SearchKind, string> = {
  * Every configuration the searches scored: output cosine against weight bytes (d3 scales, plain
  * SVG). The Pareto front is drawn as a line; a click on a point applies its QTable.
  */
-export function ParetoChart({ points, current, onApply }: {
+export function ParetoChart({ points, revision, current, onApply }: {
   points: readonly VisitedConfiguration[];
+  /** Counts additions to `points`, which grows in place while a search runs. */
+  revision: number;
   /** The current QTable's weight bytes and output cosine, drawn as a ring. */
   current: { weightBytes: number; outputCos: number } | null;
   onApply: (point: VisitedConfiguration) => void;
@@ -36,7 +38,7 @@ export function ParetoChart({ points, current, onApply }: {
     const xTicks = x.ticks(4);
     const xDigits = bytesDigits(xTicks);
     return { x, y, front, line, yFormat, xTicks, xDigits };
-  }, [points, current]);
+  }, [points, revision, current]);
   if (points.length === 0) return <p className="muted note">Every configuration a search scores appears here: output cosine against weight bytes.</p>;
   const { x, y, front, line, yFormat, xTicks, xDigits } = layout;
   return (

@@ -1,8 +1,8 @@
-import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/calib/CaliTable';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/model/CaliTable';
 import { SEARCH_LABEL } from '../core/search/describe';
 import type { SearchRequest } from '../core/search/SearchRequest';
 import type { SearchKind } from '../core/search/SearchSession';
-import { parseCompareLayers, SEARCH_METRIC_LABEL, SEARCH_METRICS, type SearchMetricKind } from '../core/search/searchMetric';
+import { parseCompareLayers, SEARCH_METRIC_LABEL, SEARCH_METRICS, type SearchMetricKind } from '../core/search/scoring/searchMetric';
 import { findLayer } from '../core/search/rules';
 import { errorMessage } from '../core/errors';
 import { useState } from 'react';

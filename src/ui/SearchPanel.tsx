@@ -1,9 +1,9 @@
 import { useEffect, useMemo, useState } from 'react';
-import { workbenchClient } from '../../workers/client';
+import { weightBytes } from '../state/queries';
 import { diffQTables, resultOutputCos, SEARCH_LABEL } from '../core/search/describe';
-import { qtableFromData, qtableToData } from '../core/quant/QTable';
-import { SEARCH_METRIC_LABEL } from '../core/search/searchMetric';
-import type { UnitSensitivity } from '../core/search/sensitivity';
+import { qtableFromData } from '../core/model/QTable';
+import { SEARCH_METRIC_LABEL } from '../core/search/scoring/searchMetric';
+import type { UnitSensitivity } from '../core/search/scoring/sensitivity';
 import { applyBestMethods, applyQTable, quantizableLayers } from '../state/actions';
 import { useApp } from '../state/store';
 import { formatDuration } from './format';
@@ -11,11 +11,12 @@ import { ParetoChart } from './ParetoChart';
 import { SearchForm } from './SearchForm';
 
 /** The units ranked so far, most sensitive first; a click selects the unit on the graph. */
-function RankingTable({ ranking }: { ranking: readonly UnitSensitivity[] }) {
+function RankingTable({ ranking, revision }: { ranking: readonly UnitSensitivity[]; revision: number }) {
   const select = useApp((s) => s.select);
   const info = useApp((s) => s.model?.layers);
   const ops = useMemo(() => new Map((info ?? []).map((l) => [l.name, l.opType])), [info]);
-  const sorted = useMemo(() => [...ranking].sort((a, b) => b.best.loss - a.best.loss || a.position - b.position), [ranking]);
+  // revision: a running search's ranking grows in place
+  const sorted = useMemo(() => [...ranking].sort((a, b) => b.best.loss - a.best.loss || a.position - b.position), [ranking, revision]);
   return (
     <table className="mini-table ranking" data-testid="sensitivity-table">
       <thead><tr><th>#</th><th>Layer</th><th>Op</th><th>Best method</th><th>Loss</th></tr></thead>
@@ -77,15 +78,16 @@ export function SearchPanel() {
   const run = useApp((s) => s.searchRun);
   const result = useApp((s) => s.searchResult);
   const visited = useApp((s) => s.visited);
+  const visitedRevision = useApp((s) => s.visitedRevision);
   const qtable = useApp((s) => s.qtable);
   const current = useApp((s) => s.outputEvaluation);
   const model = useApp((s) => s.model);
   const [currentBytes, setCurrentBytes] = useState<number | null>(null);
   useEffect(() => {
     let live = true;
-    if (model && visited.length) void workbenchClient().weightBytes(qtableToData(qtable)).then((b) => live && setCurrentBytes(b)).catch(() => {});
+    if (model && visited.length) void weightBytes(qtable).then((b) => live && setCurrentBytes(b)).catch(() => {});
     return () => { live = false; };
-  }, [model, qtable, visited.length]);
+  }, [model, qtable, visited.length, visitedRevision]);
   const ranking = run?.sensitivities.length ? run.sensitivities : result?.ranking ?? [];
   const log = run?.log ?? result?.log ?? [];
   return (
@@ -95,11 +97,11 @@ export function SearchPanel() {
         {run && !run.stopped && <p className="muted note" data-testid="search-running">{SEARCH_LABEL[run.request.kind]}: {run.sensitivities.length} unit{run.sensitivities.length === 1 ? '' : 's'} ranked so far…</p>}
         {run?.stopped && <p className="muted note" data-testid="search-stopped">{SEARCH_LABEL[run.request.kind]} stopped: {run.sensitivities.length} unit{run.sensitivities.length === 1 ? '' : 's'} ranked before it stopped; the QTable is unchanged.</p>}
         {!run && result && <ResultView />}
-        {ranking.length > 0 && <RankingTable ranking={ranking} />}
+        {ranking.length > 0 && <RankingTable ranking={ranking} revision={run?.revision ?? -1} />}
         {ranking.length === 0 && log.length > 0 && <pre className="search-log" data-testid="search-log">{log.slice(-200).join('\n')}</pre>}
         {!run && !result && <p className="muted note">Choose a search and run it. Rankings stream into the graph (heatmap: Sensitivity) as they are measured.</p>}
       </div>
-      <ParetoChart points={visited} current={current && currentBytes !== null ? { weightBytes: currentBytes, outputCos: current.output.cos } : null} onApply={(p) => applyQTable(p.qtable)} />
+      <ParetoChart points={visited} revision={visitedRevision} current={current && currentBytes !== null ? { weightBytes: currentBytes, outputCos: current.output.cos } : null} onApply={(p) => applyQTable(p.qtable)} />
     </div>
   );
 }

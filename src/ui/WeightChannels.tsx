@@ -1,8 +1,7 @@
 import { useEffect, useMemo, useState } from 'react';
 import { scaleLinear } from 'd3-scale';
-import { workbenchClient } from '../../workers/client';
+import { weightReport } from '../state/queries';
 import type { WeightReport } from '../core/quant/weightReport';
-import { qtableToData } from '../core/quant/QTable';
 import { useApp } from '../state/store';
 
 const W = 300;
@@ -16,7 +15,7 @@ export function WeightChannels({ layer }: { layer: string }) {
   const [report, setReport] = useState<WeightReport | null>(null);
   useEffect(() => {
     let live = true;
-    void workbenchClient().weightReport(layer, qtableToData(qtable)).then((r) => live && setReport(r)).catch(() => live && setReport(null));
+    void weightReport(layer, qtable).then((r) => live && setReport(r)).catch(() => live && setReport(null));
     return () => {
       live = false;
     };

@@ -1,7 +1,7 @@
 import { useMemo } from 'react';
 import type { LayerInfo } from '../core/quant/layerInfo';
-import type { LayerError } from '../core/sim/Evaluation';
-import type { CaliEntry } from '../core/calib/CaliTable';
+import type { LayerError } from '../core/model/Evaluation';
+import type { CaliEntry } from '../core/model/CaliTable';
 import { useApp } from '../state/store';
 
 /** Layer descriptions by name. */
@@ -28,11 +28,14 @@ export function useCaliTable(): ReadonlyMap<string, CaliEntry> {
  */
 export function useSensitivities(): ReadonlyMap<string, number> {
   const running = useApp((s) => s.searchRun?.sensitivities);
+  const revision = useApp((s) => s.searchRun?.revision);
   const finished = useApp((s) => s.searchResult?.ranking);
   return useMemo(() => {
     const list = running?.length ? running : finished ?? [];
     const map = new Map<string, number>();
     for (const unit of list) for (const layer of unit.layers) map.set(layer, unit.best.loss);
     return map;
-  }, [running, finished]);
+    // revision: the running list grows in place
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [running, revision, finished]);
 }

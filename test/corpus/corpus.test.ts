@@ -20,8 +20,8 @@ describe('the corpus of real models', () => {
   });
 
   for (const model of CORPUS_MODELS.filter((m) => !m.slow)) {
-    it.skipIf(!models.includes(model))(`${model.id}: every command runs or refuses by name, export = prediction, all-INT16 beats all-INT8 with 1, 2 and 4 samples`, async () => {
-      const row = await runCorpusModel(model, join(dir, model.id), 2, 'MAX', [1, 4]);
+    it.skipIf(!models.includes(model))(`${model.id}: every command runs or refuses by name, export = prediction, all-INT16 beats all-INT8 with 1, 2, 4 and 30 samples`, async () => {
+      const row = await runCorpusModel(model, join(dir, model.id), 2, 'MAX', [1, 4, 30]);
       const crashed = row.outcomes.filter((o) => o.status === 'crashed').map((o) => `${o.command} (exit ${o.exitCode}): ${o.stderr.trim().slice(0, 400)}`);
       expect(crashed).toEqual([]);
       const evaluation = row.outcomes.find((o) => o.command === 'eval')!;
@@ -35,9 +35,9 @@ describe('the corpus of real models', () => {
       expect(row.outcomes.filter((o) => o.status !== 'ok').map((o) => o.command)).toEqual([]);
       expect(row.exported?.reloaded).toBe(true);
       expect(row.exported!.measured).toBeCloseTo(row.exported!.predicted, 6);
-      // INT16 is the fallback every search relies on: never worse than INT8, with 1, 2 or 4 calibration samples.
+      // INT16 is the fallback every search relies on: never worse than INT8, with 1, 2, 4 or 30 calibration samples.
       expect(row.int16Cos!).toBeGreaterThanOrEqual(row.int8Cos! - 1e-6);
-      expect(row.int16BySamples.map((r) => r.samples)).toEqual([1, 4]);
+      expect(row.int16BySamples.map((r) => r.samples)).toEqual([1, 4, 30]);
       for (const r of row.int16BySamples) {
         expect(r.int8, r.stderr).not.toBeNull();
         expect(r.int16!, `${r.samples} samples`).toBeGreaterThanOrEqual(r.int8! - 1e-6);

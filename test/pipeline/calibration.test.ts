@@ -5,9 +5,9 @@ import { formatCaliTable, parseCaliTable } from '../../src/core/io/caliTable';
 import { onnx } from '../../src/core/io/onnx/protobuf';
 import { readTensorProto } from '../../src/core/io/onnx/tensorProto';
 import { silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8, withPrecision } from '../../src/core/quant/QTable';
+import { ALL_INT8, withPrecision } from '../../src/core/model/QTable';
 import { exposeAllTensors } from '../../src/core/sim/tensorTypes';
-import { Workbench } from '../../src/core/Workbench';
+import { bestThresholdMethod, Workbench } from '../../src/core/Workbench';
 import type { TensorMap } from '../../src/core/model/tensor';
 import { GraphBuilder, randomSamples } from '../support/GraphBuilder';
 
@@ -107,12 +107,15 @@ describe('calibration in the workbench', () => {
     }
   });
 
-  it('search_threshold evaluates every method on the all-INT8 model and keeps the best', async () => {
+  it('search_threshold evaluates every method on the all-INT8 model; its best, applied, gives that figure', async () => {
     const { bench } = await calibrated();
+    const methodBefore = bench.settings.method;
     const rows = await bench.searchThreshold(silentJob);
     expect(rows.map((r) => r.method).sort()).toEqual(['aciq_gauss', 'aciq_laplace', 'kl', 'kl_tensorrt', 'max', 'minmax_percentile', 'moving_average', 'mse', 'percentile9999']);
+    expect(bench.settings.method).toBe(methodBefore); // no setting changes behind the caller's back
     const best = rows.reduce((a, b) => (b.output.cos > a.output.cos ? b : a));
-    expect(bench.settings.method).toBe(best.method);
+    expect(bestThresholdMethod(rows)).toBe(best.method);
+    bench.setCalibrationSettings({ method: bestThresholdMethod(rows) });
     const evaluation = await bench.evaluate(ALL_INT8, 'outputs', silentJob);
     expect(evaluation.output.cos).toBeCloseTo(best.output.cos, 12);
   });

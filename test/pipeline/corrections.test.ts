@@ -9,7 +9,7 @@ import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { onnx } from '../../src/core/io/onnx/protobuf';
 import { readTensorProto } from '../../src/core/io/onnx/tensorProto';
 import { CancelToken, jobContext, silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8, withPrecision } from '../../src/core/quant/QTable';
+import { ALL_INT8, withPrecision } from '../../src/core/model/QTable';
 import { NO_CORRECTIONS, Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';
 import { GraphBuilder } from '../support/GraphBuilder';

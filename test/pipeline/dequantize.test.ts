@@ -8,7 +8,7 @@ import { quantizedForm } from '../../src/core/io/onnx/quantizedForm';
 import { readOnnx } from '../../src/core/io/onnx/OnnxModel';
 import { silentJob } from '../../src/core/jobs/Job';
 import type { GraphNode } from '../../src/core/model/ModelGraph';
-import { ALL_INT8 } from '../../src/core/quant/QTable';
+import { ALL_INT8 } from '../../src/core/model/QTable';
 import { Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../support/models';

@@ -5,7 +5,8 @@ import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { AttributeType, onnx } from '../../src/core/io/onnx/protobuf';
 import { silentJob } from '../../src/core/jobs/Job';
 import type { TensorMap } from '../../src/core/model/tensor';
-import { ALL_INT8 } from '../../src/core/quant/QTable';
+import type { LayerError } from '../../src/core/model/Evaluation';
+import { ALL_INT8 } from '../../src/core/model/QTable';
 import { SEARCH_DEFAULTS } from '../../src/core/search/SearchRequest';
 import { Workbench } from '../../src/core/Workbench';
 import { GraphBuilder, randomSamples } from '../support/GraphBuilder';
@@ -78,7 +79,24 @@ async function expectQuantizedBody(bench: Workbench, op: string, samples: readon
   const cos = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
   expect(cos).toBeGreaterThan(expected.cos);
   expect(cos).toBeLessThan(1);
+  await expectBodyLayerErrors(bench);
   await bench.dispose();
+}
+
+/** Every quantizable layer inside a body gets its own accumulated error in a full evaluation (the heatmap colours it). */
+async function expectBodyLayerErrors(bench: Workbench): Promise<Map<string, LayerError>> {
+  const evaluation = await bench.evaluate(ALL_INT8, 'layers', silentJob);
+  const byLayer = new Map(evaluation.layers.map((l) => [l.layer, l]));
+  const inBodies = bench.graph.nodes.filter((n) => n.scope && bench.layers.get(n.name)?.quantizable);
+  expect(inBodies.length).toBeGreaterThan(0);
+  for (const node of inBodies) {
+    const error = byLayer.get(node.name);
+    expect(error, node.name).toBeDefined();
+    expect(error!.cos, node.name).toBeGreaterThan(0.9);
+    expect(error!.cos, node.name).toBeLessThanOrEqual(1);
+    expect(error!.mse, node.name).toBeGreaterThan(0);
+  }
+  return byLayer;
 }
 
 /**
@@ -192,6 +210,13 @@ describe('layers inside If branches (issue #9)', () => {
     const evaluation = await bench.evaluate(ALL_INT8, 'outputs', silentJob);
     expect(evaluation.output.cos).toBeGreaterThan(0.99);
     expect(evaluation.output.cos).toBeLessThan(1);
+    // Each branch's last layer computes the If's output on the samples that take it: two samples
+    // each way, so the If's error (main graph) is the mean of the two branch layers' own errors.
+    const errors = await expectBodyLayerErrors(bench);
+    const [ifError, thenLast, elseLast] = ['the_if', 'pos_Relu', 'neg_Sigmoid'].map((l) => errors.get(l)!);
+    expect((thenLast.cos + elseLast.cos) / 2).toBeCloseTo(ifError.cos, 5);
+    expect((thenLast.mse + elseLast.mse) / 2).toBeCloseTo(ifError.mse, 6);
+    expect(errors.get('pos_conv')!.cos).toBeGreaterThan(thenLast.cos - 0.05);
     await bench.dispose();
   }, 60_000);
 
@@ -234,6 +259,19 @@ describe('layers inside If branches (issue #9)', () => {
     const predicted = await bench.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
     expect(maxRelativeDifference(predicted, await runModel(engine, bytes, samples))).toBe(0);
     expect((await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos).toBeGreaterThan(0.99);
+    // Every quantized layer of the branches the samples take (nested Ifs included) gets its own
+    // error; the untaken ones (the 8 kHz branch, the state-reset branches) get none: no sample runs them.
+    const evaluation = await bench.evaluate(ALL_INT8, 'layers', silentJob);
+    const measured = new Map(evaluation.layers.map((l) => [l.layer, l]));
+    const observed = bench.caliTable().entries;
+    const inBodies = bench.graph.nodes.filter((n) => n.scope && bench.layers.get(n.name)?.quantizable);
+    const takenScopes = new Set(bench.graph.nodes.filter((n) => n.scope && n.outputs.some((o) => observed.has(o))).map((n) => n.scope));
+    const taken = inBodies.filter((n) => takenScopes.has(n.scope));
+    expect(taken.length).toBeGreaterThan(50);
+    const missing = taken.filter((n) => !measured.has(n.name)).map((n) => `${n.scope}/${n.name}`);
+    expect(missing).toEqual([]);
+    for (const n of taken) expect(measured.get(n.name)!.cos, n.name).toBeGreaterThan(0.9);
+    expect(inBodies.filter((n) => !takenScopes.has(n.scope)).some((n) => measured.has(n.name))).toBe(false);
     await bench.dispose();
   }, 120_000);
 });

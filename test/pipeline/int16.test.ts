@@ -6,7 +6,7 @@ import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { onnx } from '../../src/core/io/onnx/protobuf';
 import { silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8, type QTable } from '../../src/core/quant/QTable';
+import { ALL_INT8, type QTable } from '../../src/core/model/QTable';
 import { Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../support/models';

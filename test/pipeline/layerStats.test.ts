@@ -7,7 +7,7 @@ import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { onnx } from '../../src/core/io/onnx/protobuf';
 import { silentJob } from '../../src/core/jobs/Job';
 import { compareTensors, meanMetrics } from '../../src/core/metrics/similarity';
-import { ALL_INT8, withPrecision } from '../../src/core/quant/QTable';
+import { ALL_INT8, withPrecision } from '../../src/core/model/QTable';
 import { exposeAllTensors } from '../../src/core/sim/tensorTypes';
 import { Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';

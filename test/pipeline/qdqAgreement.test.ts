@@ -9,7 +9,7 @@ import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { silentJob } from '../../src/core/jobs/Job';
 import { compareTensors } from '../../src/core/metrics/similarity';
 import type { TensorMap } from '../../src/core/model/tensor';
-import { ALL_INT8, withPrecision, type QTable } from '../../src/core/quant/QTable';
+import { ALL_INT8, withPrecision, type QTable } from '../../src/core/model/QTable';
 import { Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';
 import { GraphBuilder, randomSamples } from '../support/GraphBuilder';

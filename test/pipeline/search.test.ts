@@ -3,13 +3,13 @@ import { nodeSearchPool } from '../../cli/nodeSearchPool';
 import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { CancelledError } from '../../src/core/errors';
 import { CancelToken, jobContext, silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8, qtableFromData, qtableToData, type Precision, type QTable } from '../../src/core/quant/QTable';
-import { nodeDepths } from '../../src/core/search/depth';
+import { ALL_INT8, qtableFromData, qtableToData, type Precision, type QTable } from '../../src/core/model/QTable';
+import { nodeDepths } from '../../src/core/search/scoring/depth';
 import { SEARCH_DEFAULTS } from '../../src/core/search/SearchRequest';
 import type { SearchEvent } from '../../src/core/search/SearchSession';
-import { lossOf, sampleScore, type SearchMetric } from '../../src/core/search/searchMetric';
-import { onlyUnitQuantized, type UnitSensitivity } from '../../src/core/search/sensitivity';
-import { quantUnits } from '../../src/core/search/units';
+import { lossOf, sampleScore, type SearchMetric } from '../../src/core/search/scoring/searchMetric';
+import { onlyUnitQuantized, type UnitSensitivity } from '../../src/core/search/scoring/sensitivity';
+import { quantUnits } from '../../src/core/search/scoring/units';
 import { Simulator } from '../../src/core/sim/Simulator';
 import { Workbench } from '../../src/core/Workbench';
 import { GraphBuilder, seededRandom } from '../support/GraphBuilder';
@@ -55,7 +55,7 @@ async function calibratedBench(bytes = plantedModel(), count = 6): Promise<Workb
 }
 
 /** The naive loop's score of one configuration: the whole QDQ model, every sample. */
-async function naiveScore(bench: Workbench, qtable: QTable, cali: Parameters<typeof Simulator.prototype.buildQdq>[0] extends never ? never : ReadonlyMap<string, import('../../src/core/calib/CaliTable').CaliEntry>, metric: SearchMetric): Promise<number> {
+async function naiveScore(bench: Workbench, qtable: QTable, cali: Parameters<typeof Simulator.prototype.buildQdq>[0] extends never ? never : ReadonlyMap<string, import('../../src/core/model/CaliTable').CaliEntry>, metric: SearchMetric): Promise<number> {
   const ctx = await bench.searchContext();
   const simulator = new Simulator({ ...ctx, cali, engine: bench.engine, floatOutputs: ctx.references });
   const outputs = await simulator.simulatedOutputs(qtable, 'outputs', silentJob);
@@ -97,11 +97,11 @@ describe('sensitivity ranking', () => {
     const bench = await calibratedBench();
     const single = await bench.search({ kind: 'sensitive', metric: RESCALED, base: BASE, options: { ...SEARCH_DEFAULTS.sensitive, maxFloatLayers: 0 } }, silentJob, () => {});
     const pools: { close(): Promise<void> }[] = [];
-    bench.searchPools = async (ctx) => {
+    bench.setSearchPools(async (ctx) => {
       const pool = await nodeSearchPool(ctx, 2);
       pools.push(pool);
       return pool;
-    };
+    });
     try {
       const pooled = await bench.search({ kind: 'sensitive', metric: RESCALED, base: BASE, options: { ...SEARCH_DEFAULTS.sensitive, maxFloatLayers: 0 } }, silentJob, () => {});
       expect(pooled.runners).toBe(2);

@@ -6,7 +6,7 @@ import { nodeSearchPool } from '../../cli/nodeSearchPool';
 import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8, qtableFromData, qtableToData } from '../../src/core/quant/QTable';
+import { ALL_INT8, qtableFromData, qtableToData } from '../../src/core/model/QTable';
 import { SEARCH_DEFAULTS, type SearchRequest } from '../../src/core/search/SearchRequest';
 import { Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';
@@ -27,11 +27,11 @@ describe('searches on PP-OCRv4 det', () => {
     const files = readdirSync(DEMO_IMAGE_DIR).slice(0, 4).map((name) => ({ name, bytes: new Uint8Array(readFileSync(join(DEMO_IMAGE_DIR, name))) }));
     bench.setDataset(await loadDataset(files, bench.graph.inputs, DEMO_PREPROCESS, nodeImageDecoder));
     await bench.calibrate(silentJob);
-    bench.searchPools = async (ctx) => {
+    bench.setSearchPools(async (ctx) => {
       const pool = await nodeSearchPool(ctx, 2);
       pools.push(pool);
       return pool;
-    };
+    });
     int8 = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
   }, 120_000);
 

@@ -5,7 +5,7 @@ import { nodeImageDecoder } from '../../cli/nodeImageDecoder';
 import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8 } from '../../src/core/quant/QTable';
+import { ALL_INT8 } from '../../src/core/model/QTable';
 import { softmaxOutputQParams, TARGET_SCHEMES } from '../../src/core/quant/schemes';
 import { Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';

@@ -1,16 +1,16 @@
 import type { Engine, ValueInfo } from '../engine/Engine';
 import { bodies, isIf, isLoop, isScan, outerReferences } from '../io/onnx/ifBodies';
 import type { onnx } from '../io/onnx/protobuf';
-import { floatActivations } from '../search/boundaries';
+import { floatActivations } from '../search/scoring/boundaries';
 import { branchModel } from '../sim/tensorTypes';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { JobContext } from '../jobs/Job';
-import type { Tensor, TensorMap } from '../model/tensor';
+import { sliceAlong, type TensorMap } from '../model/tensor';
 import { isCancelled, QbenchError } from '../errors';
 import { intAttribute, intsAttribute } from '../io/onnx/attributes';
 import { calibrateTensor, type MethodContext } from './calibrate';
-import { CALIBRATION_METHODS, type CaliEntry, type CaliTable, type CalibrationMethod } from './CaliTable';
+import { CALIBRATION_METHODS, type CaliEntry, type CaliTable, type CalibrationMethod } from '../model/CaliTable';
 import { runStatisticsPass } from './statisticsPass';
 import { TensorStatisticsAccumulator, type TensorStatistics } from './TensorStatistics';
 
@@ -296,16 +296,6 @@ async function calibrateLoopBody(pass: BodyPass, model: OnnxModel, node: onnx.IN
   if (feeds.length === 0) return result;
   // Steps whose carried values change shape cannot share one statistics pass: skippingFailures keeps the body float.
   return result.merge(await calibrateModel(engine, body, inside, pass.positions, { samples: feeds, sampleNames: names }, pass.settings, job, types));
-}
-
-/** The sub-tensor at `index` along `axis`, that axis removed (one step of a Scan). */
-function sliceAlong(tensor: Tensor, axis: number, index: number): Tensor {
-  const outer = tensor.dims.slice(0, axis).reduce((a, b) => a * b, 1);
-  const inner = tensor.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
-  const length = tensor.dims[axis];
-  const data = new (tensor.data.constructor as new (n: number) => Tensor['data'])(outer * inner);
-  for (let o = 0; o < outer; o++) (data as Float32Array).set((tensor.data as Float32Array).subarray((o * length + index) * inner, (o * length + index + 1) * inner), o * inner);
-  return { dtype: tensor.dtype, dims: [...tensor.dims.slice(0, axis), ...tensor.dims.slice(axis + 1)], data };
 }
 
 /** Every tensor a body's nodes produce, nested bodies (and their inputs) included. */

@@ -1,4 +1,4 @@
-import type { CalibrationMethod } from './CaliTable';
+import type { CalibrationMethod } from '../model/CaliTable';
 import { LargestValues, SmallestValues } from './ExtremeValues';
 import { KlHistogramBuilder, rebinToTensorRt, TensorRtHistogramBuilder, type MagnitudeHistogram } from './histograms';
 import { aciqGaussThreshold, aciqLaplaceThreshold, octavThreshold, type ActivationBits } from './sampleThresholds';
@@ -38,7 +38,7 @@ export const PERCENTILE_BASE = 99.99;
 export type PerBits = Readonly<Record<ActivationBits, Float64Array>>;
 
 /**
- * Everything the calibration methods need about one tensor (algorithms.md §2), as plain data
+ * Everything the calibration methods need about one tensor (docs/algorithms.md §2), as plain data
  * (typed arrays and numbers: structured-cloneable, so it crosses Comlink and postMessage as is).
  * Memory is flat in the number of samples except the per-sample scalar arrays.
  */

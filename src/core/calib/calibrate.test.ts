@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CALIBRATION_METHODS, type CalibrationMethod } from './CaliTable';
+import { CALIBRATION_METHODS, type CalibrationMethod } from '../model/CaliTable';
 import { calibrateAllMethods, calibrateTensor, calibrator, type MethodContext } from './calibrate';
 import { TensorStatisticsAccumulator, type TensorStatistics } from './TensorStatistics';
 import { fullObservation } from './testSupport';

@@ -1,4 +1,4 @@
-import { CALIBRATION_METHODS, type CaliEntry, type CalibrationMethod } from './CaliTable';
+import { CALIBRATION_METHODS, type CaliEntry, type CalibrationMethod } from '../model/CaliTable';
 import { aciqGaussCalibrator, aciqLaplaceCalibrator } from './methods/aciq';
 import type { Calibrator, MethodContext } from './methods/Calibrator';
 import { klCalibrator } from './methods/kl';
@@ -13,7 +13,7 @@ import type { TensorStatistics } from './TensorStatistics';
 export type { Calibrator, MethodContext } from './methods/Calibrator';
 
 /**
- * The strategy object of a named method (style.md: Observable Plot's named options); throws on an
+ * The strategy object of a named method (docs/style.md: Observable Plot's named options); throws on an
  * unknown name, listing the known ones.
  * @example calibrator('kl').method // 'kl'
  */
@@ -41,7 +41,7 @@ function checkContext(context: MethodContext): void {
 }
 
 /**
- * One tensor's CaliEntry under `method` (algorithms.md §2). Throws when the tensor was never
+ * One tensor's CaliEntry under `method` (docs/algorithms.md §2). Throws when the tensor was never
  * observed: no method has anything to say about it.
  *
  * @example

@@ -1,6 +1,6 @@
 /**
  * The two |x| histograms the KL methods need, built sample by sample without keeping values
- * (algorithms.md §2 "KL (TPU-MLIR)", "KL (TensorRT / Bolt style)", "Memory").
+ * (docs/algorithms.md §2 "KL (TPU-MLIR)", "KL (TensorRT / Bolt style)", "Memory").
  */
 
 /** A histogram of |x|: bin k of `counts` starts (floor binning) or is centred (TPU-MLIR) at k * width. */
@@ -25,7 +25,7 @@ export const KL_HISTOGRAM_MAX_BINS = 8_000_000;
  * - TPU-MLIR extends by `int((new_th - old_th) // (old_th / old_bins) + 1)` bins and then
  *   re-histograms the new sample with width new_th / (new_bins - 1), which is not exactly the old
  *   width (old_th / old_bins is used as the step, old_th / (old_bins - 1) as the width), while the old
- *   counts are added index by index. Here the width never changes (algorithms.md §2: "more bins of
+ *   counts are added index by index. Here the width never changes (docs/algorithms.md §2: "more bins of
  *   the same width"), and exactly as many bins are added as the new absmax needs:
  *   floor(absmax / width + 0.5) + 1.
  * - A first sample whose absmax is 0 would make TPU-MLIR's width 0 (and divide by it later); here

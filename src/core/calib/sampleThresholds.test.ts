@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { aciqGaussThreshold, aciqLaplaceThreshold, octavThreshold } from './sampleThresholds';
 import { float32Values, seededNormal } from './testSupport';
 
-/** The OCTAV update, written from the formula (algorithms.md §2) to check the fixed point. */
+/** The OCTAV update, written from the formula (docs/algorithms.md §2) to check the fixed point. */
 function octavStep(values: ArrayLike<number>, s: number, bits: number, u: number): number {
   let sumAbove = 0;
   let above = 0;

@@ -3,7 +3,7 @@
  * loop (sophgo/tpu-mlir python/calibration/kld_calibrator.py, `process_statistic`, and
  * python/calibration/cali_math.py `threshold_mse`, `threshold_aciq_gauss`, `threshold_aciq_laplace`).
  * The accumulator keeps one number per sample and method; the methods average them
- * (algorithms.md §2 "MSE / OCTAV", "ACIQ").
+ * (docs/algorithms.md §2 "MSE / OCTAV", "ACIQ").
  */
 
 /** Activation bit widths the per-sample thresholds are kept for (INT8 and INT4 activations). */
@@ -19,7 +19,7 @@ export const OCTAV_MAX_ITERATIONS = 20;
 export const OCTAV_TOLERANCE = 1e-6;
 
 /**
- * OCTAV's clipping threshold of one sample (algorithms.md §2; TPU-MLIR `threshold_mse`):
+ * OCTAV's clipping threshold of one sample (docs/algorithms.md §2; TPU-MLIR `threshold_mse`):
  * s0 = sum|x| / count(|x| > 0), then up to 20 times
  * s <- sum_{|x|>s} |x| / (4^-b / (3u) * count(|x| <= s) + count(|x| > s)),
  * stopping when the step is below 1e-6. As in TPU-MLIR, the value returned on convergence is the
@@ -63,7 +63,7 @@ export function octavThreshold(values: ArrayLike<number>, bits: ActivationBits, 
 }
 
 /**
- * ACIQ Gaussian threshold of one sample (algorithms.md §2; TPU-MLIR `threshold_aciq_gauss`):
+ * ACIQ Gaussian threshold of one sample (docs/algorithms.md §2; TPU-MLIR `threshold_aciq_gauss`):
  * alpha * (max - min) * 0.175 * (1 + sqrt(pi * ln 4)) / sqrt(2 ln N), from the exact min, max and
  * element count N. A tensor of one element (ln 1 = 0) has no spread estimate: its absmax is used.
  *
@@ -79,7 +79,7 @@ export function aciqGaussThreshold(min: number, max: number, count: number, bits
 }
 
 /**
- * ACIQ Laplace threshold of one sample (algorithms.md §2; TPU-MLIR `threshold_aciq_laplace`):
+ * ACIQ Laplace threshold of one sample (docs/algorithms.md §2; TPU-MLIR `threshold_aciq_laplace`):
  * beta * mean|x - mean(x)|, over the sampled values. No values gives 0.
  *
  * @example

@@ -1,4 +1,5 @@
-import { concatFlat, extendedModel, openSession, writerOver } from '../corrections/modelEdit';
+import { openSession } from '../engine/openSession';
+import { concatFlat, extendedModel, writerOver } from '../io/onnx/graphExtension';
 import type { Engine } from '../engine/Engine';
 import { DataError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';

@@ -8,9 +8,12 @@ import { int64VectorProto } from '../io/onnx/tensorProto';
 import { silentJob, type JobContext } from '../jobs/Job';
 import { metricsFromSums } from '../metrics/similarity';
 import type { LayerName } from '../model/ModelGraph';
-import { QdqBuilder, type QuantizationContext } from '../quant/buildQdqModel';
-import { isIntegerPrecision, type QTable } from '../quant/QTable';
-import { addReduce, concatFlat, ModelEdit, openSession } from './modelEdit';
+import { QdqBuilder } from '../export/buildQdqModel';
+import { type QuantizationContext } from '../quant/QuantizationContext';
+import { isIntegerPrecision, type QTable } from '../model/QTable';
+import { openSession } from '../engine/openSession';
+import { addReduce, concatFlat } from '../io/onnx/graphExtension';
+import { ModelEdit } from './modelEdit';
 
 /** TPU-MLIR's min_layer_cos default (run_calibration --bc). */
 export const DEFAULT_MIN_LAYER_COS = 0.99;
@@ -51,11 +54,11 @@ export interface BiasCorrectionResult {
 }
 
 /**
- * Bias correction (algorithms.md §6; TPU-MLIR run_calibration --bc): for each Conv with a float32
+ * Bias correction (docs/algorithms.md §6; TPU-MLIR run_calibration --bc): for each Conv with a float32
  * bias whose local cosine is below `minLayerCos`, adds to its bias the per-channel mean of
  * (float - quantized) output over the samples, so that the quantized Conv's output is unbiased.
  *
- * "Local" as algorithms.md asks, and measured cheaply: the quantized half of the measuring model is
+ * "Local" as docs/algorithms.md asks, and measured cheaply: the quantized half of the measuring model is
  * the QDQ model of `qtable` (QdqBuilder, the graph the workbench evaluates and exports), the float half
  * the float model, side by side in one session as in sim/probeModel.ts; for every integer Conv with a
  * bias, a copy of its quantized node (same int8 weight, int32 bias and input qparams) reads the
@@ -65,7 +68,7 @@ export interface BiasCorrectionResult {
  * behind the cosine leave the engine as two concatenated vectors per run; activations never do.
  *
  * Contract with the caller: the result is a new float model with the same node and tensor names, to
- * be quantized with the same QTable and CaliTable. algorithms.md's "revert if the output similarity
+ * be quantized with the same QTable and CaliTable. docs/algorithms.md's "revert if the output similarity
  * drops" is the caller's: evaluate the output similarity with the original and with the corrected
  * model (same samples, same QTable, same CaliTable) and keep the corrected one only if it is not worse.
  *

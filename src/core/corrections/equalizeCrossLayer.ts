@@ -4,7 +4,7 @@ import type { onnx } from '../io/onnx/protobuf';
 import { ModelEdit, sizeOf, type FloatWeight } from './modelEdit';
 
 export interface EqualizationOptions {
-  /** Stop when the largest |s - 1| of a sweep over every pair is below this (algorithms.md §6: 1e-4). */
+  /** Stop when the largest |s - 1| of a sweep over every pair is below this (docs/algorithms.md §6: 1e-4). */
   readonly tolerance?: number;
   /** Sweeps at most (default 100). */
   readonly maxIterations?: number;
@@ -43,7 +43,7 @@ export const DEFAULT_EQUALIZATION_ITERATIONS = 100;
  * elementwise: x > 0 ? x : slope * x scales with x. Clip (Relu6) is NOT: clip(x / s, 0, 6) differs
  * from clip(x, 0, 6) / s as soon as x / s or x exceeds 6, since the bound does not scale; nor are
  * Sigmoid, Tanh, HardSwish, Gelu, Elu... Equalizing across those would change the model's function
- * (algorithms.md §6: "only valid across ReLU-like, positively homogeneous ops").
+ * (docs/algorithms.md §6: "only valid across ReLU-like, positively homogeneous ops").
  */
 const HOMOGENEOUS = new Set(['Relu', 'LeakyRelu', 'PRelu']);
 
@@ -67,7 +67,7 @@ interface Pair {
 }
 
 /**
- * Cross-layer weight equalization (algorithms.md §6; Nagel et al., "Data-Free Quantization", 2019):
+ * Cross-layer weight equalization (docs/algorithms.md §6; Nagel et al., "Data-Free Quantization", 2019):
  * for every Conv -> (Relu | LeakyRelu | PRelu)? -> Conv chain where each tensor between them has that
  * single consumer, output channel i of the first convolution and input channel i of the second get
  *   r1 = max|W1[i]|,  r2 = max|W2[:, i]|,  s = r1 / sqrt(r1 r2) = sqrt(r1 / r2),

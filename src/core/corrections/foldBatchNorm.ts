@@ -28,7 +28,7 @@ const DEFAULT_EPSILON = 1e-5;
 
 /**
  * Folds every inference-mode BatchNormalization that directly follows a Conv or ConvTranspose into
- * that convolution (Bolt's -b option; algorithms.md §6 "BatchNorm folding"), per output channel m:
+ * that convolution (Bolt's -b option; docs/algorithms.md §6 "BatchNorm folding"), per output channel m:
  *   f[m] = gamma[m] / sqrt(var[m] + eps),  W'[m] = W[m] * f[m],  b'[m] = (b[m] - mean[m]) * f[m] + beta[m]
  * (a convolution without a bias gets one). ConvTranspose stores its weight as [Cin, Cout/group, k...]:
  * output channel m is column m % (Cout/group) of the input channels of group floor(m / (Cout/group)).
@@ -48,7 +48,8 @@ export function foldBatchNorm(model: OnnxModel): BatchNormFolding {
   const edit = new ModelEdit(model);
   const folded: FoldedBatchNorm[] = [];
   const skipped: SkippedBatchNorm[] = [];
-  for (const bn of [...edit.nodes]) {
+  // A snapshot: folding removes nodes from edit.nodes while the loop walks it.
+  for (const bn of edit.nodes.slice()) {
     if (bn.opType !== 'BatchNormalization' || (bn.domain && bn.domain !== 'ai.onnx')) continue;
     const result = foldOne(edit, bn);
     if (typeof result === 'string') skipped.push({ batchNorm: bn.name, reason: result });

@@ -1,5 +1,5 @@
 /**
- * Model corrections (algorithms.md §6) and TPU-MLIR's threshold tuning (algorithms.md §2), one file
+ * Model corrections (docs/algorithms.md §6) and TPU-MLIR's threshold tuning (docs/algorithms.md §2), one file
  * each; see README.md for the rules they follow and the order the workbench applies them in.
  */
 export { foldBatchNorm, type BatchNormFolding, type FoldedBatchNorm, type SkippedBatchNorm } from './foldBatchNorm';

@@ -6,7 +6,7 @@ import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { onnx } from '../io/onnx/protobuf';
 import { silentJob } from '../jobs/Job';
 import type { TensorMap } from '../model/tensor';
-import { ALL_INT8 } from '../quant/QTable';
+import { ALL_INT8 } from '../model/QTable';
 import { TARGET_SCHEMES, type TargetScheme } from '../quant/schemes';
 import { Workbench } from '../Workbench';
 import { smoothingScales, smoothQuant } from './smoothQuant';

@@ -8,11 +8,13 @@ import type { onnx } from '../io/onnx/protobuf';
 import { int64VectorProto } from '../io/onnx/tensorProto';
 import { silentJob, type JobContext } from '../jobs/Job';
 import { roundHalfEven } from '../quant/rounding';
-import { addReduce, concatFlat, extendedModel, ModelEdit, openSession, writerOver, type FloatWeight } from './modelEdit';
+import { openSession } from '../engine/openSession';
+import { addReduce, concatFlat, extendedModel, writerOver } from '../io/onnx/graphExtension';
+import { ModelEdit, type FloatWeight } from './modelEdit';
 import { seededRandom } from '../seededRandom';
 
 export interface SmoothQuantOptions {
-  /** Step of the alpha grid over [0, 1] (algorithms.md §6, TPU-MLIR: 0.05, i.e. 21 values). */
+  /** Step of the alpha grid over [0, 1] (docs/algorithms.md §6, TPU-MLIR: 0.05, i.e. 21 values). */
   readonly alphaStep?: number;
   /**
    * Rows of each smoothed activation (its last axis is the channel) sampled per sample for the alpha
@@ -71,7 +73,7 @@ interface Group {
 }
 
 /**
- * SmoothQuant (Xiao et al. 2023; algorithms.md §6; TPU-MLIR python/calibration/smoothquant.py) for
+ * SmoothQuant (Xiao et al. 2023; docs/algorithms.md §6; TPU-MLIR python/calibration/smoothquant.py) for
  * producer -> MatMul/Gemm pairs, where the producer is a LayerNormalization, a Mul by a per-channel
  * constant, or the Add(Mul(x, gamma), beta) tail of a decomposed LayerNorm, and its output feeds only
  * MatMul/Gemm nodes that read it as their data input and a float32 initializer as their weight (Q, K
@@ -82,7 +84,7 @@ interface Group {
  * weight. alpha runs over 0, alphaStep, ..., 1 and the one with the smallest summed MSE of the int8
  * product qdq(x / s) qdq(W s) against x W wins, measured on rows of x sampled (seeded) in the same
  * pass: activations per tensor symmetric with threshold max(a / s) and clip at ±127 as TPU-MLIR's
- * qdq_act, weights per output channel symmetric (qbench's weight default, algorithms.md §1). 1/s is
+ * qdq_act, weights per output channel symmetric (qbench's weight default, docs/algorithms.md §1). 1/s is
  * folded into the producer (LayerNorm scale and bias, the Mul constant, gamma and beta) and s into the
  * weight rows, so the float model computes the same function. A group whose best smoothing does not
  * lower that MSE below no smoothing at all is left alone and listed in `skipped`.

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { ortNodeEngine } from '../../../cli/ortNodeEngine';
 import { GraphBuilder, seededRandom } from '../../../test/support/GraphBuilder';
-import type { CaliEntry } from '../calib/CaliTable';
+import type { CaliEntry } from '../model/CaliTable';
 import type { Engine } from '../engine/Engine';
 import { DataError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';

@@ -1,4 +1,4 @@
-import type { CaliEntry } from '../calib/CaliTable';
+import type { CaliEntry } from '../model/CaliTable';
 import type { Engine, ValueInfo } from '../engine/Engine';
 import { DataError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
@@ -11,11 +11,12 @@ import { indexGraph, type GraphNode } from '../model/ModelGraph';
 import { inputRole, weightChannelAxis } from '../quant/inputRoles';
 import { dequantizeWeight, quantizeWeightSymmetric } from '../quant/weightQuant';
 import { inferTensorTypes } from '../sim/tensorTypes';
-import { concatFlat, openSession, writerOver } from './modelEdit';
+import { openSession } from '../engine/openSession';
+import { concatFlat, writerOver } from '../io/onnx/graphExtension';
 
 /**
  * TPU-MLIR's tune_steps: simple_tunner.py tries th_KL + i * (absmax - th_KL) / 21 for i = 0..21,
- * so 22 thresholds from th_KL to absmax inclusive (algorithms.md §2 says "21 thresholds": 21 steps).
+ * so 22 thresholds from th_KL to absmax inclusive (docs/algorithms.md §2 says "21 thresholds": 21 steps).
  */
 export const TPU_MLIR_TUNE_STEPS = 21;
 export const DEFAULT_TUNE_CANDIDATES = TPU_MLIR_TUNE_STEPS + 1;
@@ -72,7 +73,7 @@ interface Job {
 }
 
 /**
- * TPU-MLIR's threshold tuning after KL calibration (algorithms.md §2; sophgo/tpu-mlir
+ * TPU-MLIR's threshold tuning after KL calibration (docs/algorithms.md §2; sophgo/tpu-mlir
  * python/calibration/simple_tunner.py, SimpleTuner.find_better_threshold and calc_distance): for
  * every activation tensor with a KL entry, thresholds th_KL + i (absmax - th_KL) / (candidates - 1)
  * are tried; for each, the tensor is fake-quantized (QuantizeLinear -> DequantizeLinear, int8

@@ -5,11 +5,13 @@ import { formatModelExplorerNodeData, modelExplorerNodeData } from '../io/modelE
 import { formatOneConfig } from '../io/oneConfig';
 import { formatVisq } from '../io/visq';
 import { inputRole } from '../quant/inputRoles';
-import type { QTable } from '../quant/QTable';
-import type { Evaluation } from '../sim/Evaluation';
-import type { Workbench } from '../Workbench';
+import type { QTable } from '../model/QTable';
+import type { Evaluation } from '../model/Evaluation';
+import type { CaliTable } from '../model/CaliTable';
+import type { OnnxModel } from '../io/onnx/OnnxModel';
+import type { ModelGraph } from '../model/ModelGraph';
 
-/** Every table qbench writes besides the qtable and the QDQ model (formats.md "Outputs"). */
+/** Every table qbench writes besides the qtable and the QDQ model (docs/formats.md "Outputs"). */
 export type TableKind = 'cali_table' | 'one_config' | 'visq' | 'bolt' | 'model_explorer';
 
 export interface ExportedTable {
@@ -19,8 +21,15 @@ export interface ExportedTable {
   readonly warnings: string[];
 }
 
-function base(bench: Workbench): string {
-  return bench.graph.fileName.replace(/\.onnx$/i, '');
+/** What the tables are written from: the model, its graph and the cali table in force. */
+export interface TableSource {
+  readonly model: OnnxModel;
+  readonly graph: ModelGraph;
+  readonly caliTable: CaliTable;
+}
+
+function base(source: TableSource): string {
+  return source.graph.fileName.replace(/\.onnx$/i, '');
 }
 
 function requireLayers(evaluation: Evaluation | null, what: string): Evaluation {
@@ -28,37 +37,37 @@ function requireLayers(evaluation: Evaluation | null, what: string): Evaluation 
   return evaluation;
 }
 
-/** Writes one table of the workbench's current state. */
-export function exportTable(kind: TableKind, bench: Workbench, qtable: QTable, evaluation: Evaluation | null): ExportedTable {
-  const name = base(bench);
+/** Writes one table of a model's current state. */
+export function exportTable(kind: TableKind, source: TableSource, qtable: QTable, evaluation: Evaluation | null): ExportedTable {
+  const name = base(source);
   switch (kind) {
     case 'cali_table': {
-      const table = bench.caliTable();
-      return { fileName: `${name}_cali_table`, text: formatCaliTable(table, { nodes: bench.graph.nodes }), warnings: [] };
+      const table = source.caliTable;
+      return { fileName: `${name}_cali_table`, text: formatCaliTable(table, { nodes: source.graph.nodes }), warnings: [] };
     }
     case 'one_config': {
-      const { text, notRepresentable } = formatOneConfig(qtable, { nodes: bench.graph.nodes, modelPath: bench.graph.fileName });
+      const { text, notRepresentable } = formatOneConfig(qtable, { nodes: source.graph.nodes, modelPath: source.graph.fileName });
       const warnings = notRepresentable.length
         ? [`ONE's layer configuration has no float types: ${notRepresentable.length} layer${notRepresentable.length === 1 ? '' : 's'} (${notRepresentable.slice(0, 3).map((l) => `${l.layer} ${l.precision}`).join(', ')}${notRepresentable.length > 3 ? ', …' : ''}) will get the default dtype.`]
         : [];
       return { fileName: `${name}.one_config.json`, text, warnings };
     }
     case 'visq': {
-      const { text, skippedTensors } = formatVisq(requireLayers(evaluation, 'The visq error map').layers, { metric: 'MSE', model: bench.graph.fileName });
+      const { text, skippedTensors } = formatVisq(requireLayers(evaluation, 'The visq error map').layers, { metric: 'MSE', model: source.graph.fileName });
       return { fileName: `${name}.visq.json`, text, warnings: skippedTensors.length ? [`visq: ${skippedTensors.length} tensors without a finite error were left out.`] : [] };
     }
     case 'bolt': {
       const weightClips = new Map<string, number>();
-      for (const node of bench.graph.nodes) {
+      for (const node of source.graph.nodes) {
         node.inputs.forEach((tensor, k) => {
-          if (!tensor || !bench.model.isInitializer(tensor) || inputRole(node.opType, k, true) !== 'weight') return;
-          const data = bench.model.weight(tensor).data as Float32Array;
+          if (!tensor || !source.model.isInitializer(tensor) || inputRole(node.opType, k, true) !== 'weight') return;
+          const data = source.model.weight(tensor).data as Float32Array;
           let max = 0;
           for (let i = 0; i < data.length; i++) max = Math.max(max, Math.abs(data[i]));
           weightClips.set(tensor, max);
         });
       }
-      const { table, skipped } = boltClipTable({ graph: bench.graph, caliTable: bench.caliTable(), weightClips, qtable });
+      const { table, skipped } = boltClipTable({ graph: source.graph, caliTable: source.caliTable, weightClips, qtable });
       return { fileName: `${name}.bolt_clip.json`, text: formatBoltClip(table), warnings: skipped.length ? [`Bolt: ${skipped.length} clip values left out (${skipped[0].layer}: ${skipped[0].reason}).`] : [] };
     }
     case 'model_explorer': {

@@ -18,7 +18,7 @@ export interface ExportVerification {
 /**
  * Loads exported model bytes in a new session, runs the evaluation samples and measures the
  * output error against the float reference: the check that the file does what the workbench
- * said it would (formats.md: "that agreement is a test, not a hope").
+ * said it would (docs/formats.md: "that agreement is a test, not a hope").
  */
 export async function measureExportedModel(engine: Engine, bytes: Uint8Array, fileName: string, samples: Dataset, floatOutputs: readonly TensorMap[], job: JobContext): Promise<ErrorMetrics> {
   let session;

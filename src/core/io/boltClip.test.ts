@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { CaliTable } from '../calib/CaliTable';
+import type { CaliTable } from '../model/CaliTable';
 import type { GraphNode, WeightDesc } from '../model/ModelGraph';
-import type { QTable } from '../quant/QTable';
+import type { QTable } from '../model/QTable';
 import { boltClipTable, boltLayerName, formatBoltClip, parseBoltClip, type BoltClipTable, type BoltLayerClips } from './boltClip';
 import { messageOf } from '../../../test/support/messageOf';
 
@@ -97,7 +97,7 @@ describe('Bolt clip-value table', () => {
     expect(parseBoltClip('{}', 'scale.json').table).toEqual(new Map());
   });
 
-  it('reads the hand-written example of formats.md, and a "quantization": "static" key', () => {
+  it('reads the hand-written example of docs/formats.md, and a "quantization": "static" key', () => {
     const text = '{"quantization": "static", "conv1": {"inputs": {"data": 2.5}, "weights": {"conv1_w": 0.8}, "outputs": {"conv1_out": 6.0}}}';
     const parsed = parseBoltClip(text, 'scale.json');
     expect([...parsed.table]).toEqual([['conv1', clips([['data', 2.5]], [['conv1_w', 0.8]], [['conv1_out', 6]])]]);

@@ -1,12 +1,12 @@
-import type { CaliTable } from '../calib/CaliTable';
+import type { CaliTable } from '../model/CaliTable';
 import { FormatError, QbenchError } from '../errors';
 import type { GraphNode, ModelGraph } from '../model/ModelGraph';
-import { precisionOf, type QTable } from '../quant/QTable';
+import { precisionOf, type QTable } from '../model/QTable';
 import { describeJson, expectFiniteNumber, expectObject, isJsonObject, jsonKeyPath, parseJsonText } from './jsonText';
 import { firstOutput, tpuMlirOpName } from './tensorNames';
 
 /**
- * Bolt clip-value table (formats.md), read by `post_training_quantization -s <file>`:
+ * Bolt clip-value table (docs/formats.md), read by `post_training_quantization -s <file>`:
  * `{"<layer>": {"inputs": {"<tensor>": clip}, "weights": {"<tensor>": clip}, "outputs": {"<tensor>": clip}}}`.
  *
  * How Bolt reads it (huawei-noah/bolt model_tools/include/OPOptimizers/QuantizationOptimizer.hpp,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { CaliEntry, CaliTable } from '../calib/CaliTable';
+import type { CaliEntry, CaliTable } from '../model/CaliTable';
 import type { GraphNode } from '../model/ModelGraph';
 import { formatCaliTable, parseCaliTable } from './caliTable';
 import { messageOf } from '../../../test/support/messageOf';
@@ -70,7 +70,7 @@ describe('TPU-MLIR cali_table', () => {
     expect(parseCaliTable(text, 't').table).toEqual({ entries: new Map(), sampleCount: 0 });
   });
 
-  it('reads the hand-written example of formats.md', () => {
+  it('reads the hand-written example of docs/formats.md', () => {
     const text = '# mlir version: qbench\n# histogram number: 2048\n# sample number: 100\n###\n# op_name    threshold    min    max\ninput 2.6400000 -2.1179039 2.6400000\nconv1_Conv 7.1234567 -9.0000000 10.0000000\n';
     expect(parseCaliTable(text, 'x_cali_table').table).toEqual({
       entries: new Map([['input', entry(2.64, -2.1179039, 2.64)], ['conv1_Conv', entry(7.1234567, -9, 10)]]),

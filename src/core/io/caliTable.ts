@@ -1,10 +1,10 @@
-import type { CaliEntry, CaliTable } from '../calib/CaliTable';
+import type { CaliEntry, CaliTable } from '../model/CaliTable';
 import { FormatError, QbenchError } from '../errors';
 import type { GraphNode } from '../model/ModelGraph';
 import { tensorResolver, tpuMlirOpName } from './tensorNames';
 
 /**
- * TPU-MLIR calibration table (formats.md "cali_table"): `#` header lines, then one
+ * TPU-MLIR calibration table (docs/formats.md "cali_table"): `#` header lines, then one
  * `<op_name> <threshold> <min> <max>` per tensor with 7 decimals, then optional sections `#int4_th`
  * (same columns), `#asym_op` and `#int4_op` (one op name per line).
  *
@@ -30,7 +30,7 @@ import { tensorResolver, tpuMlirOpName } from './tensorNames';
  *   writes qbench's tensor names as they are. The reader accepts both forms, and node names.
  *   (TPU-MLIR folds and fuses some ops, e.g. Identity/Dropout, a few ops such as Ceil are located by
  *   the bare name: entries for those do not match in TPU-MLIR whatever we write.)
- * In qbench a CaliTable is keyed by tensor name (architecture.md glossary).
+ * In qbench a CaliTable is keyed by tensor name (docs/architecture.md glossary).
  */
 
 export interface CaliTableHeader {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerError } from '../sim/Evaluation';
+import type { LayerError } from '../model/Evaluation';
 import { formatModelExplorerNodeData, modelExplorerNodeData, parseModelExplorerNodeData, type GraphNodeData } from './modelExplorer';
 import { messageOf } from '../../../test/support/messageOf';
 

@@ -1,11 +1,11 @@
 import { FormatError, QbenchError } from '../errors';
 import type { LayerName } from '../model/ModelGraph';
-import type { LayerError } from '../sim/Evaluation';
+import type { LayerError } from '../model/Evaluation';
 import { describeJson, expectArray, expectFiniteNumber, expectObject, expectString, isJsonObject, jsonKeyPath, parseJsonText, type JsonObject } from './jsonText';
 import { valueRange, YLORRD9 } from './visq';
 
 /**
- * Google AI Edge Model Explorer node data (formats.md): a JSON file the "Node data" panel loads to
+ * Google AI Edge Model Explorer node data (docs/formats.md): a JSON file the "Node data" panel loads to
  * colour nodes by a value.
  *
  * Schema (google-ai-edge/model-explorer src/server/package/src/model_explorer/node_data_builder.py):

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { GraphNode } from '../model/ModelGraph';
-import type { Precision, QTable } from '../quant/QTable';
+import type { Precision, QTable } from '../model/QTable';
 import { formatOneConfig, parseOneConfig } from './oneConfig';
 import { messageOf } from '../../../test/support/messageOf';
 
@@ -90,7 +90,7 @@ describe('ONE circle-quantizer configuration', () => {
     expect(parseOneConfig(out.text, 'c.json').table).toEqual(qtable('INT8', []));
   });
 
-  it('reads the hand-written example of formats.md', () => {
+  it('reads the hand-written example of docs/formats.md', () => {
     const text = `{"default_quantization_dtype": "uint8", "default_granularity": "channel",
  "layers": [{"name": "conv1", "dtype": "int16", "granularity": "channel"},
             {"names": ["ln_var", "ln_rsqrt"], "dtype": "int16", "granularity": "channel"}],

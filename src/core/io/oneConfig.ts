@@ -1,11 +1,11 @@
 import { FormatError, QbenchError } from '../errors';
 import type { GraphNode, LayerName } from '../model/ModelGraph';
-import type { Precision, QTable } from '../quant/QTable';
+import type { Precision, QTable } from '../model/QTable';
 import { describeJson, expectArray, expectObject, isJsonObject, parseJsonText } from './jsonText';
 import { firstOutput, layerResolver } from './tensorNames';
 
 /**
- * ONE circle-quantizer layer-wise configuration (formats.md), read by
+ * ONE circle-quantizer layer-wise configuration (docs/formats.md), read by
  * `circle-quantizer --quantize_with_minmax float32 <dtype> <granularity> --config <file>`.
  *
  * circle-quantizer's reader (Samsung/ONE compiler/circle-quantizer/src/CircleQuantizer.cpp,

@@ -26,7 +26,7 @@ describe('TPU-MLIR qtable', () => {
     expect([...parsed.table.layers]).toEqual([...table.layers]);
   });
 
-  it('reads the hand-written example of formats.md', () => {
+  it('reads the hand-written example of docs/formats.md', () => {
     const text = '# genetated time: 2026-11-21 12:00:00\n# sample number: 30\n# number of F16 layer: 2\n###\n# op_name   quantize_mode\nconv1_Conv F16\ngelu_3 F32\n';
     expect([...parseQTable(text, 'x.qtable').table.layers]).toEqual([['conv1_Conv', 'FP16'], ['gelu_3', 'FP32']]);
   });

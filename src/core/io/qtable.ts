@@ -1,9 +1,9 @@
 import { FormatError } from '../errors';
 import type { GraphNode, LayerName } from '../model/ModelGraph';
-import type { Precision, QTable } from '../quant/QTable';
+import type { Precision, QTable } from '../model/QTable';
 
 /**
- * TPU-MLIR quantize table (formats.md): `#` comments, one `<op_name> <mode>` per line, modes
+ * TPU-MLIR quantize table (docs/formats.md): `#` comments, one `<op_name> <mode>` per line, modes
  * F32, F16, BF16, INT8 (and our INT16, INT4, UINT8, which TPU-MLIR's newer versions spell W4INT8
  * for int4 weights). Layers not listed keep the default precision (INT8).
  */

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { LayerError } from '../sim/Evaluation';
+import type { LayerError } from '../model/Evaluation';
 import { formatVisq, formatVisqErrorMap, parseVisq, valueRange, visqColorscheme, YLORRD9 } from './visq';
 import { messageOf } from '../../../test/support/messageOf';
 
@@ -12,7 +12,7 @@ const layers = [
 ];
 
 describe('ONE visq error map', () => {
-  it('visq colour scheme: 9 YlOrRd slots of equal width over [min, max] (formats.md example: 0 .. 0.099)', () => {
+  it('visq colour scheme: 9 YlOrRd slots of equal width over [min, max] (docs/formats.md example: 0 .. 0.099)', () => {
     const scheme = visqColorscheme(0, 0.099);
     expect(scheme.map((s) => s.c)).toEqual(YLORRD9);
     expect(scheme[0].b).toBe(0);
@@ -68,7 +68,7 @@ describe('ONE visq error map', () => {
     expect(parsed.colorscheme).toEqual(visqColorscheme(0, 1));
   });
 
-  it('reads the hand-written example of formats.md', () => {
+  it('reads the hand-written example of docs/formats.md', () => {
     const text = `{"meta": {"model": "model.circle", "metric": "MSE",
           "colorscheme": [{"b": 0.0, "e": 0.011, "c": "#ffffcc"}, {"b": 0.011, "e": 0.022, "c": "#ffeda0"}]},
  "error": [{"conv1": 0.0012, "relu2": 0.034}]}`;

@@ -1,9 +1,9 @@
 import { FormatError, QbenchError } from '../errors';
-import type { LayerError } from '../sim/Evaluation';
+import type { LayerError } from '../model/Evaluation';
 import { describeJson, expectArray, expectFiniteNumber, expectObject, expectString, isJsonObject, jsonKeyPath, parseJsonText } from './jsonText';
 
 /**
- * ONE visq error map (formats.md): `{"meta": {"model", "metric", "colorscheme"}, "error": [{tensor: value}]}`.
+ * ONE visq error map (docs/formats.md): `{"meta": {"model", "metric", "colorscheme"}, "error": [{tensor: value}]}`.
  *
  * What visq writes (Samsung/ONE compiler/visq/visq, _build_json): `model` is the fp32 model's file
  * name, `metric` one of its computers' keys, `colorscheme` a list of `{"b": begin, "e": end, "c":

@@ -7,16 +7,24 @@
  */
 let lastYield = 0;
 const waiting: (() => void)[] = [];
-let channel: MessageChannel | null = null;
+/** The part of a MessagePort used here (typed apart: Node's typings of its MessagePort lack onmessage). */
+interface Port {
+  onmessage: ((event: unknown) => void) | null;
+  postMessage(message: unknown): void;
+}
+let channel: { readonly port1: Port; readonly port2: Port } | null = null;
+
+/** Node's setImmediate, looked up at run time (core is typed without Node). */
+const setImmediateOfNode = (globalThis as { setImmediate?: (callback: () => void) => unknown }).setImmediate;
 
 function macrotask(): Promise<void> {
   return new Promise<void>((resolve) => {
-    if (typeof setImmediate === 'function') {
-      setImmediate(resolve);
+    if (setImmediateOfNode) {
+      setImmediateOfNode(resolve);
       return;
     }
     if (!channel) {
-      channel = new MessageChannel();
+      channel = new MessageChannel() as unknown as { port1: Port; port2: Port };
       channel.port1.onmessage = () => waiting.shift()?.();
     }
     waiting.push(resolve);

@@ -1,4 +1,4 @@
-/** Error of a quantized tensor against its float reference (algorithms.md §4). */
+/** Error of a quantized tensor against its float reference (docs/algorithms.md §4). */
 export interface ErrorMetrics {
   /** Cosine similarity (plain, not TPU-MLIR's 0.5 + 0.5 cos). */
   readonly cos: number;

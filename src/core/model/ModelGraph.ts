@@ -1,6 +1,6 @@
 import type { DType } from './tensor';
 
-/** A graph node the QTable can address, by its stable name (architecture.md glossary). */
+/** A graph node the QTable can address, by its stable name (docs/architecture.md glossary). */
 export type LayerName = string;
 
 export type AttributeValue = number | string | readonly number[] | readonly string[] | { readonly tensor: readonly number[] } | { readonly graph: string; readonly nodes?: number };

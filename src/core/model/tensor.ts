@@ -39,3 +39,13 @@ export function toFloat32(tensor: Tensor, decodeFloat16: (bits: Uint16Array) => 
 export function formatDims(dims: readonly (number | string | null)[]): string {
   return `[${dims.map((d) => (d === null ? '?' : String(d))).join(', ')}]`;
 }
+
+/** The sub-tensor at `index` along `axis`, that axis removed (one step of a Scan). */
+export function sliceAlong(tensor: Tensor, axis: number, index: number): Tensor {
+  const outer = tensor.dims.slice(0, axis).reduce((a, b) => a * b, 1);
+  const inner = tensor.dims.slice(axis + 1).reduce((a, b) => a * b, 1);
+  const length = tensor.dims[axis];
+  const data = new (tensor.data.constructor as new (n: number) => Tensor['data'])(outer * inner);
+  for (let o = 0; o < outer; o++) (data as Float32Array).set((tensor.data as Float32Array).subarray((o * length + index) * inner, (o * length + index + 1) * inner), o * inner);
+  return { dtype: tensor.dtype, dims: [...tensor.dims.slice(0, axis), ...tensor.dims.slice(axis + 1)], data };
+}

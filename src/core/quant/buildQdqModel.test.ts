@@ -8,7 +8,7 @@ import { GraphBuilder, randomSamples } from '../../../test/support/GraphBuilder'
 import { DataType, int64ToNumber, onnx } from '../io/onnx/protobuf';
 import { silentJob } from '../jobs/Job';
 import { Workbench } from '../Workbench';
-import { ALL_INT8, withPrecision, type QTable } from './QTable';
+import { ALL_INT8, withPrecision, type QTable } from '../model/QTable';
 
 async function calibratedCnn() {
   const b = new GraphBuilder({ seed: 11 });

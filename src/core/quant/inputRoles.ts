@@ -1,5 +1,5 @@
 /**
- * What each input of an operator is to quantization (algorithms.md §1, ONNX operator specs):
+ * What each input of an operator is to quantization (docs/algorithms.md §1, ONNX operator specs):
  * - data: an activation that a quantized layer reads quantized;
  * - weight: a constant quantized per output channel (Conv, ConvTranspose, Gemm, MatMul);
  * - bias: a constant quantized to int32 with scale s_in * s_w;
@@ -51,7 +51,7 @@ export function fusesIntoProducer(consumerOp: string, producerOp: string): boole
   return consumerOp === 'BatchNormalization' && (producerOp === 'Conv' || producerOp === 'ConvTranspose');
 }
 
-/** Output-channel axis of a weight, for per-channel scales (algorithms.md §1). */
+/** Output-channel axis of a weight, for per-channel scales (docs/algorithms.md §1). */
 export function weightChannelAxis(opType: string, rank: number, attributes: { transB?: number }): number {
   switch (opType) {
     case 'Conv': return 0;            // OIHW; depthwise is still dim 0

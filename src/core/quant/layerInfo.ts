@@ -23,7 +23,7 @@ const NEVER_QUANTIZED = new Set([
 ]);
 
 /**
- * Which layers the QTable can quantize (algorithms.md §5 "shape ops"): a layer must be a standard
+ * Which layers the QTable can quantize (docs/algorithms.md §5 "shape ops"): a layer must be a standard
  * operator with a float32 output, no subgraph, and must not only feed shapes and indices.
  */
 export function describeLayers(graph: ModelGraph, types: ReadonlyMap<string, ValueInfo>): Map<LayerName, LayerInfo> {

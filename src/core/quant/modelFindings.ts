@@ -1,4 +1,5 @@
 import type { ModelGraph } from '../model/ModelGraph';
+import type { DequantizedModel } from '../io/onnx/dequantizeIntegerOps';
 import { quantizedForm, type QuantizedModelFinding } from '../io/onnx/quantizedForm';
 import type { LayerInfo } from './layerInfo';
 
@@ -40,17 +41,20 @@ export function findModel(graph: ModelGraph, layers: ReadonlyMap<string, LayerIn
   const upgradedFrom = graph.upgradedFrom ?? null;
   if (upgradedFrom !== null) notes.push(`upgraded from opset ${upgradedFrom} to ${graph.opset} on load (ONNX version-converter semantics); every layer keeps its name`);
   if (quantized) {
-    notes.push(`this model is already quantized: ${FORM_TEXT[quantized.form]}, ${quantized.operators.join(', ')}. Its figures compare a second quantization with the file as it is, not with a float model${quantized.form === 'qdq' ? '; open it de-quantized (page: "Open as float", CLI: --dequantize) to re-quantize it from float with its own ranges imported' : ''}`);
+    const reopen = quantized.form === 'dynamic'
+      ? '; open it de-quantized (page: "Open as float", CLI: --dequantize) to re-quantize it from float (dynamic quantization holds no activation ranges: the calibration comes from your samples)'
+      : '; open it de-quantized (page: "Open as float", CLI: --dequantize) to re-quantize it from float with its own ranges imported';
+    notes.push(`this model is already quantized: ${FORM_TEXT[quantized.form]}, ${quantized.operators.join(', ')}. Its figures compare a second quantization with the file as it is, not with a float model${reopen}`);
   }
   const scopeOf = new Map(graph.nodes.map((n) => [n.name, n.scope]));
   const inBodies = [...layers.values()].filter((l) => l.quantizable && scopeOf.get(l.name));
   const inLoops = inBodies.filter((l) => /\/body(\/|$)/.test(scopeOf.get(l.name)!));
   const inBranches = inBodies.length - inLoops.length;
   if (inBranches) {
-    notes.push(`${inBranches} layers sit inside If branches: they are calibrated on the branches your samples take and quantized there (Q/DQ inside the branch); a branch no sample takes stays float. They have no per-layer error in the heatmap yet; searches rank them through the If`);
+    notes.push(`${inBranches} layers sit inside If branches: they are calibrated on the branches your samples take and quantized there (Q/DQ inside the branch); a branch no sample takes stays float and has no per-layer error. Each has its own error in the heatmap (its branch run on its own); searches rank them through the If`);
   }
   if (inLoops.length) {
-    notes.push(`${inLoops.length} layers sit inside Loop or Scan bodies: they are calibrated on every step your samples run (up to 64 per sample) and quantized inside the body. They have no per-layer error in the heatmap yet; searches rank them through the Loop or Scan`);
+    notes.push(`${inLoops.length} layers sit inside Loop or Scan bodies: they are calibrated on every step your samples run (up to 64 per sample) and quantized inside the body. Each has its own error in the heatmap, summed over the steps (up to 64); searches rank them through the Loop or Scan`);
   }
   const walked = new Set(['If', 'Loop', 'Scan']);
   const holders = graph.nodes.filter((n) => !walked.has(n.opType) && countSubgraphNodes(n.attributes) > 0);
@@ -80,4 +84,33 @@ function countSubgraphNodes(attributes: Readonly<Record<string, unknown>>): numb
     if (value && typeof value === 'object' && 'graph' in value) count += (value as { nodes?: number }).nodes ?? 1;
   }
   return count;
+}
+
+const plural = (n: number, word: string) => `${n} ${word}${n === 1 ? '' : 's'}`;
+
+/**
+ * The note a model opened de-quantized starts with (page and CLI): what form it was, what became of
+ * it, and where its calibration comes from.
+ * @example dequantizedNote(d)
+ * // 'opened de-quantized from QOperator form: 9 integer operators turned back into float ones (QLinearConv x2 → Conv, ...), ...'
+ */
+export function dequantizedNote(d: DequantizedModel): string {
+  const relus = ({ restoredRelus, restoredClips }: { readonly restoredRelus: number; readonly restoredClips: number }) => {
+    const parts = [...(restoredRelus ? [plural(restoredRelus, 'Relu')] : []), ...(restoredClips ? [`${plural(restoredClips, 'Clip')} (0..n)`] : [])];
+    return parts.length ? `, ${parts.join(' and ')} folded into a quantizer put back` : '';
+  };
+  if (d.form === 'qdq') {
+    const r = d.result;
+    return `opened de-quantized: ${r.removedPairs} QuantizeLinear/DequantizeLinear pairs removed and their ranges imported as the calibration, ${r.dequantizedWeights} stored integer tensors turned back into float (weights keep their integer rounding)${relus(r)}`;
+  }
+  const r = d.result;
+  const ops = `${plural(r.rewrittenNodes, 'integer operator')} turned back into float ones (${r.rewritten.join(', ')})`;
+  const weights = `${plural(r.dequantizedWeights, 'stored integer tensor')} turned back into float (weights keep their integer rounding)`;
+  const quantizers = r.removedQuantizers ? `, ${plural(r.removedQuantizers, 'quantizer')} (QuantizeLinear/DequantizeLinear/DynamicQuantizeLinear) removed` : '';
+  if (d.form === 'dynamic') {
+    const imported = r.ranges.size ? `; the ranges of ${plural(r.ranges.size, 'tensor')} quantized statically are imported` : '';
+    return `opened de-quantized from dynamic quantization: ${ops}${quantizers}, ${weights}${relus(r)}. Dynamic quantization computes its activation ranges at run time and stores none: the calibration comes from your samples${imported}`;
+  }
+  const floatInFile = r.floatLayers.length ? `; the file computes ${plural(r.floatLayers.length, 'layer')} in float` : '';
+  return `opened de-quantized from QOperator form: ${ops}${quantizers}, the ranges of ${plural(r.ranges.size, 'quantized tensor')} imported as the calibration, ${weights}${relus(r)}${floatInFile}`;
 }

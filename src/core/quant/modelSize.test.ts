@@ -6,7 +6,7 @@ import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { inferTensorTypes } from '../sim/tensorTypes';
 import { describeLayers, type LayerInfo } from './layerInfo';
 import { weightBytes } from './modelSize';
-import { ALL_INT8, type Precision, type QTable } from './QTable';
+import { ALL_INT8, type Precision, type QTable } from '../model/QTable';
 import { TARGET_SCHEMES } from './schemes';
 
 /**

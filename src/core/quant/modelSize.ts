@@ -3,7 +3,7 @@ import { tensorDims } from '../io/onnx/tensorProto';
 import { elementCount } from '../model/tensor';
 import { inputRole } from './inputRoles';
 import type { LayerInfo } from './layerInfo';
-import type { Precision, QTable } from './QTable';
+import type { Precision, QTable } from '../model/QTable';
 import { effectivePrecision, type TargetScheme } from './schemes';
 
 /** Bytes per element of a weight stored at a layer's precision. */

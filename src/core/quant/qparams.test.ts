@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { asymmetricQParams, dequantizeValue, quantizeValue, symmetricQParams } from './qparams';
 import { roundHalfEven } from './rounding';
 
-describe('qparams (algorithms.md §1)', () => {
+describe('qparams (docs/algorithms.md §1)', () => {
   it('uint8 asymmetric: min -1, max 1.55 gives scale 0.01 and zero point 100', () => {
     const qp = asymmetricQParams({ min: -1, max: 1.55 }, 'uint8');
     expect(qp.scale).toBeCloseTo(0.01, 9);

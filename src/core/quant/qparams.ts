@@ -1,4 +1,4 @@
-import type { Precision } from './QTable';
+import type { Precision } from '../model/QTable';
 
 /** The integer type a tensor is stored in. */
 export type QuantType = 'uint8' | 'int8' | 'uint16' | 'int16' | 'int4' | 'uint4';
@@ -30,7 +30,7 @@ export function symmetricLimit(type: QuantType): number {
 }
 
 /**
- * Asymmetric (uint8/uint16/uint4) qparams from a calibrated range (algorithms.md §1): the range is
+ * Asymmetric (uint8/uint16/uint4) qparams from a calibrated range (docs/algorithms.md §1): the range is
  * widened to include 0, s = (rmax - rmin) / qmax with a floor of 1e-5, zp = round(-rmin / s).
  * @example asymmetricQParams({min: -1, max: 1.55}, 'uint8') // {scale: 0.01, zeroPoint: 100}
  */

@@ -5,7 +5,7 @@ import { onnx } from '../io/onnx/protobuf';
 import { readTensorProto } from '../io/onnx/tensorProto';
 import { silentJob } from '../jobs/Job';
 import { Workbench } from '../Workbench';
-import { ALL_INT8 } from './QTable';
+import { ALL_INT8 } from '../model/QTable';
 import { TARGET_SCHEMES } from './schemes';
 
 /** Builds, calibrates and exports a model under a scheme; returns a reader of the exported graph. */

@@ -1,10 +1,10 @@
-import type { CaliEntry } from '../calib/CaliTable';
-import { precisionOf, type Precision, type QTable } from './QTable';
+import type { CaliEntry } from '../model/CaliTable';
+import { precisionOf, type Precision, type QTable } from '../model/QTable';
 import { asymmetricQParams, symmetricQParams, type QParams } from './qparams';
 
 /**
- * A target scheme: a toolchain's rules for quantizing a graph (architecture.md glossary;
- * algorithms.md §1). The simulation and the exported QDQ model follow the selected one.
+ * A target scheme: a toolchain's rules for quantizing a graph (docs/architecture.md glossary;
+ * docs/algorithms.md §1). The simulation and the exported QDQ model follow the selected one.
  */
 export interface TargetScheme {
   readonly id: 'ort-qdq' | 'tpu-mlir' | 'one' | 'bolt';
@@ -82,7 +82,7 @@ export const ONE_FORWARD_OPS = new Set([
 export const ONE_BACKWARD_OPS = new Set(['Concat', 'Pad']);
 
 /**
- * ONE's pre-defined qparams of bounded ops (algorithms.md §1): uint8 Sigmoid (1/256, 0), Tanh
+ * ONE's pre-defined qparams of bounded ops (docs/algorithms.md §1): uint8 Sigmoid (1/256, 0), Tanh
  * (2/256, 128), Softmax (1/255, 0); int16 1/32768 (Sigmoid, Tanh) and 1/32767 (Softmax), zp 0.
  */
 export function oneFixedQParams(opType: string, precision: Precision): QParams | undefined {

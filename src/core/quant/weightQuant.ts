@@ -15,7 +15,7 @@ export interface QuantizedWeight {
 }
 
 /**
- * Symmetric per-channel quantization of a float weight (algorithms.md §1, §3):
+ * Symmetric per-channel quantization of a float weight (docs/algorithms.md §1, §3):
  * q = clamp(round_half_even(W / s_c), -qmax, qmax) with s_c from `scaleMethod` (weightScale.ts):
  * 'max' (default) s_c = max|W_c| / qmax ("min/max per channel"), 'mse' the scale minimising the
  * squared error ("minimum-MSE scale"). A channel of zeros gets scale 1e-8 so DequantizeLinear
@@ -51,7 +51,7 @@ export function dequantizeWeight(q: QuantizedWeight): Float32Array {
 }
 
 /**
- * int32 bias with scale s_in * s_w[c] and zero point 0 (algorithms.md §1), as onnxruntime's
+ * int32 bias with scale s_in * s_w[c] and zero point 0 (docs/algorithms.md §1), as onnxruntime's
  * quantizer computes it (numpy.round, half to even). Values beyond int32 are clamped, unless
  * `widen`: then a channel whose bias does not fit takes the smallest scale that holds it
  * (|b| / (2^31 - 1)). 16-bit layers need that: s_in * s_w of int16 scales is 2^16 times smaller

@@ -1,8 +1,8 @@
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { GraphNode } from '../model/ModelGraph';
-import type { WeightOptions } from './buildQdqModel';
+import type { WeightOptions } from './WeightOptions';
 import { inputRole, weightChannelAxis } from './inputRoles';
-import { isIntegerPrecision, precisionOf, type Precision, type QTable } from './QTable';
+import { isIntegerPrecision, precisionOf, type Precision, type QTable } from '../model/QTable';
 import { weightQuantType } from './qparams';
 import { dequantizeWeight, quantizeWeightSymmetric } from './weightQuant';
 

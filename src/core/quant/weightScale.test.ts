@@ -11,12 +11,12 @@ const ISSUE_WEIGHTS = [
 ];
 const issueTensor = { dtype: 'float32' as const, dims: [1, 16], data: Float32Array.from(ISSUE_WEIGHTS) };
 
-/** Root-mean-square error: what the issue calls "MSE" (algorithms.md §3). */
+/** Root-mean-square error: what the issue calls "MSE" (docs/algorithms.md §3). */
 function rmsError(scale: number, qmax: number): number {
   return Math.sqrt(quantizationSquaredError(issueTensor.data, scale, qmax) / 16);
 }
 
-describe('minimum-MSE weight scale (algorithms.md §3, ONE issue #12184)', () => {
+describe('minimum-MSE weight scale (docs/algorithms.md §3, ONE issue #12184)', () => {
   it('int8: max scale 0.0033827 -> RMS 8.263e-4; optimal 0.0037988 -> 5.852e-4', () => {
     const max = weightScales(issueTensor, 0, 'int8', true, 'max')[0];
     const mse = weightScales(issueTensor, 0, 'int8', true, 'mse')[0];

@@ -2,7 +2,7 @@ import type { Tensor } from '../model/tensor';
 import { symmetricLimit, type QuantType } from './qparams';
 import { roundHalfEven } from './rounding';
 
-/** How a weight scale is chosen (algorithms.md §3): max|w| / qmax, or the minimum-MSE scale. */
+/** How a weight scale is chosen (docs/algorithms.md §3): max|w| / qmax, or the minimum-MSE scale. */
 export type WeightScaleMethod = 'max' | 'mse';
 export const WEIGHT_SCALE_METHODS: readonly WeightScaleMethod[] = ['max', 'mse'];
 
@@ -62,7 +62,7 @@ function refine(values: ArrayLike<number>, start: number, qmax: number): { scale
 }
 
 /**
- * The symmetric scale minimising ||w - s * clamp(round(w / s), -qmax, qmax)||^2 (algorithms.md §3,
+ * The symmetric scale minimising ||w - s * clamp(round(w / s), -qmax, qmax)||^2 (docs/algorithms.md §3,
  * ONE's minimum-MSE issue), llama.cpp `make_qx_quants` style (as TPU-MLIR's lib/Support/QuantMse.cpp
  * ports it):
  * 1. grid: for candidate levels L of max|w| (s = max|w| / L), round, and score the levels by how

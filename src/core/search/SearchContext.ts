@@ -1,7 +1,7 @@
-import type { CaliEntry, CalibrationMethod } from '../calib/CaliTable';
+import type { CaliEntry, CalibrationMethod } from '../model/CaliTable';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { TensorMap } from '../model/tensor';
-import type { QuantizationContext } from '../quant/buildQdqModel';
+import type { QuantizationContext } from '../quant/QuantizationContext';
 
 /**
  * Everything a search needs to score configurations, the same in every runner (the compute worker,

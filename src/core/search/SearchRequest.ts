@@ -1,11 +1,11 @@
 import type { LayerName } from '../model/ModelGraph';
-import type { QTableData } from '../quant/QTable';
+import type { QTableData } from '../model/QTable';
 import { BISECTION_DEFAULTS, type BisectionOptions } from './algorithms/bisection';
 import { RUN_QTABLE_DEFAULTS, type RunQtableOptions } from './algorithms/runQtable';
 import { SEARCH_QTABLE_DEFAULTS, type SearchQtableOptions } from './algorithms/searchQtable';
 import { SENSITIVE_LAYER_DEFAULTS, type SensitiveLayerOptions } from './algorithms/sensitiveLayer';
 import type { SearchKind } from './SearchSession';
-import type { SearchMetric, SearchMetricKind } from './searchMetric';
+import type { SearchMetric, SearchMetricKind } from './scoring/searchMetric';
 
 /** fp_forward's selection (TPU-MLIR --fpfwd_inputs / --fpfwd_outputs / --fpfwd_blocks). */
 export interface FpForwardOptions {
@@ -32,7 +32,7 @@ export type SearchRequest = { readonly metric: SearchMetric; readonly base: QTab
   | { readonly kind: 'pattern_resolver'; readonly options: PatternResolverOptions }
 );
 
-/** Each search's defaults, its toolchain's own (algorithms.md §5). */
+/** Each search's defaults, its toolchain's own (docs/algorithms.md §5). */
 export const SEARCH_DEFAULTS = {
   sensitive: SENSITIVE_LAYER_DEFAULTS,
   qtable: SEARCH_QTABLE_DEFAULTS,

@@ -1,13 +1,13 @@
-import type { CalibrationMethod } from '../calib/CaliTable';
+import type { CalibrationMethod } from '../model/CaliTable';
 import type { JobContext } from '../jobs/Job';
 import { weightBytes } from '../quant/modelSize';
-import { qtableToData, type QTable, type QTableData } from '../quant/QTable';
+import { qtableToData, type QTable, type QTableData } from '../model/QTable';
 import type { SearchContext } from './SearchContext';
-import type { SearchPool } from './SearchPool';
-import type { TableChoice } from './SearchRunner';
-import { lossOf, meetsTarget, type SearchMetric } from './searchMetric';
-import { unitCosts, type UnitSensitivity } from './sensitivity';
-import { quantUnits, type QuantUnit } from './units';
+import type { SearchPool } from './pool/SearchPool';
+import type { TableChoice } from './pool/SearchRunner';
+import { lossOf, meetsTarget, type SearchMetric } from './scoring/searchMetric';
+import { unitCosts, type UnitSensitivity } from './scoring/sensitivity';
+import { quantUnits, type QuantUnit } from './scoring/units';
 
 export type SearchKind = 'sensitive' | 'qtable' | 'run_qtable' | 'bisection' | 'fp_forward' | 'pattern' | 'pattern_resolver';
 

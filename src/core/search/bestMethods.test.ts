@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { bestMethodOverrides } from './bestMethods';
-import type { MethodScore, UnitSensitivity } from './sensitivity';
+import type { MethodScore, UnitSensitivity } from './scoring/sensitivity';
 
 const score = (method: MethodScore['method'], loss: number): MethodScore => ({ method, score: 1 - loss, loss, sqnr: 0 });
 const unit = (layers: string[], best: MethodScore): UnitSensitivity => ({ head: layers[0], layers, position: 0, perMethod: [best], best });

@@ -1,7 +1,7 @@
 import type { TensorOverride } from '../calib/Calibration';
 import type { LayerName } from '../model/ModelGraph';
 import type { LayerInfo } from '../quant/layerInfo';
-import type { UnitSensitivity } from './sensitivity';
+import type { UnitSensitivity } from './scoring/sensitivity';
 
 /**
  * run_sensitive_layer's new_cali_table: every ranked unit's output (its last layer's float outputs,

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { Precision, QTable } from '../quant/QTable';
+import type { Precision, QTable } from '../model/QTable';
 import { diffQTables } from './describe';
 
 const table = (defaultPrecision: Precision, layers: Record<string, Precision> = {}): QTable => ({ defaultPrecision, layers: new Map(Object.entries(layers)) });

@@ -1,5 +1,5 @@
 import type { LayerName } from '../model/ModelGraph';
-import { precisionOf, type Precision, type QTable } from '../quant/QTable';
+import { precisionOf, type Precision, type QTable } from '../model/QTable';
 import type { SearchKind, SearchResult } from './SearchSession';
 
 /** How each search is named in the page and the CLI (the toolchains' own names in brackets). */

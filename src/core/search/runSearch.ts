@@ -1,13 +1,13 @@
 import type { JobContext } from '../jobs/Job';
 import type { LayerName } from '../model/ModelGraph';
-import { qtableFromData, qtableToData, type QTable } from '../quant/QTable';
+import { qtableFromData, qtableToData, type QTable } from '../model/QTable';
 import { bisection } from './algorithms/bisection';
 import { runQtable } from './algorithms/runQtable';
 import { searchQtable } from './algorithms/searchQtable';
 import { sensitiveLayerSearch } from './algorithms/sensitiveLayer';
 import { ruleSearch } from './algorithms/ruleSearch';
 import type { SearchContext } from './SearchContext';
-import type { SearchPool } from './SearchPool';
+import type { SearchPool } from './pool/SearchPool';
 import type { SearchRequest } from './SearchRequest';
 import { SearchSession, type SearchEvent, type SearchResult } from './SearchSession';
 

@@ -3,16 +3,19 @@ import { sessionError } from '../engine/engineErrors';
 import type { Dataset } from '../io/dataset/Dataset';
 import { onnx } from '../io/onnx/protobuf';
 import type { JobContext } from '../jobs/Job';
-import { compareTensors, meanMetrics, metricsFromSums, type ErrorMetrics } from '../metrics/similarity';
+import { compareTensors, meanMetrics, metricsFromSums, type ErrorMetrics, type ErrorSums } from '../metrics/similarity';
 import { float16BitsToFloat32 } from '../model/float16';
 import type { LayerName } from '../model/ModelGraph';
 import { toFloat32, type TensorMap } from '../model/tensor';
 import { scalarOf } from './reductions';
-import { buildQdqModel, WeightCache, type QdqModel, type QuantizationContext } from '../quant/buildQdqModel';
-import { qtableFromData, qtableToData, type QTable } from '../quant/QTable';
+import { buildQdqModel, type QdqModel } from '../export/buildQdqModel';
+import { WeightCache } from '../quant/WeightCache';
+import { type QuantizationContext } from '../quant/QuantizationContext';
+import { qtableFromData, qtableToData, type Precision, type QTable } from '../model/QTable';
 import { effectivePrecision } from '../quant/schemes';
-import type { Evaluation, LayerError } from './Evaluation';
+import type { Evaluation, LayerError } from '../model/Evaluation';
 import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
+import { BodyProber, pinnedQTable } from './bodyProbes';
 import { letEventsIn } from '../jobs/letEventsIn';
 
 export interface SimulatorInput extends QuantizationContext {
@@ -25,12 +28,12 @@ export interface SimulatorInput extends QuantizationContext {
 export type EvaluationDepth = 'outputs' | 'layers';
 
 /**
- * evaluate(qtable) -> errors, behind one interface (architecture.md "The simulation model").
+ * evaluate(qtable) -> errors, behind one interface (docs/architecture.md "The simulation model").
  *
  * Design, chosen by measurement (see README "Simulation"): each QTable becomes a real QDQ model,
  * the same bytes the export writes, and onnxruntime runs it with its fused int8 kernels. A
  * switchable fake-quant model would serve every QTable from one session, but it computes in float
- * and differs from the int8 kernels by rounding ties (architecture.md: cos 0.987 between the two
+ * and differs from the int8 kernels by rounding ties (docs/architecture.md: cos 0.987 between the two
  * on the ONNX Model Zoo's MobileNetV2), so its prediction would not be the exported model's.
  * - depth 'outputs': the QDQ model alone; compared with cached float outputs in JavaScript.
  * - depth 'layers': the probe model (QDQ + float side by side + in-graph error sums per layer).
@@ -38,17 +41,22 @@ export type EvaluationDepth = 'outputs' | 'layers';
  */
 export class Simulator {
   private readonly weightCache = new WeightCache();
-  private readonly sessions = new Map<string, Promise<{ session: Session; probe?: ProbeModel['outputs']; opset: number }>>();
+  private readonly sessions = new Map<string, Promise<{ session: Session; probe?: ProbeModel; bodies?: BodyProber; opset: number }>>();
   private readonly probed: ProbedTensor[];
+  /** Layers inside If/Loop/Scan bodies: measured by a BodyProber, a body at a time. */
+  private readonly probedInBodies: (ProbedTensor & { readonly scope: string })[] = [];
   private static readonly MAX_CACHED_SESSIONS = 6;
 
   constructor(readonly input: SimulatorInput) {
     this.probed = [];
-    // Layers inside If branches have no per-layer error: their tensors cannot be read outside the branch.
-    const inBranch = new Set(input.model.graph.nodes.filter((n) => n.scope).map((n) => n.name));
+    // A body's tensors cannot be read outside it: its layers are probed by running the body on its own.
+    const scopeOf = new Map(input.model.graph.nodes.filter((n) => n.scope).map((n) => [n.name, n.scope!]));
     for (const info of input.layers.values()) {
       const tensor = info.floatOutputs[0];
-      if (tensor && !inBranch.has(info.name)) this.probed.push({ layer: info.name, tensor });
+      if (!tensor) continue;
+      const scope = scopeOf.get(info.name);
+      if (scope) this.probedInBodies.push({ layer: info.name, tensor, scope });
+      else this.probed.push({ layer: info.name, tensor });
     }
   }
 
@@ -79,11 +87,14 @@ export class Simulator {
   private async evaluateOnce(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
     const started = performance.now();
     const { samples, floatOutputs, model } = this.input;
-    const { session, probe, opset } = await this.session(qtable, depth);
+    const { session, probe, bodies, opset } = await this.session(qtable, depth);
     const outputNames = model.graph.outputs.map((o) => o.name);
     const perSampleOutputs = new Map<string, ErrorMetrics[]>(outputNames.map((n) => [n, []]));
     const layerSums = this.probed.map(() => [] as ErrorMetrics[]);
-    const fetches = probe ? [...outputNames, ...probe.flatMap((o) => [o.dd, o.qq, o.ff, o.count])] : outputNames;
+    const bodyLayerMetrics = new Map<LayerName, ErrorMetrics[]>(this.probedInBodies.map((p) => [p.layer, []]));
+    const exposed = probe ? new Set(probe.proto.graph!.output.map((o) => o.name)) : new Set<string>();
+    const bodyFetches = probe && bodies?.active ? bodies.hostFetches(model, probe.floatName).filter((t) => exposed.has(t)) : [];
+    const fetches = probe ? [...new Set([...outputNames, ...probe.outputs.flatMap((o) => [o.dd, o.qq, o.ff, o.count]), ...bodyFetches])] : outputNames;
     for (let i = 0; i < samples.samples.length; i++) {
       await letEventsIn();
       job.throwIfCancelled();
@@ -94,8 +105,13 @@ export class Simulator {
         if (floatOutput.dtype !== 'float32') continue;
         perSampleOutputs.get(name)!.push(compareTensors(floatOutput.data as Float32Array, toFloat32(result[name], float16BitsToFloat32)));
       }
+      if (probe && bodies?.active) {
+        const sums = new Map<LayerName, ErrorSums>();
+        await bodies.accumulate(model, { values: { ...samples.samples[i], ...result }, floatName: probe.floatName }, sums, job);
+        for (const [layer, s] of sums) if (s.count > 0) bodyLayerMetrics.get(layer)?.push(metricsFromSums(s));
+      }
       if (probe) {
-        probe.forEach(({ dd, qq, ff, count }, k) => {
+        probe.outputs.forEach(({ dd, qq, ff, count }, k) => {
           layerSums[k].push(metricsFromSums({ ff: scalarOf(result[ff].data), qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: scalarOf(result[count].data) }));
         });
       }
@@ -104,7 +120,12 @@ export class Simulator {
     const perOutput: Record<string, ErrorMetrics> = {};
     for (const [name, list] of perSampleOutputs) if (list.length) perOutput[name] = meanMetrics(list);
     const layers: LayerError[] = probe
-      ? this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) }))
+      ? [
+        ...this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) })),
+        // A body layer no evaluation sample ran (or whose body cannot run alone) has no figure.
+        ...this.probedInBodies.filter(({ layer }) => bodyLayerMetrics.get(layer)!.length > 0)
+          .map(({ layer, tensor }) => ({ layer, tensor, precision: probe.precisions.get(layer) ?? this.precisionOf(qtable, layer), ...meanMetrics(bodyLayerMetrics.get(layer)!) })),
+      ]
       : [];
     return {
       qtable: qtableToData(qtable),
@@ -149,7 +170,7 @@ export class Simulator {
         const oldest = this.sessions.keys().next().value!;
         const evicted = this.sessions.get(oldest)!;
         this.sessions.delete(oldest);
-        evicted.then(({ session }) => session.dispose()).catch(() => {});
+        evicted.then(({ session, bodies }) => Promise.all([session.dispose(), bodies?.dispose()])).catch(() => {});
       }
     } else {
       this.sessions.delete(key); // refresh its place in the LRU order
@@ -162,12 +183,19 @@ export class Simulator {
     const { model, engine } = this.input;
     const buildInput = { ...this.input, qtable, weightCache: this.weightCache };
     let proto: onnx.ModelProto;
-    let probe: ProbeModel['outputs'] | undefined;
+    let probe: ProbeModel | undefined;
+    let bodies: BodyProber | undefined;
     let opset: number;
     if (depth === 'layers') {
-      const built = buildProbeModel(buildInput, this.probed);
+      let precisions: ReadonlyMap<LayerName, Precision> = new Map();
+      const prober = this.probedInBodies.length
+        ? new BodyProber(engine, () => ({ ...buildInput, qtable: pinnedQTable(qtable, precisions) }), model, this.probedInBodies)
+        : undefined;
+      const built = buildProbeModel(buildInput, this.probed, { extraOutputs: (floatName) => (prober?.active ? prober.hostFetches(model, floatName) : []) });
+      precisions = built.precisions;
       proto = built.proto;
-      probe = built.outputs;
+      probe = built;
+      bodies = prober;
       opset = Number(proto.opsetImport.find((o) => !o.domain)?.version ?? 0);
     } else {
       const qdq = buildQdqModel(buildInput);
@@ -176,7 +204,7 @@ export class Simulator {
     }
     try {
       const session = await engine.createSession(onnx.ModelProto.encode(proto).finish(), { modelName: model.fileName });
-      return { session, probe, opset };
+      return { session, probe, bodies, opset };
     } catch (error) {
       throw sessionError(error, model.fileName);
     }
@@ -185,7 +213,7 @@ export class Simulator {
   async dispose(): Promise<void> {
     const entries = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(entries.map((e) => e.then(({ session }) => session.dispose()).catch(() => {})));
+    await Promise.all(entries.map((e) => e.then(({ session, bodies }) => Promise.all([session.dispose(), bodies?.dispose()])).catch(() => {})));
   }
 }
 

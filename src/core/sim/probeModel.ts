@@ -3,7 +3,8 @@ import { bodies, isControlFlow } from '../io/onnx/ifBodies';
 import { upgradeNode } from '../io/onnx/opsetUpgrade';
 import { onnx } from '../io/onnx/protobuf';
 import type { LayerName } from '../model/ModelGraph';
-import { QdqBuilder, type QdqBuildInput } from '../quant/buildQdqModel';
+import type { Precision } from '../model/QTable';
+import { QdqBuilder, type QdqBuildInput } from '../export/buildQdqModel';
 import { addReduction } from './reductions';
 
 /**
@@ -12,9 +13,16 @@ import { addReduction } from './reductions';
  * correction's reference, with the original biases): initializers of its own get float names too.
  * Returns the float name of a tensor.
  */
-export function addFloatHalf(builder: QdqBuilder, model: OnnxModel): (tensor: string) => string {
+export function addFloatHalf(builder: QdqBuilder, model: OnnxModel, options: { readonly separateInputs?: boolean } = {}): (tensor: string) => string {
   const { writer, input } = builder;
   const graph = model.proto.graph!;
+  // A body run as a model of its own (bodyProbes.ts) gets its float inputs apart: the float half
+  // reads the float model's values of what the body reads, the quantized half the quantized ones.
+  const floatInputs = new Map<string, string>();
+  if (options.separateInputs) {
+    const initializers = new Set(graph.initializer.map((t) => t.name));
+    for (const i of graph.input) if (!initializers.has(i.name)) floatInputs.set(i.name, writer.uniqueName(`float/${i.name}`));
+  }
   // a reference model's own initializers (the original biases) under names of their own
   const own = new Map<string, string>();
   for (const init of graph.initializer) {
@@ -35,7 +43,7 @@ export function addFloatHalf(builder: QdqBuilder, model: OnnxModel): (tensor: st
     }
   };
   nameOutputs(graph.node);
-  const asFloat = (tensor: string) => floatName.get(tensor) ?? own.get(tensor) ?? tensor;
+  const asFloat = (tensor: string) => floatName.get(tensor) ?? own.get(tensor) ?? floatInputs.get(tensor) ?? tensor;
   const floatBranches = (node: onnx.INodeProto): onnx.IAttributeProto[] => (node.attribute ?? []).map((a) => {
     if (!a.g || !isControlFlow(node)) return a;
     const body = a.g;
@@ -77,6 +85,10 @@ export interface ProbedTensor {
 
 export interface ProbeModel {
   readonly proto: onnx.ModelProto;
+  /** The float half's name of a tensor (the tensor itself where both halves share it: weights, shared inputs). */
+  readonly floatName: (tensor: string) => string;
+  /** The precision each layer runs at in this build (a layer of a body no sample took runs FP32). */
+  readonly precisions: ReadonlyMap<LayerName, Precision>;
   /** Per probed tensor: outputs holding sum (f-q)^2, sum q^2, sum f^2 and the element count. */
   readonly outputs: readonly { readonly dd: string; readonly qq: string; readonly ff: string; readonly count: string }[];
 }
@@ -89,11 +101,17 @@ export interface ProbeModel {
  * detector costs 170 MB and 110 ms per sample). The quantized half is the exported model, node
  * for node; the float half shares its weights and inputs.
  */
-export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTensor[]): ProbeModel {
+export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTensor[], options: {
+  readonly separateInputs?: boolean;
+  /** More tensors to expose, named with the float half's names once they are known. */
+  readonly extraOutputs?: (floatName: (tensor: string) => string) => readonly string[];
+} = {}): ProbeModel {
   const builder = new QdqBuilder(input);
   builder.emitAllLayers();
   const { writer } = builder;
-  const asFloat = addFloatHalf(builder, input.model);
+  const asFloat = addFloatHalf(builder, input.model, options);
+  const floatInputNames = new Set(input.model.proto.graph!.input.map((i) => asFloat(i.name)));
+  const isFloatInput = (t: string) => floatInputNames.has(t);
 
   const outputs = probed.map(({ tensor }) => {
     const quantized = builder.floatValue(tensor);
@@ -106,5 +124,15 @@ export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTen
       count: addReduction(writer, 'Size', asFloat(tensor)),
     };
   });
-  return { proto: builder.finish(outputs.flatMap((o) => [{ name: o.dd }, { name: o.qq }, { name: o.ff }, { name: o.count }])), outputs };
+  const sums = outputs.flatMap((o) => [{ name: o.dd }, { name: o.qq }, { name: o.ff }, { name: o.count }]);
+  // Inputs are not fetched (the caller has them); names already exposed are not exposed twice.
+  const declared = new Set([...input.model.proto.graph!.output.map((o) => o.name), ...sums.map((o) => o.name), ...input.model.proto.graph!.input.map((i) => i.name)]);
+  const extra = [...new Set(options.extraOutputs?.(asFloat) ?? [])].filter((t) => !declared.has(t) && !(options.separateInputs && isFloatInput(t))).map((name) => ({ name }));
+  const proto = builder.finish([...sums, ...extra]);
+  if (options.separateInputs) {
+    const graph = proto.graph!;
+    const initializers = new Set(graph.initializer.map((t) => t.name));
+    graph.input = [...graph.input, ...graph.input.filter((i) => !initializers.has(i.name) && asFloat(i.name) !== i.name).map((i) => onnx.ValueInfoProto.create({ ...i, name: asFloat(i.name) }))];
+  }
+  return { proto, floatName: asFloat, precisions: builder.precisions, outputs };
 }

@@ -2,7 +2,7 @@ import type { Engine, ValueInfo } from '../engine/Engine';
 import { sessionError } from '../engine/engineErrors';
 import { bodies, isControlFlow, outerReferences } from '../io/onnx/ifBodies';
 import { onnx } from '../io/onnx/protobuf';
-import { typedValueInfo } from '../search/subgraphs';
+import { typedValueInfo } from '../search/scoring/subgraphs';
 import { OnnxModel } from '../io/onnx/OnnxModel';
 
 /**

@@ -1,4 +1,4 @@
-import type { CaliEntry, CalibrationMethod } from '../CaliTable';
+import type { CaliEntry, CalibrationMethod } from '../../model/CaliTable';
 import type { TensorStatistics } from '../TensorStatistics';
 
 /** What a method needs to know about the tensor besides its statistics. */
@@ -18,7 +18,7 @@ export interface MethodContext {
   readonly histogramBins: number;
 }
 
-/** One calibration method: statistics of a tensor in, its CaliEntry out (style.md "Small pure modules"). */
+/** One calibration method: statistics of a tensor in, its CaliEntry out (docs/style.md "Small pure modules"). */
 export interface Calibrator {
   readonly method: CalibrationMethod;
   calibrate(stats: TensorStatistics, context: MethodContext): CaliEntry;

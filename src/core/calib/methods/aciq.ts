@@ -1,7 +1,7 @@
 import { absMax, mean, thresholdEntry, type Calibrator } from './Calibrator';
 
 /**
- * aciq_gauss (algorithms.md §2; TPU-MLIR use_aciq_gauss): the mean over samples of
+ * aciq_gauss (docs/algorithms.md §2; TPU-MLIR use_aciq_gauss): the mean over samples of
  * alpha * (max - min) * 0.175 * (1 + sqrt(pi ln 4)) / sqrt(2 ln N) (per sample, from the exact min,
  * max and element count N), capped at absmax. Graph inputs take absmax, as TPU-MLIR does for its
  * input ops under both ACIQ methods (kld_calibrator.py `activation_collect_and_calc_th_new`).
@@ -18,7 +18,7 @@ export const aciqGaussCalibrator: Calibrator = {
 };
 
 /**
- * aciq_laplace (algorithms.md §2; TPU-MLIR use_aciq_laplace): the mean over samples of
+ * aciq_laplace (docs/algorithms.md §2; TPU-MLIR use_aciq_laplace): the mean over samples of
  * beta * mean|x - mean(x)| (per sample, over the sampled values), capped at absmax; graph inputs
  * take absmax.
  *

@@ -8,7 +8,7 @@ export function klTargetBins(bits: 8 | 4): number {
 const EPSILON = 1e-30;
 
 /**
- * TPU-MLIR's KL threshold of a centred |x| histogram (algorithms.md §2), as
+ * TPU-MLIR's KL threshold of a centred |x| histogram (docs/algorithms.md §2), as
  * `real_multi_thread_kl_diversity_hist` in sophgo/tpu-mlir's calibration_math.so computes it (C++
  * source `calibration_math.cpp`), after `find_threshold` pads the histogram with zeros to a multiple
  * of `targetBins` (N bins):
@@ -81,7 +81,7 @@ export function tpuMlirKlThreshold(counts: Float64Array, width: number, targetBi
 }
 
 /**
- * kl (algorithms.md §2; TPU-MLIR's default method): the threshold of the merged histogram, capped
+ * kl (docs/algorithms.md §2; TPU-MLIR's default method): the threshold of the merged histogram, capped
  * at absmax (kld_calibrator.py: `if thresholds_map[k] > abs_val: thresholds_map[k] = abs_val`).
  */
 export const klCalibrator: Calibrator = {

@@ -10,7 +10,7 @@ export function tensorRtLevels(bits: 8 | 4): number {
 
 /**
  * Bolt's KL search on a 2048-bin floor histogram (huawei-noah/bolt compute/tensor/src/quantize.cpp
- * `compute_scale_with_KL` and `compute_KLD`; the TensorRT algorithm of algorithms.md §2):
+ * `compute_scale_with_KL` and `compute_KLD`; the TensorRT algorithm of docs/algorithms.md §2):
  * - normalise the histogram to sum 1; for every i from `levels` (128) to 2047:
  * - P = hist[0:i] with the tail hist[i:] added to bin i-1 (`clipDist`);
  * - Q: hist[0:i] cut into `levels` groups of i/levels bins with FRACTIONAL edges (a bin cut by an
@@ -109,7 +109,7 @@ export function tensorRtKlBins(histogram: Float64Array, levels = 128): number {
 }
 
 /**
- * kl_tensorrt (algorithms.md §2, TensorRT / Bolt style): interval = absmax / 2048 over all samples,
+ * kl_tensorrt (docs/algorithms.md §2, TensorRT / Bolt style): interval = absmax / 2048 over all samples,
  * bin = floor(|x| / interval) with zeros counted in bin 0 (Bolt's `update_histogram`),
  * threshold = best i * interval (at most absmax).
  *

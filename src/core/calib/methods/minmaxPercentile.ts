@@ -30,7 +30,7 @@ export function nthPercentile(values: Float64Array, percentile: number): number 
 }
 
 /**
- * minmax_percentile (algorithms.md §2; ONE record-minmax's default `percentile` mode,
+ * minmax_percentile (docs/algorithms.md §2; ONE record-minmax's default `percentile` mode,
  * MinMaxComputer.cpp PercentileComputer): min = 1st percentile of the per-sample minima,
  * max = 99th percentile of the per-sample maxima; threshold max(|min|, |max|).
  */

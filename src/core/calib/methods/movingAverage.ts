@@ -1,6 +1,6 @@
 import { rangeEntry, type Calibrator } from './Calibrator';
 
-/** ONE record-minmax moving-average defaults (algorithms.md §2; one-quantize --moving_avg_batch 16, --moving_avg_const 0.1). */
+/** ONE record-minmax moving-average defaults (docs/algorithms.md §2; one-quantize --moving_avg_batch 16, --moving_avg_const 0.1). */
 export const ONE_MOVING_AVG_BATCH = 16;
 export const ONE_MOVING_AVG_CONST = 0.1;
 
@@ -30,7 +30,7 @@ export function movingAverage(values: Float64Array, isMin: boolean, batchSize = 
   return average;
 }
 
-/** moving_average (algorithms.md §2; ONE record-minmax `moving_average` mode, MovingAvgComputer). */
+/** moving_average (docs/algorithms.md §2; ONE record-minmax `moving_average` mode, MovingAvgComputer). */
 export const movingAverageCalibrator: Calibrator = {
   method: 'moving_average',
   calibrate: (stats) => rangeEntry('moving_average', movingAverage(stats.sampleMins, true), movingAverage(stats.sampleMaxs, false)),

@@ -1,7 +1,7 @@
 import { PERCENTILE_BASE } from '../TensorStatistics';
 import { thresholdEntry, type Calibrator, type MethodContext } from './Calibrator';
 
-/** TPU-MLIR's last percentile: p grows from 99.99 (first op) toward 99.999999 (algorithms.md §2). */
+/** TPU-MLIR's last percentile: p grows from 99.99 (first op) toward 99.999999 (docs/algorithms.md §2). */
 export const PERCENTILE_TOP = 99.999999;
 
 /**
@@ -39,7 +39,7 @@ export function interpolatedExtreme(extremes: Float64Array, sampledCount: number
 }
 
 /**
- * percentile9999 (algorithms.md §2; TPU-MLIR use_percentile9999): p from the op's position, v_max
+ * percentile9999 (docs/algorithms.md §2; TPU-MLIR use_percentile9999): p from the op's position, v_max
  * and v_min interpolated among the k extreme values at each end, threshold max(|v_max|, |v_min|).
  *
  * Computed on the sampled values: M (TPU-MLIR's N * size) is the number of sampled values, so with

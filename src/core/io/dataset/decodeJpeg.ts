@@ -1,3 +1,6 @@
+// The ambient module declaration for jpeg-js/lib/decoder.js, for every project that compiles this file.
+// oxlint-disable-next-line typescript/triple-slash-reference
+/// <reference path="./jpeg-js.d.ts" />
 import decode from 'jpeg-js/lib/decoder.js';
 import { FormatError, errorMessage } from '../../errors';
 import type { RgbaImage } from './ImageDecoder';

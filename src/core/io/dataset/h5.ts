@@ -15,7 +15,7 @@ import { DataError, FormatError } from '../../errors';
 import type { ValueDesc } from '../../model/ModelGraph';
 import { elementCount, formatDims, type DType, type Tensor, type TensorData, type TensorMap } from '../../model/tensor';
 import { BYTES_PER_ELEMENT, bytesOf, fromBytes } from './dtypes';
-import { datasetFileBytes, type DatasetFile } from './loadDataset';
+import { datasetFileBytes, type BlobLike, type DatasetFile } from './DatasetFile';
 
 /** The Emscripten FS calls used here (h5wasm's typings leave FS to @types/emscripten). */
 interface EmscriptenFs {
@@ -23,14 +23,18 @@ interface EmscriptenFs {
   unlink(path: string): void;
   mkdir(path: string): void;
   rmdir(path: string): void;
-  mount(type: unknown, options: { files: readonly File[] }, mountpoint: string): void;
+  mount(type: unknown, options: { files: readonly BlobLike[] }, mountpoint: string): void;
   unmount(mountpoint: string): void;
   filesystems: { WORKERFS?: unknown };
 }
 
-/** WORKERFS reads a File in place with FileReaderSync, which only Web Workers have. */
-function canMount(file: DatasetFile, fs: EmscriptenFs): file is DatasetFile & { blob: File } {
-  return 'blob' in file && file.blob instanceof File && fs.filesystems.WORKERFS !== undefined && typeof (globalThis as { FileReaderSync?: unknown }).FileReaderSync === 'function';
+/**
+ * WORKERFS reads a File in place with FileReaderSync, which only Web Workers have. Looked up on
+ * globalThis at run time: core is DOM-free, and Node has neither.
+ */
+function canMount(file: DatasetFile, fs: EmscriptenFs): file is DatasetFile & { blob: BlobLike & { name: string } } {
+  const host = globalThis as { File?: abstract new (...args: never[]) => unknown; FileReaderSync?: unknown };
+  return 'blob' in file && typeof host.File === 'function' && file.blob instanceof host.File && fs.filesystems.WORKERFS !== undefined && typeof host.FileReaderSync === 'function';
 }
 
 /** HDF5's format signature; it sits at byte 0, 512, 1024, 2048... (after a user block). */

@@ -3,6 +3,7 @@ import type { ValueDesc } from '../../model/ModelGraph';
 import type { TensorMap } from '../../model/tensor';
 import { convertDtype } from './convertDtype';
 import type { Dataset } from './Dataset';
+import { datasetFileBytes, type DatasetFile } from './DatasetFile';
 import { readOneH5 } from './h5';
 import type { ImageDecoder } from './ImageDecoder';
 import type { ImagePreprocess } from './ImagePreprocess';
@@ -15,19 +16,7 @@ import { validateDataset } from './validate';
 
 export type { ImageDecoder, RgbaImage } from './ImageDecoder';
 export { DEFAULT_PREPROCESS, type ImagePreprocess } from './ImagePreprocess';
-
-/**
- * A calibration file as the user gave it: its name and its bytes, or (in a Web Worker, for .h5) the
- * dropped File itself, which h5wasm mounts and reads in place instead of copying it into memory.
- */
-export type DatasetFile =
-  | { readonly name: string; readonly bytes: Uint8Array }
-  | { readonly name: string; readonly blob: Blob };
-
-/** The bytes of a file given either way. */
-export async function datasetFileBytes(file: DatasetFile): Promise<Uint8Array> {
-  return 'bytes' in file ? file.bytes : new Uint8Array(await file.blob.arrayBuffer());
-}
+export { datasetFileBytes, type BlobLike, type DatasetFile } from './DatasetFile';
 
 export type DatasetFileKind = 'npy' | 'npz' | 'h5' | 'image';
 
@@ -50,7 +39,7 @@ export function datasetFileKind(name: string): DatasetFileKind {
 const inputList = (inputs: readonly ValueDesc[]) => inputs.map((i) => i.name).join(', ');
 
 /**
- * Reads calibration files into a Dataset for a model with `inputs` (formats.md "Calibration
+ * Reads calibration files into a Dataset for a model with `inputs` (docs/formats.md "Calibration
  * data"). Files are taken in natural name order (img2 before img10), so sample indices are stable:
  * - .npy: one array for a one-input model: the input's shape, that shape without the batch dim,
  *   or a batch along axis 0 that splits into samples of batch 1;

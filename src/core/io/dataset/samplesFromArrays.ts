@@ -24,7 +24,7 @@ function rows(array: Tensor, rowDims: readonly number[]): Reading {
 }
 
 /**
- * The readings of `array` as data for `input`, most natural first (formats.md "one sample, or a batch
+ * The readings of `array` as data for `input`, most natural first (docs/formats.md "one sample, or a batch
  * along axis 0"): a batch [N, ...] of an input with a batch dim splits into N samples of batch 1;
  * the input's own shape is one sample; the shape without the batch dim is one sample with batch 1
  * added; N input-shaped arrays stacked on a new axis 0 are N samples.

@@ -4,7 +4,7 @@ import { formatDims } from '../../model/tensor';
 import type { Dataset } from './Dataset';
 
 /**
- * Checks every sample against the model's inputs (formats.md "a mismatch (shape, dtype, missing
+ * Checks every sample against the model's inputs (docs/formats.md "a mismatch (shape, dtype, missing
  * input, NaN) is reported with the sample index and input name").
  */
 export function validateDataset(dataset: Dataset, inputs: readonly ValueDesc[]): void {

@@ -16,7 +16,7 @@ export function normalizeModel(model: onnx.ModelProto, fileName: string): onnx.M
   const graph = model.graph;
   if (!graph) throw new FormatError(fileName, 'the model has no graph');
   constantsToInitializers(graph);
-  uniquifyBranchTensors(graph, graph, allMainNames(graph));
+  uniquifyBranchTensors(graph, allMainNames(graph));
   hoistIfBranchConstants(graph, graph);
   const initializerNames = new Set(graph.initializer.map((t) => t.name));
   graph.input = graph.input.filter((input) => !initializerNames.has(input.name));
@@ -74,7 +74,7 @@ function allMainNames(graph: onnx.IGraphProto): Set<string> {
  * a name (each is its own scope), but qbench addresses a tensor by its name alone (ranges, errors,
  * exports). A clashing name is renamed inside its branch.
  */
-function uniquifyBranchTensors(main: onnx.GraphProto, graph: onnx.IGraphProto, taken: Set<string>): void {
+function uniquifyBranchTensors(graph: onnx.IGraphProto, taken: Set<string>): void {
   for (const node of graph.node ?? []) {
     if (!isControlFlow(node)) continue;
     for (const { graph: body } of bodies(node)) {
@@ -100,7 +100,7 @@ function uniquifyBranchTensors(main: onnx.GraphProto, graph: onnx.IGraphProto, t
         });
       }
       if (renamed.size) renameReads(body, renamed);
-      uniquifyBranchTensors(main, body, taken);
+      uniquifyBranchTensors(body, taken);
     }
   }
 }

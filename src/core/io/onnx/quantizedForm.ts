@@ -1,4 +1,4 @@
-import type { CaliEntry } from '../../calib/CaliTable';
+import type { CaliEntry } from '../../model/CaliTable';
 import { QbenchError } from '../../errors';
 import type { GraphNode } from '../../model/ModelGraph';
 import type { Tensor } from '../../model/tensor';
@@ -45,14 +45,56 @@ export interface Dequantized {
   readonly dequantizedWeights: number;
   /** Relus put back after a Conv/Gemm/MatMul whose quantized range started at 0. */
   readonly restoredRelus: number;
+  /** Clip(0, n)s put back where that range ended at a whole number n (Relu6). */
+  readonly restoredClips: number;
 }
 
 /** Layers after which onnxruntime's quantizer removes a Relu folded into the output's quantizer. */
-const FUSES_RELU = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
+export const FUSES_RELU = new Set(['Conv', 'ConvTranspose', 'Gemm', 'MatMul']);
 
 const LIMITS: Record<number, [number, number]> = {
   [DataType.UINT8]: [0, 255], [DataType.INT8]: [-128, 127], [DataType.UINT16]: [0, 65535], [DataType.INT16]: [-32768, 32767], [DataType.INT32]: [-2147483648, 2147483647],
 };
+
+/**
+ * The range a quantizer holds, (qmin - zp) * s .. (qmax - zp) * s for its integer type (uint8 when
+ * the zero point is absent), as an imported calibration entry.
+ */
+export function quantizerRange(scale: number, zeroPoint: number, dataType: number): CaliEntry {
+  const [qmin, qmax] = LIMITS[dataType] ?? [0, 255];
+  const min = (qmin - zeroPoint) * scale;
+  const max = (qmax - zeroPoint) * scale;
+  return { min, max, threshold: Math.max(Math.abs(min), Math.abs(max)), source: 'imported' };
+}
+
+/**
+ * The upper bound of a Clip(0, n) folded into a quantizer of range [0, max]: n when max is a whole
+ * number (Relu6's and hardswish's 6: the range is the Clip's output range, 255 * (6 / 255)), else
+ * null (a Relu, whose calibrated maximum is no whole number but by chance).
+ */
+export function foldedClipBound(max: number): number | null {
+  const n = Math.round(max);
+  return n >= 1 && Math.abs(max - n) <= 1e-5 * n ? n : null;
+}
+
+/**
+ * The activation onnxruntime's quantizer folded into a quantizer whose range starts at 0 (the
+ * quantizer clamps there anyway), put back in the float model, or it would pass negative values on:
+ * Clip(0, n) when the range ends at a whole number n (a Clip(0, 6) left without its upper bound
+ * makes hardswish x * (x + 3) grow without end), else Relu. Named `<owner>/RestoredRelu` or
+ * `<owner>/RestoredClip`; a Clip's bounds are new float initializers (opset 11 and later).
+ */
+export function restoredActivation(owner: string, input: string, output: string, max: number, uniqueName: (base: string) => string): { readonly node: onnx.NodeProto; readonly initializers: readonly onnx.TensorProto[] } {
+  const bound = foldedClipBound(max);
+  if (bound === null) return { node: onnx.NodeProto.create({ name: uniqueName(`${owner}/RestoredRelu`), opType: 'Relu', input: [input], output: [output] }), initializers: [] };
+  const name = uniqueName(`${owner}/RestoredClip`);
+  const low = uniqueName(`${name}/min`);
+  const high = uniqueName(`${name}/max`);
+  return {
+    node: onnx.NodeProto.create({ name, opType: 'Clip', input: [input, low, high], output: [output] }),
+    initializers: [makeTensorProto(low, { dtype: 'float32', dims: [], data: new Float32Array([0]) }), makeTensorProto(high, { dtype: 'float32', dims: [], data: new Float32Array([bound]) })],
+  };
+}
 
 /**
  * Turns a QDQ model back into the float model it was made from (issue #9):
@@ -112,20 +154,20 @@ export function dequantizeQdq(model: onnx.ModelProto, fileName: string): Dequant
     const qScale = scalarValue(q.input[1]);
     const zp = scalarValue(q.input[2]);
     const zpProto = q.input[2] ? initializers.get(q.input[2]) : undefined;
-    const [qmin, qmax] = LIMITS[zpProto?.dataType ?? DataType.UINT8] ?? [0, 255];
     let source = q.input[0];
-    const min = (qmin - zp) * qScale;
-    const max = (qmax - zp) * qScale;
-    // onnxruntime's quantizer drops a Relu after a Conv/Gemm/MatMul whose quantized range starts at
-    // 0 (the Q clamps at 0 anyway); the float model gets it back, or it would pass negative values on.
+    const range = quantizerRange(qScale, zp, zpProto?.dataType ?? DataType.UINT8);
+    // onnxruntime's quantizer drops a Relu (or Clip) after a Conv/Gemm/MatMul whose quantized range
+    // starts at 0 (the Q clamps at 0 anyway); the float model gets it back.
     const made = producer.get(source);
-    if (min === 0 && made && FUSES_RELU.has(made.opType) && (consumers.get(source) ?? []).length === 1) {
+    if (range.min === 0 && made && FUSES_RELU.has(made.opType) && (consumers.get(source) ?? []).length === 1) {
       const activated = uniqueName(`${source}_relu`);
-      restoredRelus.push(onnx.NodeProto.create({ name: uniqueName(`${made.name}/RestoredRelu`), opType: 'Relu', input: [source], output: [activated] }));
-      reluAfter.set(made, restoredRelus[restoredRelus.length - 1]);
+      const restored = restoredActivation(made.name, source, activated, range.max, uniqueName);
+      restoredRelus.push(restored.node);
+      newInitializers.push(...restored.initializers);
+      reluAfter.set(made, restored.node);
       source = activated;
     }
-    if (!ranges.has(source)) ranges.set(source, { min, max, threshold: Math.max(Math.abs(min), Math.abs(max)), source: 'imported' });
+    if (!ranges.has(source)) ranges.set(source, range);
     if (graphOutputs.has(node.output[0])) {
       // A graph output keeps its name: the float tensor is copied into it.
       asIdentity.add(node);
@@ -171,23 +213,27 @@ export function dequantizeQdq(model: onnx.ModelProto, fileName: string): Dequant
       valueInfo: [],
     }),
   });
-  return { proto, ranges, removedPairs, dequantizedWeights, restoredRelus: restoredRelus.length };
+  const clips = restoredRelus.filter((n) => n.opType === 'Clip').length;
+  return { proto, ranges, removedPairs, dequantizedWeights: dequantizedWeights, restoredRelus: restoredRelus.length - clips, restoredClips: clips };
 }
 
-/** (q - zp) * s, per tensor or along `axis`. */
-function dequantizeValues(q: Tensor, scale: Tensor, zeroPoint: Tensor | null, axis: number): Float32Array {
+/**
+ * (q - zp) * s, per tensor or along `axis`: the scale and the zero point each hold one value or one
+ * per channel of `axis` (ConvInteger may take a zero point per channel and one scale).
+ */
+export function dequantizeValues(q: Tensor, scale: Tensor, zeroPoint: Tensor | null, axis: number): Float32Array {
   const values = q.data;
   const s = scale.data as Float32Array;
   const z = zeroPoint?.data;
   const out = new Float32Array(values.length);
   const rank = q.dims.length;
   const a = axis < 0 ? axis + rank : axis;
-  const perChannel = s.length > 1;
+  const perChannel = s.length > 1 || (z?.length ?? 0) > 1;
   const inner = perChannel ? q.dims.slice(a + 1).reduce((p, d) => p * d, 1) : 1;
   const channels = perChannel ? q.dims[a] : 1;
   for (let i = 0; i < values.length; i++) {
     const c = perChannel ? Math.floor(i / inner) % channels : 0;
-    out[i] = (Number(values[i]) - (z ? Number(z[perChannel ? c : 0]) : 0)) * s[c];
+    out[i] = (Number(values[i]) - (z ? Number(z[z.length > 1 ? c : 0]) : 0)) * s[s.length > 1 ? c : 0];
   }
   return out;
 }

@@ -1,7 +1,7 @@
 import { QbenchError } from '../../errors';
 import type { LayerName } from '../../model/ModelGraph';
-import { qtableToData, type Precision, type QTable } from '../../quant/QTable';
-import { nodeDepths } from '../depth';
+import { qtableToData, type Precision, type QTable } from '../../model/QTable';
+import { nodeDepths } from '../scoring/depth';
 import type { SearchResult, SearchSession } from '../SearchSession';
 
 /** ONE circle-mpqsolver --bisection's parameters. */
@@ -15,7 +15,7 @@ export interface BisectionOptions {
 export const BISECTION_DEFAULTS: BisectionOptions = { qerrorRatio: 0.5, mode: 'auto' };
 
 /**
- * ONE's bisection (algorithms.md §5, BisectionSolver.cpp): with q16 and q8 the losses of the
+ * ONE's bisection (docs/algorithms.md §5, BisectionSolver.cpp): with q16 and q8 the losses of the
  * all-INT16 and all-INT8 models, target = q16 + r |q8 - q16|; then a binary search on the depth that
  * cuts the graph in a front and a back, one side INT16 and the other INT8, until the cut repeats;
  * the last configuration under the target is kept. `layerErrors` (per layer, of the all-INT8 model:

@@ -1,4 +1,4 @@
-import { qtableToData, type QTable } from '../../quant/QTable';
+import { qtableToData, type QTable } from '../../model/QTable';
 import { applyPlan, fpForward, patternMatch, patternResolver, type PrecisionPlan } from '../rules';
 import type { SearchRequest } from '../SearchRequest';
 import type { SearchResult, SearchSession } from '../SearchSession';

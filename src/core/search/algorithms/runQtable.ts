@@ -1,7 +1,7 @@
 import { indexGraph } from '../../model/ModelGraph';
-import { isIntegerPrecision, precisionOf, qtableToData, type Precision, type QTable } from '../../quant/QTable';
+import { isIntegerPrecision, precisionOf, qtableToData, type Precision, type QTable } from '../../model/QTable';
 import { Candidates, withUnits, type SearchResult, type SearchSession } from '../SearchSession';
-import type { QuantUnit } from '../units';
+import type { QuantUnit } from '../scoring/units';
 
 /** TPU-MLIR run_qtable's parameters. */
 export interface RunQtableOptions {
@@ -14,7 +14,7 @@ export interface RunQtableOptions {
 export const RUN_QTABLE_DEFAULTS: RunQtableOptions = { minLayerCos: 0.99, expected: 0.99, fpType: 'FP32' };
 
 /**
- * run_qtable (algorithms.md §5): the local cosine of every unit (only it quantized, float inputs),
+ * run_qtable (docs/algorithms.md §5): the local cosine of every unit (only it quantized, float inputs),
  * then a walk in graph order: a unit below min_layer_cos goes float together with the units that
  * read its output, and the model is scored again; the walk stops when the score reaches `expected`
  * or more than a quarter of the units are float.

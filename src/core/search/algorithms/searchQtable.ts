@@ -1,9 +1,9 @@
-import type { CalibrationMethod } from '../../calib/CaliTable';
-import { isIntegerPrecision, precisionOf, qtableToData, type Precision, type QTable } from '../../quant/QTable';
-import { twoMeans } from '../kmeans';
+import type { CalibrationMethod } from '../../model/CaliTable';
+import { isIntegerPrecision, precisionOf, qtableToData, type Precision, type QTable } from '../../model/QTable';
+import { twoMeans } from '../scoring/kmeans';
 import { bySensitivity, Candidates, withUnits, type SearchResult, type SearchSession } from '../SearchSession';
-import type { UnitSensitivity } from '../sensitivity';
-import type { QuantUnit } from '../units';
+import type { UnitSensitivity } from '../scoring/sensitivity';
+import type { QuantUnit } from '../scoring/units';
 
 /** TPU-MLIR search_qtable's parameters and defaults. */
 export interface SearchQtableOptions {
@@ -19,7 +19,7 @@ export interface SearchQtableOptions {
 export const SEARCH_QTABLE_DEFAULTS: SearchQtableOptions = { methods: ['mse'], expected: 0.99, maxFloatLayers: 5, cluster: false, fpType: 'FP32' };
 
 /**
- * search_qtable (algorithms.md §5), on top of the current QTable (units it already keeps in float are
+ * search_qtable (docs/algorithms.md §5), on top of the current QTable (units it already keeps in float are
  * skipped): an op-type prefilter finds the sensitive operator types (quantizing only that type
  * scores below max(0.999, expected)); only their units are ranked; then the most sensitive go float,
  * one at a time up to max_float_layers, and if that is not enough a binary search finds the smallest

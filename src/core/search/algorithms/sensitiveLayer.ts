@@ -1,5 +1,5 @@
-import type { CalibrationMethod } from '../../calib/CaliTable';
-import { ALL_INT8, qtableToData, type Precision } from '../../quant/QTable';
+import type { CalibrationMethod } from '../../model/CaliTable';
+import { ALL_INT8, qtableToData, type Precision } from '../../model/QTable';
 import { bySensitivity, Candidates, withUnits, type SearchResult, type SearchSession } from '../SearchSession';
 
 /** TPU-MLIR run_sensitive_layer's parameters and defaults. */
@@ -17,7 +17,7 @@ export interface SensitiveLayerOptions {
 export const SENSITIVE_LAYER_DEFAULTS: SensitiveLayerOptions = { methods: ['max', 'percentile9999', 'kl'], maxFloatLayers: 5, expected: 0.99, fpType: 'FP32' };
 
 /**
- * run_sensitive_layer (algorithms.md §5): rank every unit by the loss of the model with only that
+ * run_sensitive_layer (docs/algorithms.md §5): rank every unit by the loss of the model with only that
  * unit quantized, the least loss over the methods; then set the most sensitive units float, one more
  * at a time, until the output score reaches `expected` or `maxFloatLayers` are float.
  */

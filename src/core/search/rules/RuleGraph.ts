@@ -113,7 +113,7 @@ export class RuleGraph {
    * Nodes a compiler folds into constants before it lists operators: Shape/Size (input shapes are
    * static for TPU-MLIR) and every node whose inputs are all constants or folded outputs, the
    * integer arithmetic that only computes shapes (TPU-MLIR python/transform/OnnxOpt.py,
-   * ConstantFolding.get_constant_nodes; algorithms.md §5 "shape ops").
+   * ConstantFolding.get_constant_nodes; docs/algorithms.md §5 "shape ops").
    */
   foldedNodes(): Set<LayerName> {
     const folded = new Set<LayerName>();

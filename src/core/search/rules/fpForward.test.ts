@@ -5,7 +5,7 @@ import type { ValueInfo } from '../../engine/Engine';
 import { QbenchError } from '../../errors';
 import type { ModelGraph } from '../../model/ModelGraph';
 import { describeLayers } from '../../quant/layerInfo';
-import type { QTable } from '../../quant/QTable';
+import type { QTable } from '../../model/QTable';
 import { findLayer, fpForward, parseFpForwardArgs, parseFpForwardBlocks, tpuMlirFpType } from './fpForward';
 import { applyPlan } from './precisionPlan';
 

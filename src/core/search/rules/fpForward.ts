@@ -1,6 +1,6 @@
 import { QbenchError } from '../../errors';
 import type { GraphNode, LayerName, ModelGraph } from '../../model/ModelGraph';
-import type { Precision } from '../../quant/QTable';
+import type { Precision } from '../../model/QTable';
 import { floatPrecision, PlanBuilder, type PrecisionPlan } from './precisionPlan';
 import { RuleGraph } from './RuleGraph';
 
@@ -32,7 +32,7 @@ export interface FpForwardResult extends PrecisionPlan {
 }
 
 /**
- * Marks float the layers TPU-MLIR's fp_forward selects (algorithms.md §5 "fp_forward"): inputs
+ * Marks float the layers TPU-MLIR's fp_forward selects (docs/algorithms.md §5 "fp_forward"): inputs
  * -> every ancestor, inclusive; outputs -> every descendant, inclusive; each block -> descendants
  * of its starts intersected with ancestors of its ends. Throws a QbenchError naming every name
  * that is not a layer of the graph.

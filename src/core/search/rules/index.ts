@@ -1,5 +1,5 @@
 /**
- * Graph-only mixed-precision rules (algorithms.md §5, issue #4): each reads a ModelGraph, needs no
+ * Graph-only mixed-precision rules (docs/algorithms.md §5, issue #4): each reads a ModelGraph, needs no
  * engine and no data, and returns a PrecisionPlan saying which layers get which precision and
  * why; `applyPlan` turns a plan into a QTable. See README.md for the rules and their sources.
  */

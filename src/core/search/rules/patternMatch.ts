@@ -1,12 +1,12 @@
 import type { GraphNode, LayerName, ModelGraph } from '../../model/ModelGraph';
-import type { Precision } from '../../quant/QTable';
+import type { Precision } from '../../model/QTable';
 import { findGelus, findLayerNorms, findSilus } from './decomposedOps';
 import { floatPrecision, PlanBuilder, type PrecisionPlan } from './precisionPlan';
 import { RuleGraph } from './RuleGraph';
 
 /**
  * TPU-MLIR's pattern-match mixed precision (python/calibration/transformer_pattern.py,
- * MatchPattern.run; algorithms.md §5 "pattern-match"), read on the ONNX graph instead of the top
+ * MatchPattern.run; docs/algorithms.md §5 "pattern-match"), read on the ONNX graph instead of the top
  * dialect. TPU-MLIR names ops in top-dialect terms (MulConst, SiLU, GELU, LayerNorm); the notes
  * below say which ONNX nodes stand for each.
  */
@@ -236,7 +236,7 @@ function transformerEvidence(g: RuleGraph): string | undefined {
 /**
  * TPU-MLIR's transformer rules. It chooses the MatMul after Softmax (ViT under 20 blocks) or the
  * MatMul after GELU (larger ViT, BERT) by which block signature matched; the ONNX graph does not
- * tell ViT from BERT, so both are marked (algorithms.md §5: "the MatMul after Softmax or GELU").
+ * tell ViT from BERT, so both are marked (docs/algorithms.md §5: "the MatMul after Softmax or GELU").
  */
 function transformerFirings(g: RuleGraph): PatternFiring[] {
   const firings: PatternFiring[] = [];

@@ -1,13 +1,13 @@
 import { QbenchError } from '../../errors';
 import type { GraphNode, LayerName, ModelGraph } from '../../model/ModelGraph';
-import type { Precision } from '../../quant/QTable';
+import type { Precision } from '../../model/QTable';
 import { findLayerNorms, findSoftmaxes, type DecomposedLayerNorm, type DecomposedSoftmax } from './decomposedOps';
 import { PlanBuilder, type PrecisionPlan } from './precisionPlan';
 import { RuleGraph } from './RuleGraph';
 
 /**
  * ONE's pattern resolver (Samsung/ONE compiler/circle-mpqsolver/src/pattern/PatternResolver.cpp
- * and PatternSolver.cpp; algorithms.md §5 "pattern resolver"), on decomposed ONNX operators.
+ * and PatternSolver.cpp; docs/algorithms.md §5 "pattern resolver"), on decomposed ONNX operators.
  * ONE quantizes the rest of the model as uint8; in a qbench QTable that is INT8, whose
  * signedness the target scheme decides.
  */

@@ -1,7 +1,7 @@
 import type { LayerName } from '../../model/ModelGraph';
 import type { LayerInfo } from '../../quant/layerInfo';
 import { QbenchError } from '../../errors';
-import { isIntegerPrecision, withPrecision, type Precision, type QTable } from '../../quant/QTable';
+import { isIntegerPrecision, withPrecision, type Precision, type QTable } from '../../model/QTable';
 import type { RuleGraph } from './RuleGraph';
 
 /** One layer a rule sets, with the words the inspector shows for it. */

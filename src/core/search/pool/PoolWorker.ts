@@ -1,0 +1,51 @@
+import type { Engine } from '../../engine/Engine';
+import type { ErrorMetrics } from '../../metrics/similarity';
+import type { QTableData } from '../../model/QTable';
+import type { LocalScore } from '../scoring/localErrors';
+import type { PartScores } from '../scoring/scorePart';
+import { LocalRunnerPort, type RunnerPort } from './SearchPool';
+import { SearchRunner, type TableChoice } from './SearchRunner';
+import type { SearchMetric } from '../scoring/searchMetric';
+import type { SensitivityOptions, UnitSensitivity } from '../scoring/sensitivity';
+import { searchContextFromData, type SearchContextData } from './serialize';
+import type { QuantUnit } from '../scoring/units';
+
+/**
+ * What one pool worker exposes (a Web Worker in the page, a worker thread in Node): the search
+ * context, loaded once per search session, then the RunnerPort calls on a SearchRunner over its
+ * own engine.
+ */
+export class PoolWorker implements RunnerPort {
+  private port?: LocalRunnerPort;
+
+  constructor(private readonly engine: Engine) {}
+
+  load(data: SearchContextData): void {
+    this.port = new LocalRunnerPort(new SearchRunner(searchContextFromData(data), this.engine));
+  }
+
+  rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, jobId: string, onResult: (result: UnitSensitivity) => void): Promise<void> {
+    return this.require().rankChunk(units, options, jobId, onResult);
+  }
+
+  scoreQTables(qtables: readonly QTableData[], table: TableChoice, metric: SearchMetric, sampleIndices: readonly number[], jobId: string): Promise<PartScores[]> {
+    return this.require().scoreQTables(qtables, table, metric, sampleIndices, jobId);
+  }
+
+  localChunk(units: readonly QuantUnit[], jobId: string, onResult: (score: LocalScore) => void): Promise<void> {
+    return this.require().localChunk(units, jobId, onResult);
+  }
+
+  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<Record<string, ErrorMetrics>[]> {
+    return this.require().outputErrors(qtable, sampleIndices, jobId);
+  }
+
+  cancel(jobId: string): void {
+    this.port?.cancel(jobId);
+  }
+
+  private require(): LocalRunnerPort {
+    if (!this.port) throw new Error('the search worker has no context: load() first');
+    return this.port;
+  }
+}

@@ -1,0 +1,110 @@
+import type { Engine, Session } from '../../engine/Engine';
+import { stepError } from '../../errors';
+import { letEventsIn } from '../../jobs/letEventsIn';
+import { compareTensors, type ErrorMetrics } from '../../metrics/similarity';
+import { float16BitsToFloat32 } from '../../model/float16';
+import { toFloat32 } from '../../model/tensor';
+import type { JobContext } from '../../jobs/Job';
+import { WeightCache } from '../../quant/WeightCache';
+import type { QTable } from '../../model/QTable';
+import { buildPartQdq, scoreBuiltPart, type PartScores } from '../scoring/scorePart';
+import type { SearchContext } from '../SearchContext';
+import { comparedTensors, type SearchMetric } from '../scoring/searchMetric';
+import { localUnitScores, type LocalScore } from '../scoring/localErrors';
+import { rankUnits, type SensitivityOptions, type UnitSensitivity } from '../scoring/sensitivity';
+import type { QuantUnit } from '../scoring/units';
+
+/** Which calibration table a configuration is scored with: the one in use, or one method's. */
+export type TableChoice = 'active' | { readonly method: import('../../model/CaliTable').CalibrationMethod };
+
+/**
+ * One engine's share of a search: ranks chunks of units and scores whole QTables on a slice of the
+ * samples. The same class runs in the compute worker, in each pool worker and in Node worker
+ * threads; a SearchPool hands the work out.
+ */
+export class SearchRunner {
+  private readonly weightCache = new WeightCache();
+  private readonly sessions = new Map<string, Promise<Session>>();
+
+  constructor(readonly ctx: SearchContext, readonly engine: Engine) {}
+
+  rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, job: JobContext, onResult: (result: UnitSensitivity) => void): Promise<UnitSensitivity[]> {
+    return rankUnits(this.ctx, this.engine, units, options, job, onResult);
+  }
+
+  localChunk(units: readonly QuantUnit[], job: JobContext, onResult: (score: LocalScore) => void): Promise<LocalScore[]> {
+    return localUnitScores(this.ctx, this.engine, units, this.weightCache, job, onResult);
+  }
+
+  /**
+   * Each graph output's error on each of the given samples under a QTable (the evaluation's
+   * 'outputs' depth, split between runners). Sessions of recent QTables are kept, as the Simulator does.
+   */
+  outputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
+    return this.inStep(`evaluating a QTable with ${describeQTable(qtable)}`, () => this.measureOutputErrors(qtable, sampleIndices, job));
+  }
+
+  private async measureOutputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
+    const { ctx } = this;
+    const key = `${qtable.defaultPrecision}|${[...qtable.layers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, p]) => `${l}=${p}`).join(',')}`;
+    let session = this.sessions.get(key);
+    if (!session) {
+      const { bytes } = buildPartQdq(ctx, { part: ctx.model, qtable, cali: ctx.cali }, [], this.weightCache);
+      session = this.engine.createSession(bytes, { modelName: ctx.model.fileName });
+      session.catch(() => this.sessions.delete(key));
+      this.sessions.set(key, session);
+      while (this.sessions.size > 4) {
+        const oldest = this.sessions.keys().next().value!;
+        void this.sessions.get(oldest)!.then((s) => s.dispose()).catch(() => {});
+        this.sessions.delete(oldest);
+      }
+    }
+    const ready = await session;
+    const names = ctx.model.graph.outputs.map((o) => o.name);
+    const results: Record<string, ErrorMetrics>[] = [];
+    for (const i of sampleIndices) {
+      await letEventsIn();
+      job.throwIfCancelled();
+      const out = await ready.run(ctx.samples.samples[i], names);
+      const errors: Record<string, ErrorMetrics> = {};
+      for (const name of names) {
+        const reference = ctx.references[i][name];
+        if (reference.dtype !== 'float32') continue;
+        errors[name] = compareTensors(reference.data as Float32Array, toFloat32(out[name], float16BitsToFloat32));
+      }
+      results.push(errors);
+    }
+    return results;
+  }
+
+  /** Per-sample scores (and output cosines) of each QTable, the whole model quantized, on the given samples. */
+  async scoreQTables(qtables: readonly QTable[], table: TableChoice, metric: SearchMetric, sampleIndices: readonly number[], job: JobContext): Promise<PartScores[]> {
+    const { ctx } = this;
+    const cali = table === 'active' ? ctx.cali : ctx.methodTables.get(table.method);
+    if (!cali) throw new Error(`no ${table === 'active' ? 'active' : table.method} table in the search context`);
+    const compared = comparedTensors(metric, ctx.model.graph.outputs.map((o) => o.name));
+    const results: PartScores[] = [];
+    for (const qtable of qtables) {
+      results.push(await this.inStep(`scoring a QTable with ${describeQTable(qtable)}`, () => {
+        const { bytes } = buildPartQdq(ctx, { part: ctx.model, qtable, cali }, compared, this.weightCache);
+        return scoreBuiltPart(this.engine, bytes, ctx.model.fileName, ctx.samples.samples, ctx.references, metric, compared, sampleIndices, job);
+      }));
+    }
+    return results;
+  }
+
+  /** Runs a step; its failure names the model and the step. */
+  private async inStep<T>(step: string, work: () => Promise<T>): Promise<T> {
+    try {
+      return await work();
+    } catch (error) {
+      throw stepError(error, this.ctx.model.fileName, step);
+    }
+  }
+}
+
+/** "default INT8, 3 layers otherwise": how a QTable is named in a message. */
+function describeQTable(qtable: QTable): string {
+  const others = qtable.layers.size;
+  return `default ${qtable.defaultPrecision}${others ? `, ${others} layer${others === 1 ? '' : 's'} otherwise` : ''}`;
+}

@@ -1,0 +1,34 @@
+import type { RunnerPort } from './SearchPool';
+
+/**
+ * A runner port whose calls fail, instead of waiting forever, when the worker behind it dies
+ * (killed, out of memory, a native error): `died` rejects with the reason, and every call in flight
+ * or made later rejects with it. `inFlight` counts the calls the worker is still running, so that a
+ * pool is closed only once none is inside the engine.
+ */
+export interface GuardedPort extends RunnerPort {
+  readonly inFlight: () => Promise<void>;
+}
+
+export function guardedPort(port: RunnerPort, died: Promise<never>): GuardedPort {
+  const running = new Set<Promise<unknown>>();
+  // `died` may reject while nothing waits on it; that is not an unhandled rejection.
+  died.catch(() => {});
+  const guard = <T>(call: () => Promise<T>): Promise<T> => {
+    const inner = call();
+    running.add(inner);
+    const settle = () => running.delete(inner);
+    inner.then(settle, settle);
+    return Promise.race([inner, died]);
+  };
+  return {
+    rankChunk: (units, options, jobId, onResult) => guard(() => port.rankChunk(units, options, jobId, onResult)),
+    scoreQTables: (qtables, table, metric, indices, jobId) => guard(() => port.scoreQTables(qtables, table, metric, indices, jobId)),
+    localChunk: (units, jobId, onResult) => guard(() => port.localChunk(units, jobId, onResult)),
+    outputErrors: (qtable, indices, jobId) => guard(() => port.outputErrors(qtable, indices, jobId)),
+    cancel: (jobId) => port.cancel(jobId),
+    inFlight: async () => {
+      await Promise.race([Promise.allSettled(running), died.catch(() => {})]);
+    },
+  };
+}

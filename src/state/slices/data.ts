@@ -1,0 +1,48 @@
+import type { StateCreator } from 'zustand';
+import type { AppState } from '../store';
+import type { CalibrationSummary, Corrections, ThresholdSearchRow } from '../../core/Workbench';
+import { DEFAULT_CALIBRATION, type CalibrationSettings } from '../../core/calib/Calibration';
+import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from '../../core/quant/WeightOptions';
+import type { DatasetSummary } from '../../core/io/dataset/Dataset';
+import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../../core/io/dataset/loadDataset';
+import type { TargetScheme } from '../../core/quant/schemes';
+
+/** The on/off corrections (the rest of Corrections are their numbers). */
+export type CorrectionToggle = { [K in keyof Corrections]: Corrections[K] extends boolean ? K : never }[keyof Corrections];
+
+export interface DataSlice {
+  dataset: DatasetSummary | null;
+  preprocess: ImagePreprocess;
+  calibration: CalibrationSummary | null;
+  scheme: TargetScheme['id'];
+  calibrationSettings: CalibrationSettings;
+  weightOptions: WeightOptions;
+  /** search_threshold's comparison, newest run. */
+  thresholdSearch: readonly ThresholdSearchRow[] | null;
+  /** Float inference time over the calibration samples, to weigh calibration against. */
+  floatBaseline: { readonly samples: number; readonly perSampleMs: number; readonly calibrationBytes: number | null } | null;
+  /** The output cosine before and after each correction was last switched, to show next to its toggle. */
+  correctionEffects: Partial<Record<CorrectionToggle, { readonly on: boolean; readonly before: number | null; readonly after: number }>>;
+  /** Corrections asked for and being applied (the toggles show them at once; a failure puts them back). */
+  correctionsPending: Corrections | null;
+  datasetLoaded: (dataset: DatasetSummary) => void;
+  calibrated: (calibration: CalibrationSummary) => void;
+  setPreprocess: (preprocess: ImagePreprocess) => void;
+}
+
+export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
+  dataset: null,
+  preprocess: DEFAULT_PREPROCESS,
+  calibration: null,
+  scheme: 'ort-qdq',
+  calibrationSettings: DEFAULT_CALIBRATION,
+  weightOptions: DEFAULT_WEIGHT_OPTIONS,
+  thresholdSearch: null,
+  floatBaseline: null,
+  correctionEffects: {},
+  correctionsPending: null,
+  datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null, quantizedInFile: null }),
+  // A new calibration changes every score a search gave: its results and points no longer hold.
+  calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null, searchResult: null, visited: [] }),
+  setPreprocess: (preprocess) => set({ preprocess }),
+});

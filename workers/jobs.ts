@@ -1,0 +1,193 @@
+import type { CalibrationSettings, TensorOverride } from '../src/core/calib/Calibration';
+import { exportTable, type TableKind } from '../src/core/export/tables';
+import { parseCaliTable } from '../src/core/io/caliTable';
+import { loadDataset, type DatasetFile, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import type { DatasetSummary } from '../src/core/io/dataset/Dataset';
+import { parseOneConfig } from '../src/core/io/oneConfig';
+import { parseQTable } from '../src/core/io/qtable';
+import type { JobContext } from '../src/core/jobs/Job';
+import type { Evaluation } from '../src/core/model/Evaluation';
+import type { QTable } from '../src/core/model/QTable';
+import { weightBytes } from '../src/core/quant/modelSize';
+import { targetScheme, type TargetScheme } from '../src/core/quant/schemes';
+import { weightReport } from '../src/core/quant/weightReport';
+import type { WeightOptions } from '../src/core/quant/WeightOptions';
+import { bestMethodOverrides } from '../src/core/search/bestMethods';
+import type { UnitSensitivity } from '../src/core/search/scoring/sensitivity';
+import type { SearchRequest } from '../src/core/search/SearchRequest';
+import type { SearchEvent } from '../src/core/search/SearchSession';
+import type { EvaluationDepth } from '../src/core/sim/Simulator';
+import { bestThresholdMethod, Workbench, type Corrections } from '../src/core/Workbench';
+import { readSource, summaryOf, tableKind, type EngineKind, type FileSource, type ImportedTable, type JobHost, type OpenOptions } from './jobSupport';
+
+/**
+ * Every job the page can ask of its compute worker (issue #10: one bridge): the name, what it takes
+ * and what it does with the workbench. WorkbenchService.run(name, args) runs any of them with
+ * progress, cancel and one engine job at a time; the page calls `run` through workers/client.ts;
+ * the CLI calls the Workbench directly. QTables cross as they are (structured clone keeps a Map).
+ */
+export const JOBS = {
+  async openModel(service: JobHost, { source, engineKind, options = {} }: { source: FileSource; engineKind: EngineKind; options?: OpenOptions }) {
+    const started = performance.now();
+    const bytes = await readSource(source);
+    const engine = await service.engines[engineKind]();
+    const bench = await Workbench.open(engine, bytes, source.name, { dequantize: options.dequantize === true });
+    await service.bench?.dispose();
+    service.searchPools?.close();
+    service.bench = bench;
+    const pools = service.searchPools;
+    // The pool's workers run WASM: a user who chose WebGPU gets WebGPU for evaluations.
+    if (pools) bench.setSearchPools((ctx) => pools.poolFor(ctx), { outputsOnPool: engineKind === 'wasm' });
+    return summaryOf(bench, started);
+  },
+
+  async loadDataset(service: JobHost, { sources, preprocess }: { sources: readonly FileSource[]; preprocess: ImagePreprocess }): Promise<DatasetSummary> {
+    const bench = service.requireBench();
+    // A dropped .h5 stays a File: h5wasm mounts it in this worker instead of copying it.
+    const files = await Promise.all(sources.map(async (s): Promise<DatasetFile> => (s.file && /\.(h5|hdf5)$/i.test(s.name) ? { name: s.name, blob: s.file } : { name: s.name, bytes: await readSource(s) })));
+    const dataset = await loadDataset(files, bench.graph.inputs, preprocess, service.imageDecoder);
+    bench.setDataset(dataset);
+    const first = dataset.samples[0];
+    return {
+      sampleCount: dataset.samples.length,
+      sampleNames: dataset.sampleNames,
+      inputs: Object.entries(first).map(([name, t]) => ({ name, dims: [...t.dims], dtype: t.dtype })),
+      source: sources.length === 1 ? sources[0].name : `${sources.length} files`,
+    };
+  },
+
+  async setScheme(service: JobHost, { scheme }: { scheme: TargetScheme['id'] }) {
+    service.requireBench().setScheme(targetScheme(scheme));
+  },
+
+  /** Applies settings; says whether calibration must run again (what is observed changed). */
+  async setCalibrationSettings(service: JobHost, { settings }: { settings: Partial<CalibrationSettings> }) {
+    const bench = service.requireBench();
+    const result = bench.setCalibrationSettings(settings);
+    if (!result.needsCalibration) await bench.ensureEvaluation();
+    return { ...result, summary: bench.calibrated ? bench.summary() : null };
+  },
+
+  async setWeightOptions(service: JobHost, { options }: { options: Partial<WeightOptions> }) {
+    service.requireBench().setWeightOptions(options);
+  },
+
+  async setTensorOverride(service: JobHost, { tensor, override }: { tensor: string; override: TensorOverride | null }) {
+    const bench = service.requireBench();
+    bench.setTensorOverride(tensor, override);
+    return bench.summary();
+  },
+
+  /** run_sensitive_layer's new cali table: each ranked unit's output takes its best method. */
+  async applyBestMethods(service: JobHost, { ranking }: { ranking: readonly UnitSensitivity[] }) {
+    const bench = service.requireBench();
+    bench.setTensorOverrides(bestMethodOverrides(ranking, bench.layers));
+    return bench.summary();
+  },
+
+  async tensorCalibration(service: JobHost, { tensor }: { tensor: string }) {
+    return service.requireBench().tensorCalibration(tensor);
+  },
+
+  async weightReport(service: JobHost, { layer, qtable }: { layer: string; qtable: QTable }) {
+    const bench = service.requireBench();
+    return weightReport(bench.model, bench.graph.nodes.find((n) => n.name === layer)!, qtable, bench.weightOptions);
+  },
+
+  /** Bytes of the weights under a QTable (the Pareto view's x axis). */
+  async weightBytes(service: JobHost, { qtable }: { qtable: QTable }) {
+    const bench = service.requireBench();
+    return weightBytes(bench.model, bench.layers, qtable, bench.scheme);
+  },
+
+  /** search_threshold, and its best method put in force (the page shows the method it chose). */
+  async searchThreshold(service: JobHost, _args: Record<string, never>, job: JobContext) {
+    const bench = service.requireBench();
+    const rows = await bench.searchThreshold(job);
+    bench.setCalibrationSettings({ method: bestThresholdMethod(rows) });
+    return { rows, summary: bench.summary() };
+  },
+
+  /**
+   * A table the user drops on the workbench, recognised by its content: a TPU-MLIR qtable (two fields
+   * a line) sets precisions, ONE's layer configuration (JSON) sets INT16 layers, a TPU-MLIR cali_table
+   * (four fields a line) replaces the calibrated thresholds of the tensors it names.
+   */
+  async importTable(service: JobHost, { source }: { source: FileSource }): Promise<ImportedTable> {
+    const bench = service.requireBench();
+    const text = new TextDecoder().decode(await readSource(source));
+    const kind = tableKind(text);
+    if (kind === 'qtable') {
+      const parsed = parseQTable(text, source.name, bench.graph.nodes);
+      return { kind, qtable: parsed.table, unknownNames: [...parsed.unknownLayers] };
+    }
+    if (kind === 'one_config') {
+      const parsed = parseOneConfig(text, source.name, bench.graph.nodes);
+      return { kind, qtable: parsed.table, unknownNames: parsed.unknownLayers };
+    }
+    const parsed = parseCaliTable(text, source.name, bench.graph.nodes);
+    bench.setImportedTable(parsed.table);
+    return { kind, summary: bench.summary(), unknownNames: parsed.unknownTensors };
+  },
+
+  /** One of the tables qbench writes (cali_table, ONE config, visq, Bolt, Model Explorer). */
+  async exportTable(service: JobHost, { kind, qtable, evaluation }: { kind: TableKind; qtable: QTable; evaluation: Evaluation | null }) {
+    const bench = service.requireBench();
+    return exportTable(kind, { model: bench.model, graph: bench.graph, caliTable: bench.caliTable() }, qtable, evaluation);
+  },
+
+  /** Calibrates; bias correction, when on, is measured for `qtable`. */
+  async calibrate(service: JobHost, { qtable }: { qtable: QTable }, job: JobContext) {
+    return service.requireBench().calibrate(job, qtable);
+  },
+
+  /**
+   * Puts corrections in force and measures them on `qtable`. When BN folding changed the graph, the
+   * new model comes back too (its layers are what the page shows and edits).
+   */
+  async setCorrections(service: JobHost, { corrections, qtable }: { corrections: Corrections; qtable: QTable }, job: JobContext) {
+    const bench = service.requireBench();
+    const started = performance.now();
+    const report = await bench.setCorrections(corrections, qtable, job);
+    const model = report.graphChanged ? summaryOf(bench, started) : null;
+    return { report, summary: bench.summary(), model };
+  },
+
+  async evaluate(service: JobHost, { qtable, depth }: { qtable: QTable; depth: EvaluationDepth }, job: JobContext) {
+    return service.requireBench().evaluate(qtable, depth, job);
+  },
+
+  /**
+   * The output error of the file's own quantized model against the de-quantized float model, on the
+   * evaluation samples; null unless the model was opened de-quantized.
+   */
+  async measureQuantizedOriginal(service: JobHost, _args: Record<string, never>, job: JobContext) {
+    return service.requireBench().measureQuantizedOriginal(job);
+  },
+
+  async exportQdq(service: JobHost, { qtable }: { qtable: QTable }, job: JobContext) {
+    return service.requireBench().exportVerifiedQdq(qtable, job);
+  },
+
+  /** Float inference time over the calibration samples, and what calibration keeps in memory. */
+  async measureFloatInference(service: JobHost, _args: Record<string, never>, job: JobContext) {
+    const bench = service.requireBench();
+    const result = await bench.measureFloatInference(job);
+    return { ...result, calibrationBytes: bench.calibrated ? bench.calibrationFootprint() : null };
+  },
+
+  /**
+   * A mixed-precision search on the pool of search workers; `onEvent` streams each unit's
+   * sensitivity, each configuration scored and each log line as they come.
+   */
+  async search(service: JobHost, { request }: { request: SearchRequest }, job: JobContext, onEvent: (event: SearchEvent) => void) {
+    return service.requireBench().search(request, job, onEvent);
+  },
+};
+
+export type JobName = keyof typeof JOBS;
+
+/** The jobs that run the engine over the data (what the job bar shows with progress). */
+export const ENGINE_JOBS: ReadonlySet<JobName> = new Set<JobName>(['calibrate', 'setCorrections', 'evaluate', 'measureQuantizedOriginal', 'exportQdq', 'measureFloatInference', 'search', 'searchThreshold']);
+export type JobArgs<N extends JobName> = Parameters<(typeof JOBS)[N]>[1];
+export type JobResult<N extends JobName> = Awaited<ReturnType<(typeof JOBS)[N]>>;
