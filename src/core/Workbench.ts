@@ -37,7 +37,7 @@ import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { derived } from './session/memo';
 import type { SessionState } from './session/SessionState';
-import { inferTensorTypes } from './sim/tensorTypes';
+import { inferTensorTypes } from './engine/tensorTypes';
 
 /** Which corrections apply (docs/algorithms.md §6; TPU-MLIR --sq --we --bc --tune_num, Bolt -b). */
 export interface Corrections extends FloatCorrections {

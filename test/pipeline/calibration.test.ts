@@ -6,7 +6,7 @@ import { onnx } from '../../src/core/io/onnx/protobuf';
 import { readTensorProto } from '../../src/core/io/onnx/tensorProto';
 import { silentJob } from '../../src/core/jobs/Job';
 import { ALL_INT8, withPrecision } from '../../src/core/model/QTable';
-import { exposeAllTensors } from '../../src/core/sim/tensorTypes';
+import { exposeAllTensors } from '../../src/core/engine/tensorTypes';
 import { bestThresholdMethod, Workbench } from '../../src/core/Workbench';
 import type { TensorMap } from '../../src/core/model/tensor';
 import { GraphBuilder, randomSamples } from '../support/GraphBuilder';

@@ -8,7 +8,7 @@ import { onnx } from '../../src/core/io/onnx/protobuf';
 import { silentJob } from '../../src/core/jobs/Job';
 import { compareTensors, meanMetrics } from '../../src/core/metrics/similarity';
 import { ALL_INT8, withPrecision } from '../../src/core/model/QTable';
-import { exposeAllTensors } from '../../src/core/sim/tensorTypes';
+import { exposeAllTensors } from '../../src/core/engine/tensorTypes';
 import { Workbench } from '../../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../../src/demo/preprocess';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../support/models';

@@ -3,7 +3,7 @@ import { intAttribute } from '../../src/core/io/onnx/attributes';
 import { AttributeType, DataType, onnx } from '../../src/core/io/onnx/protobuf';
 import { readTensorProto } from '../../src/core/io/onnx/tensorProto';
 import type { TensorMap } from '../../src/core/model/tensor';
-import { exposeAllTensors } from '../../src/core/sim/tensorTypes';
+import { exposeAllTensors } from '../../src/core/engine/tensorTypes';
 
 // Quantized models written the way onnxruntime's Python quantizer writes them (quantize_static in
 // QOperator format, quantize_dynamic), for tests of de-quantization: no npm package ships an ONNX

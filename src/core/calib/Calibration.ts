@@ -2,7 +2,7 @@ import type { Engine, ValueInfo } from '../engine/Engine';
 import { bodies, isIf, isLoop, isScan, outerReferences } from '../io/onnx/ifBodies';
 import type { onnx } from '../io/onnx/protobuf';
 import { floatActivations } from '../search/scoring/boundaries';
-import { branchModel } from '../sim/tensorTypes';
+import { branchModel } from '../engine/tensorTypes';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { JobContext } from '../jobs/Job';

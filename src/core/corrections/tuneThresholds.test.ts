@@ -11,7 +11,7 @@ import type { TensorMap } from '../model/tensor';
 import { CancelToken, jobContext, silentJob, type JobProgress } from '../jobs/Job';
 import { roundHalfEven } from '../quant/rounding';
 import { dequantizeWeight, quantizeWeightSymmetric } from '../quant/weightQuant';
-import { exposeAllTensors } from '../sim/tensorTypes';
+import { exposeAllTensors } from '../engine/tensorTypes';
 import { Workbench } from '../Workbench';
 import { measureTuningLosses, tunedEntry, tuneThresholds, tuningCandidates } from './tuneThresholds';
 

@@ -10,7 +10,7 @@ import { silentJob, type JobContext } from '../jobs/Job';
 import { indexGraph, type GraphNode } from '../model/ModelGraph';
 import { inputRole, weightChannelAxis } from '../quant/inputRoles';
 import { dequantizeWeight, quantizeWeightSymmetric } from '../quant/weightQuant';
-import { inferTensorTypes } from '../sim/tensorTypes';
+import { inferTensorTypes } from '../engine/tensorTypes';
 import { openSession } from '../engine/openSession';
 import { concatFlat, writerOver } from '../io/onnx/graphExtension';
 

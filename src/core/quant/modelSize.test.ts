@@ -3,7 +3,7 @@ import { ortNodeEngine } from '../../../cli/ortNodeEngine';
 import { GraphBuilder } from '../../../test/support/GraphBuilder';
 import { modelOf } from '../../../test/support/runModel';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
-import { inferTensorTypes } from '../sim/tensorTypes';
+import { inferTensorTypes } from '../engine/tensorTypes';
 import { describeLayers, type LayerInfo } from './layerInfo';
 import { weightBytes } from './modelSize';
 import { ALL_INT8, type Precision, type QTable } from '../model/QTable';

@@ -14,7 +14,7 @@ import type { QdqBuildInput } from '../export/buildQdqModel';
 import { MAX_CALIBRATED_ITERATIONS } from '../calib/Calibration';
 import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
 import { scalarOf } from './reductions';
-import { branchModel } from './tensorTypes';
+import { branchModel } from '../engine/tensorTypes';
 
 /** A host run's values: the quantized half's tensors under their names, the float half's under floatName(). */
 export interface HostValues {

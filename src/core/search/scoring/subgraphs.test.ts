@@ -6,7 +6,7 @@ import type { Engine, Session, ValueInfo } from '../../engine/Engine';
 import type { OnnxModel } from '../../io/onnx/OnnxModel';
 import { AttributeType, DataType, onnx } from '../../io/onnx/protobuf';
 import type { TensorMap } from '../../model/tensor';
-import { exposeAllTensors, inferTensorTypes } from '../../sim/tensorTypes';
+import { exposeAllTensors, inferTensorTypes } from '../../engine/tensorTypes';
 import { descendantCone, prefixModel, subModel, typedValueInfo, type Cone } from './subgraphs';
 
 /**

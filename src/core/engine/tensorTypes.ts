@@ -1,5 +1,5 @@
-import type { Engine, ValueInfo } from '../engine/Engine';
-import { sessionError } from '../engine/engineErrors';
+import type { Engine, ValueInfo } from './Engine';
+import { sessionError } from './engineErrors';
 import { bodies, isControlFlow, outerReferences } from '../io/onnx/ifBodies';
 import { onnx } from '../io/onnx/protobuf';
 import { typedValueInfo } from '../search/scoring/subgraphs';
