@@ -89,6 +89,8 @@ test('Silero VAD (its network inside an If): the layers of the branch the data t
   await page.getByTestId('sort-name').click();
   await page.getByTestId('table-filter').fill('If_0');
   await page.locator('[data-testid=table-row][data-layer="If_0"]').click();
+  // A layer of the 8 kHz branch, which no sample ran: it runs FP32 (no ranges), and the table says so.
+  await expect(page.locator('[data-testid=table-row][data-layer="If_0_else_branch__Inline_0__/decoder/Concat"] .precision')).toHaveText('—');
   await expect(page.getByTestId('not-quantizable')).toContainText('Not quantizable:');
   await expect(page.getByTestId('precision-INT8')).toBeDisabled();
   mkdirSync(SCRATCH, { recursive: true });

@@ -2,7 +2,7 @@ import { useMemo, useRef, useState } from 'react';
 import { precisionOf, type Precision } from '../core/model/QTable';
 import { useApp } from '../state/store';
 import { formatMetric } from './format';
-import { useLayerErrors, useLayerInfo } from './hooks';
+import { useFloatForLackOfRanges, useLayerErrors, useLayerInfo } from './hooks';
 
 type Column = 'name' | 'op' | 'precision' | 'cos' | 'sqnr' | 'mse';
 const ROW_HEIGHT = 26;
@@ -35,6 +35,7 @@ export function LayerTable() {
   const select = useApp((s) => s.select);
   const info = useLayerInfo();
   const errors = useLayerErrors();
+  const floatForLackOfRanges = useFloatForLackOfRanges();
   const [sort, setSort] = useState<{ column: Column; ascending: boolean }>({ column: 'cos', ascending: true });
   const [filter, setFilter] = useState('');
   const [scrollTop, setScrollTop] = useState(0);
@@ -47,7 +48,8 @@ export function LayerTable() {
       .map((n) => {
         const i = info.get(n.name);
         const e = errors.get(n.name);
-        return { name: n.name, op: n.opType, precision: i?.quantizable ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable, reason: i?.quantizable ? undefined : i?.reason ?? 'not quantizable', cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse } as Row;
+        const untaken = floatForLackOfRanges.has(n.name);
+        return { name: n.name, op: n.opType, precision: i?.quantizable && !untaken ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable && !untaken, reason: untaken ? 'no calibration sample ran its branch, so it has no ranges' : i?.quantizable ? undefined : i?.reason ?? 'not quantizable', cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse } as Row;
       })
       .filter((r) => !needle || r.name.toLowerCase().includes(needle) || r.op.toLowerCase().includes(needle))
       .filter((r) => !onlyChanged || (r.quantizable && r.precision !== qtable.defaultPrecision));
@@ -62,7 +64,7 @@ export function LayerTable() {
       return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * sign;
     });
     return list;
-  }, [model, info, errors, qtable, sort, filter, onlyChanged]);
+  }, [model, info, errors, floatForLackOfRanges, qtable, sort, filter, onlyChanged]);
 
   const height = body.current?.clientHeight ?? 400;
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
@@ -98,7 +100,7 @@ export function LayerTable() {
               <span className="td op">{r.op}</span>
               {r.quantizable
                 ? <span className={`td precision p-${r.precision}`}>{r.precision}</span>
-                : <span className="td precision muted" title={`Not quantizable: ${r.reason}; runs as in the model`}>—</span>}
+                : <span className="td precision muted" title={floatForLackOfRanges.has(r.name) ? `Runs FP32: ${r.reason}` : `Not quantizable: ${r.reason}; runs as in the model`}>—</span>}
               <span className="td num">{formatMetric('cos', r.cos)}</span>
               <span className="td num">{formatMetric('sqnr', r.sqnr)}</span>
               <span className="td num">{formatMetric('mse', r.mse)}</span>

@@ -16,6 +16,12 @@ export function useLayerErrors(): ReadonlyMap<string, LayerError> {
   return useMemo(() => new Map((evaluation?.layers ?? []).map((l) => [l.layer, l])), [evaluation]);
 }
 
+/** Layers that run FP32 whatever the QTable says: no calibration sample ran their branch (from the latest full evaluation). */
+export function useFloatForLackOfRanges(): ReadonlySet<string> {
+  const evaluation = useApp((s) => s.layerEvaluation);
+  return useMemo(() => new Set(evaluation?.floatForLackOfRanges ?? []), [evaluation]);
+}
+
 /** The CaliTable in use, by tensor name. */
 export function useCaliTable(): ReadonlyMap<string, CaliEntry> {
   const calibration = useApp((s) => s.calibration);

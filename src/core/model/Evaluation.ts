@@ -20,6 +20,11 @@ export interface Evaluation {
   readonly perOutput: Readonly<Record<string, ErrorMetrics>>;
   /** Empty for an outputs-only evaluation. */
   readonly layers: readonly LayerError[];
+  /**
+   * Layers the QTable sets to an integer precision that run FP32 all the same, because no
+   * calibration sample ran the If branch they sit in (they have no ranges). Full evaluations only.
+   */
+  readonly floatForLackOfRanges?: readonly LayerName[];
   readonly sampleCount: number;
   readonly elapsedMs: number;
   /** ai.onnx opset of the simulated (and exported) model. */

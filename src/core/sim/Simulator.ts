@@ -127,11 +127,13 @@ export class Simulator {
           .map(({ layer, tensor }) => ({ layer, tensor, precision: probe.precisions.get(layer) ?? this.precisionOf(qtable, layer), ...meanMetrics(bodyLayerMetrics.get(layer)!) })),
       ]
       : [];
+    const floatForLackOfRanges = probe ? this.probedInBodies.filter(({ layer }) => probe.precisions.get(layer) === 'FP32' && this.precisionOf(qtable, layer) !== 'FP32').map(({ layer }) => layer) : [];
     return {
       qtable: qtableToData(qtable),
       output: meanMetrics(Object.values(perOutput)),
       perOutput,
       layers,
+      ...(floatForLackOfRanges.length ? { floatForLackOfRanges } : {}),
       sampleCount: samples.samples.length,
       elapsedMs: performance.now() - started,
       opset,
