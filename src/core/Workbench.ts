@@ -10,22 +10,19 @@ import { validateDataset } from './io/dataset/validate';
 import { OnnxModel, readOnnx } from './io/onnx/OnnxModel';
 import { quantizedForm } from './io/onnx/quantizedForm';
 import { dequantizeModel } from './io/onnx/dequantizeIntegerOps';
-import { bodyInputs } from './io/onnx/ifBodies';
 import { dequantizedNote, findModel, type ModelFindings } from './quant/modelFindings';
 import { onnx } from './io/onnx/protobuf';
 import { silentJob, type JobContext } from './jobs/Job';
 import type { LayerName, ModelGraph } from './model/ModelGraph';
 import type { TensorMap } from './model/tensor';
 import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from './quant/WeightOptions';
-import { fusedTensors } from './quant/fusedTensors';
 import { MissingCalibrationError } from './errors';
-import { qdqOpset } from './export/buildQdqModel';
 import { type QuantizationContext } from './quant/QuantizationContext';
-import { meanMetrics, type ErrorMetrics } from './metrics/similarity';
-import { biasCorrection, correctFloatModel, DEFAULT_MIN_LAYER_COS, DEFAULT_TUNE_NUM, tuneThresholds, type FloatCorrectionEffects, type FloatCorrections } from './corrections';
+import type { ErrorMetrics } from './metrics/similarity';
+import { biasCorrection, correctFloatModel, tuneThresholds } from './corrections';
 import { describeLayers, type LayerInfo } from './quant/layerInfo';
-import { ALL_INT8, qtableToData, type Precision, type QTable } from './model/QTable';
-import { effectivePrecision, TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
+import { ALL_INT8, type Precision, type QTable } from './model/QTable';
+import { TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation } from './model/Evaluation';
 import type { SearchContext } from './search/SearchContext';
 import { floatActivations } from './search/scoring/boundaries';
@@ -36,81 +33,17 @@ import { SearchRunner } from './search/pool/SearchRunner';
 import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { derived } from './session/memo';
+import { floatModelKey, NO_CORRECTIONS, NO_EFFECTS, type CorrectionEffects, type CorrectionReport, type Corrections } from './corrections/CorrectionState';
+import type { CalibrationSummary, TensorCalibrationView, ThresholdSearchRow } from './session/views';
+import { evaluateOutputsOnPool } from './search/pool/evaluateOnPool';
+import { activationTensors, calibratedTensors } from './calib/calibratedTensors';
+import { statisticsBytes } from './calib/statisticsBytes';
+import { timeFloatInference } from './engine/timeFloatInference';
 import type { SessionState } from './session/SessionState';
 import { inferTensorTypes } from './engine/tensorTypes';
 
-/** Which corrections apply (docs/algorithms.md §6; TPU-MLIR --sq --we --bc --tune_num, Bolt -b). */
-export interface Corrections extends FloatCorrections {
-  readonly biasCorrection: boolean;
-  /** TPU-MLIR's KL threshold tuning; applies while the method is KL. */
-  readonly tuneThresholds: boolean;
-  /** Samples the tuning uses (TPU-MLIR tune_num, default 5). */
-  readonly tuneNum: number;
-  /** Bias correction corrects convolutions whose local cosine is below this (TPU-MLIR min_layer_cos, default 0.99). */
-  readonly minLayerCos: number;
-  /** Samples bias correction measures the error on (TPU-MLIR bc_inference_num); null: the calibration samples. */
-  readonly biasSamples: number | null;
-}
-
-export const NO_CORRECTIONS: Corrections = {
-  foldBatchNorm: false, equalize: false, smoothQuant: false, biasCorrection: false, tuneThresholds: false, tuneNum: DEFAULT_TUNE_NUM,
-  minLayerCos: DEFAULT_MIN_LAYER_COS, biasSamples: null,
-};
-
-/** What the corrections in force did, shown next to each toggle. */
-export interface CorrectionEffects extends FloatCorrectionEffects {
-  /** Bias correction: the 8-bit convolutions corrected and the output cosine without and with; not kept when it drops. */
-  readonly biasCorrection: { readonly layers: number; readonly kept: boolean; readonly before: number; readonly after: number } | null;
-  /** Tensors whose KL threshold the tuning moved (null: tuning off, or no KL thresholds to tune). */
-  readonly tunedTensors: number | null;
-}
-
-const NO_EFFECTS: CorrectionEffects = { foldedBatchNorms: 0, equalizedPairs: 0, smoothedPairs: 0, skipped: [], biasCorrection: null, tunedTensors: null };
-
-/** A change of corrections and its measured effect on the output similarity of the QTable in use. */
-export interface CorrectionReport {
-  readonly effects: CorrectionEffects;
-  readonly outputCos: { readonly before: number | null; readonly after: number };
-  /** BN folding removed or restored layers: the graph shown must be the new one. */
-  readonly graphChanged: boolean;
-}
-
-export interface CalibrationSummary {
-  readonly settings: CalibrationSettings;
-  readonly sampleCount: number;
-  readonly evaluationSampleCount: number;
-  readonly tensorCount: number;
-  readonly elapsedMs: number;
-  /** The CaliTable in use, tensor by tensor. */
-  readonly table: readonly (readonly [string, CaliEntry])[];
-  readonly overrides: readonly (readonly [string, TensorOverride])[];
-  readonly imported: boolean;
-  readonly corrections: Corrections;
-  readonly correctionEffects: CorrectionEffects;
-}
-
-/** search_threshold's comparison: the all-INT8 model under each method (docs/algorithms.md §5). */
-export interface ThresholdSearchRow {
-  readonly method: CalibrationMethod;
-  readonly output: Evaluation['output'];
-}
-
-/** The method search_threshold recommends: the best output cosine of the all-INT8 model. */
-export function bestThresholdMethod(rows: readonly ThresholdSearchRow[]): CalibrationMethod {
-  return rows.reduce((a, b) => (b.output.cos > a.output.cos ? b : a)).method;
-}
-
-/** What the inspector draws for one tensor: its histogram and every method's entry. */
-export interface TensorCalibrationView {
-  readonly tensor: string;
-  readonly min: number;
-  readonly max: number;
-  readonly histogram: { readonly width: number; readonly counts: readonly number[] };
-  /** Every method whose statistics the pass kept (all of them unless calibration kept one). */
-  readonly entries: Readonly<Partial<Record<CalibrationMethod, CaliEntry>>>;
-  readonly active: CaliEntry;
-  readonly override: TensorOverride | null;
-}
+export { NO_CORRECTIONS, type CorrectionEffects, type CorrectionReport, type Corrections } from './corrections/CorrectionState';
+export { bestThresholdMethod, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from './session/views';
 
 /**
  * One model and its dataset, calibrated and evaluated: the core job that the worker (for the page)
@@ -457,20 +390,12 @@ export class Workbench {
    * then (calibrateRemaining).
    */
   calibratedTensors(): string[] {
-    const precisions = new Map([...this.layers.values()].map((l) => [l.name, effectivePrecision(l, ALL_INT8, this.scheme)]));
-    const fused = fusedTensors(this.model.graph, precisions);
-    return this.activationTensors().filter((t) => !fused.has(t));
+    return calibratedTensors(this.model, this.layers, this.types, this.scheme);
   }
 
   /** Every float tensor that can carry a range: graph inputs and every float node output. */
   activationTensors(): string[] {
-    const tensors = this.model.graph.inputs.filter((i) => i.dtype === 'float32').map((i) => i.name);
-    // a Loop body's own inputs (its carried values) are quantized inside the body too
-    for (const input of bodyInputs(this.model.proto.graph!)) if (input.name && this.types.get(input.name)?.dtype === 'float32') tensors.push(input.name);
-    for (const node of this.model.graph.nodes) {
-      for (const output of node.outputs) if (output && this.types.get(output)?.dtype === 'float32') tensors.push(output);
-    }
-    return tensors;
+    return activationTensors(this.model, this.types);
   }
 
   /**
@@ -547,27 +472,11 @@ export class Workbench {
   /** The last 'outputs' evaluation made on the pool, and the simulator (calibration) it belongs to. */
   private lastPoolOutputs?: { readonly simulator: Simulator | undefined; readonly evaluation: Evaluation };
 
-  /**
-   * The 'outputs' evaluation with the samples split between the search pool's runners (the page's
-   * what-if: one engine per core instead of one). The same QDQ model and the same means as the
-   * Simulator's.
-   */
+  /** The 'outputs' evaluation on the search pool's runners (evaluateOutputsOnPool). */
   private async evaluateOutputsOnPool(qtable: QTable, job: JobContext): Promise<Evaluation> {
-    const started = performance.now();
     this.requireSimulator();
     const ctx = await this.searchContext([], job);
-    const pool = await this.searchPools(ctx);
-    const perSample = await pool.outputErrors(qtable, ctx.samples.samples.length, job);
-    const perOutput: Record<string, ErrorMetrics> = {};
-    for (const name of this.model.graph.outputs.map((o) => o.name)) {
-      const list = perSample.map((s) => s[name]).filter(Boolean);
-      if (list.length) perOutput[name] = meanMetrics(list);
-    }
-    const precisions = [...this.layers.values()].map((l) => effectivePrecision(l, qtable, this.scheme));
-    return {
-      qtable: qtableToData(qtable), output: meanMetrics(Object.values(perOutput)), perOutput, layers: [],
-      sampleCount: perSample.length, elapsedMs: performance.now() - started, opset: qdqOpset(this.model.opset, precisions),
-    };
+    return evaluateOutputsOnPool(await this.searchPools(ctx), ctx, qtable, job);
   }
 
   /**
@@ -639,22 +548,8 @@ export class Workbench {
    * Time of plain float inference over the calibration samples (the baseline calibration and
    * searches are compared with): one session, one warm-up run, then every sample.
    */
-  async measureFloatInference(job: JobContext): Promise<{ samples: number; perSampleMs: number }> {
-    const dataset = this.requireDataset();
-    const count = Math.min(dataset.samples.length, this.settings.calibrationSamples ?? Infinity);
-    const session = await this.engine.createSession(this.model.encode(), { modelName: this.model.fileName });
-    try {
-      await session.run(dataset.samples[0]);
-      const started = performance.now();
-      for (let i = 0; i < count; i++) {
-        job.throwIfCancelled();
-        job.progress({ stage: 'float inference', done: i, total: count });
-        await session.run(dataset.samples[i]);
-      }
-      return { samples: count, perSampleMs: (performance.now() - started) / count };
-    } finally {
-      await session.dispose();
-    }
+  measureFloatInference(job: JobContext): Promise<{ samples: number; perSampleMs: number }> {
+    return timeFloatInference(this.engine, this.model, this.calibrationSamples(), job);
   }
 
   /**
@@ -706,14 +601,7 @@ export class Workbench {
 
   /** Bytes the calibration keeps  /** Bytes the calibration keeps (statistics of every tensor): flat in the number of samples but for one scalar per sample and method. */
   calibrationFootprint(): number {
-    const calibration = this.requireCalibration();
-    let bytes = 0;
-    const add = (value: unknown): void => {
-      if (ArrayBuffer.isView(value)) bytes += value.byteLength;
-      else if (value && typeof value === 'object') for (const v of Object.values(value)) add(v);
-    };
-    for (const stats of calibration.statistics.values()) add(stats);
-    return bytes;
+    return statisticsBytes(this.requireCalibration());
   }
 
   /** Model outputs of the simulation of a QTable, per evaluation sample. */
@@ -785,10 +673,4 @@ export class Workbench {
     if (!this.simulator) throw new QbenchError('the model is not calibrated yet: run calibration first');
     return this.simulator;
   }
-}
-
-/** Identifies a float model made by correctFloatModel: its flags and, for SmoothQuant, which dataset measured it. */
-function floatModelKey(corrections: FloatCorrections, datasetVersion: number): string {
-  const flags = `${+corrections.foldBatchNorm}${+corrections.equalize}${+corrections.smoothQuant}`;
-  return corrections.smoothQuant ? `${flags}:${datasetVersion}` : flags;
 }
