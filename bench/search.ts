@@ -212,7 +212,7 @@ export async function benchSearchBrowser(page: Page, baseUrl: string) {
     document.querySelector('[data-testid=search-cancel]').click();
     const check = () => {
       const s = globalThis.qbenchState();
-      if (!Object.values(s.jobs).some((j) => j.label.startsWith('Search'))) resolve(performance.now() - started);
+      if (!Object.values(s.jobs).some((j) => j.kind === 'search')) resolve(performance.now() - started);
       else requestAnimationFrame(check);
     };
     check();

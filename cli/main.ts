@@ -7,6 +7,7 @@ import { formatQTable, parseQTable } from '../src/core/io/qtable';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
+import { partKey } from '../src/core/metrics/outputParts';
 import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/model/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
@@ -345,7 +346,19 @@ function metricsJson(m: ErrorMetrics) {
   return { cos: jsonNumber(m.cos), sqnr: jsonNumber(m.sqnr), mse: jsonNumber(m.mse) };
 }
 
-function evaluationJson(bench: Workbench, evaluation: Evaluation, original: ErrorMetrics | null, precisions: ReadonlyMap<string, string>) {
+/** Each output scored whole and part by part (issue #11): `"outputs"` of `eval --json`. */
+function outputsJson(evaluation: Evaluation, report: Awaited<ReturnType<Workbench['outputParts']>>) {
+  const range = (key: string) => report.ranges[key] ?? null;
+  return Object.entries(evaluation.perOutput).map(([name, metrics]) => ({
+    name,
+    range: range(name),
+    task: evaluation.agreement?.[name] ? 'classifier' : 'other',
+    metrics: { ...metricsJson(metrics), ...(evaluation.agreement?.[name] ? { top1: evaluation.agreement[name].top1, top5: evaluation.agreement[name].top5 } : {}) },
+    parts: report.parts.filter((p) => p.output === name).map((p) => ({ name: p.name, axis: p.axis, slice: [p.start, p.end], range: range(partKey(p)), ...metricsJson(evaluation.perPart?.[partKey(p)] ?? { cos: NaN, sqnr: NaN, mse: NaN }) })),
+  }));
+}
+
+function evaluationJson(bench: Workbench, evaluation: Evaluation, original: ErrorMetrics | null, precisions: ReadonlyMap<string, string>, report: Awaited<ReturnType<Workbench['outputParts']>>) {
   const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
   const findings = bench.findings;
   return {
@@ -359,6 +372,9 @@ function evaluationJson(bench: Workbench, evaluation: Evaluation, original: Erro
     engine: bench.engine.name,
     target: bench.scheme.id,
     output: metricsJson(evaluation.output),
+    worst: evaluation.worst ?? null,
+    outputs: outputsJson(evaluation, report),
+    warnings: evaluation.warnings ?? [],
     layers: allLayers(bench, evaluation, precisions).map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...(l.metrics ? metricsJson(l.metrics) : { cos: null, sqnr: null, mse: null }), ...(l.scope ? { scope: l.scope } : {}) })),
   };
 }
@@ -384,11 +400,24 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-function printEvaluation(bench: Workbench, evaluation: Evaluation, precisions: ReadonlyMap<string, string>): void {
+function printEvaluation(bench: Workbench, evaluation: Evaluation, precisions: ReadonlyMap<string, string>, report: Awaited<ReturnType<Workbench['outputParts']>>): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const fmt = (m: ErrorMetrics) => `cos ${m.cos.toFixed(6)}  sqnr ${Number.isFinite(m.sqnr) ? `${m.sqnr.toFixed(2)} dB` : 'inf'}  mse ${m.mse.toExponential(3)}`;
   out(`model   ${bench.graph.fileName} (opset ${bench.graph.opset}, ${bench.layers.size} layers), ${evaluation.sampleCount} samples, ${bench.engine.name}, target ${bench.scheme.id}`);
-  out(`output  ${fmt(evaluation.output)}`);
+  const worst = evaluation.worst;
+  const many = Object.keys(evaluation.perOutput).length + Object.keys(evaluation.perPart ?? {}).length > 1;
+  out(`output  ${fmt(evaluation.output)}${many && worst ? `  (the worst: ${worst.part ? `${worst.output} part ${worst.part}` : worst.output})` : ''}`);
+  if (many || evaluation.agreement) {
+    const range = (key: string) => (report.ranges[key] ? `  range [${report.ranges[key].map((v) => v.toPrecision(4)).join(', ')}]` : '');
+    for (const [name, m] of Object.entries(evaluation.perOutput)) {
+      const agreement = evaluation.agreement?.[name];
+      out(`  ${name}: ${fmt(m)}${range(name)}${agreement ? `  top-1 agreement ${(100 * agreement.top1).toFixed(1)} %, top-5 ${(100 * agreement.top5).toFixed(1)} %` : ''}`);
+      for (const p of report.parts.filter((x) => x.output === name)) {
+        const pm = evaluation.perPart?.[partKey(p)];
+        if (pm) out(`    part ${p.name} [${p.start}:${p.end}] on axis ${p.axis}: ${fmt(pm)}${range(partKey(p))}`);
+      }
+    }
+  }
   out('');
   const width = Math.min(60, Math.max(5, ...evaluation.layers.map((l) => l.layer.length))) + 2;
   const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
@@ -440,10 +469,13 @@ async function runEval(values: Values): Promise<void> {
   const evaluation = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
   const original = await bench.measureQuantizedOriginal(progressJob(values.json === true));
   const precisions = await bench.effectivePrecisions(qtable);
-  if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation, original, precisions), ...correctionsJson(bench) })}\n`);
+  const report = await bench.outputParts();
+  // Collapse warnings go to stderr too, where a script that reads only stdout's JSON still shows them.
+  for (const w of evaluation.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
+  if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation, original, precisions, report), ...correctionsJson(bench) })}\n`);
   else {
     printCorrections(bench);
-    printEvaluation(bench, evaluation, precisions);
+    printEvaluation(bench, evaluation, precisions, report);
     if (original) process.stdout.write(`\nthe file's own quantized model: cos ${original.cos.toFixed(6)}  sqnr ${original.sqnr.toFixed(2)} dB (against the de-quantized float model)\n`);
   }
   await bench.dispose();

@@ -274,3 +274,29 @@ describe('qbench CLI', () => {
     expect(layer.stderr).toContain('conv_z');
   });
 });
+
+describe('qbench eval on an output built by a Concat (issue #11)', () => {
+  it('scores each part, heads with the worst part, and warns on stderr and in the JSON', async () => {
+    const { yoloHead } = await import('../test/support/yoloHead');
+    const dir = mkdtempSync(join(tmpdir(), 'qbench-parts-'));
+    writeFileSync(join(dir, 'yolo_head.onnx'), yoloHead());
+    const files = randomSamples('x', [1, 16, 64], 4, 3).map((s, i) => {
+      const path = join(dir, `s${i}.npy`);
+      writeFileSync(path, formatNpy({ ...s.x, data: s.x.data.map((v) => Math.abs(v) * 4) }));
+      return path;
+    });
+    const { code, stdout, stderr } = await qbench('eval', '--model', join(dir, 'yolo_head.onnx'), '--data', files.join(','), '--json');
+    expect(code).toBe(0);
+    const result = JSON.parse(stdout);
+    const [output] = result.outputs;
+    expect(output.parts).toHaveLength(2);
+    expect(output.metrics.cos).toBeGreaterThan(0.99);
+    const lost = output.parts.find((p: { cos: number }) => p.cos < 0.5);
+    expect(lost.range[0]).toBeGreaterThanOrEqual(0);
+    expect(lost.range[1]).toBeLessThanOrEqual(1); // the probabilities
+    expect(result.worst).toEqual({ output: output.name, part: lost.name });
+    expect(result.output.cos).toBe(lost.cos);
+    expect(result.warnings).toEqual([expect.objectContaining({ kind: 'collapsed-part', layer: 'detections' })]);
+    expect(stderr).toMatch(/^warning: part .* is lost/m);
+  }, 60_000);
+});

@@ -33,6 +33,7 @@ import { SearchRunner } from './search/pool/SearchRunner';
 import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { derived } from './session/memo';
+import { outputParts, valueRanges, type OutputPart } from './metrics/outputParts';
 import { floatModelKey, NO_CORRECTIONS, NO_EFFECTS, type CorrectionEffects, type CorrectionReport, type Corrections } from './corrections/CorrectionState';
 import type { CalibrationSummary, TensorCalibrationView, ThresholdSearchRow } from './session/views';
 import { evaluateOutputsOnPool } from './search/pool/evaluateOnPool';
@@ -206,7 +207,7 @@ export class Workbench {
     if (!this.quantizedOriginal) return null;
     await this.ensureEvaluation(job);
     const evaluation = this.state.evaluation!;
-    return measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, evaluation.samples, [...evaluation.outputs], job);
+    return measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, evaluation.samples, [...evaluation.outputs], job, outputParts(this.model.graph, this.types));
   }
 
   /**
@@ -538,7 +539,7 @@ export class Workbench {
           await simulator.dispose();
         }
       });
-      rows.push({ method, output: evaluation.output });
+      rows.push({ method, output: evaluation.output, ...(evaluation.agreement ? { agreement: evaluation.agreement } : {}) });
     }
     job.progress({ stage: 'search_threshold', done: CALIBRATION_METHODS.length, total: CALIBRATION_METHODS.length });
     return rows;
@@ -617,6 +618,17 @@ export class Workbench {
     return this.withCompleteCalibration(job, async () => this.requireSimulator().buildQdq(qtable).precisions);
   }
 
+  /**
+   * Each output and each part of an output built by a Concat (issue #11): its name, its float value
+   * range on the evaluation samples. Figures come with an Evaluation (perOutput, perPart).
+   */
+  async outputParts(job: JobContext = silentJob): Promise<{ readonly parts: readonly OutputPart[]; readonly ranges: Record<string, [number, number]> }> {
+    await this.ensureEvaluation(job);
+    const parts = outputParts(this.model.graph, this.types);
+    const outputs = this.model.graph.outputs.map((o) => o.name);
+    return { parts, ranges: valueRanges(this.state.evaluation?.outputs ?? [], outputs, parts) };
+  }
+
   /** The quantized model of a QTable in QDQ form: the same graph the evaluation ran. */
   exportQdq(qtable: QTable, job: JobContext = silentJob): Promise<Uint8Array> {
     return this.withCompleteCalibration(job, async () => onnx.ModelProto.encode(this.requireSimulator().buildQdq(qtable).proto).finish());
@@ -630,7 +642,7 @@ export class Workbench {
     const bytes = await this.exportQdq(qtable, job);
     const predicted = (await this.evaluate(qtable, 'outputs', job)).output;
     const { samples, outputs } = this.state.evaluation!;
-    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, [...outputs], job);
+    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, [...outputs], job, outputParts(this.model.graph, this.types));
     return { bytes, verification: { predicted, measured, sampleCount: samples.samples.length, engine: this.engine.name } };
   }
 

@@ -11,6 +11,7 @@ import { JobBar } from './JobBar';
 import { LayerTable } from './LayerTable';
 import { Messages } from './Messages';
 import { ModelNotes } from './ModelNotes';
+import { EvaluationWarnings } from './EvaluationWarnings';
 import { SearchPanel } from './SearchPanel';
 
 function EmptyState() {
@@ -67,6 +68,7 @@ export function App() {
     <div className={`app${hasModel ? '' : ' no-model'}`}>
       <Header />
       <ModelNotes />
+      <EvaluationWarnings />
       <main className="main">
         <div className="center">
           {hasModel ? <GraphPanel /> : <EmptyState />}

@@ -1,4 +1,6 @@
 import { nothingToQuantize, useApp } from '../state/store';
+import { isRunning } from '../state/slices/jobs';
+import type { Evaluation } from '../core/model/Evaluation';
 import { formatDuration, formatMetric } from './format';
 
 /**
@@ -10,7 +12,7 @@ export function OutputSimilarity() {
   const evaluation = useApp((s) => s.outputEvaluation);
   const baseline = useApp((s) => s.baseline);
   const calibrated = useApp((s) => s.calibration !== null);
-  const evaluating = useApp((s) => Object.values(s.jobs).some((j) => j.label.startsWith('Evaluating output')));
+  const evaluating = useApp((s) => isRunning(s.jobs, 'evaluate:outputs'));
   const whatIfMs = useApp((s) => s.lastEditToSimilarityMs);
   const nothing = useApp(nothingToQuantize);
   const inFile = useApp((s) => s.quantizedInFile);
@@ -27,11 +29,13 @@ export function OutputSimilarity() {
   if (!calibrated) return <div className="output-sim muted" data-testid="output-similarity">Output similarity: calibrate first</div>;
   const cos = evaluation?.output.cos;
   const delta = cos !== undefined && baseline && baseline !== evaluation ? cos - baseline.output.cos : undefined;
+  const worst = evaluation ? worstName(evaluation) : null;
   return (
-    <div className={`output-sim${evaluating ? ' stale' : ''}`} data-testid="output-similarity" title="Cosine similarity of the model outputs, quantized vs float, averaged over the samples; after an edit, the time it took to update">
+    <div className={`output-sim${evaluating ? ' stale' : ''}`} data-testid="output-similarity" title={`Cosine similarity of the model outputs, quantized vs float, averaged over the samples: the worst output, or the worst part of an output built by a Concat, never a mean${evaluation ? `\n${figuresText(evaluation)}` : ''}; after an edit, the time it took to update`}>
       <span className="label">Output cos</span>
+      {worst && <span className="worst" data-testid="output-worst" title="The output (or output part) the headline figure comes from: the worst one">{worst}</span>}
       <span className="value" data-testid="output-cos" data-value={cos ?? ''}>{formatMetric('cos', cos)}</span>
-      <span className="sub">SQNR {formatMetric('sqnr', evaluation?.output.sqnr)}{whatIfMs !== null && !evaluating ? ` · ${formatDuration(whatIfMs)}` : ''}</span>
+      <span className="sub">SQNR {formatMetric('sqnr', evaluation?.output.sqnr)}{agreementText(evaluation)}{whatIfMs !== null && !evaluating ? ` · ${formatDuration(whatIfMs)}` : ''}</span>
       {delta !== undefined && Math.abs(delta) > 0 && (
         <span className={`delta ${delta > 0 ? 'up' : 'down'}`} title="change against all-INT8">{delta > 0 ? '+' : ''}{delta.toExponential(1)} vs INT8</span>
       )}
@@ -43,4 +47,26 @@ export function OutputSimilarity() {
       )}
     </div>
   );
+}
+
+/** The output or output part the headline comes from, when there is more than one to choose from. */
+function worstName(evaluation: Evaluation): string | null {
+  const { worst } = evaluation;
+  const choices = Object.keys(evaluation.perOutput).length + Object.keys(evaluation.perPart ?? {}).length;
+  if (!worst || choices < 2) return null;
+  return worst.part ? `${worst.output} · part ${worst.part}` : worst.output;
+}
+
+/** Every output's and part's figure, one per line (the tooltip). */
+function figuresText(evaluation: Evaluation): string {
+  const lines = Object.entries(evaluation.perOutput).map(([name, m]) => `${name}: cos ${formatMetric('cos', m.cos)}`);
+  for (const [key, m] of Object.entries(evaluation.perPart ?? {})) lines.push(`  ${key}: cos ${formatMetric('cos', m.cos)}`);
+  return lines.join('\n');
+}
+
+/** A classifier's top-1 agreement with float (the worst over its classifier outputs), as " · top-1 97 %". */
+function agreementText(evaluation: Evaluation | null): string {
+  const values = Object.values(evaluation?.agreement ?? {});
+  if (values.length === 0) return '';
+  return ` · top-1 ${(100 * Math.min(...values.map((a) => a.top1))).toFixed(0)} %`;
 }

@@ -2,7 +2,9 @@ import type { Engine } from '../engine/Engine';
 import { sessionError } from '../engine/engineErrors';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { JobContext } from '../jobs/Job';
-import { compareTensors, meanMetrics, type ErrorMetrics } from '../metrics/similarity';
+import type { ErrorMetrics } from '../metrics/similarity';
+import { compareOutputs, type OutputPart, type OutputSample } from '../metrics/outputParts';
+import { outputFigures } from '../metrics/outputFigures';
 import { float16BitsToFloat32 } from '../model/float16';
 import { toFloat32, type TensorMap } from '../model/tensor';
 
@@ -20,7 +22,7 @@ export interface ExportVerification {
  * output error against the float reference: the check that the file does what the workbench
  * said it would (docs/formats.md: "that agreement is a test, not a hope").
  */
-export async function measureExportedModel(engine: Engine, bytes: Uint8Array, fileName: string, samples: Dataset, floatOutputs: readonly TensorMap[], job: JobContext): Promise<ErrorMetrics> {
+export async function measureExportedModel(engine: Engine, bytes: Uint8Array, fileName: string, samples: Dataset, floatOutputs: readonly TensorMap[], job: JobContext, parts: readonly OutputPart[] = []): Promise<ErrorMetrics> {
   let session;
   try {
     session = await engine.createSession(bytes, { modelName: fileName });
@@ -28,19 +30,16 @@ export async function measureExportedModel(engine: Engine, bytes: Uint8Array, fi
     throw sessionError(error, fileName);
   }
   try {
-    const perSample: ErrorMetrics[] = [];
+    // Scored as the evaluation scores (outputFigures): the worst output or part, so measured and predicted compare.
+    const perSample: OutputSample[] = [];
+    const outputs = Object.keys(floatOutputs[0] ?? {});
     for (let i = 0; i < samples.samples.length; i++) {
       job.throwIfCancelled();
       job.progress({ stage: 'verifying export', done: i, total: samples.samples.length });
       const result = await session.run(samples.samples[i]);
-      const perOutput: ErrorMetrics[] = [];
-      for (const [name, reference] of Object.entries(floatOutputs[i])) {
-        if (reference.dtype !== 'float32' || !result[name]) continue;
-        perOutput.push(compareTensors(reference.data as Float32Array, toFloat32(result[name], float16BitsToFloat32)));
-      }
-      perSample.push(meanMetrics(perOutput));
+      perSample.push(compareOutputs(floatOutputs[i], (name) => (result[name] ? toFloat32(result[name], float16BitsToFloat32) : undefined), outputs, parts));
     }
-    return meanMetrics(perSample);
+    return outputFigures(perSample, outputs, parts).output;
   } finally {
     await session.dispose();
   }

@@ -52,11 +52,17 @@ export function compareTensors(reference: ArrayLike<number>, actual: ArrayLike<n
   return metricsFromSums(errorSums(reference, actual));
 }
 
-/** The mean of each metric over samples (TPU-MLIR averages per-sample cosines the same way). */
+/**
+ * The mean of each metric over samples (TPU-MLIR averages per-sample cosines the same way). SQNR is
+ * the mean noise-to-signal ratio in dB, not the mean of dBs: one sample quantized without error
+ * (SQNR infinite) would otherwise make the mean infinite while the others carry noise.
+ * @example meanMetrics([{cos: 1, mse: 0, sqnr: Infinity}, {cos: 0.99, mse: 1e-3, sqnr: 20}]).sqnr // 23.01 (ratios 0 and 0.01)
+ */
 export function meanMetrics(list: readonly ErrorMetrics[]): ErrorMetrics {
   if (list.length === 0) return { cos: NaN, mse: NaN, sqnr: NaN };
   const mean = (pick: (m: ErrorMetrics) => number) => list.reduce((s, m) => s + pick(m), 0) / list.length;
-  return { cos: mean((m) => m.cos), mse: mean((m) => m.mse), sqnr: mean((m) => m.sqnr) };
+  const noiseToSignal = mean((m) => 10 ** (-m.sqnr / 10));
+  return { cos: mean((m) => m.cos), mse: mean((m) => m.mse), sqnr: -10 * Math.log10(noiseToSignal) };
 }
 
 /** TPU-MLIR's rescaled cosine cos' = 0.5 + 0.5 cos (its expected_cos uses this scale). */

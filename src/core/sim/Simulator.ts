@@ -3,7 +3,11 @@ import { sessionError } from '../engine/engineErrors';
 import type { Dataset } from '../io/dataset/Dataset';
 import { onnx } from '../io/onnx/protobuf';
 import type { JobContext } from '../jobs/Job';
-import { compareTensors, meanMetrics, metricsFromSums, type ErrorMetrics, type ErrorSums } from '../metrics/similarity';
+import { meanMetrics, metricsFromSums, type ErrorMetrics, type ErrorSums } from '../metrics/similarity';
+import { compareOutputs, outputParts, valueRanges, type OutputPart, type OutputSample } from '../metrics/outputParts';
+import { outputTasks, type OutputTask } from '../metrics/taskMetrics';
+import { warningsOf } from '../metrics/collapseWarnings';
+import { outputFigures } from '../metrics/outputFigures';
 import { float16BitsToFloat32 } from '../model/float16';
 import type { LayerName } from '../model/ModelGraph';
 import { toFloat32, type TensorMap } from '../model/tensor';
@@ -43,12 +47,20 @@ export class Simulator {
   private readonly weightCache = new WeightCache();
   private readonly sessions = new Map<string, Promise<{ session: Session; probe?: ProbeModel; bodies?: BodyProber; opset: number }>>();
   private readonly probed: ProbedTensor[];
+  /** The parts of the outputs built by a Concat, each scored on its own (issue #11). */
+  private readonly parts: readonly OutputPart[];
+  /** What each output is for (a classifier's also scored by top-1/top-5 agreement). */
+  private readonly tasks: Readonly<Record<string, OutputTask>>;
+  /** Float value ranges of the outputs and their parts on the evaluation samples (for the warnings' words). */
+  private ranges?: Record<string, [number, number]>;
   /** Layers inside If/Loop/Scan bodies: measured by a BodyProber, a body at a time. */
   private readonly probedInBodies: (ProbedTensor & { readonly scope: string })[] = [];
   private static readonly MAX_CACHED_SESSIONS = 6;
 
   constructor(readonly input: SimulatorInput) {
     this.probed = [];
+    this.parts = outputParts(input.model.graph, input.types);
+    this.tasks = outputTasks(input.model.graph, input.types);
     // A body's tensors cannot be read outside it: its layers are probed by running the body on its own.
     const scopeOf = new Map(input.model.graph.nodes.filter((n) => n.scope).map((n) => [n.name, n.scope!]));
     for (const info of input.layers.values()) {
@@ -74,7 +86,7 @@ export class Simulator {
       // 0.4339). The output figures always come from the plain QDQ model, the one export writes.
       const layers = await this.evaluateOnce(qtable, 'layers', job);
       const outputs = this.lastOutputs?.key === qtableKey(qtable) ? this.lastOutputs.evaluation : await this.evaluateOnce(qtable, 'outputs', job);
-      return { ...layers, output: outputs.output, perOutput: outputs.perOutput, elapsedMs: layers.elapsedMs + outputs.elapsedMs, opset: outputs.opset };
+      return { ...layers, output: outputs.output, worst: outputs.worst, perOutput: outputs.perOutput, ...(outputs.perPart ? { perPart: outputs.perPart } : {}), ...(outputs.warnings ? { warnings: outputs.warnings } : {}), ...(outputs.agreement ? { agreement: outputs.agreement } : {}), elapsedMs: layers.elapsedMs + outputs.elapsedMs, opset: outputs.opset };
     }
     const evaluation = await this.evaluateOnce(qtable, depth, job);
     // The page asks for the outputs, then for the layers of the same QTable: the second reuses this.
@@ -89,7 +101,7 @@ export class Simulator {
     const { samples, floatOutputs, model } = this.input;
     const { session, probe, bodies, opset } = await this.session(qtable, depth);
     const outputNames = model.graph.outputs.map((o) => o.name);
-    const perSampleOutputs = new Map<string, ErrorMetrics[]>(outputNames.map((n) => [n, []]));
+    const perSampleOutputs: OutputSample[] = [];
     const layerSums = this.probed.map(() => [] as ErrorMetrics[]);
     const bodyLayerMetrics = new Map<LayerName, ErrorMetrics[]>(this.probedInBodies.map((p) => [p.layer, []]));
     const exposed = probe ? new Set(probe.proto.graph!.output.map((o) => o.name)) : new Set<string>();
@@ -100,11 +112,7 @@ export class Simulator {
       job.throwIfCancelled();
       job.progress({ stage: depth === 'layers' ? 'evaluating layers' : 'evaluating', done: i, total: samples.samples.length });
       const result = await session.run(samples.samples[i], fetches);
-      for (const name of outputNames) {
-        const floatOutput = floatOutputs[i][name];
-        if (floatOutput.dtype !== 'float32') continue;
-        perSampleOutputs.get(name)!.push(compareTensors(floatOutput.data as Float32Array, toFloat32(result[name], float16BitsToFloat32)));
-      }
+      perSampleOutputs.push(compareOutputs(floatOutputs[i], (name) => (result[name] ? toFloat32(result[name], float16BitsToFloat32) : undefined), outputNames, this.parts, this.tasks));
       if (probe && bodies?.active) {
         const sums = new Map<LayerName, ErrorSums>();
         await bodies.accumulate(model, { values: { ...samples.samples[i], ...result }, floatName: probe.floatName }, sums, job);
@@ -117,8 +125,8 @@ export class Simulator {
       }
     }
     job.progress({ stage: 'evaluating', done: samples.samples.length, total: samples.samples.length });
-    const perOutput: Record<string, ErrorMetrics> = {};
-    for (const [name, list] of perSampleOutputs) if (list.length) perOutput[name] = meanMetrics(list);
+    const figures = outputFigures(perSampleOutputs, outputNames, this.parts);
+    this.ranges ??= valueRanges(floatOutputs, outputNames, this.parts);
     const layers: LayerError[] = probe
       ? [
         ...this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) })),
@@ -130,8 +138,12 @@ export class Simulator {
     const floatForLackOfRanges = probe ? this.probedInBodies.filter(({ layer }) => probe.precisions.get(layer) === 'FP32' && this.precisionOf(qtable, layer) !== 'FP32').map(({ layer }) => layer) : [];
     return {
       qtable: qtableToData(qtable),
-      output: meanMetrics(Object.values(perOutput)),
-      perOutput,
+      output: figures.output,
+      worst: figures.worst,
+      perOutput: figures.perOutput,
+      ...(Object.keys(figures.perPart).length ? { perPart: figures.perPart } : {}),
+      ...(Object.keys(figures.agreement).length ? { agreement: figures.agreement } : {}),
+      ...warningsOf({ perOutput: figures.perOutput, perPart: figures.perPart }, model.graph, this.parts, this.ranges),
       layers,
       ...(floatForLackOfRanges.length ? { floatForLackOfRanges } : {}),
       sampleCount: samples.samples.length,

@@ -1,5 +1,5 @@
 import type { Engine } from '../../engine/Engine';
-import type { ErrorMetrics } from '../../metrics/similarity';
+import type { OutputSample } from '../../metrics/outputParts';
 import type { QTableData } from '../../model/QTable';
 import type { LocalScore } from '../scoring/localErrors';
 import type { PartScores } from '../scoring/scorePart';
@@ -36,7 +36,7 @@ export class PoolWorker implements RunnerPort {
     return this.require().localChunk(units, jobId, onResult);
   }
 
-  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<Record<string, ErrorMetrics>[]> {
+  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]> {
     return this.require().outputErrors(qtable, sampleIndices, jobId);
   }
 

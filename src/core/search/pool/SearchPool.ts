@@ -1,9 +1,9 @@
 import { CancelToken, jobContext, type JobContext } from '../../jobs/Job';
+import type { OutputSample } from '../../metrics/outputParts';
 import { qtableFromData, qtableToData, type QTable, type QTableData } from '../../model/QTable';
 import type { SearchMetric } from '../scoring/searchMetric';
 import type { SearchRunner, TableChoice } from './SearchRunner';
 import type { LocalScore } from '../scoring/localErrors';
-import type { ErrorMetrics } from '../../metrics/similarity';
 import type { PartScores } from '../scoring/scorePart';
 import type { SensitivityOptions, UnitSensitivity } from '../scoring/sensitivity';
 import type { QuantUnit } from '../scoring/units';
@@ -17,7 +17,7 @@ export interface RunnerPort {
   rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, jobId: string, onResult: (result: UnitSensitivity) => void): Promise<void>;
   scoreQTables(qtables: readonly QTableData[], table: TableChoice, metric: SearchMetric, sampleIndices: readonly number[], jobId: string): Promise<PartScores[]>;
   localChunk(units: readonly QuantUnit[], jobId: string, onResult: (score: LocalScore) => void): Promise<void>;
-  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<Record<string, ErrorMetrics>[]>;
+  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]>;
   cancel(jobId: string): void;
 }
 
@@ -39,7 +39,7 @@ export class LocalRunnerPort implements RunnerPort {
     await this.withJob(jobId, (job) => this.runner.localChunk(units, job, onResult));
   }
 
-  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<Record<string, ErrorMetrics>[]> {
+  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]> {
     return this.withJob(jobId, (job) => this.runner.outputErrors(qtableFromData(qtable), sampleIndices, job));
   }
 
@@ -116,7 +116,7 @@ export class SearchPool {
   }
 
   /** Each output's error per sample under a QTable, the samples split between runners (in sample order). */
-  async outputErrors(qtable: QTable, sampleCount: number, job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
+  async outputErrors(qtable: QTable, sampleCount: number, job: JobContext): Promise<OutputSample[]> {
     const slices = splitSamples(sampleCount, this.ports.length);
     const jobId = `pool-${++poolJobs}`;
     const data = qtableToData(qtable);

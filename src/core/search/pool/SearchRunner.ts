@@ -1,7 +1,9 @@
 import type { Engine, Session } from '../../engine/Engine';
+import type { OutputSample } from '../../metrics/outputParts';
 import { stepError } from '../../errors';
 import { letEventsIn } from '../../jobs/letEventsIn';
-import { compareTensors, type ErrorMetrics } from '../../metrics/similarity';
+import { compareOutputs, outputParts } from '../../metrics/outputParts';
+import { outputTasks } from '../../metrics/taskMetrics';
 import { float16BitsToFloat32 } from '../../model/float16';
 import { toFloat32 } from '../../model/tensor';
 import type { JobContext } from '../../jobs/Job';
@@ -40,11 +42,11 @@ export class SearchRunner {
    * Each graph output's error on each of the given samples under a QTable (the evaluation's
    * 'outputs' depth, split between runners). Sessions of recent QTables are kept, as the Simulator does.
    */
-  outputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
+  outputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<OutputSample[]> {
     return this.inStep(`evaluating a QTable with ${describeQTable(qtable)}`, () => this.measureOutputErrors(qtable, sampleIndices, job));
   }
 
-  private async measureOutputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<Record<string, ErrorMetrics>[]> {
+  private async measureOutputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<OutputSample[]> {
     const { ctx } = this;
     const key = `${qtable.defaultPrecision}|${[...qtable.layers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, p]) => `${l}=${p}`).join(',')}`;
     let session = this.sessions.get(key);
@@ -61,18 +63,15 @@ export class SearchRunner {
     }
     const ready = await session;
     const names = ctx.model.graph.outputs.map((o) => o.name);
-    const results: Record<string, ErrorMetrics>[] = [];
+    const results: OutputSample[] = [];
+    const parts = outputParts(ctx.model.graph, ctx.types);
+    const tasks = outputTasks(ctx.model.graph, ctx.types);
     for (const i of sampleIndices) {
       await letEventsIn();
       job.throwIfCancelled();
       const out = await ready.run(ctx.samples.samples[i], names);
-      const errors: Record<string, ErrorMetrics> = {};
-      for (const name of names) {
-        const reference = ctx.references[i][name];
-        if (reference.dtype !== 'float32') continue;
-        errors[name] = compareTensors(reference.data as Float32Array, toFloat32(out[name], float16BitsToFloat32));
-      }
-      results.push(errors);
+      // each output whole and each part of one built by a Concat (evaluateOnPool picks the worst)
+      results.push(compareOutputs(ctx.references[i], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, parts, tasks));
     }
     return results;
   }

@@ -1,5 +1,7 @@
 import type { JobContext } from '../../jobs/Job';
-import { meanMetrics, type ErrorMetrics } from '../../metrics/similarity';
+import { outputFigures } from '../../metrics/outputFigures';
+import { outputParts, valueRanges } from '../../metrics/outputParts';
+import { warningsOf } from '../../metrics/collapseWarnings';
 import type { Evaluation } from '../../model/Evaluation';
 import { qtableToData, type QTable } from '../../model/QTable';
 import { qdqOpset } from '../../export/buildQdqModel';
@@ -15,14 +17,15 @@ import type { SearchPool } from './SearchPool';
 export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext, qtable: QTable, job: JobContext): Promise<Evaluation> {
   const started = performance.now();
   const perSample = await pool.outputErrors(qtable, ctx.samples.samples.length, job);
-  const perOutput: Record<string, ErrorMetrics> = {};
-  for (const name of ctx.model.graph.outputs.map((o) => o.name)) {
-    const list = perSample.map((s) => s[name]).filter(Boolean);
-    if (list.length) perOutput[name] = meanMetrics(list);
-  }
+  const outputs = ctx.model.graph.outputs.map((o) => o.name);
+  const parts = outputParts(ctx.model.graph, ctx.types);
+  const figures = outputFigures(perSample, outputs, parts);
   const precisions = [...ctx.layers.values()].map((l) => effectivePrecision(l, qtable, ctx.scheme));
   return {
-    qtable: qtableToData(qtable), output: meanMetrics(Object.values(perOutput)), perOutput, layers: [],
+    qtable: qtableToData(qtable), output: figures.output, worst: figures.worst, perOutput: figures.perOutput, layers: [],
+    ...(Object.keys(figures.perPart).length ? { perPart: figures.perPart } : {}),
+    ...(Object.keys(figures.agreement).length ? { agreement: figures.agreement } : {}),
+    ...warningsOf(figures, ctx.model.graph, parts, valueRanges(ctx.references, outputs, parts)),
     sampleCount: perSample.length, elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
   };
 }

@@ -1,0 +1,57 @@
+import type { OutputPart, OutputSample } from './outputParts';
+import { meanAgreement, type Agreement } from './taskMetrics';
+import { partKey } from './outputParts';
+import { meanMetrics, type ErrorMetrics } from './similarity';
+
+/** Where the headline figure comes from: the worst output, or the worst part of one. */
+export interface WorstOutput {
+  readonly output: string;
+  /** The part's name (a Concat input), or null for a whole output. */
+  readonly part: string | null;
+}
+
+export interface OutputFigures {
+  /** Each output whole, averaged over samples. */
+  readonly perOutput: Record<string, ErrorMetrics>;
+  /** Each part of an output built by a Concat, averaged over samples (keyed by partKey). */
+  readonly perPart: Record<string, ErrorMetrics>;
+  /** The worst-scoring part (by cosine), or output where it has no parts: what the header shows. */
+  readonly worst: WorstOutput | null;
+  /** A classifier output's top-1 and top-5 agreement with float, averaged over samples. */
+  readonly agreement: Record<string, Agreement>;
+  /** The worst's figures (issue #11: never a mean that hides a broken part). */
+  readonly output: ErrorMetrics;
+}
+
+/** Averages per-sample figures (compareOutputs) and picks the worst part or output. */
+export function outputFigures(samples: readonly OutputSample[], outputs: readonly string[], parts: readonly OutputPart[]): OutputFigures {
+  const mean = (key: string): ErrorMetrics | null => {
+    const list = samples.map((s) => s.figures[key]).filter((m): m is ErrorMetrics => m !== undefined);
+    return list.length ? meanMetrics(list) : null;
+  };
+  const perOutput: Record<string, ErrorMetrics> = {};
+  const perPart: Record<string, ErrorMetrics> = {};
+  const candidates: { at: WorstOutput; metrics: ErrorMetrics }[] = [];
+  for (const output of outputs) {
+    const whole = mean(output);
+    if (!whole) continue;
+    perOutput[output] = whole;
+    const own = parts.filter((p) => p.output === output);
+    for (const part of own) {
+      const metrics = mean(partKey(part));
+      if (!metrics) continue;
+      perPart[partKey(part)] = metrics;
+      candidates.push({ at: { output, part: part.name }, metrics });
+    }
+    if (own.length === 0) candidates.push({ at: { output, part: null }, metrics: whole });
+  }
+  const agreement: Record<string, Agreement> = {};
+  for (const output of outputs) {
+    const list = samples.map((s) => s.agreement[output]).filter((a): a is Agreement => a !== undefined);
+    if (list.length) agreement[output] = meanAgreement(list);
+  }
+  if (candidates.length === 0) return { perOutput, perPart, agreement, worst: null, output: { cos: NaN, mse: NaN, sqnr: NaN } };
+  // NaN cosines (nothing to compare) never win; a lower cosine is worse.
+  const worst = candidates.reduce((a, b) => (Number.isNaN(a.metrics.cos) || b.metrics.cos < a.metrics.cos ? b : a));
+  return { perOutput, perPart, agreement, worst: worst.at, output: worst.metrics };
+}

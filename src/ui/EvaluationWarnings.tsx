@@ -1,0 +1,27 @@
+import { setPrecision } from '../state/actions';
+import { useApp } from '../state/store';
+
+/**
+ * What the latest evaluation says is broken (issue #11), in red under the header: a part of an
+ * output lost inside a good-looking whole (a detector whose class scores all round to 0), an output
+ * that collapsed. Each names the layer, and the fix is one click (an edit like any other: Undo
+ * takes it back).
+ */
+export function EvaluationWarnings() {
+  const warnings = useApp((s) => s.outputEvaluation?.warnings ?? []);
+  const select = useApp((s) => s.select);
+  if (warnings.length === 0) return null;
+  return (
+    <ul className="model-notes evaluation-warnings" data-testid="evaluation-warnings" aria-label="What the figures say is broken">
+      {warnings.map((w) => (
+        <li key={w.message} className="model-note error" data-testid="evaluation-warning" data-kind={w.kind} data-layer={w.layer ?? undefined}>
+          <span className="note-icon" aria-hidden="true">⛔</span>
+          <span className="note-text" title={w.message} onClick={() => w.layer && select(w.layer)}>{w.message.charAt(0).toUpperCase() + w.message.slice(1)}</span>
+          {w.kind === 'collapsed-part' && w.layer && (
+            <button className="btn small" onClick={() => setPrecision(w.layer!, 'FP32')} data-testid="fix-keep-float" title={`Set ${w.layer} to FP32: each part of the output keeps its own range`}>Keep {w.layer} float</button>
+          )}
+        </li>
+      ))}
+    </ul>
+  );
+}
