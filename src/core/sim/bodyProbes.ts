@@ -235,7 +235,11 @@ export class BodyProber {
     });
     const exposed = new Set(probe.proto.graph!.output.map((o) => o.name));
     const wanted = [...new Set([...this.hostFetches(model, probe.floatName), ...outputs.flatMap((o) => [o, probe.floatName(o)])])].filter((t) => exposed.has(t));
-    const session = await openSession(this.engine, onnx.ModelProto.encode(probe.proto).finish(), this.main.fileName);
+    // Without graph optimizations: inside its holder the body computes in float on dequantized values
+    // (buildQdqModel dequantizes by arithmetic there, so onnxruntime fuses nothing), which is what an
+    // unoptimized run of its DequantizeLinear nodes computes; and onnxruntime 1.30's level-1
+    // optimizers abort the process on some bodies run alone (Silero VAD v4: an out-of-range NodeArg).
+    const session = await openSession(this.engine, onnx.ModelProto.encode(probe.proto).finish(), this.main.fileName, { graphOptimization: 'disabled' });
     const sumNames = probe.outputs.flatMap((o) => [o.dd, o.qq, o.ff, o.count]);
     return { model, session, probe, probed, fetches: [...sumNames, ...wanted] };
   }
