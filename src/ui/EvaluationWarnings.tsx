@@ -1,3 +1,4 @@
+import type { QuantWarning } from '../core/metrics/collapseWarnings';
 import { setPrecision } from '../state/actions';
 import { useApp } from '../state/store';
 
@@ -7,8 +8,11 @@ import { useApp } from '../state/store';
  * that collapsed. Each names the layer, and the fix is one click (an edit like any other: Undo
  * takes it back).
  */
+/** One empty list: a selector must return the same object while nothing changed (a new [] re-renders forever). */
+const NONE: readonly QuantWarning[] = [];
+
 export function EvaluationWarnings() {
-  const warnings = useApp((s) => s.outputEvaluation?.warnings ?? []);
+  const warnings = useApp((s) => s.outputEvaluation?.warnings ?? NONE);
   const select = useApp((s) => s.select);
   if (warnings.length === 0) return null;
   return (
