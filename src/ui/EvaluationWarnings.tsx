@@ -19,7 +19,7 @@ export function EvaluationWarnings() {
     <ul className="model-notes evaluation-warnings" data-testid="evaluation-warnings" aria-label="What the figures say is broken">
       {warnings.map((w) => (
         <li key={w.message} className="model-note error" data-testid="evaluation-warning" data-kind={w.kind} data-layer={w.layer ?? undefined}>
-          <span className="note-icon" aria-hidden="true">⛔</span>
+          <span className="note-icon" aria-hidden="true">⚠</span>
           <span className="note-text" title={w.message} onClick={() => w.layer && select(w.layer)}>{w.message.charAt(0).toUpperCase() + w.message.slice(1)}</span>
           {w.kind === 'collapsed-part' && w.layer && (
             <button className="btn small" onClick={() => setPrecision(w.layer!, 'FP32')} data-testid="fix-keep-float" title={`Set ${w.layer} to FP32: each part of the output keeps its own range`}>Keep {w.layer} float</button>
