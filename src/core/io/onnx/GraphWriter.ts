@@ -1,5 +1,20 @@
 import { onnx } from './protobuf';
 
+/** Names from `taken` on: `base` itself if free, else `base_2`, `base_3`, ...; each name given is taken. */
+export function nameAllocator(taken: Set<string>): (base: string) => string {
+  return (base) => {
+    let name = base;
+    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
+    taken.add(name);
+    return name;
+  };
+}
+
+/** Every name a graph uses at its top level: node names and outputs, initializers, inputs. */
+export function graphNames(graph: onnx.IGraphProto): Set<string> {
+  return new Set<string>([...(graph.node ?? []).flatMap((n) => [n.name ?? '', ...(n.output ?? [])]), ...(graph.initializer ?? []).map((t) => t.name ?? ''), ...(graph.input ?? []).map((i) => i.name ?? '')]);
+}
+
 /** Collects the nodes and initializers of a graph being written, with graph-unique names. */
 export class GraphWriter {
   /** Where addNode writes: the main graph's list, or an If branch's while that branch is written. */

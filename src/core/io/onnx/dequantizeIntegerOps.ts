@@ -1,4 +1,5 @@
 import type { CaliEntry } from '../../model/CaliTable';
+import { graphNames, nameAllocator } from './GraphWriter';
 import { QbenchError } from '../../errors';
 import { findAttribute, intAttribute } from './attributes';
 import { aiOnnxOpset } from './OnnxModel';
@@ -260,13 +261,8 @@ export function dequantizeIntegerOps(model: onnx.ModelProto, fileName: string): 
   // Names: every set of names holding one value (x, x_quantized, and a DequantizeLinear's output)
   // becomes one float tensor, named after a graph input or output, else a float name it had, else
   // its integer name without onnxruntime's "_quantized".
-  const taken = new Set<string>([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.initializer.map((t) => t.name), ...graph.input.map((i) => i.name)]);
-  const uniqueName = (base: string) => {
-    let name = base;
-    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
-    taken.add(name);
-    return name;
-  };
+  const taken = graphNames(graph);
+  const uniqueName = nameAllocator(taken);
   const members = new Map<string, string[]>();
   for (const t of values.names()) {
     const root = values.find(t);

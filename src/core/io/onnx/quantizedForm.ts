@@ -1,4 +1,5 @@
 import type { CaliEntry } from '../../model/CaliTable';
+import { graphNames, nameAllocator } from './GraphWriter';
 import { QbenchError } from '../../errors';
 import type { GraphNode } from '../../model/ModelGraph';
 import type { Tensor } from '../../model/tensor';
@@ -121,13 +122,8 @@ export function dequantizeQdq(model: onnx.ModelProto, fileName: string): Dequant
   const identitySource = new Map<onnx.NodeProto, string>();
   const restoredRelus: onnx.NodeProto[] = [];
   const reluAfter = new Map<onnx.NodeProto, onnx.NodeProto>();
-  const taken = new Set<string>([...graph.node.flatMap((n) => [n.name, ...n.output]), ...graph.initializer.map((t) => t.name), ...graph.input.map((i) => i.name)]);
-  const uniqueName = (base: string) => {
-    let name = base;
-    for (let k = 2; taken.has(name); k++) name = `${base}_${k}`;
-    taken.add(name);
-    return name;
-  };
+  const taken = graphNames(graph);
+  const uniqueName = nameAllocator(taken);
   const newInitializers: onnx.TensorProto[] = [];
   const ranges = new Map<string, CaliEntry>();
   let removedPairs = 0;
