@@ -1,6 +1,6 @@
 import type { JobContext } from '../../jobs/Job';
 import { outputFigures } from '../../metrics/outputFigures';
-import { outputParts, valueRanges } from '../../metrics/outputParts';
+import { outputParts, valueRanges, type OutputPart } from '../../metrics/outputParts';
 import { warningsOf } from '../../metrics/collapseWarnings';
 import type { Evaluation } from '../../model/Evaluation';
 import { qtableToData, type QTable } from '../../model/QTable';
@@ -8,6 +8,14 @@ import { qdqOpset } from '../../export/buildQdqModel';
 import { effectivePrecision } from '../../quant/schemes';
 import type { SearchContext } from '../SearchContext';
 import type { SearchPool } from './SearchPool';
+
+/** Float value ranges of a context's outputs, computed once per context (a scan of every sample's outputs; each what-if edit asks). */
+const ranges = new WeakMap<SearchContext, Record<string, [number, number]>>();
+function rangesOf(ctx: SearchContext, outputs: readonly string[], parts: readonly OutputPart[]): Record<string, [number, number]> {
+  let known = ranges.get(ctx);
+  if (!known) ranges.set(ctx, (known = valueRanges(ctx.references, outputs, parts)));
+  return known;
+}
 
 /**
  * The 'outputs' evaluation with the samples split between a search pool's runners (the page's
@@ -25,7 +33,7 @@ export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext
     qtable: qtableToData(qtable), output: figures.output, worst: figures.worst, perOutput: figures.perOutput, layers: [],
     ...(Object.keys(figures.perPart).length ? { perPart: figures.perPart } : {}),
     ...(Object.keys(figures.agreement).length ? { agreement: figures.agreement } : {}),
-    ...warningsOf(figures, ctx.model.graph, parts, valueRanges(ctx.references, outputs, parts)),
+    ...warningsOf(figures, ctx.model.graph, parts, rangesOf(ctx, outputs, parts)),
     sampleCount: perSample.length, elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
   };
 }
