@@ -71,8 +71,25 @@ describe('derived values of a workbench session', () => {
     const bench = await calibratedBench();
     const before = (await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos;
     const builds = bench.derivedBuilds();
-    const cancelled = { progress: () => {}, throwIfCancelled: () => { throw Object.assign(new Error('cancelled'), { name: 'CancelledError' }); }, cancelled: true };
-    await expect(bench.setCorrections({ ...bench.corrections, foldBatchNorm: true, equalize: true }, ALL_INT8, cancelled)).rejects.toThrow();
+    // cancelled in the middle of the change: after the "before" figure (counted on a dry run), inside the new calibration
+    let evaluationChecks = 0;
+    await bench.evaluate(ALL_INT8, 'outputs', { progress: () => {}, throwIfCancelled: () => void evaluationChecks++, cancelled: false });
+    const limit = evaluationChecks + 2;
+    let checks = 0;
+    let cancelledAt = 0;
+    const cancelled = {
+      progress: () => {},
+      throwIfCancelled: () => {
+        if (++checks > limit) {
+          cancelledAt = checks;
+          throw Object.assign(new Error('cancelled'), { name: 'CancelledError' });
+        }
+      },
+      get cancelled() { return checks > limit; },
+    };
+    await expect(bench.setCorrections({ ...bench.corrections, equalize: true }, ALL_INT8, cancelled)).rejects.toThrow();
+    expect(cancelledAt).toBeGreaterThan(0);
+    expect(bench.corrections.equalize).toBe(false);
     expect((await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos).toBe(before);
     expect(bench.derivedBuilds()).toEqual(builds);
     await bench.dispose();
