@@ -1,5 +1,9 @@
 import { defineConfig } from '@playwright/test';
 
+// Several checkouts (or helpers) can run e2e side by side, each on its own port and build folder.
+const port = Number(process.env.E2E_PORT ?? 4173);
+const outDir = process.env.E2E_OUT_DIR ?? 'dist';
+
 /**
  * End-to-end tests in Debian's chromium (scripts/ensure-chromium.sh installs it), against the
  * production build served by `vite preview` with the cross-origin isolation headers.
@@ -13,7 +17,7 @@ export default defineConfig({
   retries: 0,
   reporter: process.env.CI ? [['list']] : [['list']],
   use: {
-    baseURL: 'http://localhost:4173',
+    baseURL: `http://localhost:${port}`,
     viewport: { width: 1280, height: 800 },
     acceptDownloads: true,
     trace: 'off',
@@ -23,8 +27,8 @@ export default defineConfig({
     },
   },
   webServer: {
-    command: 'npx vite build --logLevel warn && npx vite preview --port 4173 --strictPort',
-    url: 'http://localhost:4173',
+    command: `npx vite build --logLevel warn --outDir ${outDir} && npx vite preview --outDir ${outDir} --port ${port} --strictPort`,
+    url: `http://localhost:${port}`,
     timeout: 180_000,
     reuseExistingServer: !process.env.CI,
   },

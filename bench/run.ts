@@ -22,6 +22,8 @@ import { readOnnx } from '../src/core/io/onnx/OnnxModel';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import { silentJob } from '../src/core/jobs/Job';
 import { compareTensors } from '../src/core/metrics/similarity';
+import { compareOutputs, NO_SCORING, type OutputScoring } from '../src/core/metrics/outputParts';
+import { Simulator } from '../src/core/sim/Simulator';
 import { ALL_INT8, withPrecision } from '../src/core/model/QTable';
 import { Workbench } from '../src/core/Workbench';
 import { DEMO_PREPROCESS } from '../src/demo/preprocess';
@@ -102,6 +104,7 @@ async function benchNode(model: BenchModel) {
   const whatIf = withPrecision(ALL_INT8, layer, 'FP32');
   const [changed, whatIfOutputsMs] = await timed(() => bench.evaluate(whatIf, 'outputs', silentJob));
   const [, whatIfLayersMs] = await timed(() => bench.evaluate(whatIf, 'layers', silentJob));
+  const outputMetrics = await outputMetricsOverhead(bench);
   await bench.dispose();
   const n = dataset.samples.length;
   return {
@@ -116,7 +119,52 @@ async function benchNode(model: BenchModel) {
     editToSimilarityMs: round(whatIfOutputsMs),
     editToLayerErrorsMs: round(whatIfOutputsMs + whatIfLayersMs),
     outputCos: { allInt8: outputsCold.output.cos, whatIf: changed.output.cos },
+    outputMetrics,
     simulationDesign: design,
+  };
+}
+
+/**
+ * What per-output, per-part and task figures and the warnings cost an 'outputs' evaluation (issue
+ * #11: at most 10 %). Two measures in one run: the same warm evaluation with the workbench's scoring
+ * and with none (whole outputs' cosine only), alternated, the fastest of 9 each (the machine is
+ * noisy; the fastest is the cost without interference); and the scoring's own arithmetic, timed
+ * alone on the stored quantized outputs (what the first measure's difference should be).
+ */
+async function outputMetricsOverhead(bench: Workbench) {
+  const ctx = await bench.searchContext();
+  const simulator = (scoring: OutputScoring) => new Simulator({ ...ctx, engine: bench.engine, floatOutputs: ctx.references, scoring });
+  const full = simulator(ctx.scoring);
+  const plain = simulator(NO_SCORING);
+  await full.evaluate(ALL_INT8, 'outputs', silentJob);
+  await plain.evaluate(ALL_INT8, 'outputs', silentJob);
+  const times = { plain: [] as number[], full: [] as number[] };
+  for (let round = 0; round < 9; round++) {
+    times.plain.push((await timed(() => plain.evaluate(ALL_INT8, 'outputs', silentJob)))[1]);
+    times.full.push((await timed(() => full.evaluate(ALL_INT8, 'outputs', silentJob)))[1]);
+  }
+  const quantized = await full.simulatedOutputs(ALL_INT8, 'outputs', silentJob);
+  await Promise.all([full.dispose(), plain.dispose()]);
+  const outputs = ctx.model.graph.outputs.map((o) => o.name);
+  const scoreAll = (scoring: OutputScoring) => quantized.forEach((q, i) => compareOutputs(ctx.references[i], (name) => q[name]?.data as Float32Array | undefined, outputs, scoring, i));
+  const arithmetic = (scoring: OutputScoring) => {
+    const runs: number[] = [];
+    for (let r = 0; r < 9; r++) {
+      const start = performance.now();
+      scoreAll(scoring);
+      runs.push(performance.now() - start);
+    }
+    return Math.min(...runs);
+  };
+  const scoringMs = arithmetic(ctx.scoring) - arithmetic(NO_SCORING);
+  const fastest = { plain: Math.min(...times.plain), full: Math.min(...times.full) };
+  return {
+    tasks: Object.fromEntries(Object.entries(ctx.scoring.specs).map(([o, s]) => [o, s.task])),
+    parts: ctx.scoring.parts.length,
+    evaluateOutputsMs: { wholeOutputsOnly: round(fastest.plain), withPartsTasksWarnings: round(fastest.full) },
+    overheadPercent: round(100 * (fastest.full / fastest.plain - 1)),
+    scoringArithmeticMs: round(scoringMs),
+    scoringArithmeticPercent: round((100 * scoringMs) / fastest.plain),
   };
 }
 

@@ -1,4 +1,4 @@
-import { readdir, readFile, stat, writeFile } from 'node:fs/promises';
+import { readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage, QbenchError } from '../src/core/errors';
@@ -8,6 +8,9 @@ import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
 import { partKey } from '../src/core/metrics/outputParts';
+import { labelsFromFolders, parseLabels } from '../src/core/metrics/outputScoring';
+import { OUTPUT_TASKS, type OutputTask, type TaskSpec } from '../src/core/metrics/tasks';
+import { taskFiguresText } from '../src/core/metrics/taskMetrics';
 import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/model/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
@@ -20,14 +23,18 @@ import type { CalibrationSettings } from '../src/core/calib/Calibration';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/model/CaliTable';
 import { formatCaliTable, parseCaliTable } from '../src/core/io/caliTable';
 import { nodeImageDecoder } from './nodeImageDecoder';
+import { countFlag, FlagError, limitsFrom, LIMITS_USAGE, sizeFlag } from './limitFlags';
+import { readRegularFile, readRegularText } from './readChecked';
+import type { Limits } from '../src/core/io/limits';
 import { ortNodeEngine } from './ortNodeEngine';
+import { errorLine } from './errorLine';
 
 const USAGE = `qbench: quantization workbench, headless
 
 Usage:
   qbench calibrate --model m.onnx --data <dir|file.h5|file.npz> [--cali_method M] [--search search_threshold]
                    [--histogram_bin_num 2048] -o cali_table [--json]
-  qbench eval      --model m.onnx --data <dir|file>[,file...] [--qtable t.qtable] [--calibration_table t] [--json]
+  qbench eval      --model m.onnx --data <dir|file>[,file...] [--qtable t.qtable] [--calibration_table t] [--local] [--json]
   qbench export    --model m.onnx --data <dir|file> [--qtable t.qtable] [--calibration_table t]
                    --out model.qdq.onnx [--qtable-out t.qtable]
   qbench search    sensitive|qtable|run_qtable|bisection|fp_forward|pattern|pattern_resolver
@@ -43,11 +50,23 @@ Searches (TPU-MLIR's and ONE's names and defaults):
   fp_forward    --fpfwd_inputs a,b --fpfwd_outputs c --fpfwd_blocks "s1,s2:e1 s3:e3" --fp_type F32|F16
   pattern       TPU-MLIR pattern-match (YOLO post-processing, transformer rules)
   pattern_resolver  ONE: --u8_layernorm_with_s16_variance --u8_softmax_with_s16_sub_exp (both by default)
-  --metric cos|rescaled_cos|sqnr|mae|top1  what configurations are scored by (TPU-MLIR's searches:
-                rescaled_cos = 0.5+0.5cos, the scale of expected_cos; bisection: mae, ONE's qerror)
+  --metric auto|task|detection|iou|ctc|top1|cos|rescaled_cos|sqnr|mae  what configurations are scored by.
+                auto (the default): the model's task figure where an output has a task (top-1
+                agreement, detection F1, map IoU, CTC decoded agreement; cosine breaks ties), else the
+                toolchain's own (TPU-MLIR: rescaled_cos = 0.5+0.5cos, the scale of expected_cos;
+                ONE's bisection: mae, its qerror). detection, iou and ctc are names for task.
   --global_compare_layers "a:0.3,b:0.7"  compare these layers instead of the outputs
   --inference_num N  samples every configuration is scored on; --workers N  worker threads (default: all cores)
   The search starts from --qtable (default all INT8); -o writes the result as a TPU-MLIR qtable.
+
+Outputs (every command):
+  --local                        eval: also each layer's local error (the layer alone quantized, fed float
+                                 inputs), beside the accumulated one; costs about one more evaluation
+  --task out=classifier|detector|dense|sequence|other[,…]  score an output as this task (default: told
+                                 from its shape and float values; eval --json says which)
+  --labels FILE|folders          the samples' true classes, for a classifier's accuracy: FILE has
+                                 "<sample name> <class index>" per line (or the index alone, in order);
+                                 folders: the data is a folder per class (data/<class>/<image>)
 
 Calibration (every command):
   --cali_method max|percentile9999|kl|kl_tensorrt|mse|aciq_gauss|aciq_laplace|minmax_percentile|moving_average
@@ -77,12 +96,13 @@ Image preprocessing (TPU-MLIR's names):
 Other:
   --target ort-qdq|tpu-mlir|one|bolt  quantization scheme (default ort-qdq: uint8 asymmetric activations)
   --max_samples N                use the first N samples only
-  --threads N                    onnxruntime intra-op threads (default: all cores)
+  --threads N                    onnxruntime intra-op threads (default: all cores; at most --max_threads)
   --json                         (eval) print one JSON object
   --dequantize                   the model is already quantized (QDQ, QOperator or dynamic): quantize the float model
                                  it was made from, with its quantizers' ranges imported as the calibration (dynamic
                                  quantization has none); eval also measures the file's own
-`;
+
+${LIMITS_USAGE}`;
 
 const OPTIONS = {
   model: { type: 'string' },
@@ -134,11 +154,30 @@ const OPTIONS = {
   u8_layernorm_with_s16_variance: { type: 'boolean' },
   u8_softmax_with_s16_sub_exp: { type: 'boolean' },
   metric: { type: 'string' },
+  labels: { type: 'string' },
+  local: { type: 'boolean' },
+  task: { type: 'string' },
   global_compare_layers: { type: 'string' },
+  max_image_pixels: { type: 'string' },
+  max_archive_bytes: { type: 'string' },
+  max_tensor_bytes: { type: 'string' },
+  max_model_bytes: { type: 'string' },
+  max_dataset_samples: { type: 'string' },
+  max_input_side: { type: 'string' },
+  max_threads: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
 class UsageError extends Error {}
+
+/** A bad flag value found by limitFlags.ts is bad usage too (exit 2). */
+function usage<T>(check: () => T): T {
+  try {
+    return check();
+  } catch (error) {
+    throw error instanceof FlagError ? new UsageError(error.message) : error;
+  }
+}
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
@@ -148,7 +187,7 @@ function numbers(text: string, count: number, flag: string): number[] {
   return values;
 }
 
-function preprocessFrom(values: Values): ImagePreprocess {
+function preprocessFrom(values: Values, limits: Limits): ImagePreprocess {
   const pixelFormat = values.pixel_format ?? 'rgb';
   if (!['rgb', 'bgr', 'gray'].includes(pixelFormat)) throw new UsageError(`--pixel_format is rgb, bgr or gray, got "${pixelFormat}"`);
   const layout = values.layout ?? 'nchw';
@@ -159,15 +198,15 @@ function preprocessFrom(values: Values): ImagePreprocess {
     scale: values.scale ? (numbers(values.scale, 3, 'scale') as [number, number, number]) : DEFAULT_PREPROCESS.scale,
     pixelFormat: pixelFormat as ImagePreprocess['pixelFormat'],
     layout: layout as ImagePreprocess['layout'],
-    resizeDims: values.resize_dims ? (numbers(values.resize_dims, 2, 'resize_dims') as [number, number]) : null,
-    inputSize: values.input_size ? (numbers(values.input_size, 2, 'input_size') as [number, number]) : null,
+    resizeDims: values.resize_dims ? usage(() => sizeFlag(values.resize_dims!, 'resize_dims', limits)) : null,
+    inputSize: values.input_size ? usage(() => sizeFlag(values.input_size!, 'input_size', limits)) : null,
   };
 }
 
 const DATA_EXTENSIONS = /\.(npy|npz|h5|hdf5|jpe?g|png|bmp|webp)$/i;
 
 async function readData(spec: string): Promise<{ name: string; bytes: Uint8Array }[]> {
-  const paths: string[] = [];
+  const paths: { path: string; name: string }[] = [];
   for (const part of spec.split(',').map((s) => s.trim()).filter(Boolean)) {
     let info;
     try {
@@ -176,14 +215,22 @@ async function readData(spec: string): Promise<{ name: string; bytes: Uint8Array
       throw new QbenchError('no such file or directory', part);
     }
     if (info.isDirectory()) {
-      const entries = (await readdir(part)).filter((f) => !f.startsWith('.') && DATA_EXTENSIONS.test(f));
-      if (entries.length === 0) throw new QbenchError('the directory holds no .npy, .npz, .h5 or image files', part);
-      paths.push(...entries.map((f) => join(part, f)));
+      const entries = (await readdir(part, { withFileTypes: true })).filter((e) => !e.name.startsWith('.'));
+      const files = entries.filter((e) => e.isFile() && DATA_EXTENSIONS.test(e.name)).map((e) => ({ path: join(part, e.name), name: e.name }));
+      // No files at the top: a folder per class (cat/001.jpg), one level down; samples keep their folder in their name.
+      if (files.length === 0) {
+        for (const folder of entries.filter((e) => e.isDirectory()).sort((a, b) => (a.name < b.name ? -1 : 1))) {
+          const inner = (await readdir(join(part, folder.name))).filter((f) => !f.startsWith('.') && DATA_EXTENSIONS.test(f)).sort();
+          files.push(...inner.map((f) => ({ path: join(part, folder.name, f), name: `${folder.name}/${f}` })));
+        }
+      }
+      if (files.length === 0) throw new QbenchError('the directory holds no .npy, .npz, .h5 or image files (nor class folders of them)', part);
+      paths.push(...files);
     } else {
-      paths.push(part);
+      paths.push({ path: part, name: basename(part) });
     }
   }
-  return Promise.all(paths.map(async (path) => ({ name: basename(path), bytes: new Uint8Array(await readFile(path)) })));
+  return Promise.all(paths.map(async ({ path, name }) => ({ name, bytes: await readRegularFile(path, 'calibration data') })));
 }
 
 async function openWorkbench(values: Values, positionals: readonly string[] = [], checkMore: () => void = () => {}): Promise<{ bench: Workbench; qtable: QTable }> {
@@ -192,25 +239,23 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   // Every flag is checked before any file is read: bad usage is exit 2 whatever the files are.
   const settings = calibrationSettingsFrom(values);
   const corrections = correctionsFrom(values, positionals);
+  const tasks = values.task ? taskFlags(values.task) : [];
   checkMore();
-  const preprocess = preprocessFrom(values);
+  const limits = usage(() => limitsFrom(values));
+  const maxSamples = values.max_samples ? usage(() => countFlag(values.max_samples!, 'max_samples')) : Infinity;
+  const threads = values.threads ? usage(() => countFlag(values.threads!, 'threads', { limits, name: 'threads' })) : 0;
+  const preprocess = preprocessFrom(values, limits);
   const scheme = values.target ? targetSchemeFlag(values.target) : undefined;
   if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
   if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
-  let modelBytes: Uint8Array;
-  try {
-    modelBytes = new Uint8Array(await readFile(values.model));
-  } catch {
-    throw new QbenchError('cannot read the model file', values.model);
-  }
-  const threads = values.threads ? Number(values.threads) : 0;
+  // Refused before a byte is read: a directory, a FIFO, /dev/zero, a file over the model limit.
+  const modelBytes = await readRegularFile(values.model, 'the model file', { limits, name: 'modelBytes' });
   const bench = await Workbench.open(ortNodeEngine(threads), modelBytes, basename(values.model), { dequantize: values.dequantize === true });
   if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
-  const dataset = await loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder);
-  const max = values.max_samples ? Number(values.max_samples) : Infinity;
-  bench.setDataset(Number.isFinite(max) ? { samples: dataset.samples.slice(0, max), sampleNames: dataset.sampleNames.slice(0, max) } : dataset);
+  const dataset = await loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder, limits);
+  bench.setDataset(Number.isFinite(maxSamples) ? { samples: dataset.samples.slice(0, maxSamples), sampleNames: dataset.sampleNames.slice(0, maxSamples) } : dataset);
   bench.setCalibrationSettings(settings);
   if (values.weight_granularity || values.weight_scale) {
     bench.setWeightOptions({
@@ -220,7 +265,7 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   }
   let qtable = ALL_INT8;
   if (values.qtable) {
-    const parsed = parseQTable(await readFile(values.qtable, 'utf8'), basename(values.qtable), bench.graph.nodes);
+    const parsed = parseQTable(await readRegularText(values.qtable, 'the qtable'), basename(values.qtable), bench.graph.nodes);
     if (parsed.unknownLayers.length > 0) {
       throw new QbenchError(`names layers the model does not have: ${parsed.unknownLayers.slice(0, 5).join(', ')}${parsed.unknownLayers.length > 5 ? ', …' : ''}`, basename(values.qtable));
     }
@@ -230,13 +275,43 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   if (corrections) await bench.setCorrections(corrections, qtable, progressJob(values.json === true));
   else await bench.calibrate(progressJob(values.json === true), qtable);
   if (values.calibration_table) {
-    const parsed = parseCaliTable(await readFile(values.calibration_table, 'utf8'), basename(values.calibration_table), bench.graph.nodes);
+    const parsed = parseCaliTable(await readRegularText(values.calibration_table, 'the calibration table'), basename(values.calibration_table), bench.graph.nodes);
     if (parsed.unknownTensors.length > 0) {
       throw new QbenchError(`names tensors the model does not have: ${parsed.unknownTensors.slice(0, 5).join(', ')}${parsed.unknownTensors.length > 5 ? ', …' : ''}`, basename(values.calibration_table));
     }
     bench.setImportedTable(parsed.table);
   }
+  if (values.labels) await applyLabels(bench, values.labels);
+  for (const [output, task] of tasks) await bench.setOutputTask(output, task);
   return { bench, qtable };
+}
+
+/** `--task out=detector,logits=classifier`: each output's task (detected when not given). */
+function taskFlags(text: string): [string, OutputTask][] {
+  return text.split(',').map((pair) => {
+    const eq = pair.lastIndexOf('=');
+    const task = pair.slice(eq + 1).trim() as OutputTask;
+    if (eq <= 0 || !OUTPUT_TASKS.includes(task)) throw new UsageError(`--task takes output=task pairs, task one of ${OUTPUT_TASKS.join(', ')}; got "${pair}"`);
+    return [pair.slice(0, eq).trim(), task];
+  });
+}
+
+/** `--labels FILE` ("<sample> <class>" per line) or `--labels folders` (the samples' class folders). */
+async function applyLabels(bench: Workbench, spec: string): Promise<void> {
+  const names = bench.sampleNames;
+  if (spec === 'folders') {
+    const labels = labelsFromFolders(names);
+    if (!labels) throw new QbenchError('--labels folders needs the data in a folder per class (data/<class>/<image>); these samples have no class folder', names[0] ?? 'data');
+    bench.setLabels(labels);
+    return;
+  }
+  let text: string;
+  try {
+    text = await readRegularText(spec, 'the labels file');
+  } catch {
+    throw new QbenchError('cannot read the labels file', spec);
+  }
+  bench.setLabels(parseLabels(text, names, basename(spec)));
 }
 
 /** TPU-MLIR spells methods use_max, use_percentile9999, use_mse, use_aciq_gauss...; KL is its default. */
@@ -347,18 +422,25 @@ function metricsJson(m: ErrorMetrics) {
 }
 
 /** Each output scored whole and part by part (issue #11): `"outputs"` of `eval --json`. */
-function outputsJson(evaluation: Evaluation, report: Awaited<ReturnType<Workbench['outputParts']>>) {
+function outputsJson(evaluation: Evaluation, report: OutputReport) {
   const range = (key: string) => report.ranges[key] ?? null;
   return Object.entries(evaluation.perOutput).map(([name, metrics]) => ({
     name,
     range: range(name),
-    task: evaluation.agreement?.[name] ? 'classifier' : 'other',
-    metrics: { ...metricsJson(metrics), ...(evaluation.agreement?.[name] ? { top1: evaluation.agreement[name].top1, top5: evaluation.agreement[name].top5 } : {}) },
+    task: report.specs[name]?.task ?? 'other',
+    metrics: { ...metricsJson(metrics), ...evaluation.tasks?.[name]?.values },
     parts: report.parts.filter((p) => p.output === name).map((p) => ({ name: p.name, axis: p.axis, slice: [p.start, p.end], range: range(partKey(p)), ...metricsJson(evaluation.perPart?.[partKey(p)] ?? { cos: NaN, sqnr: NaN, mse: NaN }) })),
   }));
 }
 
-function evaluationJson(bench: Workbench, evaluation: Evaluation, original: ErrorMetrics | null, precisions: ReadonlyMap<string, string>, report: Awaited<ReturnType<Workbench['outputParts']>>) {
+/** The outputs' parts, float ranges and tasks, for the figures of an evaluation. */
+type OutputReport = Awaited<ReturnType<Workbench['outputParts']>> & { readonly specs: Readonly<Record<string, TaskSpec>> };
+
+async function outputReport(bench: Workbench): Promise<OutputReport> {
+  return { ...(await bench.outputParts()), specs: await bench.taskSpecs() };
+}
+
+function evaluationJson(bench: Workbench, evaluation: Evaluation, original: ErrorMetrics | null, precisions: ReadonlyMap<string, string>, report: OutputReport) {
   const ops = new Map(bench.graph.nodes.map((n) => [n.name, n.opType]));
   const findings = bench.findings;
   return {
@@ -375,7 +457,7 @@ function evaluationJson(bench: Workbench, evaluation: Evaluation, original: Erro
     worst: evaluation.worst ?? null,
     outputs: outputsJson(evaluation, report),
     warnings: evaluation.warnings ?? [],
-    layers: allLayers(bench, evaluation, precisions).map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...(l.metrics ? metricsJson(l.metrics) : { cos: null, sqnr: null, mse: null }), ...(l.scope ? { scope: l.scope } : {}) })),
+    layers: allLayers(bench, evaluation, precisions).map((l) => ({ name: l.layer, op: ops.get(l.layer) ?? '', precision: l.precision, ...(l.metrics ? metricsJson(l.metrics) : { cos: null, sqnr: null, mse: null }), ...(l.scope ? { scope: l.scope } : {}), ...(evaluation.local?.[l.layer] ? { local: metricsJson(evaluation.local[l.layer]) } : {}) })),
   };
 }
 
@@ -400,18 +482,19 @@ function pad(text: string, width: number): string {
   return text.length >= width ? text : text + ' '.repeat(width - text.length);
 }
 
-function printEvaluation(bench: Workbench, evaluation: Evaluation, precisions: ReadonlyMap<string, string>, report: Awaited<ReturnType<Workbench['outputParts']>>): void {
+function printEvaluation(bench: Workbench, evaluation: Evaluation, precisions: ReadonlyMap<string, string>, report: OutputReport): void {
   const out = (line: string) => process.stdout.write(`${line}\n`);
   const fmt = (m: ErrorMetrics) => `cos ${m.cos.toFixed(6)}  sqnr ${Number.isFinite(m.sqnr) ? `${m.sqnr.toFixed(2)} dB` : 'inf'}  mse ${m.mse.toExponential(3)}`;
   out(`model   ${bench.graph.fileName} (opset ${bench.graph.opset}, ${bench.layers.size} layers), ${evaluation.sampleCount} samples, ${bench.engine.name}, target ${bench.scheme.id}`);
   const worst = evaluation.worst;
   const many = Object.keys(evaluation.perOutput).length + Object.keys(evaluation.perPart ?? {}).length > 1;
   out(`output  ${fmt(evaluation.output)}${many && worst ? `  (the worst: ${worst.part ? `${worst.output} part ${worst.part}` : worst.output})` : ''}`);
-  if (many || evaluation.agreement) {
+  if (many || evaluation.tasks) {
     const range = (key: string) => (report.ranges[key] ? `  range [${report.ranges[key].map((v) => v.toPrecision(4)).join(', ')}]` : '');
     for (const [name, m] of Object.entries(evaluation.perOutput)) {
-      const agreement = evaluation.agreement?.[name];
-      out(`  ${name}: ${fmt(m)}${range(name)}${agreement ? `  top-1 agreement ${(100 * agreement.top1).toFixed(1)} %, top-5 ${(100 * agreement.top5).toFixed(1)} %` : ''}`);
+      const task = evaluation.tasks?.[name];
+      out(`  ${name}: ${fmt(m)}${range(name)}`);
+      if (task) out(`    ${task.task}: ${taskFiguresText(task)}`);
       for (const p of report.parts.filter((x) => x.output === name)) {
         const pm = evaluation.perPart?.[partKey(p)];
         if (pm) out(`    part ${p.name} [${p.start}:${p.end}] on axis ${p.axis}: ${fmt(pm)}${range(partKey(p))}`);
@@ -445,12 +528,16 @@ async function runCalibrate(values: Values): Promise<void> {
   await writeFile(values.out, formatCaliTable(table, { nodes: bench.graph.nodes }));
   const summary = bench.summary();
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ method: bench.settings.method, samples: summary.sampleCount, tensors: summary.tensorCount, out: values.out, ...(search ? { search: search.map((r) => ({ method: r.method, ...metricsJson(r.output) })) } : {}), ...correctionsJson(bench) })}\n`);
+    process.stdout.write(`${JSON.stringify({ method: bench.settings.method, samples: summary.sampleCount, tensors: summary.tensorCount, out: values.out, ...(search ? { search: search.map((r) => ({ method: r.method, ...metricsJson(r.output), ...(r.tasks ? { tasks: r.tasks } : {}), ...(r.warnings ? { warnings: r.warnings } : {}) })) } : {}), ...correctionsJson(bench) })}\n`);
   } else {
     printCorrections(bench);
     if (search) {
       process.stdout.write('search_threshold: output similarity of the all-INT8 model per method\n');
-      for (const row of [...search].sort((a, b) => b.output.cos - a.output.cos)) process.stdout.write(`  ${pad(row.method, 20)}cos ${row.output.cos.toFixed(6)}  sqnr ${row.output.sqnr.toFixed(2)} dB\n`);
+      for (const row of [...search].sort((a, b) => b.output.cos - a.output.cos)) {
+        const tasks = Object.entries(row.tasks ?? {}).map(([output, t]) => `  ${output}: ${taskFiguresText(t)}`).join('');
+        const flag = row.warnings?.length ? `  ⚠ ${row.warnings.length} warning${row.warnings.length > 1 ? 's' : ''}` : '';
+        process.stdout.write(`  ${row.method === bench.settings.method ? '*' : ' '} ${pad(row.method, 20)}cos ${row.output.cos.toFixed(6)}  sqnr ${row.output.sqnr.toFixed(2)} dB${tasks}${flag}\n`);
+      }
     }
     process.stdout.write(`wrote ${values.out}: ${summary.tensorCount} tensors, method ${bench.settings.method}, ${summary.sampleCount} samples\n`);
   }
@@ -466,10 +553,12 @@ function requireQuantizable(bench: Workbench): void {
 async function runEval(values: Values): Promise<void> {
   const { bench, qtable } = await openWorkbench(values);
   requireQuantizable(bench);
-  const evaluation = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
+  const accumulated = await bench.evaluate(qtable, 'layers', progressJob(values.json === true));
+  // Each layer's local error beside its accumulated one (issue #11), on request: it costs about one more evaluation.
+  const evaluation = values.local ? { ...accumulated, local: await bench.localErrors(qtable, progressJob(values.json === true)) } : accumulated;
   const original = await bench.measureQuantizedOriginal(progressJob(values.json === true));
   const precisions = await bench.effectivePrecisions(qtable);
-  const report = await bench.outputParts();
+  const report = await outputReport(bench);
   // Collapse warnings go to stderr too, where a script that reads only stdout's JSON still shows them.
   for (const w of evaluation.warnings ?? []) process.stderr.write(`warning: ${w.message}\n`);
   if (values.json) process.stdout.write(`${JSON.stringify({ ...evaluationJson(bench, evaluation, original, precisions, report), ...correctionsJson(bench) })}\n`);
@@ -492,6 +581,8 @@ async function runExport(values: Values): Promise<void> {
   if (qtableOut) await writeFile(qtableOut, formatQTable(qtable, { sampleCount: verification.sampleCount }));
   process.stdout.write(`wrote ${values.out} (${(bytes.length / 1024 / 1024).toFixed(2)} MB)${qtableOut ? ` and ${qtableOut}` : ''}\n`);
   process.stdout.write(`verified: the written model, run by ${verification.engine} on ${verification.sampleCount} samples, gives output cos ${verification.measured.cos.toFixed(6)} (predicted ${verification.predicted.cos.toFixed(6)})\n`);
+  for (const [output, figures] of Object.entries(verification.tasks?.measured ?? {})) process.stdout.write(`  ${output} (${figures.task}): ${taskFiguresText(figures)}\n`);
+  for (const w of verification.warnings ?? []) process.stderr.write(`warning: the written model: ${w.message}\n`);
   await bench.dispose();
 }
 
@@ -505,7 +596,7 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
   if (!kind) throw new UsageError(`search takes one of ${Object.keys(SEARCH_NAMES).join(', ')}${name ? `; got "${name}"` : ''}`);
   if (!values.out) throw new UsageError('-o (the qtable to write) is required');
   if (values.new_cali_table && kind !== 'sensitive' && kind !== 'qtable') throw new UsageError(`--new_cali_table needs a search that ranks layers (sensitive or qtable), not ${name}`);
-  const workers = values.workers ? positiveInteger(values.workers, 'workers') : undefined;
+  const workers = values.workers ? usage(() => countFlag(values.workers!, 'workers', { limits: limitsFrom(values), name: 'threads' })) : undefined;
   const flags = values as SearchFlags;
   const { bench, qtable } = await openWorkbench(values, positionals, () => {
     try {
@@ -588,7 +679,7 @@ export async function main(argv: string[]): Promise<number> {
     else throw new UsageError(`unknown command "${command}" (expected calibrate, eval, export or search)`);
     return 0;
   } catch (error) {
-    process.stderr.write(`qbench: ${errorMessage(error)}\n`);
+    process.stderr.write(`${errorLine(error, command, error instanceof UsageError)}\n`);
     if (error instanceof UsageError) process.stderr.write(`\n${USAGE}`);
     return error instanceof UsageError ? 2 : 1;
   }

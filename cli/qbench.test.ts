@@ -44,24 +44,32 @@ function fixture() {
 describe('qbench CLI', () => {
   it('eval --json prints one object with the output similarity and every layer', async () => {
     const f = fixture();
-    const { code, stdout } = await qbench('eval', '--model', f.model, '--data', f.data, '--json');
+    const { code, stdout } = await qbench('eval', '--model', f.model, '--data', f.data, '--json', '--local');
     expect(code).toBe(0);
     const result = JSON.parse(stdout);
     expect(Object.keys(result.output).sort()).toEqual(['cos', 'mse', 'sqnr']);
     expect(result.output.cos).toBeGreaterThan(0.99);
     expect(result.output.cos).toBeLessThan(1);
     expect(result.layers.map((l: { name: string }) => l.name)).toEqual(['conv_a', 'Relu_4', 'conv_b']);
-    for (const layer of result.layers) expect(Object.keys(layer).sort()).toEqual(['cos', 'mse', 'name', 'op', 'precision', 'sqnr']);
+    for (const layer of result.layers) expect(Object.keys(layer).sort()).toEqual(['cos', 'local', 'mse', 'name', 'op', 'precision', 'sqnr']);
     expect(result.layers.every((l: { precision: string }) => l.precision === 'INT8')).toBe(true);
+    // Each layer's local error beside its accumulated one: the first layer reads the graph input, so they agree.
+    const first = result.layers[0];
+    expect(Object.keys(first.local).sort()).toEqual(['cos', 'mse', 'sqnr']);
+    expect(first.local.cos).toBeCloseTo(first.cos, 6);
   });
 
   it('eval reads a qtable and the layer runs at that precision', async () => {
     const f = fixture();
     writeFileSync(join(f.dir, 't.qtable'), '# op_name quantize_mode\nconv_b F32\n');
-    const { code, stdout } = await qbench('eval', '--model', f.model, '--data', f.data, '--qtable', join(f.dir, 't.qtable'), '--json');
+    const { code, stdout } = await qbench('eval', '--model', f.model, '--data', f.data, '--qtable', join(f.dir, 't.qtable'), '--json', '--local');
     expect(code).toBe(0);
     const layers = JSON.parse(stdout).layers;
     expect(layers.find((l: { name: string }) => l.name === 'conv_b').precision).toBe('FP32');
+    // without --local, no local errors (they cost about one more evaluation)
+    expect(JSON.parse((await qbench('eval', '--model', f.model, '--data', f.data, '--json')).stdout).layers[0].local).toBeUndefined();
+    // A float layer has nothing of its own quantized: no local error.
+    expect(layers.find((l: { name: string }) => l.name === 'conv_b').local).toBeUndefined();
   });
 
   it('eval prints a readable table', async () => {
@@ -296,7 +304,44 @@ describe('qbench eval on an output built by a Concat (issue #11)', () => {
     expect(lost.range[1]).toBeLessThanOrEqual(1); // the probabilities
     expect(result.worst).toEqual({ output: output.name, part: lost.name });
     expect(result.output.cos).toBe(lost.cos);
-    expect(result.warnings).toEqual([expect.objectContaining({ kind: 'collapsed-part', layer: 'detections' })]);
+    expect(result.warnings).toEqual([expect.objectContaining({ kind: 'collapsed-part', layer: 'detections' }), expect.objectContaining({ kind: 'task-cliff', layer: 'detections' })]);
     expect(stderr).toMatch(/^warning: part .* is lost/m);
+    // in the detector's own terms: it was told a detector, and finds almost nothing the float model finds
+    expect(output.task).toBe('detector');
+    expect(output.metrics.f1).toBeLessThan(0.1);
+    expect(output.metrics.floatDetections).toBeGreaterThan(1);
+
+    // --task makes it a plain tensor (cosine only); an output that does not exist is bad input
+    const other = await qbench('eval', '--model', join(dir, 'yolo_head.onnx'), '--data', files.join(','), '--json', '--task', `${output.name}=other`);
+    expect(JSON.parse(other.stdout).outputs[0]).toMatchObject({ task: 'other' });
+    expect(JSON.parse(other.stdout).outputs[0].metrics.f1).toBeUndefined();
+    const missing = await qbench('eval', '--model', join(dir, 'yolo_head.onnx'), '--data', files.join(','), '--task', 'nope=classifier');
+    expect(missing.code).toBe(1);
+    expect(missing.stderr).toMatch(/no output "nope"/);
+    expect((await qbench('eval', '--model', join(dir, 'yolo_head.onnx'), '--data', files.join(','), '--task', 'x=segmenter')).code).toBe(2);
   }, 60_000);
+});
+
+describe('qbench eval with labels (issue #11)', () => {
+  it('--labels folders: a classifier\'s accuracy, float and quantized, from the class folders', async () => {
+    const { DEMO_IMAGE_DIR, REAL_MODELS } = await import('../test/support/models');
+    const { mkdirSync, readdirSync, copyFileSync } = await import('node:fs');
+    const dir = mkdtempSync(join(tmpdir(), 'qbench-labels-'));
+    writeFileSync(join(dir, 'cls.onnx'), REAL_MODELS.ppocrCls());
+    const images = readdirSync(DEMO_IMAGE_DIR).slice(0, 4);
+    // folders named by class index: 0 (upright) and 1 (turned)
+    images.forEach((name, i) => {
+      mkdirSync(join(dir, 'data', String(i % 2)), { recursive: true });
+      copyFileSync(join(DEMO_IMAGE_DIR, name), join(dir, 'data', String(i % 2), name));
+    });
+    const flags = ['--model', join(dir, 'cls.onnx'), '--data', join(dir, 'data'), '--input_size', '48,192', '--json'];
+    const byFolders = await qbench('eval', ...flags, '--labels', 'folders');
+    expect(byFolders.code, byFolders.stderr).toBe(0);
+    const [output] = JSON.parse(byFolders.stdout).outputs;
+    expect(output.task).toBe('classifier');
+    // half the samples are in each class: whatever the model answers, float accuracy is a multiple of 1/4
+    expect(output.metrics).toHaveProperty('floatAccuracy');
+    expect(output.metrics.floatAccuracy * 4).toBeCloseTo(Math.round(output.metrics.floatAccuracy * 4), 9);
+    expect(output.metrics.accuracy).toBeGreaterThanOrEqual(0);
+  }, 120_000);
 });

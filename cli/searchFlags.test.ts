@@ -42,7 +42,7 @@ describe('searchRequestFrom: defaults', () => {
   it('sensitive, qtable, run_qtable, bisection, pattern, pattern_resolver: SEARCH_DEFAULTS and DEFAULT_METRIC_OF, the base table untouched', () => {
     for (const kind of ['sensitive', 'qtable', 'run_qtable', 'bisection', 'pattern', 'pattern_resolver'] as const) {
       const r = request(kind);
-      expect(r, kind).toEqual({ kind, metric: { kind: DEFAULT_METRIC_OF[kind], compare: [] }, base, options: SEARCH_DEFAULTS[kind] });
+      expect(r, kind).toEqual({ kind, metric: { kind: 'auto', compare: [] }, base, options: SEARCH_DEFAULTS[kind] });
       expect(r.base).toBe(base);
       expect(() => checkSearchFlags(kind, {}), kind).not.toThrow();
     }
@@ -50,7 +50,7 @@ describe('searchRequestFrom: defaults', () => {
 
   it('fp_forward: needs one of its flags; the rest take the defaults', () => {
     expect(request('fp_forward', { fpfwd_inputs: 'conv1' })).toEqual({
-      kind: 'fp_forward', metric: { kind: 'cos', compare: [] }, base, options: { ...SEARCH_DEFAULTS.fp_forward, inputs: ['conv1'] },
+      kind: 'fp_forward', metric: { kind: 'auto', compare: [] }, base, options: { ...SEARCH_DEFAULTS.fp_forward, inputs: ['conv1'] },
     });
     expect(SEARCH_DEFAULTS.fp_forward).toEqual({ inputs: [], outputs: [], blocks: [], fpType: 'FP32' });
   });
@@ -119,7 +119,7 @@ describe('parseMethodList', () => {
 
 describe('searchRequestFrom: bad flags are SearchFlagErrors with their whole message', () => {
   it('an unknown metric', () => {
-    expect(flagError('sensitive', { metric: 'l2' })).toBe('--metric is one of cos, rescaled_cos, sqnr, mae, top1; got "l2"');
+    expect(flagError('sensitive', { metric: 'l2' })).toBe('--metric is one of auto, task, cos, rescaled_cos, sqnr, mae, top1, detection, iou, ctc; got "l2"');
   });
 
   it('an unknown calibration method', () => {
@@ -175,7 +175,7 @@ describe('searchRequestFrom: --global_compare_layers against a graph', () => {
   const compare = (text: string) => searchRequestFrom('sensitive', { global_compare_layers: text }, base, g).metric;
 
   it('layer names resolve to their output tensors, equally weighted', () => {
-    expect(compare('conv1,gap')).toEqual({ kind: 'rescaled_cos', compare: [{ tensor: out('conv1'), weight: 0.5 }, { tensor: out('gap'), weight: 0.5 }] });
+    expect(compare('conv1,gap')).toEqual({ kind: 'auto', compare: [{ tensor: out('conv1'), weight: 0.5 }, { tensor: out('gap'), weight: 0.5 }] });
   });
 
   it('with weights; a tensor name and TPU-MLIR\'s <tensor>_<OpType> resolve too', () => {
@@ -189,6 +189,6 @@ describe('searchRequestFrom: --global_compare_layers against a graph', () => {
   });
 
   it('without a graph (checking the flags\' form only) the compare list is left empty', () => {
-    expect(request('sensitive', { global_compare_layers: 'conv1,gap' }).metric).toEqual({ kind: 'rescaled_cos', compare: [] });
+    expect(request('sensitive', { global_compare_layers: 'conv1,gap' }).metric).toEqual({ kind: 'auto', compare: [] });
   });
 });

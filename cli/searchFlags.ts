@@ -1,7 +1,7 @@
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/model/CaliTable';
 import type { ModelGraph } from '../src/core/model/ModelGraph';
 import { parseFpForwardBlocks, tpuMlirFpType, findLayer } from '../src/core/search/rules';
-import { DEFAULT_METRIC_OF, SEARCH_DEFAULTS, type SearchRequest } from '../src/core/search/SearchRequest';
+import { SEARCH_DEFAULTS, type SearchRequest } from '../src/core/search/SearchRequest';
 import type { SearchKind } from '../src/core/search/SearchSession';
 import { parseCompareLayers, SEARCH_METRICS, type SearchMetric, type SearchMetricKind } from '../src/core/search/scoring/searchMetric';
 import type { QTableData } from '../src/core/model/QTable';
@@ -69,13 +69,17 @@ export function checkSearchFlags(kind: SearchKind, flags: SearchFlags): void {
   searchRequestFrom(kind, flags, { defaultPrecision: 'INT8', layers: [] }, null);
 }
 
+/** The task metrics by their task's name: each is 'task', which reads every output by its own task. */
+const TASK_METRIC_NAMES: Readonly<Record<string, SearchMetricKind>> = { detection: 'task', iou: 'task', ctc: 'task' };
+
 /**
  * The search request of the flags. `graph` resolves layer names (fp_forward, compare layers); null
  * only checks the flags' form.
  */
 export function searchRequestFrom(kind: SearchKind, flags: SearchFlags, base: QTableData, graph: ModelGraph | null): SearchRequest {
-  const metricKind = (flags.metric ?? DEFAULT_METRIC_OF[kind]) as SearchMetricKind;
-  if (!SEARCH_METRICS.includes(metricKind)) throw new SearchFlagError(`--metric is one of ${SEARCH_METRICS.join(', ')}; got "${flags.metric}"`);
+  // By default the task figure where the model has one (resolved when the search starts), else the toolchain's own metric.
+  const metricKind = (flags.metric ? TASK_METRIC_NAMES[flags.metric] ?? flags.metric : 'auto') as SearchMetricKind;
+  if (!SEARCH_METRICS.includes(metricKind)) throw new SearchFlagError(`--metric is one of ${[...SEARCH_METRICS, ...Object.keys(TASK_METRIC_NAMES)].join(', ')}; got "${flags.metric}"`);
   let compare: SearchMetric['compare'] = [];
   if (flags.global_compare_layers && graph) {
     compare = parseCompareLayers(flags.global_compare_layers, (name) => findLayer(graph, name)?.outputs[0] ?? (graph.nodes.some((n) => n.outputs.includes(name)) ? name : undefined));

@@ -9,3 +9,17 @@ export async function expectAnEditEvaluated(page: Page): Promise<void> {
   await page.getByTestId('precision-FP32').click();
   await expect.poll(async () => Number(await page.getByTestId('output-cos').getAttribute('data-value')), { timeout: 60_000 }).not.toBe(cos);
 }
+
+/**
+ * The demo (with `query`, e.g. `?fault=...`), calibrated and evaluated, then evaluated again on
+ * `samples` samples only (fast edits), and the page idle.
+ */
+export async function openDemoOnSamples(page: Page, samples: number, query = ''): Promise<void> {
+  await page.goto(`/${query}`);
+  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 150_000 });
+  await page.getByTestId('tab-data').click();
+  await page.getByTestId('evaluation-samples').fill(String(samples));
+  await page.getByTestId('evaluation-samples').blur();
+  await expect.poll(() => page.evaluate('globalThis.qbenchState().calibration?.evaluationSampleCount'), { timeout: 60_000 }).toBe(samples);
+  await page.waitForFunction(() => Object.keys((globalThis as unknown as { qbenchState: () => { jobs: object } }).qbenchState().jobs).length === 0, undefined, { timeout: 180_000 });
+}

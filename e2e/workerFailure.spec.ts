@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { expectAnEditEvaluated } from './support';
+import { expectAnEditEvaluated, openDemoOnSamples } from './support';
 
 /**
  * Issues #9 and #12 in a real browser on the demo model (PP-OCRv4 det): a worker that fails or
@@ -14,24 +14,15 @@ const MODEL = 'ch_PP-OCRv4_det_infer.onnx';
 
 interface StoreView {
   jobs: Record<string, { label: string }>;
-  calibration: { evaluationSampleCount: number } | null;
 }
 
-const store = <T>(page: Page, pick: (s: StoreView) => T) =>
-  page.evaluate(`(${pick.toString()})(globalThis.qbenchState())`) as Promise<T>;
 /** The text of the error messages (without their dismiss button). */
 const errorMessage = (page: Page) => page.getByTestId('message-error').locator('span');
 const idle = (page: Page) => page.waitForFunction(() => Object.keys((globalThis as unknown as { qbenchState: () => StoreView }).qbenchState().jobs).length === 0, undefined, { timeout: 120_000 });
 
 /** The demo with an injected fault, evaluated on 2 samples, the Search tab open. */
 async function openDemoWithFault(page: Page, fault: string) {
-  await page.goto(`/?fault=${fault}`);
-  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 150_000 });
-  await page.getByTestId('tab-data').click();
-  await page.getByTestId('evaluation-samples').fill('2');
-  await page.getByTestId('evaluation-samples').blur();
-  await expect.poll(() => store(page, (s) => s.calibration?.evaluationSampleCount), { timeout: 60_000 }).toBe(2);
-  await idle(page);
+  await openDemoOnSamples(page, 2, `?fault=${fault}`);
   await page.getByTestId('tab-search').click();
 }
 
@@ -55,7 +46,7 @@ test('a search worker whose inference fails mid-search: a message names the mode
   await openDemoWithFault(page, 'search:0:throw:6');
   await startRanking(page);
   await expect(errorMessage(page)).toHaveText(
-    new RegExp(`^${MODEL.replace(/\./g, '\\.')}: ranking layer "[^"]+" \\(\\d+ layers?\\): Non-zero status code returned while running Conv node\\. Name:'injected' Status Message: injected failure$`),
+    new RegExp(`^${MODEL.replace(/\./g, '\\.')}: ranking layer "[^"]+" \\(\\d+ layers?\\): onnxruntime failed running node "injected" \\(Conv\\): injected failure$`),
     { timeout: 120_000 },
   );
   await searchEnded(page);

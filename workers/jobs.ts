@@ -2,9 +2,13 @@ import type { CalibrationSettings, TensorOverride } from '../src/core/calib/Cali
 import { exportTable, type TableKind } from '../src/core/export/tables';
 import { parseCaliTable } from '../src/core/io/caliTable';
 import { loadDataset, type DatasetFile, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import { checkLimit, DEFAULT_LIMITS, type Limits } from '../src/core/io/limits';
 import type { DatasetSummary } from '../src/core/io/dataset/Dataset';
 import { parseOneConfig } from '../src/core/io/oneConfig';
 import { parseQTable } from '../src/core/io/qtable';
+import { QbenchError } from '../src/core/errors';
+import { labelsFromFolders, parseLabels } from '../src/core/metrics/outputScoring';
+import type { OutputTask } from '../src/core/metrics/tasks';
 import type { JobContext } from '../src/core/jobs/Job';
 import type { Evaluation } from '../src/core/model/Evaluation';
 import type { QTable } from '../src/core/model/QTable';
@@ -27,8 +31,11 @@ import { readSource, summaryOf, tableKind, type EngineKind, type FileSource, typ
  * the CLI calls the Workbench directly. QTables cross as they are (structured clone keeps a Map).
  */
 export const JOBS = {
-  async openModel(service: JobHost, { source, engineKind, options = {} }: { source: FileSource; engineKind: EngineKind; options?: OpenOptions }) {
+  async openModel(service: JobHost, { source, engineKind, options = {}, limits = DEFAULT_LIMITS }: { source: FileSource; engineKind: EngineKind; options?: OpenOptions; limits?: Limits }) {
     const started = performance.now();
+    // A dropped file's size is known before a byte of it is read.
+    const size = source.file?.size ?? source.bytes?.length;
+    if (size !== undefined) checkLimit(limits, 'modelBytes', size, "the model file's size", source.name);
     const bytes = await readSource(source);
     const engine = await service.engines[engineKind]();
     const bench = await Workbench.open(engine, bytes, source.name, { dequantize: options.dequantize === true });
@@ -41,11 +48,11 @@ export const JOBS = {
     return summaryOf(bench, started);
   },
 
-  async loadDataset(service: JobHost, { sources, preprocess }: { sources: readonly FileSource[]; preprocess: ImagePreprocess }): Promise<DatasetSummary> {
+  async loadDataset(service: JobHost, { sources, preprocess, limits = DEFAULT_LIMITS }: { sources: readonly FileSource[]; preprocess: ImagePreprocess; limits?: Limits }): Promise<DatasetSummary> {
     const bench = service.requireBench();
     // A dropped .h5 stays a File: h5wasm mounts it in this worker instead of copying it.
     const files = await Promise.all(sources.map(async (s): Promise<DatasetFile> => (s.file && /\.(h5|hdf5)$/i.test(s.name) ? { name: s.name, blob: s.file } : { name: s.name, bytes: await readSource(s) })));
-    const dataset = await loadDataset(files, bench.graph.inputs, preprocess, service.imageDecoder);
+    const dataset = await loadDataset(files, bench.graph.inputs, preprocess, service.imageDecoder, limits);
     bench.setDataset(dataset);
     const first = dataset.samples[0];
     return {
@@ -85,6 +92,14 @@ export const JOBS = {
     return bench.summary();
   },
 
+  /** Exactly these per-tensor overrides (the page's edits of them, Undo and reset go through here). */
+  async replaceTensorOverrides(service: JobHost, { overrides }: { overrides: readonly (readonly [string, TensorOverride])[] }) {
+    const bench = service.requireBench();
+    bench.replaceTensorOverrides(overrides);
+    // Undo may come while a new calibration runs: the overrides hold for it, the summary comes with it.
+    return bench.calibrated ? bench.summary() : null;
+  },
+
   async tensorCalibration(service: JobHost, { tensor }: { tensor: string }) {
     return service.requireBench().tensorCalibration(tensor);
   },
@@ -106,6 +121,33 @@ export const JOBS = {
     const rows = await bench.searchThreshold(job);
     bench.setCalibrationSettings({ method: bestThresholdMethod(rows) });
     return { rows, summary: bench.summary() };
+  },
+
+  /** Each output's task (detected, or the user's choice) and how it is read (issue #11). */
+  async taskSpecs(service: JobHost, _args: Record<string, never>, job: JobContext) {
+    return service.requireBench().taskSpecs(job);
+  },
+
+  /** Scores an output as `task` (null: as detected); refused by name when its shape cannot hold it. */
+  async setOutputTask(service: JobHost, { output, task }: { output: string; task: OutputTask | null }, job: JobContext) {
+    return service.requireBench().setOutputTask(output, task, job);
+  },
+
+  /**
+   * The samples' true classes: from a dropped labels file ("<sample> <class>" per line), or from
+   * the class folders the samples came from; null forgets them. Returns how many samples have one.
+   */
+  async setLabels(service: JobHost, { source, folders }: { source?: FileSource; folders?: boolean }) {
+    const bench = service.requireBench();
+    const names = bench.sampleNames;
+    let labels: ReadonlyMap<string, number> | null = null;
+    if (source) labels = parseLabels(new TextDecoder().decode(await readSource(source)), names, source.name);
+    else if (folders) {
+      labels = labelsFromFolders(names);
+      if (!labels) throw new QbenchError('the samples have no class folders: drop a folder of class folders (data/<class>/<image>), or a labels file', 'labels');
+    }
+    bench.setLabels(labels);
+    return { labelled: labels ? names.filter((n) => labels.has(n) || labels.has(n.split(/[\\/]/).pop() ?? n)).length : 0, samples: names.length };
   },
 
   /**
@@ -157,6 +199,21 @@ export const JOBS = {
     return service.requireBench().evaluate(qtable, depth, job);
   },
 
+  /** Each layer's local error under `qtable` (the page asks after the accumulated ones). */
+  async evaluateLocal(service: JobHost, { qtable }: { qtable: QTable }, job: JobContext) {
+    return service.requireBench().localErrors(qtable, job);
+  },
+
+  /** The output gain of setting one layer to FP32 under `qtable` (two outputs evaluations). */
+  async measureFloatGain(service: JobHost, { qtable, layer }: { qtable: QTable; layer: string }, job: JobContext) {
+    return service.requireBench().floatGain(qtable, layer, job);
+  },
+
+  /** Evaluation sample `index` in float and quantized under `qtable`, read for the output viewer (one inference). */
+  async sampleOutputs(service: JobHost, { qtable, index, channelOrder }: { qtable: QTable; index: number; channelOrder: 'rgb' | 'bgr' }, job: JobContext) {
+    return service.requireBench().sampleOutputs(qtable, index, { channelOrder }, job);
+  },
+
   /**
    * The output error of the file's own quantized model against the de-quantized float model, on the
    * evaluation samples; null unless the model was opened de-quantized.
@@ -188,6 +245,6 @@ export const JOBS = {
 export type JobName = keyof typeof JOBS;
 
 /** The jobs that run the engine over the data (what the job bar shows with progress). */
-export const ENGINE_JOBS: ReadonlySet<JobName> = new Set<JobName>(['calibrate', 'setCorrections', 'evaluate', 'measureQuantizedOriginal', 'exportQdq', 'measureFloatInference', 'search', 'searchThreshold']);
+export const ENGINE_JOBS: ReadonlySet<JobName> = new Set<JobName>(['taskSpecs', 'setOutputTask', 'calibrate', 'setCorrections', 'evaluate', 'measureQuantizedOriginal', 'exportQdq', 'measureFloatInference', 'search', 'searchThreshold', 'evaluateLocal', 'measureFloatGain']);
 export type JobArgs<N extends JobName> = Parameters<(typeof JOBS)[N]>[1];
 export type JobResult<N extends JobName> = Awaited<ReturnType<(typeof JOBS)[N]>>;

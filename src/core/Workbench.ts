@@ -23,7 +23,10 @@ import { biasCorrection, correctFloatModel, tuneThresholds } from './corrections
 import { describeLayers, type LayerInfo } from './quant/layerInfo';
 import { ALL_INT8, type Precision, type QTable } from './model/QTable';
 import { TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
-import type { Evaluation } from './model/Evaluation';
+import type { Evaluation, FloatGain, LocalErrors } from './model/Evaluation';
+import { measureLocalErrors } from './sim/localErrors';
+import { measureFloatGain } from './sim/floatGain';
+import { effectivePrecision } from './quant/schemes';
 import type { SearchContext } from './search/SearchContext';
 import { floatActivations } from './search/scoring/boundaries';
 import { runSearch } from './search/runSearch';
@@ -33,18 +36,24 @@ import { SearchRunner } from './search/pool/SearchRunner';
 import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
 import { derived } from './session/memo';
-import { outputParts, valueRanges, type OutputPart } from './metrics/outputParts';
+import { valueRanges, type OutputPart, type OutputScoring } from './metrics/outputParts';
+import { outputScoring, sampleLabels } from './metrics/outputScoring';
+import type { OutputTask, TaskSpec } from './metrics/tasks';
 import { floatModelKey, NO_CORRECTIONS, NO_EFFECTS, type CorrectionEffects, type CorrectionReport, type Corrections } from './corrections/CorrectionState';
-import type { CalibrationSummary, TensorCalibrationView, ThresholdSearchRow } from './session/views';
+import { flagOutlierMethods, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from './session/views';
 import { evaluateOutputsOnPool } from './search/pool/evaluateOnPool';
 import { activationTensors, calibratedTensors } from './calib/calibratedTensors';
 import { statisticsBytes } from './calib/statisticsBytes';
+import { clippingWarnings } from './calib/clippingWarnings';
+import type { QuantWarning } from './metrics/collapseWarnings';
 import { timeFloatInference } from './engine/timeFloatInference';
 import type { SessionState } from './session/SessionState';
 import { inferTensorTypes } from './engine/tensorTypes';
+import { buildSampleOutputs } from './sim/sampleView/buildSampleOutputs';
+import type { SampleOutputs } from './sim/sampleView/SampleOutputs';
 
 export { NO_CORRECTIONS, type CorrectionEffects, type CorrectionReport, type Corrections } from './corrections/CorrectionState';
-export { bestThresholdMethod, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from './session/views';
+export { bestThresholdMethod, flagOutlierMethods, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from './session/views';
 
 /**
  * One model and its dataset, calibrated and evaluated: the core job that the worker (for the page)
@@ -60,18 +69,21 @@ export class Workbench {
   /** The cali table in use: the method's entries, overridden per tensor, by an imported table, by tuning. */
   private readonly activeCali = derived((calibration: CalibrationResult, method: CalibrationMethod, overrides: SessionState['overrides'], imported: CaliTable | null, tuned: SessionState['tuned']) =>
     activeCaliTable(calibration, method, overrides, imported, method === 'kl' ? tuned : null));
+  /** How outputs are scored (parts, tasks, labels), from the float outputs of the evaluation samples. */
+  private readonly scoringOf = derived((model: OnnxModel, types: SessionState['types'], evaluation: NonNullable<SessionState['evaluation']>, taskOverrides: SessionState['taskOverrides'], labels: SessionState['labels']) =>
+    outputScoring(model.graph, types, evaluation.outputs, taskOverrides, sampleLabels(evaluation.samples.sampleNames, labels)));
   /** The simulator of the state's model, cali table, scheme and evaluation samples; a replaced one releases its sessions. */
   private readonly simulatorOf = derived(
-    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], cali: Map<string, CaliEntry>, scheme: TargetScheme, weights: WeightOptions, evaluation: NonNullable<SessionState['evaluation']>, biasShifts: SessionState['biasShifts']) =>
-      new Simulator({ engine: this.engine, model, layers, types, cali, scheme, weights, samples: evaluation.samples, floatOutputs: evaluation.outputs, ...(biasShifts ? { biasShifts } : {}) }),
+    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], cali: Map<string, CaliEntry>, scheme: TargetScheme, weights: WeightOptions, evaluation: NonNullable<SessionState['evaluation']>, biasShifts: SessionState['biasShifts'], scoring: OutputScoring) =>
+      new Simulator({ engine: this.engine, model, layers, types, cali, scheme, weights, samples: evaluation.samples, floatOutputs: evaluation.outputs, scoring, ...(biasShifts ? { biasShifts } : {}) }),
     (old) => void old.dispose(),
   );
   /** What searches score with (without extra compared tensors): the same object while nothing it holds changes, so pools keep it. */
   private readonly searchBase = derived(
-    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], scheme: TargetScheme, weights: WeightOptions, biasShifts: SessionState['biasShifts'], cali: Map<string, CaliEntry>, calibration: CalibrationResult, evaluation: NonNullable<SessionState['evaluation']>): SearchContext => ({
+    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], scheme: TargetScheme, weights: WeightOptions, biasShifts: SessionState['biasShifts'], cali: Map<string, CaliEntry>, calibration: CalibrationResult, evaluation: NonNullable<SessionState['evaluation']>, scoring: OutputScoring): SearchContext => ({
       model, layers, types, scheme, weights, ...(biasShifts ? { biasShifts } : {}), cali,
       methodTables: new Map(CALIBRATION_METHODS.filter((m) => calibration.collected(m)).map((m) => [m, calibration.entries(m)] as const)),
-      samples: evaluation.samples, references: evaluation.outputs,
+      samples: evaluation.samples, references: evaluation.outputs, scoring,
     }));
   /** The search context with the float values of extra compared tensors, for the last set asked for. */
   private searchWithExtra?: { readonly base: SearchContext; readonly key: string; readonly ctx: SearchContext };
@@ -90,7 +102,7 @@ export class Workbench {
       model: original, types: originalTypes, layers: describeLayers(original.graph, originalTypes),
       floatModelKey: floatModelKey(NO_CORRECTIONS, 0), datasetVersion: 0,
       settings: DEFAULT_CALIBRATION, scheme: TARGET_SCHEMES['ort-qdq'], weights: DEFAULT_WEIGHT_OPTIONS,
-      overrides: new Map(), imported: null, tuned: null, biasShifts: null,
+      overrides: new Map(), imported: null, tuned: null, biasShifts: null, taskOverrides: new Map(), labels: null,
     };
   }
 
@@ -151,7 +163,7 @@ export class Workbench {
   private get simulator(): Simulator | undefined {
     const { model, layers, types, scheme, weights, evaluation, biasShifts } = this.state;
     const cali = this.cali;
-    return cali && evaluation ? this.simulatorOf(model, layers, types, cali, scheme, weights, evaluation, biasShifts) : undefined;
+    return cali && evaluation ? this.simulatorOf(model, layers, types, cali, scheme, weights, evaluation, biasShifts, this.scoringOf(model, types, evaluation, this.state.taskOverrides, this.state.labels)) : undefined;
   }
 
   /**
@@ -207,7 +219,7 @@ export class Workbench {
     if (!this.quantizedOriginal) return null;
     await this.ensureEvaluation(job);
     const evaluation = this.state.evaluation!;
-    return measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, evaluation.samples, [...evaluation.outputs], job, outputParts(this.model.graph, this.types));
+    return (await measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, evaluation.samples, [...evaluation.outputs], job, this.scoring())).output;
   }
 
   /**
@@ -378,6 +390,14 @@ export class Workbench {
     this.update({ overrides });
   }
 
+  /**
+   * Exactly these overrides in force, every other tensor back to the model-wide choice: what the
+   * page's Undo puts back, and its reset (an empty list).
+   */
+  replaceTensorOverrides(entries: readonly (readonly [string, TensorOverride])[]): void {
+    this.update({ overrides: new Map(entries) });
+  }
+
   /** An imported cali_table: its entries replace the method's for the tensors it names. */
   setImportedTable(table: CaliTable | null): void {
     this.update({ imported: table });
@@ -523,6 +543,7 @@ export class Workbench {
       calibration = this.requireCalibration();
     }
     const rows: ThresholdSearchRow[] = [];
+    const producer = new Map(this.model.graph.nodes.flatMap((n) => n.outputs.map((o) => [o, n.name] as const)));
     for (const [i, method] of CALIBRATION_METHODS.entries()) {
       job.throwIfCancelled();
       job.progress({ stage: `search_threshold: ${method}`, done: i, total: CALIBRATION_METHODS.length });
@@ -531,7 +552,7 @@ export class Workbench {
         const { model, layers, types, scheme, weights, evaluation, biasShifts } = this.state;
         const simulator = new Simulator({
           engine: this.engine, model, layers, types, cali: activeCaliTable(this.requireCalibration(), method, new Map(), null), scheme, weights,
-          samples: evaluation!.samples, floatOutputs: evaluation!.outputs, ...(biasShifts ? { biasShifts } : {}),
+          samples: evaluation!.samples, floatOutputs: evaluation!.outputs, scoring: this.scoring(), ...(biasShifts ? { biasShifts } : {}),
         });
         try {
           return await simulator.evaluate(ALL_INT8, 'outputs', quiet);
@@ -539,10 +560,13 @@ export class Workbench {
           await simulator.dispose();
         }
       });
-      rows.push({ method, output: evaluation.output, ...(evaluation.agreement ? { agreement: evaluation.agreement } : {}) });
+      // A method that clips a layer's output to nearly nothing says so, naming the layer (issue #11).
+      const clipped = clippingWarnings(this.requireCalibration().entries(method), this.requireCalibration().statistics).map((c): QuantWarning => ({ kind: 'clipped', layer: producer.get(c.tensor) ?? null, message: c.message }));
+      const warnings = [...(evaluation.warnings ?? []), ...clipped];
+      rows.push({ method, output: evaluation.output, ...(evaluation.tasks ? { tasks: evaluation.tasks } : {}), ...(warnings.length ? { warnings } : {}) });
     }
     job.progress({ stage: 'search_threshold', done: CALIBRATION_METHODS.length, total: CALIBRATION_METHODS.length });
-    return rows;
+    return flagOutlierMethods(rows);
   }
 
   /**
@@ -563,7 +587,7 @@ export class Workbench {
     const calibration = this.requireCalibration();
     await this.ensureEvaluation(job);
     const { model, layers, types, scheme, weights, biasShifts, evaluation } = this.state;
-    const base = this.searchBase(model, layers, types, scheme, weights, biasShifts, this.cali!, calibration, evaluation!);
+    const base = this.searchBase(model, layers, types, scheme, weights, biasShifts, this.cali!, calibration, evaluation!, this.scoring());
     const extra = compare.filter((t) => !(t in base.references[0]));
     if (extra.length === 0) return base;
     const key = extra.join('\u0000');
@@ -610,6 +634,18 @@ export class Workbench {
     return this.withCompleteCalibration(job, () => this.requireSimulator().simulatedOutputs(qtable, depth, job));
   }
 
+  /** Each layer's local error under a QTable (docs/algorithms.md §4; sim/localErrors.ts). */
+  localErrors(qtable: QTable, job: JobContext): Promise<LocalErrors> {
+    return this.withCompleteCalibration(job, () => measureLocalErrors(this.requireSimulator().input, qtable, job));
+  }
+
+  /** The output gain of setting `layer` to FP32 under a QTable (sim/floatGain.ts). */
+  async floatGain(qtable: QTable, layer: LayerName, job: JobContext): Promise<FloatGain> {
+    const info = this.layers.get(layer);
+    if (!info) throw new QbenchError(`no layer named "${layer}"`, this.graph.fileName);
+    return measureFloatGain((q) => this.evaluate(q, 'outputs', job), qtable, layer, effectivePrecision(info, qtable, this.scheme));
+  }
+
   /**
    * The precision each layer runs at under a QTable, as the QDQ model is built: non-quantizable
    * layers and the layers of a branch no calibration sample took run FP32 whatever the QTable says.
@@ -624,9 +660,71 @@ export class Workbench {
    */
   async outputParts(job: JobContext = silentJob): Promise<{ readonly parts: readonly OutputPart[]; readonly ranges: Record<string, [number, number]> }> {
     await this.ensureEvaluation(job);
-    const parts = outputParts(this.model.graph, this.types);
+    const { parts } = this.scoring();
     const outputs = this.model.graph.outputs.map((o) => o.name);
     return { parts, ranges: valueRanges(this.state.evaluation?.outputs ?? [], outputs, parts) };
+  }
+
+  /** How outputs are scored now: parts, tasks (detected or chosen) and labels. Needs the evaluation samples. */
+  scoring(): OutputScoring {
+    const { model, types, evaluation, taskOverrides, labels } = this.state;
+    if (!evaluation) throw new QbenchError('no evaluation samples yet: calibrate first');
+    return this.scoringOf(model, types, evaluation, taskOverrides, labels);
+  }
+
+  /** Each output's task and how it is read, after ensureEvaluation (issue #11). */
+  async taskSpecs(job: JobContext = silentJob): Promise<Readonly<Record<string, TaskSpec>>> {
+    await this.ensureEvaluation(job);
+    return this.scoring().specs;
+  }
+
+  /**
+   * Scores an output as `task` (null: as detected). Refused, naming the output, when its shape
+   * cannot hold the task; the state is unchanged then.
+   */
+  async setOutputTask(output: string, task: OutputTask | null, job: JobContext = silentJob): Promise<Readonly<Record<string, TaskSpec>>> {
+    if (!this.model.graph.outputs.some((o) => o.name === output)) throw new QbenchError(`the model has no output "${output}" (its outputs: ${this.model.graph.outputs.map((o) => o.name).join(', ')})`);
+    const taskOverrides = new Map(this.state.taskOverrides);
+    if (task) taskOverrides.set(output, task);
+    else taskOverrides.delete(output);
+    await this.ensureEvaluation(job);
+    const previous = this.state;
+    this.update({ taskOverrides });
+    try {
+      return this.scoring().specs;
+    } catch (error) {
+      this.state = previous;
+      throw error;
+    }
+  }
+
+  /** The samples' true classes by sample name (metrics/outputScoring.ts parseLabels, labelsFromFolders); null forgets them. */
+  setLabels(labels: ReadonlyMap<string, number> | null): void {
+    this.update({ labels });
+  }
+
+  /** The names of the dataset's samples, in order (to read labels against). */
+  get sampleNames(): readonly string[] {
+    return this.state.dataset?.sampleNames ?? [];
+  }
+
+  /**
+   * Evaluation sample `index` as the float and the quantized model see it (issue #11, the output
+   * viewer): its inputs, both models' outputs read as their tasks read them, bounded for the page.
+   * The quantized outputs come from the QTable's cached QDQ session (built once per QTable).
+   */
+  sampleOutputs(qtable: QTable, index: number, options: { readonly channelOrder?: 'rgb' | 'bgr' } = {}, job: JobContext = silentJob): Promise<SampleOutputs> {
+    return this.withCompleteCalibration(job, async () => {
+      const { samples, outputs } = this.state.evaluation!;
+      const count = samples.samples.length;
+      if (!(Number.isInteger(index) && index >= 0 && index < count)) throw new QbenchError(`there is no evaluation sample ${index}: there are ${count}`);
+      const quantized = await this.requireSimulator().sampleOutputs(qtable, index);
+      const outputNames = this.model.graph.outputs.map((o) => o.name);
+      return buildSampleOutputs({
+        index, sampleCount: count, sampleName: samples.sampleNames[index] ?? `sample ${index}`, inputs: samples.samples[index],
+        outputNames, float: outputs[index], quantized, specs: this.scoring().specs, ...options,
+      });
+    });
   }
 
   /** The quantized model of a QTable in QDQ form: the same graph the evaluation ran. */
@@ -640,10 +738,17 @@ export class Workbench {
    */
   async exportVerifiedQdq(qtable: QTable, job: JobContext): Promise<{ bytes: Uint8Array; verification: ExportVerification }> {
     const bytes = await this.exportQdq(qtable, job);
-    const predicted = (await this.evaluate(qtable, 'outputs', job)).output;
+    const evaluation = await this.evaluate(qtable, 'outputs', job);
     const { samples, outputs } = this.state.evaluation!;
-    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, [...outputs], job, outputParts(this.model.graph, this.types));
-    return { bytes, verification: { predicted, measured, sampleCount: samples.samples.length, engine: this.engine.name } };
+    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, [...outputs], job, this.scoring());
+    return {
+      bytes,
+      verification: {
+        predicted: evaluation.output, measured: measured.output, sampleCount: samples.samples.length, engine: this.engine.name,
+        ...(Object.keys(measured.tasks).length ? { tasks: { predicted: evaluation.tasks ?? {}, measured: measured.tasks } } : {}),
+        ...(evaluation.warnings ? { warnings: evaluation.warnings } : {}),
+      },
+    };
   }
 
   async dispose(): Promise<void> {

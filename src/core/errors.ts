@@ -69,6 +69,15 @@ export function stepError(error: unknown, fileName: string, step: string): unkno
   return wrapped;
 }
 
+/**
+ * A sample the engine could not run in a step, told as stepError tells it, with the sample.
+ * @example sampleError(runError(...), 'det.onnx', 'calibrating', 0, 'a.npy').message
+ * // 'det.onnx: calibrating, sample 0 (a.npy): onnxruntime failed running node "bad" (Reshape): ...'
+ */
+export function sampleError(error: unknown, fileName: string, step: string, index: number, sampleName: string): unknown {
+  return stepError(error, fileName, `${step}, sample ${index} (${sampleName})`);
+}
+
 /** A QbenchError that names no file gets `fileName` (the model a job ran on); anything else is returned as it is. */
 export function withFileName(error: unknown, fileName: string): unknown {
   if (!(error instanceof QbenchError) || error.fileName) return error;

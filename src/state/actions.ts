@@ -8,14 +8,19 @@ import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
 import { qtableFromData, qtableToData, sameQTable, type Precision, type QTable, type QTableData } from '../core/model/QTable';
-import { DEFAULT_METRIC_OF, SEARCH_DEFAULTS, type SearchRequest } from '../core/search/SearchRequest';
-import type { SearchEvent, SearchKind } from '../core/search/SearchSession';
+import { SEARCH_DEFAULTS, type SearchRequest } from '../core/search/SearchRequest';
+import type { SearchEvent, SearchKind, VisitedConfiguration } from '../core/search/SearchSession';
 import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
+import { withBestMethods } from '../core/search/bestMethods';
+import { changedTensors, NO_OVERRIDES, sameOverrides, type OverrideList } from '../core/calib/overrideList';
 import type { CalibrationSettings, TensorOverride } from '../core/calib/Calibration';
 import type { WeightOptions } from '../core/quant/WeightOptions';
 import type { TableKind } from '../core/export/tables';
+import type { OutputTask, TaskSpec } from '../core/metrics/tasks';
 import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
 import { nothingToQuantize, useApp, type CorrectionToggle } from './store';
+import type { EditState } from './slices/qtable';
+import { appliedOverrides, figureBasis } from './figureBasis';
 
 /**
  * The one bridge between the compute worker and the store: every user action that needs the
@@ -30,7 +35,7 @@ const app = () => useApp.getState();
  * (data the components read), `label` what the bar says. Undefined when it failed (the message is
  * shown) or was cancelled.
  */
-async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label: string, options: { readonly kind?: string; readonly onEvent?: (event: SearchEvent) => void; readonly started?: (jobId: string) => void } = {}): Promise<JobResult<N> | undefined> {
+export async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label: string, options: { readonly kind?: string; readonly onEvent?: (event: SearchEvent) => void; readonly started?: (jobId: string) => void } = {}): Promise<JobResult<N> | undefined> {
   const id = app().jobStarted(options.kind ?? name, label);
   try {
     options.started?.(id);
@@ -83,7 +88,7 @@ export function openModel(source: FileSource, options: OpenOptions = {}): Promis
 async function openModelNow(source: FileSource, options: OpenOptions): Promise<boolean> {
   useApp.setState({ modelLoading: source.name });
   try {
-    const summary = await call('openModel', { source, engineKind: app().engineKind, options });
+    const summary = await call('openModel', { source, engineKind: app().engineKind, options, limits: app().limits });
     useApp.setState({ sources: { model: source, options, data: null }, openedGraph: summary.graph });
     app().modelOpened(summary);
     const restored = app().savedQTable(summary.graph);
@@ -128,7 +133,7 @@ export async function loadData(sources: FileSource[], preprocess: ImagePreproces
     app().notify('error', 'Open a model (.onnx) before adding calibration data.');
     return;
   }
-  const dataset = await runJob('loadDataset', { sources, preprocess }, `Reading ${sources.length === 1 ? sources[0].name : `${sources.length} files`}`);
+  const dataset = await runJob('loadDataset', { sources, preprocess, limits: app().limits }, `Reading ${sources.length === 1 ? sources[0].name : `${sources.length} files`}`);
   if (!dataset) return;
   useApp.setState((s) => ({ sources: { ...s.sources, data: sources } }));
   app().datasetLoaded(dataset);
@@ -242,8 +247,13 @@ export async function setCorrection(toggle: CorrectionToggle | 'tuneNum' | 'minL
 }
 
 function edited(): void {
+  void evaluateEdit();
+}
+
+/** The evaluation of an edit just made (edited(), for a caller that waits for its figure). */
+function evaluateEdit(): Promise<void> {
   useApp.setState({ editStartedAt: performance.now() });
-  void evaluateCurrent();
+  return evaluateCurrent();
 }
 
 export function setPrecision(layer: LayerName, precision: Precision): void {
@@ -258,15 +268,54 @@ export function setPrecision(layer: LayerName, precision: Precision): void {
 }
 
 export function undo(): void {
-  const before = app().qtable;
-  app().undo();
-  if (app().qtable !== before) edited();
+  stepped(() => app().undo(), () => app().redo());
 }
 
 export function redo(): void {
-  const before = app().qtable;
-  app().redo();
-  if (app().qtable !== before) edited();
+  stepped(() => app().redo(), () => app().undo());
+}
+
+/**
+ * Undo or Redo: the store moves at once; when the per-tensor overrides moved too, the worker gets
+ * them back before the page evaluates, so the figure is that of the state restored (and if the
+ * worker refuses, the step is taken back: the page never shows overrides the worker does not use).
+ */
+function stepped(step: () => void, back: () => void): void {
+  const { qtable, tensorOverrides } = app();
+  step();
+  const moved = app().tensorOverrides;
+  if (moved !== tensorOverrides) {
+    void putOverrides(moved).then((ok) => {
+      if (ok) edited();
+      else if (app().tensorOverrides === moved) back();
+    });
+  } else if (app().qtable !== qtable) edited();
+}
+
+/** The worker's overrides made `overrides` exactly; the calibration shown follows. False when it failed (the message is shown). */
+async function putOverrides(overrides: OverrideList): Promise<boolean> {
+  try {
+    const summary = await call('replaceTensorOverrides', { overrides });
+    if (summary) useApp.setState({ calibration: summary });
+    return true;
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+    return false;
+  }
+}
+
+/**
+ * One undoable edit of the QTable, the per-tensor overrides or both (best methods, a Pareto point,
+ * reset): the worker gets the overrides first, so the evaluation that follows measures both. Null
+ * when nothing changed (or the worker refused); otherwise the evaluation of the edit, to wait for.
+ */
+async function commitEdit(next: Partial<EditState>): Promise<{ readonly evaluated: Promise<void> } | null> {
+  const { qtable, tensorOverrides } = app();
+  const overridesMove = next.overrides !== undefined && !sameOverrides(next.overrides, tensorOverrides);
+  if (overridesMove && !(await putOverrides(next.overrides!))) return null;
+  app().applyEdit(next);
+  const changed = app().qtable !== qtable || app().tensorOverrides !== tensorOverrides;
+  return changed ? { evaluated: evaluateEdit() } : null;
 }
 
 /** New calibration settings: a new method re-evaluates; a change of what is observed recalibrates. */
@@ -295,32 +344,44 @@ export async function updateWeightOptions(options: Partial<WeightOptions>): Prom
   }
 }
 
-/** A tensor's own calibration method or typed threshold; null returns it to the model-wide method. */
+/** A tensor's own calibration method or typed threshold; null returns it to the model-wide method. An undoable edit. */
 export async function setTensorOverride(tensor: string, override: TensorOverride | null): Promise<void> {
-  try {
-    const summary = await call('setTensorOverride', { tensor, override });
-    useApp.setState({ calibration: summary });
-    edited();
-  } catch (error) {
-    app().notify('error', errorMessage(error));
+  const next = new Map(app().tensorOverrides);
+  if (override) next.set(tensor, override);
+  else next.delete(tensor);
+  await commitEdit({ overrides: [...next] });
+}
+
+/** Every per-tensor method and threshold back to the model-wide choice: one undoable edit. */
+export async function resetOverrides(): Promise<void> {
+  const count = app().tensorOverrides.length;
+  if (await commitEdit({ overrides: NO_OVERRIDES }) !== null) {
+    app().notify('info', `${count} per-tensor override${count === 1 ? '' : 's'} removed; every tensor takes the model-wide method again (Undo puts them back).`);
   }
 }
 
 /**
- * run_sensitive_layer's new cali table: each unit the last search ranked keeps the method with
- * its least loss, as per-tensor overrides (the inspector shows them; each can be taken back there).
+ * run_sensitive_layer's new cali table: each unit the last search ranked takes the method it
+ * measured least loss with, and nothing else changes: one undoable edit. Its whole-model figure was
+ * never measured (each method was, with only its unit quantized), so the page measures it and says
+ * what it did.
  */
 export async function applyBestMethods(): Promise<void> {
   const ranking = app().searchResult?.ranking ?? [];
-  if (!ranking.length) return;
-  try {
-    const summary = await call('applyBestMethods', { ranking });
-    useApp.setState({ calibration: summary });
-    edited();
-    app().notify('info', `Each of the ${ranking.length} ranked layers now calibrates with its best method (run_sensitive_layer's new cali table).`);
-  } catch (error) {
-    app().notify('error', errorMessage(error));
-  }
+  const layers = new Map((app().model?.layers ?? []).map((l) => [l.name, l]));
+  const next = withBestMethods(app().tensorOverrides, ranking, layers);
+  const changed = changedTensors(app().tensorOverrides, next).length;
+  const previous = app().outputEvaluation;
+  const before = previous?.output.cos;
+  const edit = changed ? await commitEdit({ overrides: next }) : null;
+  if (!edit) return;
+  const { qtable, tensorOverrides } = app();
+  await edit.evaluated;
+  const after = app().outputEvaluation?.output.cos;
+  // Said only of this edit's own evaluation, while the page still shows its state (another edit supersedes it).
+  if (app().tensorOverrides !== tensorOverrides || app().qtable !== qtable || app().outputEvaluation === previous || after === undefined) return;
+  const figures = before !== undefined ? `: output cos ${before.toFixed(6)} → ${after.toFixed(6)}, measured` : '';
+  app().notify('info', `Best methods set on ${changed} tensor${changed === 1 ? '' : 's'}${figures}. Undo (Ctrl+Z) goes back.`);
 }
 
 export async function runThresholdSearch(): Promise<void> {
@@ -458,7 +519,7 @@ export async function startDemo(): Promise<void> {
 export function searchRequestOf(kind: SearchKind): SearchRequest {
   const saved = app().searchRequests[kind];
   if (saved) return saved;
-  return { kind, options: SEARCH_DEFAULTS[kind], metric: { kind: DEFAULT_METRIC_OF[kind], compare: [] }, base: qtableToData(app().qtable) } as SearchRequest;
+  return { kind, options: SEARCH_DEFAULTS[kind], metric: { kind: 'auto', compare: [] }, base: qtableToData(app().qtable) } as SearchRequest;
 }
 
 export function updateSearchRequest(request: SearchRequest): void {
@@ -473,6 +534,7 @@ export async function runSearch(): Promise<void> {
   const kind = app().searchKind;
   if (refuseNothingToQuantize(SEARCH_LABEL[kind])) return;
   const request = { ...searchRequestOf(kind), base: qtableToData(app().qtable) } as SearchRequest;
+  const basis = figureBasis(app());
   const ranks = kind === 'sensitive' || kind === 'qtable';
   if (ranks) useApp.setState({ metric: 'sensitivity' });
   // Streamed results are appended in place (a search ranks hundreds of units: copying the list per
@@ -487,6 +549,7 @@ export async function runSearch(): Promise<void> {
           return { searchRun: { ...run, revision: run.revision + 1 } };
         case 'visited':
           s.visited.push(event.configuration);
+          s.visitedBasis.set(event.configuration.id, basis);
           return { visitedRevision: s.visitedRevision + 1 };
         case 'log':
           run.log.push(event.line);
@@ -520,6 +583,24 @@ export function applyQTable(data: QTableData): void {
   edited();
 }
 
+/**
+ * Applies exactly a configuration a search scored (a Pareto point, a row under it, a search's
+ * result): its QTable and the per-tensor overrides it was measured with, as one undoable edit, so
+ * the header then shows its figure.
+ */
+export async function applyConfiguration(configuration: VisitedConfiguration): Promise<void> {
+  const before = app().qtable;
+  const overrides = appliedOverrides(configuration, app().visitedBasis.get(configuration.id), figureBasis(app()), calibratedTensors());
+  if (await commitEdit({ qtable: qtableFromData(configuration.qtable), overrides }) !== null) {
+    useApp.setState({ beforeApply: before });
+  }
+}
+
+/** Every tensor the calibration has a range for (what a method's whole table covers). */
+export function calibratedTensors(): string[] {
+  return (app().calibration?.table ?? []).map(([tensor]) => tensor);
+}
+
 /** Names of the layers a QTable can set. */
 export function quantizableLayers(): string[] {
   return (app().model?.layers ?? []).filter((l) => l.quantizable).map((l) => l.name);
@@ -549,4 +630,44 @@ export function markBlock(end: 'start' | 'end', layer: string): void {
   const block = current.options.blocks[0] ?? { starts: [], ends: [] };
   const next = end === 'start' ? { starts: [layer], ends: block.ends } : { starts: block.starts, ends: [layer] };
   updateSearchRequest({ ...current, options: { ...current.options, blocks: [next] } });
+}
+
+/** Each output's task as the worker reads it (detected, or chosen), or null when there are no evaluation samples yet. */
+export async function loadTaskSpecs(): Promise<Readonly<Record<string, TaskSpec>> | null> {
+  if (!app().calibration) return null;
+  try {
+    return await call('taskSpecs', {});
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+    return null;
+  }
+}
+
+/**
+ * Scores an output as `task` (null: as detected), and evaluates again: the header's task figure,
+ * the warnings and the searches' default metric follow. Refused by name when the output's shape
+ * cannot hold the task; nothing changes then.
+ */
+export async function setOutputTask(output: string, task: OutputTask | null): Promise<Readonly<Record<string, TaskSpec>> | null> {
+  try {
+    const specs = await call('setOutputTask', { output, task });
+    useApp.setState({ outputEvaluation: null, layerEvaluation: null, baseline: null });
+    edited();
+    return specs;
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+    return null;
+  }
+}
+
+/** The samples' true classes from a labels file (null forgets them), for a classifier's accuracy. */
+export async function setLabels(file: File | null): Promise<void> {
+  try {
+    const { labelled, samples } = await call('setLabels', file ? { source: { name: file.name, file } } : {});
+    app().notify('info', file ? `${file.name}: ${labelled} of ${samples} samples have a class; a classifier now also shows its accuracy.` : 'Labels forgotten.');
+    useApp.setState({ outputEvaluation: null, layerEvaluation: null, baseline: null });
+    edited();
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
 }

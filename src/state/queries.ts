@@ -2,6 +2,7 @@ import { call } from '../../workers/client';
 import type { TensorCalibrationView } from '../core/Workbench';
 import type { QTable } from '../core/model/QTable';
 import type { WeightReport } from '../core/quant/weightReport';
+import type { SampleOutputs } from '../core/sim/sampleView/SampleOutputs';
 
 /**
  * Questions the page's panels ask the compute worker about the open model. They change nothing,
@@ -22,4 +23,9 @@ export function weightReport(layer: string, qtable: QTable): Promise<WeightRepor
 /** The bytes the model's weights take under a QTable. */
 export function weightBytes(qtable: QTable): Promise<number> {
   return call('weightBytes', { qtable });
+}
+
+/** Evaluation sample `index` in float and quantized under `qtable`, read as each output's task reads it (the output viewer). */
+export function sampleOutputs(qtable: QTable, index: number, channelOrder: 'rgb' | 'bgr'): Promise<SampleOutputs> {
+  return call('sampleOutputs', { qtable, index, channelOrder });
 }

@@ -3,6 +3,7 @@ import { createJSONStorage, persist } from 'zustand/middleware';
 import { createDataSlice, type DataSlice } from './slices/data';
 import { createEvaluationSlice, type EvaluationSlice } from './slices/evaluation';
 import { createJobsSlice, type JobsSlice } from './slices/jobs';
+import { createLayerErrorsSlice, type LayerErrorsSlice } from './slices/layerErrors';
 import { createModelSlice, type ModelSlice } from './slices/model';
 import { createQTableSlice, type QTableSlice } from './slices/qtable';
 import { createSavedSlice, type SavedSlice } from './slices/saved';
@@ -16,7 +17,7 @@ export { isSearching, type SearchRun } from './slices/search';
 export type { Message, Metric } from './slices/ui';
 
 /** The page's state: one slice per concern (src/state/slices), composed here. */
-export type AppState = ModelSlice & DataSlice & QTableSlice & EvaluationSlice & JobsSlice & UiSlice & SearchSlice & SessionSlice & SavedSlice;
+export type AppState = ModelSlice & DataSlice & QTableSlice & EvaluationSlice & JobsSlice & UiSlice & SearchSlice & SessionSlice & SavedSlice & LayerErrorsSlice;
 
 /** Why no layer of the open model can be quantized, in words; null when some can (or no model is open). */
 export const nothingToQuantize = (s: AppState): string | null => s.model?.findings.nothingToQuantize ?? null;
@@ -37,6 +38,7 @@ export const useApp = create<AppState>()(
       ...createSearchSlice(...a),
       ...createSessionSlice(...a),
       ...createSavedSlice(...a),
+      ...createLayerErrorsSlice(...a),
     }),
     {
       name: 'qbench',

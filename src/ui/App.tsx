@@ -13,6 +13,7 @@ import { Messages } from './Messages';
 import { ModelNotes } from './ModelNotes';
 import { EvaluationWarnings } from './EvaluationWarnings';
 import { SearchPanel } from './SearchPanel';
+import { OutputViewer } from './outputs/OutputViewer';
 
 function EmptyState() {
   const loading = useApp((s) => s.modelLoading);
@@ -32,14 +33,14 @@ function EmptyState() {
 function BottomPanel() {
   const tab = useApp((s) => s.bottomTab);
   const setTab = useApp((s) => s.setBottomTab);
-  const tabs = [['layers', 'Layers'], ['data', 'Data & calibration'], ['search', 'Search'], ['export', 'Export']] as const;
+  const tabs = [['layers', 'Layers'], ['data', 'Data & calibration'], ['search', 'Search'], ['export', 'Export'], ['outputs', 'Outputs']] as const;
   return (
     <section className="bottom">
       <nav className="tabs">
         {tabs.map(([id, label]) => <button key={id} className={`tab${tab === id ? ' on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>{label}</button>)}
       </nav>
       <div className="tab-body">
-        {tab === 'layers' ? <LayerTable /> : tab === 'data' ? <DataPanel /> : tab === 'search' ? <SearchPanel /> : <ExportPanel />}
+        {tab === 'layers' ? <LayerTable /> : tab === 'data' ? <DataPanel /> : tab === 'search' ? <SearchPanel /> : tab === 'outputs' ? <OutputViewer /> : <ExportPanel />}
       </div>
     </section>
   );

@@ -1,8 +1,10 @@
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/model/CaliTable';
+import { bestThresholdMethod, taskScore } from '../core/session/views';
 import { measureFloatBaseline, runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
 import { nothingToQuantize, useApp } from '../state/store';
 import { isRunning } from '../state/slices/jobs';
 import { CorrectionsSection } from './CorrectionsSection';
+import { OverrideReset } from './OverrideReset';
 import { formatBytes, formatDuration, formatMetric } from './format';
 
 /** How each method is introduced in the page (the CLI names are the values). */
@@ -31,7 +33,9 @@ export function CalibrationPanel() {
   const searching = useApp((s) => isRunning(s.jobs, 'searchThreshold'));
   const nothing = useApp(nothingToQuantize);
   const total = dataset?.sampleCount ?? 0;
-  const best = search ? search.reduce((a, b) => (b.output.cos > a.output.cos ? b : a)) : null;
+  // The recommendation (issue #11): the best task figure, cosine breaking ties; the same rule the worker applied.
+  const best = search?.length ? search.find((r) => r.method === bestThresholdMethod(search)) ?? null : null;
+  const hasTasks = search?.some((r) => r.tasks && Object.keys(r.tasks).length > 0) ?? false;
   return (
     <div className="calibration-panel">
       <h4>Activations</h4>
@@ -64,6 +68,7 @@ export function CalibrationPanel() {
             onBlur={(e) => { const n = e.target.value ? Number(e.target.value) : null; if (n !== settings.evaluationSamples && (n === null || n >= 1)) void updateCalibrationSettings({ evaluationSamples: n }); }} data-testid="evaluation-samples" />
         </label>
       </div>
+      <OverrideReset />
       <h4>Weights</h4>
       <div className="form-grid">
         <label>Granularity
@@ -91,13 +96,19 @@ export function CalibrationPanel() {
       <button className="btn small" disabled={!calibration || searching || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onClick={() => void runThresholdSearch()} data-testid="search-threshold">{searching ? 'Searching…' : 'Compare every method'}</button>
       {search && (
         <table className="mini-table" data-testid="threshold-search-table">
-          <thead><tr><th>Method</th><th>Output cos</th><th>SQNR</th></tr></thead>
+          <thead><tr><th>Method</th><th>Output cos</th><th>SQNR</th>{hasTasks && <th title="The worst task output's figure: what the recommendation goes by">Task</th>}<th></th></tr></thead>
           <tbody>
-            {[...search].sort((a, b) => b.output.cos - a.output.cos).map((r) => (
-              <tr key={r.method} className={r === best ? 'best' : ''} data-method={r.method}>
-                <td>{METHOD_LABEL[r.method]}</td><td className="num">{formatMetric('cos', r.output.cos)}</td><td className="num">{formatMetric('sqnr', r.output.sqnr)}</td>
-              </tr>
-            ))}
+            {[...search].sort((a, b) => b.output.cos - a.output.cos).map((r) => {
+              const task = taskScore(r.tasks);
+              const warnings = r.warnings ?? [];
+              return (
+                <tr key={r.method} className={`${r === best ? 'best' : ''}${warnings.some((w) => w.kind === 'method-outlier') ? ' failing' : ''}`} data-method={r.method} data-warnings={warnings.length}>
+                  <td>{METHOD_LABEL[r.method]}</td><td className="num">{formatMetric('cos', r.output.cos)}</td><td className="num">{formatMetric('sqnr', r.output.sqnr)}</td>
+                  {hasTasks && <td className="num" data-testid="threshold-task">{(100 * task.primary).toFixed(1)} %</td>}
+                  <td>{warnings.length > 0 && <span className="warn-flag" title={warnings.map((w) => w.message).join('\n')} data-testid="threshold-warning">⚠ {warnings.length}</span>}</td>
+                </tr>
+              );
+            })}
           </tbody>
         </table>
       )}

@@ -4,6 +4,8 @@ import { applyPreprocess } from '../state/actions';
 import { useApp } from '../state/store';
 import { DATA_ACCEPT, PickFiles } from './FileDrop';
 import { CalibrationPanel } from './CalibrationPanel';
+import { LimitsForm } from './LimitsForm';
+import { OutputTasks } from './OutputTasks';
 
 function parseTriple(text: string): [number, number, number] | null {
   const parts = text.split(',').map((s) => Number(s.trim()));
@@ -78,6 +80,8 @@ export function DataPanel() {
         ) : <p className="muted">{model ? 'Add .npy/.npz files, an ONE .h5 file or images (drop them anywhere).' : 'Open a model first.'}</p>}
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data-panel" className="btn small" />
         {!calibration && <p className="muted">Calibration runs when data is added.</p>}
+        <OutputTasks />
+        <LimitsForm />
       </div>
       <CalibrationPanel />
       <PreprocessForm />

@@ -1,5 +1,5 @@
 import type { QuantWarning } from '../core/metrics/collapseWarnings';
-import { setPrecision } from '../state/actions';
+import { runSearch, setPrecision } from '../state/actions';
 import { useApp } from '../state/store';
 
 /**
@@ -21,11 +21,20 @@ export function EvaluationWarnings() {
         <li key={w.message} className="model-note error" data-testid="evaluation-warning" data-kind={w.kind} data-layer={w.layer ?? undefined}>
           <span className="note-icon" aria-hidden="true">⚠</span>
           <span className="note-text" title={w.message} onClick={() => w.layer && select(w.layer)}>{w.message.charAt(0).toUpperCase() + w.message.slice(1)}</span>
-          {w.kind === 'collapsed-part' && w.layer && (
+          {(w.kind === 'collapsed-part' || w.kind === 'rounds-to-constant') && w.layer && (
             <button className="btn small" onClick={() => setPrecision(w.layer!, 'FP32')} data-testid="fix-keep-float" title={`Set ${w.layer} to FP32: each part of the output keeps its own range`}>Keep {w.layer} float</button>
+          )}
+          {w.kind === 'task-cliff' && (
+            <button className="btn small" onClick={() => runPatternRules()} data-testid="fix-pattern-rules" title="Run TPU-MLIR's pattern rules (YOLO post-processing, transformer rules): they keep the layers that break a task's outputs in float">Run the pattern rules</button>
           )}
         </li>
       ))}
     </ul>
   );
+}
+
+/** The pattern search, from the warning: switches the search tab to it and runs it. */
+function runPatternRules(): void {
+  useApp.setState({ searchKind: 'pattern', bottomTab: 'search' });
+  void runSearch();
 }

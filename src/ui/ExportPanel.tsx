@@ -1,5 +1,6 @@
 import { useRef } from 'react';
 import type { TableKind } from '../core/export/tables';
+import { taskFiguresText } from '../core/metrics/taskMetrics';
 import { exportQdqModel, exportQTable, exportTableFile, importTable } from '../state/actions';
 import { isRunning } from '../state/slices/jobs';
 import { download } from './download';
@@ -33,8 +34,14 @@ export function ExportPanel() {
             <p className="verification" data-testid="export-verification">
               {lastExport.fileName}: measured output cos <b>{formatMetric('cos', lastExport.verification.measured.cos)}</b> on {lastExport.verification.sampleCount} samples
               (predicted {formatMetric('cos', lastExport.verification.predicted.cos)}, {lastExport.verification.engine}).
+              {Object.entries(lastExport.verification.tasks?.measured ?? {}).map(([output, figures]) => (
+                <span key={output} className="task-line" data-testid="export-task">{' '}{output}: {taskFiguresText(figures)}.</span>
+              ))}
             </p>
           )}
+          {lastExport?.verification.warnings?.map((w) => (
+            <p key={w.message} className="verification failing" data-testid="export-warning">⚠ The written model: {w.message}</p>
+          ))}
         </div>
         <div className="export-item">
           <h4>Quantize table (TPU-MLIR)</h4>

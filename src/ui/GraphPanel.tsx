@@ -1,12 +1,31 @@
-import { useMemo } from 'react';
+import { useEffect, useMemo } from 'react';
 import { precisionOf } from '../core/model/QTable';
+import { measureLocalErrors, watchLocalErrors } from '../state/layerErrorActions';
 import { nothingToQuantize, useApp, type Metric } from '../state/store';
 import { isRunning } from '../state/slices/jobs';
 import { GraphView } from './graph/GraphView';
 import { HeatLegend } from './graph/HeatLegend';
+import { rankingGivesCosine, type GainView } from './floatGains';
 import { heatScale } from './heat';
 import { useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
+import { useFloatGains, useLocalErrors } from './layerErrorHooks';
 import { METRIC_LABEL } from './format';
+
+const METRIC_TITLE: Record<Metric, string> = {
+  cos: 'Accumulated cosine: every layer at its QTable precision, this layer\'s output against float',
+  local: 'Local cosine: this layer alone quantized as the QTable says, fed float inputs',
+  sqnr: 'Accumulated SQNR in dB',
+  mse: 'Accumulated MSE',
+  sensitivity: 'What setting the layer to FP32 gains on the output (measured, or the sensitivity ranking)',
+};
+
+/** The legend's words for float gains: where the figures come from. */
+function gainLabel(gains: ReadonlyMap<string, GainView>): string {
+  const estimated = [...gains.values()].some((g) => g.source === 'ranking');
+  return estimated
+    ? 'Float gain (log): measured, else the Sensitivity ranking\'s 1 − cos with only the layer quantized'
+    : 'Float gain (log): output cos gained with the layer at FP32';
+}
 
 /** The graph with the per-layer error heatmap, the metric switch and the legend. */
 export function GraphPanel() {
@@ -18,38 +37,80 @@ export function GraphPanel() {
   const select = useApp((s) => s.select);
   const qtable = useApp((s) => s.qtable);
   const layerEvaluating = useApp((s) => isRunning(s.jobs, 'evaluate:layers'));
+  const measuringLocal = useApp((s) => s.measuringLocal !== null);
+  const heatFit = useApp((s) => s.heatFit);
+  const setHeatFit = useApp((s) => s.setHeatFit);
+  const pinned = useApp((s) => s.pinnedHeat[s.metric]);
+  const pinHeat = useApp((s) => s.pinHeat);
   const errors = useLayerErrors();
+  const local = useLocalErrors();
   const sensitivities = useSensitivities();
+  const { gains, rankingMetric } = useFloatGains();
   const info = useLayerInfo();
   const nothing = useApp(nothingToQuantize);
 
+  // Every full evaluation is followed by its local errors (a job of their own, after the heatmap).
+  useEffect(() => {
+    void measureLocalErrors();
+    return watchLocalErrors();
+  }, []);
+
+  // Float gains in output cosine, unless the last ranking scored another metric (its losses then show as they are).
+  const gainMode = rankingMetric === undefined || rankingGivesCosine(rankingMetric);
   const heat = useMemo(() => {
-    if (metric === 'sensitivity') return sensitivities.size ? sensitivities : null;
+    if (metric === 'sensitivity') {
+      if (!gainMode) return sensitivities.size ? sensitivities : null;
+      return gains.size ? new Map([...gains].map(([layer, g]) => [layer, g.gain])) : null;
+    }
+    if (metric === 'local') {
+      const entries = Object.entries(local);
+      return entries.length ? new Map(entries.map(([layer, m]) => [layer, m.cos])) : null;
+    }
     if (errors.size === 0) return null;
     return new Map([...errors].map(([layer, e]) => [layer, e[metric]]));
-  }, [errors, sensitivities, metric]);
-  const scale = useMemo(() => heatScale(metric, heat ? [...heat.values()] : []), [heat, metric]);
+  }, [errors, local, gains, sensitivities, gainMode, metric]);
+  const scale = useMemo(
+    () => heatScale(metric, heat ? [...heat.values()] : [], { fit: heatFit, pinned, sensitivity: gainMode ? 'gain' : 'loss', ...(metric === 'sensitivity' && gainMode ? { label: gainLabel(gains) } : {}) }),
+    [heat, metric, heatFit, pinned, gainMode, gains],
+  );
+  const warned = useApp((s) => s.outputEvaluation?.warnings);
   const badges = useMemo(() => {
     const map = new Map<string, string>();
     for (const [layer, i] of info) {
       const p = i.quantizable ? precisionOf(qtable, layer) : null;
       if (p && p !== qtable.defaultPrecision) map.set(layer, p);
     }
+    // A layer an evaluation warning names (issue #11) carries the warning on the graph too.
+    for (const w of warned ?? []) if (w.layer) map.set(w.layer, `⚠${map.has(w.layer) ? ` ${map.get(w.layer)}` : ''}`);
     return map;
-  }, [info, qtable]);
+  }, [info, qtable, warned]);
 
   if (!model) return null;
+  const hasGains = gainMode ? gains.size > 0 : sensitivities.size > 0;
+  const modes: Metric[] = ['cos', 'local', 'sqnr', 'mse', ...(hasGains ? ['sensitivity' as const] : [])];
+  const empty = metric === 'sensitivity'
+    ? 'Run a sensitivity search (Search tab) or measure a layer\'s float gain (inspector)'
+    : nothing ? 'Nothing to quantize: no heatmap'
+      : layerEvaluating ? 'Measuring every layer…'
+        : metric === 'local' && measuringLocal ? 'Measuring each layer alone…'
+          : metric === 'local' && errors.size ? 'Local errors follow the heatmap'
+            : 'Heatmap appears after calibration';
   return (
     <div className="graph-panel">
       <GraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} onSelect={select} />
       <div className="graph-overlay">
         <div className="metric-switch" role="radiogroup" aria-label="Heatmap metric">
-          {(['cos', 'sqnr', 'mse', ...(sensitivities.size ? ['sensitivity'] : [])] as Metric[]).map((m) => (
-            <button key={m} className={`seg${metric === m ? ' on' : ''}`} onClick={() => setMetric(m)} data-testid={`metric-${m}`} role="radio" aria-checked={metric === m}>{METRIC_LABEL[m]}</button>
+          {modes.map((m) => (
+            <button key={m} className={`seg${metric === m ? ' on' : ''}`} onClick={() => setMetric(m)} data-testid={`metric-${m}`} role="radio" aria-checked={metric === m} title={METRIC_TITLE[m]}>
+              {m === 'sensitivity' && gainMode ? 'Float gain' : METRIC_LABEL[m]}
+            </button>
           ))}
         </div>
-        {heat ? <HeatLegend label={scale.label} domain={scale.domain} colorOf={scale.colorOf} /> : <div className="legend-empty muted" title={nothing ?? undefined}>{metric === 'sensitivity' ? 'Run a sensitivity search (Search tab)' : nothing ? 'Nothing to quantize: no heatmap' : layerEvaluating ? 'Measuring every layer…' : 'Heatmap appears after calibration'}</div>}
-        {layerEvaluating && heat && <div className="legend-empty muted">Updating…</div>}
+        {heat
+          ? <HeatLegend label={scale.label} domain={scale.domain} colorAt={scale.colorAt} ticks={scale.ticks} range={scale.range}
+            onFit={metric !== 'sensitivity' || gainMode ? setHeatFit : undefined} onPin={(pin) => pinHeat(metric, pin ? scale.domain : null)} />
+          : <div className="legend-empty muted" title={nothing ?? undefined}>{empty}</div>}
+        {(layerEvaluating || (metric === 'local' && measuringLocal)) && heat && <div className="legend-empty muted">Updating…</div>}
       </div>
     </div>
   );

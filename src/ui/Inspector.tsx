@@ -2,9 +2,9 @@ import { Fragment } from 'react';
 import { EDITABLE_PRECISIONS, precisionOf } from '../core/model/QTable';
 import { floatFromSelection, markBlock, setPrecision } from '../state/actions';
 import { isSearching, useApp } from '../state/store';
-import { formatMetric } from './format';
 import { useCaliTable, useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
 import { LayerCalibration } from './LayerCalibration';
+import { LayerErrorsSection } from './LayerErrorsSection';
 import { WeightChannels } from './WeightChannels';
 
 function formatAttribute(value: unknown): string {
@@ -97,17 +97,7 @@ export function Inspector() {
         {notQuantizable && <p className="muted note" data-testid="not-quantizable">Not quantizable: {layer?.reason ?? 'qbench does not quantize this operator'}. It runs as in the model; no precision applies to it.</p>}
       </section>
       <FloatRegion layer={node.name} />
-      <section>
-        <h4>Error vs float {stale && <span className="muted">(updating)</span>}</h4>
-        {error ? (
-          <dl className="metrics" data-testid="layer-metrics">
-            <dt>Cosine</dt><dd data-testid="layer-cos">{formatMetric('cos', error.cos)}</dd>
-            <dt>SQNR</dt><dd>{formatMetric('sqnr', error.sqnr)}</dd>
-            <dt>MSE</dt><dd>{formatMetric('mse', error.mse)}</dd>
-          </dl>
-        ) : <p className="muted">{layerEvaluation ? 'No float output to compare.' : 'Calibrate to measure.'}</p>}
-        <p className="muted note">Accumulated error of {error?.tensor ?? 'its output'}: every layer at its QTable precision, compared with the float model, averaged over the samples.</p>
-      </section>
+      <LayerErrorsSection layer={node.name} error={error} precision={precision} stale={Boolean(stale)} />
       {error?.tensor && (
         <section>
           <h4>Calibration of its output</h4>

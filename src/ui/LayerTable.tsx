@@ -3,16 +3,20 @@ import { precisionOf, type Precision } from '../core/model/QTable';
 import { useApp } from '../state/store';
 import { formatMetric } from './format';
 import { useFloatForLackOfRanges, useLayerErrors, useLayerInfo } from './hooks';
+import { useFloatGains, useLocalErrors } from './layerErrorHooks';
+import { formatGain, type GainView } from './floatGains';
 
-type Column = 'name' | 'op' | 'precision' | 'cos' | 'sqnr' | 'mse';
+type Column = 'name' | 'op' | 'precision' | 'cos' | 'local' | 'sqnr' | 'mse' | 'gain';
 const ROW_HEIGHT = 26;
-const COLUMNS: { id: Column; label: string; numeric?: boolean }[] = [
+const COLUMNS: { id: Column; label: string; numeric?: boolean; title?: string }[] = [
   { id: 'name', label: 'Layer' },
   { id: 'op', label: 'Op' },
   { id: 'precision', label: 'Precision' },
-  { id: 'cos', label: 'Cosine', numeric: true },
-  { id: 'sqnr', label: 'SQNR', numeric: true },
-  { id: 'mse', label: 'MSE', numeric: true },
+  { id: 'cos', label: 'Cosine', numeric: true, title: 'Accumulated: every layer at its QTable precision, this layer\'s output against float' },
+  { id: 'local', label: 'Local cos', numeric: true, title: 'Local: this layer alone quantized as the QTable says, fed float inputs (none for a float layer)' },
+  { id: 'sqnr', label: 'SQNR', numeric: true, title: 'Accumulated SQNR' },
+  { id: 'mse', label: 'MSE', numeric: true, title: 'Accumulated MSE' },
+  { id: 'gain', label: 'Float gain', numeric: true, title: 'Output cos gained by setting the layer to FP32: measured (inspector), or ≈ the sensitivity ranking\'s estimate' },
 ];
 
 interface Row {
@@ -25,6 +29,10 @@ interface Row {
   readonly cos?: number;
   readonly sqnr?: number;
   readonly mse?: number;
+  readonly local?: number;
+  /** Sorted by its gain; drawn with where it comes from. */
+  readonly gain?: number;
+  readonly gainView?: GainView;
 }
 
 /** The current QTable as a table: every layer, its precision and errors; sortable, filterable, windowed. */
@@ -36,6 +44,10 @@ export function LayerTable() {
   const info = useLayerInfo();
   const errors = useLayerErrors();
   const floatForLackOfRanges = useFloatForLackOfRanges();
+  const local = useLocalErrors();
+  const { gains } = useFloatGains();
+  const warnings = useApp((s) => s.outputEvaluation?.warnings);
+  const warningOf = useMemo(() => new Map((warnings ?? []).filter((w) => w.layer).map((w) => [w.layer!, w.message])), [warnings]);
   const [sort, setSort] = useState<{ column: Column; ascending: boolean }>({ column: 'cos', ascending: true });
   const [filter, setFilter] = useState('');
   const [scrollTop, setScrollTop] = useState(0);
@@ -49,7 +61,7 @@ export function LayerTable() {
         const i = info.get(n.name);
         const e = errors.get(n.name);
         const untaken = floatForLackOfRanges.has(n.name);
-        return { name: n.name, op: n.opType, precision: i?.quantizable && !untaken ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable && !untaken, reason: untaken ? 'no calibration sample ran its branch, so it has no ranges' : i?.quantizable ? undefined : i?.reason ?? 'not quantizable', cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse } as Row;
+        return { name: n.name, op: n.opType, precision: i?.quantizable && !untaken ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable && !untaken, reason: untaken ? 'no calibration sample ran its branch, so it has no ranges' : i?.quantizable ? undefined : i?.reason ?? 'not quantizable', cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse, local: local[n.name]?.cos, gain: gains.get(n.name)?.gain, gainView: gains.get(n.name) } as Row;
       })
       .filter((r) => !needle || r.name.toLowerCase().includes(needle) || r.op.toLowerCase().includes(needle))
       .filter((r) => !onlyChanged || (r.quantizable && r.precision !== qtable.defaultPrecision));
@@ -64,7 +76,7 @@ export function LayerTable() {
       return (typeof x === 'number' && typeof y === 'number' ? x - y : String(x).localeCompare(String(y))) * sign;
     });
     return list;
-  }, [model, info, errors, floatForLackOfRanges, qtable, sort, filter, onlyChanged]);
+  }, [model, info, errors, local, gains, floatForLackOfRanges, qtable, sort, filter, onlyChanged]);
 
   const height = body.current?.clientHeight ?? 400;
   const first = Math.max(0, Math.floor(scrollTop / ROW_HEIGHT) - 5);
@@ -79,7 +91,7 @@ export function LayerTable() {
       </div>
       <div className="table-head">
         {COLUMNS.map((c) => (
-          <button key={c.id} className={`th ${c.id}${c.numeric ? ' num' : ''}`} data-testid={`sort-${c.id}`}
+          <button key={c.id} className={`th ${c.id}${c.numeric ? ' num' : ''}`} data-testid={`sort-${c.id}`} title={c.title}
             onClick={() => setSort((s) => ({ column: c.id, ascending: s.column === c.id ? !s.ascending : true }))}>
             {c.label}{sort.column === c.id ? (sort.ascending ? ' ▲' : ' ▼') : ''}
           </button>
@@ -96,14 +108,16 @@ export function LayerTable() {
               data-testid="table-row"
               data-layer={r.name}
             >
-              <span className="td name" title={r.name}>{r.name}</span>
+              <span className="td name" title={warningOf.get(r.name) ?? r.name}>{warningOf.has(r.name) && <span className="row-warning" data-testid="row-warning" aria-label="warning">⚠ </span>}{r.name}</span>
               <span className="td op">{r.op}</span>
               {r.quantizable
                 ? <span className={`td precision p-${r.precision}`}>{r.precision}</span>
                 : <span className="td precision muted" title={floatForLackOfRanges.has(r.name) ? `Runs FP32: ${r.reason}` : `Not quantizable: ${r.reason}; runs as in the model`}>—</span>}
               <span className="td num">{formatMetric('cos', r.cos)}</span>
+              <span className="td num local" data-testid="row-local">{formatMetric('local', r.local)}</span>
               <span className="td num">{formatMetric('sqnr', r.sqnr)}</span>
               <span className="td num">{formatMetric('mse', r.mse)}</span>
+              <span className={`td num gain${r.gainView?.source === 'ranking' ? ' muted' : ''}`} data-testid="row-gain">{formatGain(r.gainView)}</span>
             </div>
           ))}
         </div>

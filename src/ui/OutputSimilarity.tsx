@@ -1,6 +1,8 @@
 import { nothingToQuantize, useApp } from '../state/store';
 import { isRunning } from '../state/slices/jobs';
 import type { Evaluation } from '../core/model/Evaluation';
+import { primaryValue, taskFiguresText } from '../core/metrics/taskMetrics';
+import { PRIMARY_FIGURE } from '../core/metrics/tasks';
 import { formatDuration, formatMetric } from './format';
 
 /**
@@ -35,7 +37,8 @@ export function OutputSimilarity() {
       <span className="label">Output cos</span>
       {worst && <span className="worst" data-testid="output-worst" title="The output (or output part) the headline figure comes from: the worst one">{worst}</span>}
       <span className="value" data-testid="output-cos" data-value={cos ?? ''}>{formatMetric('cos', cos)}</span>
-      <span className="sub">SQNR {formatMetric('sqnr', evaluation?.output.sqnr)}{agreementText(evaluation)}{whatIfMs !== null && !evaluating ? ` · ${formatDuration(whatIfMs)}` : ''}</span>
+      <span className="sub">SQNR {formatMetric('sqnr', evaluation?.output.sqnr)}{whatIfMs !== null && !evaluating ? ` · ${formatDuration(whatIfMs)}` : ''}</span>
+      <TaskFigure evaluation={evaluation} />
       {delta !== undefined && Math.abs(delta) > 0 && (
         <span className={`delta ${delta > 0 ? 'up' : 'down'}`} title="change against all-INT8">{delta > 0 ? '+' : ''}{delta.toExponential(1)} vs INT8</span>
       )}
@@ -64,9 +67,23 @@ function figuresText(evaluation: Evaluation): string {
   return lines.join('\n');
 }
 
-/** A classifier's top-1 agreement with float (the worst over its classifier outputs), as " · top-1 97 %". */
-function agreementText(evaluation: Evaluation | null): string {
-  const values = Object.values(evaluation?.agreement ?? {});
-  if (values.length === 0) return '';
-  return ` · top-1 ${(100 * Math.min(...values.map((a) => a.top1))).toFixed(0)} %`;
+/** Below this, a task figure is shown as a failure (red): most answers no longer match float. */
+const TASK_FAILING = 0.9;
+
+/**
+ * The worst task output's headline figure in its task's words (top-1 agreement, detection F1, map
+ * IoU, decoded agreement): the number that says whether the model still does its job.
+ */
+function TaskFigure({ evaluation }: { evaluation: Evaluation | null }) {
+  const entries = Object.entries(evaluation?.tasks ?? {});
+  if (entries.length === 0) return null;
+  const [name, worst] = entries.reduce((a, b) => (primaryValue(b[1]) < primaryValue(a[1]) ? b : a));
+  const value = primaryValue(worst);
+  const all = entries.map(([output, t]) => `${output}: ${taskFiguresText(t)}`).join('\n');
+  return (
+    <span className={`task-figure${value < TASK_FAILING ? ' failing' : ''}`} data-testid="output-task" data-task={worst.task} data-value={value}
+      title={`How the quantized model does the float model's job, per output (the worst shown):\n${all}`}>
+      {PRIMARY_FIGURE[worst.task].label} <b>{(100 * value).toFixed(1)} %</b>{entries.length > 1 ? ` (${name})` : ''}
+    </span>
+  );
 }

@@ -1,14 +1,19 @@
 import { useEffect, useMemo, useState } from 'react';
 import { weightBytes } from '../state/queries';
-import { diffQTables, resultOutputCos, SEARCH_LABEL } from '../core/search/describe';
+import { diffQTables, resultConfiguration, SEARCH_LABEL } from '../core/search/describe';
+import { changedTensors } from '../core/calib/overrideList';
 import { qtableFromData } from '../core/model/QTable';
 import { SEARCH_METRIC_LABEL } from '../core/search/scoring/searchMetric';
 import type { UnitSensitivity } from '../core/search/scoring/sensitivity';
-import { applyBestMethods, applyQTable, quantizableLayers } from '../state/actions';
+import { applyConfiguration, applyQTable, quantizableLayers } from '../state/actions';
+import { appliedOverrides, configurationNote, isCurrentConfiguration } from '../state/figureBasis';
 import { useApp } from '../state/store';
+import { BestMethods } from './BestMethods';
 import { formatDuration } from './format';
 import { ParetoChart } from './ParetoChart';
+import type { ConfigurationNotes } from './ParetoList';
 import { SearchForm } from './SearchForm';
+import { useFigureBasis } from './useFigureBasis';
 
 /** The units ranked so far, most sensitive first; a click selects the unit on the graph. */
 function RankingTable({ ranking, revision }: { ranking: readonly UnitSensitivity[]; revision: number }) {
@@ -32,15 +37,32 @@ function RankingTable({ ranking, revision }: { ranking: readonly UnitSensitivity
   );
 }
 
-/** The result against the current QTable: which layers change, and both output similarities. */
+/** Every tensor the calibration has a range for (what one method's whole table covers). */
+function useCalibratedTensors(): readonly string[] {
+  const calibration = useApp((s) => s.calibration);
+  return useMemo(() => (calibration?.table ?? []).map(([tensor]) => tensor), [calibration]);
+}
+
+/**
+ * The result against the current state: which layers change, both output similarities, and, when
+ * the per-tensor methods moved since the search scored it, that applying it puts them back (so the
+ * figure it shows is the one the header then shows).
+ */
 function ResultView() {
   const result = useApp((s) => s.searchResult)!;
   const qtable = useApp((s) => s.qtable);
   const current = useApp((s) => s.outputEvaluation);
+  const visitedBasis = useApp((s) => s.visitedBasis);
+  const now = useFigureBasis();
+  const tensors = useCalibratedTensors();
   const target = useMemo(() => qtableFromData(result.qtable), [result]);
   const changes = useMemo(() => diffQTables(qtable, target, quantizableLayers()), [qtable, target]);
-  const resultCos = useMemo(() => resultOutputCos(result), [result]);
-  const applied = changes.length === 0;
+  const configuration = useMemo(() => resultConfiguration(result), [result]);
+  const scored = configuration ? visitedBasis.get(configuration.id) : undefined;
+  const note = configuration ? configurationNote(configuration, scored, now) : null;
+  const overridesBack = useMemo(() => (configuration ? changedTensors(now.overrides, appliedOverrides(configuration, scored, now, tensors)).length : 0), [configuration, scored, now, tensors]);
+  const resultCos = configuration?.outputCos ?? null;
+  const applied = changes.length === 0 && overridesBack === 0;
   const metric = SEARCH_METRIC_LABEL[result.metric.kind];
   return (
     <div className="search-result" data-testid="search-result">
@@ -52,17 +74,15 @@ function ResultView() {
       <p className="muted note">
         Baselines: {Object.entries(result.baselines).map(([k, v]) => `${k} ${v.toFixed(6)}`).join(' · ')}.
         {' '}Output cosine: current <b data-testid="compare-current-cos">{current ? current.output.cos.toFixed(6) : '—'}</b>, result <b data-testid="compare-result-cos">{resultCos !== null ? resultCos.toFixed(6) : '—'}</b>.
+        {note && <> <span className={note.stale ? 'warn' : ''} data-testid="compare-result-note">{note.text}</span></>}
       </p>
       <div className="row-inline">
-        <button className="btn primary small" disabled={applied} onClick={() => applyQTable(result.qtable)} data-testid="search-apply">{applied ? 'Applied' : `Apply (${changes.length} layer${changes.length === 1 ? '' : 's'} change)`}</button>
+        <button className="btn primary small" disabled={applied} onClick={() => void (configuration ? applyConfiguration(configuration) : applyQTable(result.qtable))} data-testid="search-apply">
+          {applied ? 'Applied' : `Apply (${changes.length} layer${changes.length === 1 ? '' : 's'} change${overridesBack ? `, ${overridesBack} per-tensor method${overridesBack === 1 ? '' : 's'} back` : ''})`}
+        </button>
         <span className="muted note">Undo (Ctrl+Z) goes back.</span>
-        {result.ranking.length > 0 && (
-          <button className="btn small" onClick={() => void applyBestMethods()} data-testid="search-use-best-methods"
-            title="TPU-MLIR's new_cali_table: each ranked layer's output keeps the threshold of the method with the least loss">
-            Use each layer's best method
-          </button>
-        )}
       </div>
+      {result.ranking.length > 0 && <BestMethods ranking={result.ranking} />}
       {changes.length > 0 && (
         <table className="mini-table" data-testid="search-diff">
           <thead><tr><th>Layer</th><th>Now</th><th>Result</th></tr></thead>
@@ -82,6 +102,16 @@ export function SearchPanel() {
   const qtable = useApp((s) => s.qtable);
   const current = useApp((s) => s.outputEvaluation);
   const model = useApp((s) => s.model);
+  const visitedBasis = useApp((s) => s.visitedBasis);
+  const now = useFigureBasis();
+  const tensors = useCalibratedTensors();
+  const layers = useMemo(() => (model?.layers ?? []).filter((l) => l.quantizable).map((l) => l.name), [model]);
+  const notes = useMemo<ConfigurationNotes>(() => {
+    // The last scored of those that are the current state (a search may score one QTable twice, with two tables).
+    let currentId: number | null = null;
+    for (const c of visited) if (isCurrentConfiguration(c, visitedBasis.get(c.id), now, qtable, tensors)) currentId = c.id;
+    return { currentId, noteOf: (c) => configurationNote(c, visitedBasis.get(c.id), now) };
+  }, [visited, visitedRevision, visitedBasis, now, qtable, tensors]);
   const [currentBytes, setCurrentBytes] = useState<number | null>(null);
   useEffect(() => {
     let live = true;
@@ -101,7 +131,8 @@ export function SearchPanel() {
         {ranking.length === 0 && log.length > 0 && <pre className="search-log" data-testid="search-log">{log.slice(-200).join('\n')}</pre>}
         {!run && !result && <p className="muted note">Choose a search and run it. Rankings stream into the graph (heatmap: Sensitivity) as they are measured.</p>}
       </div>
-      <ParetoChart points={visited} revision={visitedRevision} current={current && currentBytes !== null ? { weightBytes: currentBytes, outputCos: current.output.cos } : null} onApply={(p) => applyQTable(p.qtable)} />
+      <ParetoChart points={visited} revision={visitedRevision} current={current && currentBytes !== null ? { weightBytes: currentBytes, outputCos: current.output.cos } : null}
+        layers={layers} notes={notes} onApply={(c) => void applyConfiguration(c)} />
     </div>
   );
 }

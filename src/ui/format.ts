@@ -5,16 +5,17 @@ import type { Metric } from '../state/store';
 export function formatMetric(metric: Metric, value: number | undefined): string {
   if (value === undefined || Number.isNaN(value)) return '—';
   switch (metric) {
-    case 'cos': return value.toFixed(6);
+    case 'cos':
+    case 'local': return value.toFixed(6);
     case 'sqnr': return value === Infinity ? '∞ dB' : value === -Infinity ? '-∞ dB' : `${value.toFixed(1)} dB`;
     case 'mse':
     case 'sensitivity': return value === 0 ? '0' : value.toExponential(2);
   }
 }
 
-export const METRIC_LABEL: Record<Metric, string> = { cos: 'Cosine', mse: 'MSE', sqnr: 'SQNR', sensitivity: 'Sensitivity' };
+export const METRIC_LABEL: Record<Metric, string> = { cos: 'Cosine', local: 'Local cos', mse: 'MSE', sqnr: 'SQNR', sensitivity: 'Sensitivity' };
 
-export function metricOf(m: ErrorMetrics, metric: Exclude<Metric, 'sensitivity'>): number {
+export function metricOf(m: ErrorMetrics, metric: Exclude<Metric, 'sensitivity' | 'local'>): number {
   return m[metric];
 }
 

@@ -32,6 +32,8 @@ describe('the corpus of real models', () => {
         return;
       }
       expect(row.int8Cos, 'all-INT8 output cos fell under the floor recorded for this model').toBeGreaterThan(model.int8Floor);
+      // Issue #11: each output's task recognised from its shape and values (classifier, detector, dense map, other).
+      expect(row.tasks).toEqual(model.tasks);
       expect(row.outcomes.filter((o) => o.status !== 'ok').map((o) => o.command)).toEqual([]);
       expect(row.exported?.reloaded).toBe(true);
       expect(row.exported!.measured).toBeCloseTo(row.exported!.predicted, 6);

@@ -34,6 +34,8 @@ export interface CorpusRow {
   readonly layers: number;
   readonly quantizable: number;
   readonly int8Cos: number | null;
+  /** The task `eval --json` gave each output (issue #11). */
+  readonly tasks: Readonly<Record<string, string>>;
   /** Output cos of the all-INT16 QTable (every quantizable layer INT16). */
   readonly int16Cos: number | null;
   readonly outcomes: readonly CommandOutcome[];
@@ -72,7 +74,7 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
   const single = ['--model', model.file, ...data];
   const common = [...single, '--workers', '2'];
   const outcomes: CommandOutcome[] = [];
-  let info: { opset: string; ops: number; layers: number; quantizable: number; int8Cos: number | null; midLayer?: string; quantizableNames?: string[] } = { opset: '?', ops: 0, layers: 0, quantizable: 0, int8Cos: null };
+  let info: { opset: string; ops: number; layers: number; quantizable: number; int8Cos: number | null; tasks: Record<string, string>; midLayer?: string; quantizableNames?: string[] } = { opset: '?', ops: 0, layers: 0, quantizable: 0, int8Cos: null, tasks: {} };
   let int16Cos: number | null = null;
   let exported: CorpusRow['exported'] = null;
   for (const command of CORPUS_COMMANDS) {
@@ -107,6 +109,7 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
         layers: result.layers.length,
         quantizable: result.quantizableLayers,
         int8Cos: result.output.cos,
+        tasks: Object.fromEntries(result.outputs.map((o: { name: string; task: string }) => [o.name, o.task])),
         midLayer: quantizable[Math.floor(quantizable.length / 2)]?.name,
         quantizableNames: quantizable.map((l: { name: string }) => l.name),
       };
@@ -139,7 +142,7 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
       stderr: `${int8.stderr}${int16.stderr}`,
     });
   }
-  return { model, opset: info.opset, ops: info.ops, layers: info.layers, quantizable: info.quantizable, int8Cos: info.int8Cos, int16Cos, outcomes, exported, int16BySamples };
+  return { model, opset: info.opset, ops: info.ops, layers: info.layers, quantizable: info.quantizable, int8Cos: info.int8Cos, tasks: info.tasks, int16Cos, outcomes, exported, int16BySamples };
 }
 
 /** The written QDQ file loads again in a fresh onnxruntime session. */

@@ -1,7 +1,7 @@
 import { openSession } from '../engine/openSession';
 import { concatFlat, extendedModel, writerOver } from '../io/onnx/graphExtension';
 import type { Engine } from '../engine/Engine';
-import { DataError } from '../errors';
+import { DataError, sampleError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { intAttr } from '../io/onnx/attributes';
@@ -163,7 +163,7 @@ export async function runStatisticsPass(
       try {
         result = await session.run(dataset.samples[s], [...outputNames, minOut, maxOut, valuesOut]);
       } catch (error) {
-        throw new DataError(`sample ${s} (${dataset.sampleNames[s]}) could not run: ${error instanceof Error ? error.message : String(error)}`);
+        throw sampleError(error, model.fileName, 'calibrating', s, dataset.sampleNames[s]);
       }
       const min = result[minOut].data as Float32Array;
       const max = result[maxOut].data as Float32Array;

@@ -7,6 +7,7 @@ import { silentJob } from '../jobs/Job';
 import type { TensorMap } from '../model/tensor';
 import type { QuantizationContext } from '../quant/QuantizationContext';
 import { ALL_INT8, withPrecision } from '../model/QTable';
+import { NO_SCORING } from '../metrics/outputParts';
 import { Simulator } from '../sim/Simulator';
 import { Workbench } from '../Workbench';
 import { biasCorrection, measureConvBiasErrors } from './biasCorrection';
@@ -75,7 +76,7 @@ describe('biasCorrection', () => {
     for (const sample of samples.samples) floatOutputs.push(await session.run(sample));
     await session.dispose();
     const cos = async (m: typeof model) => {
-      const simulator = new Simulator({ ...context, model: m, engine, samples, floatOutputs });
+      const simulator = new Simulator({ ...context, model: m, engine, samples, floatOutputs, scoring: NO_SCORING });
       const evaluation = await simulator.evaluate(W4, 'outputs', silentJob);
       await simulator.dispose();
       return evaluation.output.cos;

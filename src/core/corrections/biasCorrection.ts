@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/Engine';
-import { DataError } from '../errors';
+import { DataError, sampleError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
 import { addFloatHalf } from '../sim/probeModel';
@@ -166,7 +166,7 @@ export async function measureConvBiasErrors(context: QuantizationContext, qtable
       try {
         result = await session.run(samples.samples[s], [meansOut, sumsOut]);
       } catch (error) {
-        throw new DataError(`sample ${s} (${samples.sampleNames[s]}) could not run: ${error instanceof Error ? error.message : String(error)}`);
+        throw sampleError(error, context.model.fileName, 'bias correction', s, samples.sampleNames[s]);
       }
       const mean = result[meansOut].data as Float32Array;
       const sums = result[sumsOut].data as Float32Array;

@@ -1,5 +1,5 @@
 import type { Engine } from '../engine/Engine';
-import { DataError } from '../errors';
+import { DataError, sampleError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
 import { samplePositions } from '../calib/statisticsPass';
 import { intAttr, intAttribute } from '../io/onnx/attributes';
@@ -383,7 +383,7 @@ async function measureActivations(engine: Engine, model: OnnxModel, groups: read
       try {
         result = await session.run(dataset.samples[s], [absmaxOut, rowsOut, countOut]);
       } catch (error) {
-        throw new DataError(`sample ${s} (${dataset.sampleNames[s]}) could not run: ${error instanceof Error ? error.message : String(error)}`);
+        throw sampleError(error, model.fileName, 'SmoothQuant: measuring activations', s, dataset.sampleNames[s]);
       }
       const a = result[absmaxOut].data as Float32Array;
       const r = result[rowsOut].data as Float32Array;

@@ -1,6 +1,6 @@
 import type { CaliEntry } from '../model/CaliTable';
 import type { Engine, ValueInfo } from '../engine/Engine';
-import { DataError } from '../errors';
+import { DataError, sampleError } from '../errors';
 import type { Dataset } from '../io/dataset/Dataset';
 import { referencedNames, type GraphWriter } from '../io/onnx/GraphWriter';
 import type { OnnxModel } from '../io/onnx/OnnxModel';
@@ -348,7 +348,7 @@ async function runBatch(model: OnnxModel, engine: Engine, samples: Dataset, tune
       try {
         result = await session.run(samples.samples[s], [errorsOut, normsOut]);
       } catch (error) {
-        throw new DataError(`sample ${s} (${samples.sampleNames[s]}) could not run: ${error instanceof Error ? error.message : String(error)}`);
+        throw sampleError(error, model.fileName, 'threshold tuning', s, samples.sampleNames[s]);
       }
       const errors = result[errorsOut].data as Float32Array;
       const norms = result[normsOut].data as Float32Array;

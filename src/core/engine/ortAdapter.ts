@@ -1,5 +1,7 @@
 import type { DType, Tensor, TensorData, TensorMap } from '../model/tensor';
 import type { Engine, Session, SessionOptions, ValueInfo } from './Engine';
+import { EngineError } from '../errors';
+import { runError } from './engineErrors';
 
 /**
  * The part of onnxruntime's JavaScript API (identical in onnxruntime-web and onnxruntime-node)
@@ -26,6 +28,8 @@ export interface OrtSessionLike {
   release(): Promise<void>;
 }
 export interface OrtRuntimeLike {
+  /** onnxruntime's global settings; `logLevel` is read when its first session is created. */
+  env?: { logLevel?: string };
   InferenceSession: { create(model: Uint8Array, options?: Record<string, unknown>): Promise<OrtSessionLike> };
   Tensor: new (type: string, data: unknown, dims: readonly number[]) => OrtTensorLike;
 }
@@ -45,9 +49,9 @@ function toValueInfo(meta: OrtMetadataLike): ValueInfo {
   };
 }
 
-function fromOrtTensor(tensor: OrtTensorLike): Tensor {
+function fromOrtTensor(tensor: OrtTensorLike, name: string, modelName?: string): Tensor {
   const dtype = toDType(tensor.type);
-  if (dtype === 'other') throw new Error(`onnxruntime returned a tensor of type ${tensor.type}, which qbench does not read`);
+  if (dtype === 'other') throw new EngineError(`onnxruntime returned output "${name}" as a tensor of type ${tensor.type}, which qbench does not read`, modelName);
   return { dtype, dims: [...tensor.dims], data: tensor.data as TensorData };
 }
 
@@ -57,7 +61,8 @@ class OrtSession implements Session {
   readonly inputInfo: readonly ValueInfo[];
   readonly outputInfo: readonly ValueInfo[];
 
-  constructor(private readonly runtime: OrtRuntimeLike, private readonly session: OrtSessionLike) {
+  /** `modelName`: the file failures name. */
+  constructor(private readonly runtime: OrtRuntimeLike, private readonly session: OrtSessionLike, private readonly modelName?: string) {
     this.inputNames = session.inputNames;
     this.outputNames = session.outputNames;
     this.inputInfo = (session.inputMetadata ?? []).map(toValueInfo);
@@ -67,9 +72,14 @@ class OrtSession implements Session {
   async run(feeds: TensorMap, fetches?: readonly string[]): Promise<TensorMap> {
     const ortFeeds: Record<string, OrtTensorLike> = {};
     for (const [name, tensor] of Object.entries(feeds)) ortFeeds[name] = new this.runtime.Tensor(tensor.dtype, tensor.data, tensor.dims);
-    const results = await this.session.run(ortFeeds, fetches ? [...fetches] : undefined);
+    let results: Record<string, OrtTensorLike>;
+    try {
+      results = await this.session.run(ortFeeds, fetches ? [...fetches] : undefined);
+    } catch (error) {
+      throw runError(error, this.modelName);
+    }
     const out: TensorMap = {};
-    for (const [name, tensor] of Object.entries(results)) out[name] = fromOrtTensor(tensor);
+    for (const [name, tensor] of Object.entries(results)) out[name] = fromOrtTensor(tensor, name, this.modelName);
     return out;
   }
 
@@ -80,16 +90,24 @@ class OrtSession implements Session {
 
 const OPTIMIZATION_LEVEL = { all: 'all', extended: 'extended', basic: 'basic', disabled: 'disabled' } as const;
 
+/**
+ * onnxruntime's own logging says nothing (issue #12): it writes colour-coded lines to stderr (the
+ * console on the page) for failures qbench reports itself, in one line naming the file. FATAL (4)
+ * is its quietest level; the global level covers what it logs outside a session.
+ */
+const SILENT = { env: 'fatal', session: 4 } as const;
+
 export function ortEngine(name: string, runtime: OrtRuntimeLike, baseOptions: Record<string, unknown>): Engine {
+  if (runtime.env) runtime.env.logLevel = SILENT.env;
   return {
     name,
     async createSession(model: Uint8Array, options: SessionOptions = {}) {
       const session = await runtime.InferenceSession.create(model, {
         ...baseOptions,
         graphOptimizationLevel: OPTIMIZATION_LEVEL[options.graphOptimization ?? 'all'],
-        logSeverityLevel: 3,
+        logSeverityLevel: SILENT.session,
       });
-      return new OrtSession(runtime, session);
+      return new OrtSession(runtime, session, options.modelName);
     },
   };
 }

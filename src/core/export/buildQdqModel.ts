@@ -97,6 +97,12 @@ export class QdqBuilder {
   private readonly floatReady = new Set<string>();
   /** Values made once and reused (a tensor's Q/DQ, a weight's DequantizeLinear), per graph scope. */
   private cache = new Map<string, string>();
+  /**
+   * Set while emitLocalLayer writes a layer's local copy: activations come from the float half
+   * (`floatName`), outputs take fresh names (`outputs`), and activation values are made anew for
+   * the copy (`activations`) while weights stay shared with the rest of the build.
+   */
+  private local?: { readonly floatName: (tensor: string) => string; readonly outputs: Map<string, string>; readonly activations: Map<string, string> };
   private readonly hasSubgraphs: boolean;
 
   constructor(readonly input: QdqBuildInput) {
@@ -148,6 +154,55 @@ export class QdqBuilder {
   emitAllLayers(): void {
     for (const node of this.input.model.proto.graph!.node) this.emitLayer(node);
     for (const output of this.graphOutputs) this.floatValue(output);
+  }
+
+  /**
+   * A copy of `node` quantized as the QTable says, fed the float model's activations through its own
+   * input quantizers (docs/algorithms.md §4, local error): every activation it reads is
+   * `floatName(tensor)` (the float half, sim/probeModel.ts addFloatHalf), its weights are the build's,
+   * and its outputs get fresh names. Returns each float output's name in the copy (float32 values,
+   * as consumers would see them), or undefined for a layer that runs float (its local error is none)
+   * or holds a body. An activation fused into its producer reads the producer's float output, so
+   * its local error is its own output quantization; the producer's is its weights and inputs.
+   */
+  emitLocalLayer(node: onnx.NodeProto, floatName: (tensor: string) => string): ReadonlyMap<string, string> | undefined {
+    const precision = this.precisions.get(node.name);
+    if (!precision || precision === 'FP32' || isControlFlow(node) || this.inBranch) return undefined;
+    const saved = { storedQuant: new Map(this.storedQuant), fp16Produced: new Map(this.fp16Produced), floatReady: new Set(this.floatReady) };
+    this.storedQuant.clear();
+    this.fp16Produced.clear();
+    this.floatReady.clear();
+    const local = { floatName, outputs: new Map<string, string>(), activations: new Map<string, string>() };
+    this.local = local;
+    try {
+      this.emitLayer(node);
+    } finally {
+      this.local = undefined;
+      for (const [k, v] of saved.storedQuant) this.storedQuant.set(k, v);
+      for (const [k, v] of saved.fp16Produced) this.fp16Produced.set(k, v);
+      for (const t of saved.floatReady) this.floatReady.add(t);
+    }
+    return local.outputs;
+  }
+
+  /**
+   * The name of the value a reader sees for `tensor`: the tensor itself, or in a local copy the
+   * copy's own output, else the float half's value (initializers and graph inputs are shared).
+   */
+  private valueName(tensor: string): string {
+    if (!this.local || !tensor || this.input.model.isInitializer(tensor)) return tensor;
+    return this.local.outputs.get(tensor) ?? this.local.floatName(tensor);
+  }
+
+  /** The name a layer's output is written under: its own, or a fresh one in a local copy. */
+  private producedName(tensor: string): string {
+    if (!this.local) return tensor;
+    let name = this.local.outputs.get(tensor);
+    if (!name) {
+      name = this.writer.uniqueName(`${tensor}/qbench_local`);
+      this.local.outputs.set(tensor, name);
+    }
+    return name;
   }
 
   /** The model with the written graph; unused initializers are dropped. */
@@ -215,7 +270,8 @@ export class QdqBuilder {
     const pendingQuant: { tensor: string; raw: string }[] = [];
     const halfOutputs: string[] = [];
     const outputs = node.output.map((tensor) => {
-      if (!tensor || this.dtypeOf(tensor) !== 'float32') return tensor;
+      if (!tensor) return tensor;
+      if (this.dtypeOf(tensor) !== 'float32') return this.producedName(tensor);
       if (precision === 'FP16') {
         const half = this.writer.uniqueName(`${tensor}_fp16`);
         this.fp16Produced.set(tensor, half);
@@ -228,10 +284,10 @@ export class QdqBuilder {
         return raw;
       }
       this.floatReady.add(tensor);
-      return tensor;
+      return this.producedName(tensor);
     });
     const split = this.splitFloatBias(layer, precision, inputs, outputs);
-    const renamed = onnx.NodeProto.create({ ...node, input: split?.inputs ?? inputs, output: split?.outputs ?? outputs });
+    const renamed = onnx.NodeProto.create({ ...node, ...(this.local ? { name: this.writer.uniqueName(`${node.name}/qbench_local`) } : {}), input: split?.inputs ?? inputs, output: split?.outputs ?? outputs });
     const originalOf = new Map(inputs.map((name, k) => [name, node.input[k]]));
     const ctx: UpgradeContext = {
       rank: (tensor) => this.input.types.get(originalOf.get(tensor) ?? tensor)?.dims?.length,
@@ -244,7 +300,7 @@ export class QdqBuilder {
 
     for (const { tensor, raw } of pendingQuant) {
       const qp = this.qparams(tensor, precision);
-      const names = this.addQdq(raw, qp, tensor, `${tensor}_${precision}`);
+      const names = this.addQdq(raw, qp, this.producedName(tensor), `${tensor}_${precision}`);
       this.storedQuant.set(tensor, { precision, qp, ...names });
       this.floatReady.add(tensor);
     }
@@ -260,7 +316,7 @@ export class QdqBuilder {
    */
   private splitFloatBias(layer: GraphNode, precision: Precision, inputs: string[], outputs: string[]) {
     const bias = layer.inputs[2];
-    if (precision !== 'INT16' || !AUTO_QUANTIZED_BY_ORT.has(layer.opType) || !bias || inputs[2] !== bias || !outputs[0]) return undefined;
+    if (precision !== 'INT16' || !AUTO_QUANTIZED_BY_ORT.has(layer.opType) || !bias || inputs[2] !== this.valueName(bias) || !outputs[0]) return undefined;
     if (layer.opType === 'Gemm' && (layer.attributes.beta ?? 1) !== 1) return undefined;
     const out = outputs[0];
     const withoutBias = this.writer.uniqueName(`${out}_without_bias`);
@@ -268,13 +324,13 @@ export class QdqBuilder {
       inputs: inputs.slice(0, 2),
       outputs: [withoutBias, ...outputs.slice(1)],
       emitAdd: () => {
-        let addend = bias;
+        let addend = inputs[2];
         if (layer.opType !== 'Gemm') {
           // [C] against [N, C, spatial...]: one trailing axis of 1 per spatial dimension.
           const rank = this.input.types.get(layer.outputs[0])?.dims?.length ?? 4;
           const axes = this.writer.addInitializer(int64VectorProto(this.writer.uniqueName(`${bias}_spatial_axes`), Array.from({ length: rank - 2 }, (_, k) => k + 1)));
           addend = this.writer.uniqueName(`${bias}_per_channel`);
-          this.writer.addNode('Unsqueeze', [bias, axes], [addend], `${layer.name}/UnsqueezeBias`);
+          this.writer.addNode('Unsqueeze', [inputs[2], axes], [addend], `${layer.name}/UnsqueezeBias`);
         }
         this.writer.addNode('Add', [withoutBias, addend], [out], `${layer.name}/AddBias`);
       },
@@ -282,12 +338,13 @@ export class QdqBuilder {
   }
 
   private needsFloatCopy(tensor: string): boolean {
-    if (this.hasSubgraphs || this.graphOutputs.has(tensor)) return true;
+    // A local copy's float32 output is what its error is measured on.
+    if (this.local || this.hasSubgraphs || this.graphOutputs.has(tensor)) return true;
     return (this.index.consumers.get(tensor) ?? []).some((user) => this.precisions.get(user.name) !== 'FP16');
   }
 
   private inputFor(layer: GraphNode, precision: Precision, tensor: string, k: number): string {
-    if (!tensor || this.dtypeOf(tensor) !== 'float32') return tensor;
+    if (!tensor || this.dtypeOf(tensor) !== 'float32') return this.valueName(tensor);
     const isInit = this.input.model.isInitializer(tensor);
     const role = inputRole(layer.opType, k, isInit);
     if (isInit) {
@@ -329,10 +386,10 @@ export class QdqBuilder {
   floatValue(tensor: string): string {
     const half = this.fp16Produced.get(tensor);
     if (half && !this.floatReady.has(tensor)) {
-      this.writer.addNode('Cast', [half], [tensor], `${tensor}/CastToFloat`, [intAttr('to', DataType.FLOAT)]);
+      this.writer.addNode('Cast', [half], [this.producedName(tensor)], `${tensor}/CastToFloat`, [intAttr('to', DataType.FLOAT)]);
       this.floatReady.add(tensor);
     }
-    return tensor;
+    return this.valueName(tensor);
   }
 
   private fp16Value(tensor: string): string {
@@ -349,7 +406,7 @@ export class QdqBuilder {
     if (this.fusedFloat.has(tensor)) return this.floatValue(tensor);
     const qp = this.qparams(tensor, precision);
     const stored = this.storedQuant.get(tensor);
-    if (stored && stored.qp.type === qp.type && stored.qp.scale === qp.scale && stored.qp.zeroPoint === qp.zeroPoint) return tensor;
+    if (stored && stored.qp.type === qp.type && stored.qp.scale === qp.scale && stored.qp.zeroPoint === qp.zeroPoint) return this.valueName(tensor);
     return this.cached(`${tensor}\u0000${qp.type}`, () => {
       const out = this.writer.uniqueName(`${tensor}_dequantized_${precision}`);
       this.addQdq(this.floatValue(tensor), qp, out, `${tensor}_${precision}`);
@@ -461,7 +518,7 @@ export class QdqBuilder {
         this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, q.perChannel ? [intAttr('axis', axis)] : []);
       }
       return out;
-    });
+    }, 'weight');
   }
 
   /** int32 bias behind a DequantizeLinear with scale s_in * s_w[c]; undefined where that is not possible. */
@@ -488,7 +545,7 @@ export class QdqBuilder {
       if (this.inBranch) this.dequantizeByArithmetic(values, scales, 0, out, name);
       else this.writer.addNode('DequantizeLinear', [values, scales, zeros], [out], `${name}/DequantizeLinear`, [intAttr('axis', 0)]);
       return out;
-    });
+    }, 'weight');
   }
 
   private fp16Initializer(name: string): string {
@@ -496,14 +553,16 @@ export class QdqBuilder {
       const weight = this.input.model.weight(name);
       const bits = float32ToFloat16Bits(weight.data as Float32Array);
       return this.writer.addInitializer(makeTensorProto(this.writer.uniqueName(`${name}_fp16`), { dtype: 'float16', dims: weight.dims, data: bits }));
-    });
+    }, 'weight');
   }
 
-  private cached(key: string, create: () => string): string {
-    let name = this.cache.get(key);
+  /** `kind` 'weight': made from initializers only, so a local copy shares it with the rest of the build. */
+  private cached(key: string, create: () => string, kind: 'activation' | 'weight' = 'activation'): string {
+    const cache = this.local && kind === 'activation' ? this.local.activations : this.cache;
+    let name = cache.get(key);
     if (name === undefined) {
       name = create();
-      this.cache.set(key, name);
+      cache.set(key, name);
     }
     return name;
   }

@@ -21,8 +21,8 @@ describe('TPU-MLIR cali_table', () => {
       entries: new Map([
         ['input', entry(2.64, -2.1179039, 2.64)],
         ['/conv1/Conv_output_0', entry(7.1234567, -9, 10)],
-        ['relu_out', entry(0, 0, 0)],
-        ['part0', entry(-1.5, -3.25, 1e-7)],
+        ['relu_out', entry(1e-5, 0, 0)],
+        ['part0', entry(1.5, -3.25, 1e-7)],
         ['part1', entry(1234567.125, -0.5, 1234567.125)],
       ]),
       int4Entries: new Map([['relu_out', entry(3.5, -4, 3.5)]]),
@@ -41,8 +41,8 @@ describe('TPU-MLIR cali_table', () => {
       '# op_name    threshold    min    max',
       'input 2.6400000 -2.1179039 2.6400000',
       '/conv1/Conv_output_0_Conv 7.1234567 -9.0000000 10.0000000',
-      'relu_out_Relu 0.0000000 0.0000000 0.0000000',
-      'part0_Split -1.5000000 -3.2500000 0.0000001',
+      'relu_out_Relu 0.0000100 0.0000000 0.0000000',
+      'part0_Split 1.5000000 -3.2500000 0.0000001',
       'part1_Split 1234567.1250000 -0.5000000 1234567.1250000',
       '#int4_th',
       'relu_out_Relu 3.5000000 -4.0000000 3.5000000',
@@ -160,6 +160,38 @@ describe('TPU-MLIR cali_table', () => {
     expect(messageOf(() => parseCaliTable('#tpu-mlir-fp8 caliration table\nconv1 1 -1 1\n', 'fp8_cali_table'))).toBe(
       'FormatError: fp8_cali_table: line 1: this is an FP8 calibration table ("#tpu-mlir-fp8 caliration table"); qbench reads INT8 and INT4 thresholds only',
     );
+  });
+
+  it('refuses ranges no tensor can have, naming the line: past float64, a threshold not above 0, min above max', () => {
+    expect(messageOf(() => parseCaliTable('# h\nconv1 1e999 -1 1\n', 'bad_cali_table'))).toBe(
+      'FormatError: bad_cali_table: line 2: the threshold of conv1 is out of range (Infinity); a calibration range is a finite number',
+    );
+    expect(messageOf(() => parseCaliTable('conv1 1 -1e999 1\n', 'bad_cali_table'))).toBe(
+      'FormatError: bad_cali_table: line 1: the min of conv1 is out of range (-Infinity); a calibration range is a finite number',
+    );
+    expect(messageOf(() => parseCaliTable('conv1 1 -1 1\nconv2 0 0 0\n', 'bad_cali_table'))).toBe(
+      'FormatError: bad_cali_table: line 2: the threshold of conv2 is 0; a threshold is above 0 (TPU-MLIR floors its own at 1e-5)',
+    );
+    expect(messageOf(() => parseCaliTable('conv1 -2.5 -1 1\n', 'bad_cali_table'))).toBe(
+      'FormatError: bad_cali_table: line 1: the threshold of conv1 is -2.5; a threshold is above 0 (TPU-MLIR floors its own at 1e-5)',
+    );
+    expect(messageOf(() => parseCaliTable('#int4_th\nconv1 1 2 -2\n', 'bad_cali_table'))).toBe(
+      'FormatError: bad_cali_table: line 2: the min of conv1 (2) is above its max (-2)',
+    );
+    // -0 is not above 0 either; min = max is a constant tensor, which is fine.
+    expect(messageOf(() => parseCaliTable('conv1 -0.0 0 0\n', 'bad_cali_table'))).toMatch(/line 1: the threshold of conv1 is 0;/);
+    expect([...parseCaliTable('conv1 0.0000100 0 0\n', 't').table.entries]).toEqual([['conv1', entry(1e-5, 0, 0)]]);
+  });
+
+  it('reports 100,000 names the model does not have in well under a second (no quadratic check)', () => {
+    const lines = Array.from({ length: 100_000 }, (_, i) => `ghost_${i} 1.0 -1.0 1.0`);
+    lines.push('ghost_7 1.0 -1.0 1.0', '#asym_op', 'ghost_8', '/conv1/Conv');
+    const started = performance.now();
+    const parsed = parseCaliTable(lines.join('\n'), 'big_cali_table', nodes);
+    expect(performance.now() - started).toBeLessThan(1000);
+    expect(parsed.unknownTensors).toHaveLength(100_000);
+    expect(parsed.unknownTensors.slice(0, 2)).toEqual(['ghost_0', 'ghost_1']);
+    expect(parsed.table.asymOps).toEqual(['/conv1/Conv_output_0']);
   });
 
   it('refuses to write what TPU-MLIR cannot read back: names with spaces, non-finite values', () => {

@@ -124,13 +124,14 @@ export function parseCaliTable(text: string, fileName: string, nodes?: readonly 
   let int4Ops: string[] | undefined;
   let sampleCount: number | undefined;
   let histogramBins: number | undefined;
-  const unknownTensors: string[] = [];
+  // A Set, not Array.includes: a table of 100,000 names the model lacks must not cost 10^10 comparisons.
+  const unknown = new Set<string>();
   const ignoredSections: string[] = [];
   let section: Section = 'int8';
 
   const known = (name: string): string | undefined => {
     const tensor = resolve(name);
-    if (tensor === undefined && !unknownTensors.includes(name)) unknownTensors.push(name);
+    if (tensor === undefined) unknown.add(name);
     return tensor;
   };
 
@@ -181,6 +182,7 @@ export function parseCaliTable(text: string, fileName: string, nodes?: readonly 
       }
       return Number(value);
     });
+    checkEntry(fileName, where, name, threshold, min, max);
     const tensor = known(name);
     if (tensor === undefined) return;
     (section === 'int4' ? int4Entries! : entries).set(tensor, { threshold, min, max, source: 'imported' });
@@ -194,7 +196,23 @@ export function parseCaliTable(text: string, fileName: string, nodes?: readonly 
     ...(sampleCount !== undefined ? { sampleCount } : {}),
     ...(histogramBins !== undefined ? { histogramBins } : {}),
   };
-  return { table, unknownTensors, ignoredSections };
+  return { table, unknownTensors: [...unknown], ignoredSections };
+}
+
+/**
+ * Values a range cannot have: a number past float64 ("1e999" reads as Infinity and turns every
+ * similarity into NaN), a threshold that is not above zero (TPU-MLIR floors its own at 1e-5), a
+ * min above the max.
+ */
+function checkEntry(fileName: string, where: string, name: string, threshold: number, min: number, max: number): void {
+  const fail = (problem: string): never => {
+    throw new FormatError(fileName, `${where}: ${problem}`);
+  };
+  for (const [label, value] of [['threshold', threshold], ['min', min], ['max', max]] as const) {
+    if (!Number.isFinite(value)) fail(`the ${label} of ${name} is out of range (${value}); a calibration range is a finite number`);
+  }
+  if (threshold <= 0) fail(`the threshold of ${name} is ${threshold}; a threshold is above 0 (TPU-MLIR floors its own at 1e-5)`);
+  if (min > max) fail(`the min of ${name} (${min}) is above its max (${max})`);
 }
 
 /** A finite decimal, with optional sign and exponent; no inf, nan or hex. */

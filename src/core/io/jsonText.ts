@@ -18,16 +18,50 @@ export type JsonObject = { readonly [key: string]: unknown };
 export function parseJsonText(text: string, fileName: string, expected: string): unknown {
   const body = text.charCodeAt(0) === 0xfeff ? text.slice(1) : text;
   if (body.trim() === '') throw new FormatError(fileName, `expected ${expected} in JSON, found an empty file`);
+  // Before anything walks the text: the syntax scan and the readers recurse, and a file of a
+  // million '[' would end in "Maximum call stack size exceeded" instead of a message (issue #12).
+  const deep = nestingOffset(body, MAX_JSON_DEPTH);
+  if (deep >= 0) {
+    throw new FormatError(fileName, `expected ${expected} in JSON, found arrays and objects nested more than ${MAX_JSON_DEPTH} levels deep (at ${lineColumn(body, deep)}); no table qbench reads is nested that deep: check that this is the file you meant`);
+  }
   try {
     return JSON.parse(body);
   } catch {
     const offset = jsonSyntaxErrorOffset(body);
     if (offset >= body.length) throw new FormatError(fileName, `expected ${expected} in JSON, found JSON that ends too early`);
     if (offset < 0) throw new FormatError(fileName, `expected ${expected} in JSON, found text that is not valid JSON`);
-    const before = body.slice(0, offset).split('\n');
     const near = body.slice(offset, offset + 12).split(/\r?\n/)[0];
-    throw new FormatError(fileName, `expected ${expected} in JSON, found invalid JSON at line ${before.length}, column ${before[before.length - 1].length + 1} near '${near}'`);
+    throw new FormatError(fileName, `expected ${expected} in JSON, found invalid JSON at ${lineColumn(body, offset)} near '${near}'`);
   }
+}
+
+/** Deepest nesting of arrays and objects a JSON table may have; the tables qbench reads use a few levels. */
+export const MAX_JSON_DEPTH = 64;
+
+/** `line 3, column 7` of an offset in text. */
+function lineColumn(text: string, offset: number): string {
+  const before = text.slice(0, offset).split('\n');
+  return `line ${before.length}, column ${before[before.length - 1].length + 1}`;
+}
+
+/**
+ * The offset of the bracket that opens level `limit + 1` of arrays and objects, or -1: one loop
+ * with a counter (brackets inside strings do not count), so it cannot overflow the stack itself.
+ */
+function nestingOffset(text: string, limit: number): number {
+  let depth = 0;
+  let inString = false;
+  for (let i = 0; i < text.length; i++) {
+    const c = text[i];
+    if (inString) {
+      if (c === '\\') i++;
+      else if (c === '"') inString = false;
+    } else if (c === '"') inString = true;
+    else if (c === '[' || c === '{') {
+      if (++depth > limit) return i;
+    } else if (c === ']' || c === '}') depth--;
+  }
+  return -1;
 }
 
 /**

@@ -152,4 +152,14 @@ describe('ONE circle-quantizer configuration', () => {
       'FormatError: q.json: expected a circle-quantizer configuration in JSON, found an empty file',
     );
   });
+
+  it('a configuration nested a million levels deep is refused in words, not with a stack overflow (issue #12)', () => {
+    const message = 'FormatError: deep.json: expected a circle-quantizer configuration in JSON, found arrays and objects nested more than 64 levels deep (at line 1, column 75); no table qbench reads is nested that deep: check that this is the file you meant';
+    const deep = 1_000_000;
+    // Balanced (JSON.parse reads it) and unbalanced (the syntax scan that places the error would recurse).
+    expect(messageOf(() => parseOneConfig(`{"layers": [${'['.repeat(deep)}${']'.repeat(deep)}]}`, 'deep.json'))).toBe(message);
+    expect(messageOf(() => parseOneConfig(`{"layers": [${'['.repeat(deep)}`, 'deep.json'))).toBe(message);
+    // Brackets inside strings are text, not nesting.
+    expect(parseOneConfig(`{"layers": [{"name": "${'['.repeat(100)}", "dtype": "int16", "granularity": "channel"}]}`, 'ok.json').table.layers.size).toBe(1);
+  });
 });

@@ -1,5 +1,5 @@
 import type { OutputPart, OutputSample } from './outputParts';
-import { meanAgreement, type Agreement } from './taskMetrics';
+import { meanTaskFigures, type TaskFigures } from './taskMetrics';
 import { partKey } from './outputParts';
 import { meanMetrics, type ErrorMetrics } from './similarity';
 
@@ -17,8 +17,8 @@ export interface OutputFigures {
   readonly perPart: Record<string, ErrorMetrics>;
   /** The worst-scoring part (by cosine), or output where it has no parts: what the header shows. */
   readonly worst: WorstOutput | null;
-  /** A classifier output's top-1 and top-5 agreement with float, averaged over samples. */
-  readonly agreement: Record<string, Agreement>;
+  /** Each task output's task figures (top-1 agreement, detection F1...), averaged over samples. */
+  readonly tasks: Record<string, TaskFigures>;
   /** The worst's figures (issue #11: never a mean that hides a broken part). */
   readonly output: ErrorMetrics;
 }
@@ -45,13 +45,13 @@ export function outputFigures(samples: readonly OutputSample[], outputs: readonl
     }
     if (own.length === 0) candidates.push({ at: { output, part: null }, metrics: whole });
   }
-  const agreement: Record<string, Agreement> = {};
+  const tasks: Record<string, TaskFigures> = {};
   for (const output of outputs) {
-    const list = samples.map((s) => s.agreement[output]).filter((a): a is Agreement => a !== undefined);
-    if (list.length) agreement[output] = meanAgreement(list);
+    const mean = meanTaskFigures(samples.map((s) => s.tasks[output]).filter((t): t is TaskFigures => t !== undefined));
+    if (mean) tasks[output] = mean;
   }
-  if (candidates.length === 0) return { perOutput, perPart, agreement, worst: null, output: { cos: NaN, mse: NaN, sqnr: NaN } };
+  if (candidates.length === 0) return { perOutput, perPart, tasks, worst: null, output: { cos: NaN, mse: NaN, sqnr: NaN } };
   // NaN cosines (nothing to compare) never win; a lower cosine is worse.
   const worst = candidates.reduce((a, b) => (Number.isNaN(a.metrics.cos) || b.metrics.cos < a.metrics.cos ? b : a));
-  return { perOutput, perPart, agreement, worst: worst.at, output: worst.metrics };
+  return { perOutput, perPart, tasks, worst: worst.at, output: worst.metrics };
 }

@@ -21,7 +21,7 @@ describe('output parts', () => {
   });
 
   it('the whole output hides the lost part; the headline is the worst part, named', () => {
-    const sample = compareOutputs({ y: { dtype: 'float32', dims, data: Float32Array.from(f) } }, () => Float32Array.from(q), ['y'], [A, B]);
+    const sample = compareOutputs({ y: { dtype: 'float32', dims, data: Float32Array.from(f) } }, () => Float32Array.from(q), ['y'], { parts: [A, B], specs: {} });
     expect(sample.figures.y.cos).toBeGreaterThan(0.999); // 500 of 500.3 of the energy is exact: cos 0.9997
     expect(sample.figures[partKey(B)].cos).toBe(0); // every value of B rounded to 0
     const figures = outputFigures([sample, sample], ['y'], [A, B]);

@@ -1,7 +1,9 @@
 import type { ValueInfo } from '../engine/Engine';
 import type { ModelGraph } from '../model/ModelGraph';
+import type { Tensor } from '../model/tensor';
 import { errorSums, metricsFromSums, type ErrorMetrics, type ErrorSums } from './similarity';
-import { classifierAgreement, type Agreement, type OutputTask } from './taskMetrics';
+import { sampleTaskFigures, type TaskFigures } from './taskMetrics';
+import type { TaskSpec } from './tasks';
 
 /**
  * A part of a model output scored on its own (issue #11). An output built by a Concat holds values
@@ -73,32 +75,48 @@ export function partSums(reference: ArrayLike<number>, actual: ArrayLike<number>
   return { ff, qq, dd, count: outer * (part.end - part.start) * inner };
 }
 
-/** One sample's figures: each output whole (keyed by name) and each part (keyed by partKey); a classifier output's agreement. */
+/** One sample's figures: each output whole (keyed by name) and each part (keyed by partKey); each task output's task figures. */
 export interface OutputSample {
   readonly figures: Record<string, ErrorMetrics>;
-  readonly agreement: Record<string, Agreement>;
+  readonly tasks: Record<string, TaskFigures>;
 }
 
-/** One sample compared: outputs missing from `actual` are left out; classifier outputs also get their top-1/top-5 agreement. */
+/**
+ * How outputs are scored (issue #11): the parts of outputs built by a Concat, each output's task,
+ * and each evaluation sample's true class when the user gave labels. Plain data: it crosses to the
+ * search pool's workers with the search context.
+ */
+export interface OutputScoring {
+  readonly parts: readonly OutputPart[];
+  readonly specs: Readonly<Record<string, TaskSpec>>;
+  /** The true class of each evaluation sample (null where unknown), for a classifier's accuracy. */
+  readonly labels?: readonly (number | null)[];
+}
+
+export const NO_SCORING: OutputScoring = { parts: [], specs: {} };
+
+/** Sample `index` compared: outputs missing from `actual` are left out; task outputs also get their task figures. */
 export function compareOutputs(
-  reference: Readonly<Record<string, { readonly dtype: string; readonly dims: readonly number[]; readonly data: ArrayLike<number> | ArrayLike<bigint> }>>,
+  reference: Readonly<Record<string, Tensor>>,
   actual: (name: string) => ArrayLike<number> | undefined,
   outputs: readonly string[],
-  parts: readonly OutputPart[],
-  tasks: Readonly<Record<string, OutputTask>> = {},
+  scoring: OutputScoring = NO_SCORING,
+  index = -1,
 ): OutputSample {
   const figures: Record<string, ErrorMetrics> = {};
-  const agreement: Record<string, Agreement> = {};
+  const tasks: Record<string, TaskFigures> = {};
   for (const name of outputs) {
     const f = reference[name];
     if (!f || f.dtype !== 'float32') continue;
     const q = actual(name);
     if (!q) continue;
     figures[name] = metricsFromSums(errorSums(f.data as ArrayLike<number>, q));
-    for (const part of parts) if (part.output === name) figures[partKey(part)] = metricsFromSums(partSums(f.data as ArrayLike<number>, q, f.dims, part));
-    if (tasks[name] === 'classifier') agreement[name] = classifierAgreement(f.data as ArrayLike<number>, q, f.dims);
+    for (const part of scoring.parts) if (part.output === name) figures[partKey(part)] = metricsFromSums(partSums(f.data as ArrayLike<number>, q, f.dims, part));
+    const spec = scoring.specs[name];
+    const task = spec ? sampleTaskFigures(spec, name, reference, actual, scoring.labels?.[index]) : null;
+    if (task) tasks[name] = task;
   }
-  return { figures, agreement };
+  return { figures, tasks };
 }
 
 /** The float value range [lo, hi] of each output (by name) and each part (by partKey) over samples. */

@@ -1,6 +1,6 @@
 import type { WorstOutput } from '../metrics/outputFigures';
 import type { QuantWarning } from '../metrics/collapseWarnings';
-import type { Agreement } from '../metrics/taskMetrics';
+import type { TaskFigures } from '../metrics/taskMetrics';
 import type { ErrorMetrics } from '../metrics/similarity';
 import type { LayerName } from './ModelGraph';
 import type { Precision, QTableData } from './QTable';
@@ -10,6 +10,29 @@ export interface LayerError extends ErrorMetrics {
   /** The layer output measured (its first float output). */
   readonly tensor: string;
   readonly precision: Precision;
+}
+
+/**
+ * Local error per layer. Layers the QTable leaves in float have none (nothing of theirs is
+ * quantized), nor have layers inside If/Loop/Scan bodies.
+ */
+export type LocalErrors = Readonly<Record<LayerName, ErrorMetrics>>;
+
+/**
+ * The output gain of setting one layer to FP32 (issue #11): the headline output figure of the QTable
+ * with that layer at FP32 against the QTable's own, on the same evaluation samples.
+ */
+export interface FloatGain {
+  readonly layer: LayerName;
+  /** The QTable the gain is for. */
+  readonly qtable: QTableData;
+  /** The layer's precision in that QTable. */
+  readonly precision: Precision;
+  readonly before: ErrorMetrics;
+  /** With the layer at FP32. */
+  readonly after: ErrorMetrics;
+  /** after.cos - before.cos: what the output cosine gains (negative when floating the layer hurts). */
+  readonly gain: number;
 }
 
 /**
@@ -28,12 +51,21 @@ export interface Evaluation {
   readonly perOutput: Readonly<Record<string, ErrorMetrics>>;
   /** Each part of an output built by a Concat (keyed `output[part]`, metrics/outputParts.ts). */
   readonly perPart?: Readonly<Record<string, ErrorMetrics>>;
-  /** A classifier output's agreement with float: the fraction of samples whose top-1 class stays, and stays in the top 5. */
-  readonly agreement?: Readonly<Record<string, Agreement>>;
+  /**
+   * Each task output's figures in its task's terms (issue #11): a classifier's top-1/top-5 agreement
+   * with float (and accuracy with labels), a detector's detection F1, a dense map's IoU, a CTC
+   * sequence's decoded agreement.
+   */
+  readonly tasks?: Readonly<Record<string, TaskFigures>>;
   /** What the figures say is broken (a part lost inside a good-looking output...), with the layer to fix. */
   readonly warnings?: readonly QuantWarning[];
   /** Empty for an outputs-only evaluation. */
   readonly layers: readonly LayerError[];
+  /**
+   * Each layer's local error (docs/algorithms.md §4: this layer quantized as the QTable says, fed
+   * float inputs), measured after the accumulated ones (Workbench.localErrors); absent until then.
+   */
+  readonly local?: LocalErrors;
   /**
    * Layers the QTable sets to an integer precision that run FP32 all the same, because no
    * calibration sample ran the If branch they sit in (they have no ranges). Full evaluations only.

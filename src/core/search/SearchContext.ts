@@ -1,6 +1,7 @@
 import type { CaliEntry, CalibrationMethod } from '../model/CaliTable';
 import type { Dataset } from '../io/dataset/Dataset';
 import type { TensorMap } from '../model/tensor';
+import type { OutputScoring } from '../metrics/outputParts';
 import type { QuantizationContext } from '../quant/QuantizationContext';
 
 /**
@@ -19,4 +20,6 @@ export interface SearchContext extends Omit<QuantizationContext, 'cali'> {
    * (global_compare_layers).
    */
   readonly references: readonly TensorMap[];
+  /** How outputs are scored: parts, tasks, labels (the evaluation's, so searches judge as it does). */
+  readonly scoring: OutputScoring;
 }

@@ -22,6 +22,11 @@ export interface VisitedConfiguration {
   /** Plain output cosine, whatever the search's metric: the Pareto view's common y axis. */
   readonly outputCos: number;
   readonly weightBytes: number;
+  /**
+   * Set when the configuration was scored with this method's thresholds on every tensor instead of
+   * the table in use (search_qtable's op-type prefilter): applying it exactly means that table too.
+   */
+  readonly method?: CalibrationMethod;
 }
 
 /** What a running search reports as it goes (the page streams these into the graph and the panel). */
@@ -104,6 +109,7 @@ export class SearchSession {
       const configuration: VisitedConfiguration = {
         id: ++configurationIds, search: this.kind, label: c.label, qtable: qtableToData(c.qtable), score: freshScores[i].score, outputCos: freshScores[i].cos,
         weightBytes: weightBytes(this.ctx.model, this.ctx.layers, c.qtable, this.ctx.scheme),
+        ...(table === 'active' ? {} : { method: table.method }),
       };
       this.visited.push(configuration);
       this.emit({ type: 'visited', configuration });

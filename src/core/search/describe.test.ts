@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Precision, QTable } from '../model/QTable';
-import { diffQTables } from './describe';
+import { diffQTables, resultConfiguration, resultOutputCos } from './describe';
+import type { VisitedConfiguration } from './SearchSession';
 
 const table = (defaultPrecision: Precision, layers: Record<string, Precision> = {}): QTable => ({ defaultPrecision, layers: new Map(Object.entries(layers)) });
 
@@ -39,5 +40,18 @@ describe('diffQTables', () => {
 
   it('with the layer list, layers outside it are not reported even when they differ', () => {
     expect(diffQTables(table('INT8', { a: 'FP32', b: 'FP16' }), table('INT8'), ['b'])).toEqual([{ layer: 'b', from: 'FP16', to: 'INT8' }]);
+  });
+});
+
+describe('resultConfiguration', () => {
+  const v = (id: number, layers: [string, Precision][], outputCos: number, method?: 'mse'): VisitedConfiguration => ({
+    id, search: 'qtable', label: `c${id}`, qtable: { defaultPrecision: 'INT8', layers }, score: outputCos, outputCos, weightBytes: 1, ...(method ? { method } : {}),
+  });
+
+  it("is the visited configuration of the result's QTable scored with the table in use, not one scored with a method's whole table", () => {
+    const visited = [v(1, [['a', 'FP32']], 0.8, 'mse'), v(2, [], 0.9), v(3, [['a', 'FP32']], 0.95)];
+    expect(resultConfiguration({ qtable: { defaultPrecision: 'INT8', layers: [['a', 'FP32']] }, visited })?.id).toBe(3);
+    expect(resultOutputCos({ qtable: { defaultPrecision: 'INT8', layers: [['a', 'FP32']] }, visited })).toBe(0.95);
+    expect(resultConfiguration({ qtable: { defaultPrecision: 'INT8', layers: [['b', 'FP32']] }, visited })).toBeNull();
   });
 });

@@ -1,6 +1,6 @@
 import type { LayerName } from '../model/ModelGraph';
 import { precisionOf, type Precision, type QTable } from '../model/QTable';
-import type { SearchKind, SearchResult } from './SearchSession';
+import type { SearchKind, SearchResult, VisitedConfiguration } from './SearchSession';
 
 /** How each search is named in the page and the CLI (the toolchains' own names in brackets). */
 export const SEARCH_LABEL: Record<SearchKind, string> = {
@@ -39,8 +39,17 @@ export function diffQTables(from: QTable, to: QTable, layers: Iterable<LayerName
   return changes;
 }
 
+/**
+ * The configuration a search answered with: the visited one that is its QTable, scored with the
+ * table in use (a configuration scored with one method's whole table may share its QTable).
+ */
+export function resultConfiguration(result: Pick<SearchResult, 'qtable' | 'visited'>): VisitedConfiguration | null {
+  const key = JSON.stringify(result.qtable);
+  const same = result.visited.filter((v) => JSON.stringify(v.qtable) === key);
+  return same.find((v) => v.method === undefined) ?? same[0] ?? null;
+}
+
 /** The output cosine of a search's resulting QTable: the visited configuration that is that QTable. */
 export function resultOutputCos(result: Pick<SearchResult, 'qtable' | 'visited'>): number | null {
-  const key = JSON.stringify(result.qtable);
-  return result.visited.find((v) => JSON.stringify(v.qtable) === key)?.outputCos ?? null;
+  return resultConfiguration(result)?.outputCos ?? null;
 }

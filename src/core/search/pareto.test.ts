@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { paretoFront } from './pareto';
+import { configurationRows, paretoFront } from './pareto';
+import type { VisitedConfiguration } from './SearchSession';
 
 const p = (id: number, weightBytes: number, outputCos: number) => ({ id, weightBytes, outputCos });
 
@@ -37,5 +38,34 @@ describe('paretoFront', () => {
     const points = [p(2, 200, 0.95), p(1, 100, 0.9)];
     paretoFront(points);
     expect(points.map((q) => q.id)).toEqual([2, 1]);
+  });
+});
+
+const configuration = (id: number, weightBytes: number, outputCos: number, layers: [string, 'FP32' | 'FP16' | 'INT16' | 'INT8'][] = [], defaultPrecision: 'INT8' | 'FP32' = 'INT8'): VisitedConfiguration => ({
+  id, search: 'sensitive', label: `c${id}`, qtable: { defaultPrecision, layers }, score: outputCos, outputCos, weightBytes,
+});
+
+/** Issue #11: "7 of 10 points sit at about 2.2 MB; clicking one applies another". */
+describe('configurationRows', () => {
+  it('each row carries its own configuration, whatever order the list puts it in: smallest first, then the more accurate, then the first scored', () => {
+    const points = [
+      configuration(7, 2_200_300, 0.97, [['a', 'FP32']]),
+      configuration(3, 4_500_000, 0.999),
+      configuration(9, 2_200_300, 0.98, [['b', 'FP32']]),
+      configuration(4, 2_200_100, 0.95),
+      configuration(5, 2_200_300, 0.98, [['c', 'INT16']]),
+    ];
+    const rows = configurationRows(points, ['a', 'b', 'c']);
+    expect(rows.map((r) => r.configuration.id)).toEqual([4, 9, 5, 7, 3]);
+    // the mapping is by the configuration itself, never by position: each row's QTable is its point's
+    for (const row of rows) expect(row.configuration).toBe(points.find((p) => p.id === row.configuration.id));
+    expect(rows.map((r) => [r.floatLayers, r.int16Layers])).toEqual([[0, 0], [1, 0], [0, 1], [1, 0], [0, 0]]);
+    expect(rows.filter((r) => r.onFront).map((r) => r.configuration.id)).toEqual([4, 9, 3]);
+    expect(points.map((p) => p.id)).toEqual([7, 3, 9, 4, 5]); // not reordered
+  });
+
+  it("counts the layers a QTable's default leaves float or INT16 among the model's layers", () => {
+    const [row] = configurationRows([configuration(1, 10, 0.9, [['a', 'INT8']], 'FP32')], ['a', 'b', 'c']);
+    expect([row.floatLayers, row.int16Layers]).toEqual([2, 0]);
   });
 });

@@ -1,3 +1,5 @@
+import type { LayerName } from '../model/ModelGraph';
+import { precisionOf, qtableFromData, type Precision } from '../model/QTable';
 import type { VisitedConfiguration } from './SearchSession';
 
 /**
@@ -16,4 +18,43 @@ export function paretoFront(points: readonly Pick<VisitedConfiguration, 'id' | '
     }
   }
   return front;
+}
+
+/** A row of the list under the Pareto chart: one configuration, what it sets and whether it is on the front. */
+export interface ConfigurationRow {
+  /** The configuration itself: a row applies this, never whatever sits at its index elsewhere. */
+  readonly configuration: VisitedConfiguration;
+  /** Layers at FP32, FP16 or BF16. */
+  readonly floatLayers: number;
+  readonly int16Layers: number;
+  readonly onFront: boolean;
+}
+
+const FLOAT: ReadonlySet<Precision> = new Set(['FP32', 'FP16', 'BF16']);
+
+/**
+ * The configurations as the list under the Pareto chart shows them: smallest first, then the more
+ * accurate, then the first scored, so nearly equal sizes sit side by side in a stable order. Layer
+ * counts are over `layers` (the model's quantizable layers), so a default of FP32 counts every
+ * layer it leaves float.
+ * @example configurationRows([{ id: 1, weightBytes: 10, outputCos: 0.9, qtable: { defaultPrecision: 'INT8', layers: [['a', 'FP32']] }, … }], ['a', 'b'])
+ * // [{ configuration: { id: 1, … }, floatLayers: 1, int16Layers: 0, onFront: true }]
+ */
+export function configurationRows(points: readonly VisitedConfiguration[], layers: readonly LayerName[]): ConfigurationRow[] {
+  const front = paretoFront(points);
+  return points
+    .map((configuration, order) => {
+      const qtable = qtableFromData(configuration.qtable);
+      const names = layers.length ? layers : [...qtable.layers.keys()];
+      let floatLayers = 0;
+      let int16Layers = 0;
+      for (const layer of names) {
+        const precision = precisionOf(qtable, layer);
+        if (FLOAT.has(precision)) floatLayers++;
+        else if (precision === 'INT16') int16Layers++;
+      }
+      return { row: { configuration, floatLayers, int16Layers, onFront: front.has(configuration.id) }, order };
+    })
+    .sort((a, b) => a.row.configuration.weightBytes - b.row.configuration.weightBytes || b.row.configuration.outputCos - a.row.configuration.outputCos || a.order - b.order)
+    .map(({ row }) => row);
 }

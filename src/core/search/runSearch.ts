@@ -8,7 +8,8 @@ import { sensitiveLayerSearch } from './algorithms/sensitiveLayer';
 import { ruleSearch } from './algorithms/ruleSearch';
 import type { SearchContext } from './SearchContext';
 import type { SearchPool } from './pool/SearchPool';
-import type { SearchRequest } from './SearchRequest';
+import { DEFAULT_METRIC_OF, type SearchRequest } from './SearchRequest';
+import { resolveSearchMetric } from './scoring/searchMetric';
 import { SearchSession, type SearchEvent, type SearchResult } from './SearchSession';
 
 /** What a search needs from the workbench besides its context and pool. */
@@ -19,7 +20,8 @@ export interface SearchHost {
 
 /** Runs one search: the request's algorithm over a session on the pool. */
 export async function runSearch(request: SearchRequest, ctx: SearchContext, pool: SearchPool, host: SearchHost, job: JobContext, emit: (event: SearchEvent) => void): Promise<SearchResult> {
-  const session = new SearchSession(request.kind, ctx, pool, request.metric, job, emit);
+  const metric = resolveSearchMetric(request.metric, DEFAULT_METRIC_OF[request.kind], ctx.scoring.specs, ctx.model.graph.outputs.map((o) => o.name));
+  const session = new SearchSession(request.kind, ctx, pool, metric, job, emit);
   const base: QTable = qtableFromData(request.base);
   switch (request.kind) {
     case 'sensitive': return sensitiveLayerSearch(session, request.options);

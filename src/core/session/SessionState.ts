@@ -8,6 +8,7 @@ import type { TensorMap } from '../model/tensor';
 import type { LayerInfo } from '../quant/layerInfo';
 import type { TargetScheme } from '../quant/schemes';
 import type { WeightOptions } from '../quant/WeightOptions';
+import type { OutputTask } from '../metrics/tasks';
 
 /**
  * Everything a workbench's figures depend on, as one immutable record (issue #10): an edit makes a
@@ -39,4 +40,8 @@ export interface SessionState {
   readonly tuned: ReadonlyMap<string, CaliEntry> | null;
   /** Bias correction's per-channel shifts, where it was kept. */
   readonly biasShifts: ReadonlyMap<LayerName, Float32Array> | null;
+  /** Output tasks the user chose (the others are detected from the outputs: metrics/detectTasks.ts). */
+  readonly taskOverrides: ReadonlyMap<string, OutputTask>;
+  /** The samples' true classes by sample name, when the user gave labels. */
+  readonly labels: ReadonlyMap<string, number> | null;
 }

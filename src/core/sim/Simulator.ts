@@ -4,9 +4,9 @@ import type { Dataset } from '../io/dataset/Dataset';
 import { onnx } from '../io/onnx/protobuf';
 import type { JobContext } from '../jobs/Job';
 import { meanMetrics, metricsFromSums, type ErrorMetrics, type ErrorSums } from '../metrics/similarity';
-import { compareOutputs, outputParts, valueRanges, type OutputPart, type OutputSample } from '../metrics/outputParts';
-import { outputTasks, type OutputTask } from '../metrics/taskMetrics';
+import { compareOutputs, valueRanges, type OutputScoring, type OutputSample } from '../metrics/outputParts';
 import { warningsOf } from '../metrics/collapseWarnings';
+import { outputQuantizers } from '../quant/outputQuantizers';
 import { outputFigures } from '../metrics/outputFigures';
 import { float16BitsToFloat32 } from '../model/float16';
 import type { LayerName } from '../model/ModelGraph';
@@ -27,6 +27,8 @@ export interface SimulatorInput extends QuantizationContext {
   /** Samples every evaluation runs, with the float model's outputs on each. */
   readonly samples: Dataset;
   readonly floatOutputs: readonly TensorMap[];
+  /** How outputs are scored: their parts, tasks and the samples' labels (metrics/outputScoring.ts). */
+  readonly scoring: OutputScoring;
 }
 
 export type EvaluationDepth = 'outputs' | 'layers';
@@ -47,10 +49,6 @@ export class Simulator {
   private readonly weightCache = new WeightCache();
   private readonly sessions = new Map<string, Promise<{ session: Session; probe?: ProbeModel; bodies?: BodyProber; opset: number }>>();
   private readonly probed: ProbedTensor[];
-  /** The parts of the outputs built by a Concat, each scored on its own (issue #11). */
-  private readonly parts: readonly OutputPart[];
-  /** What each output is for (a classifier's also scored by top-1/top-5 agreement). */
-  private readonly tasks: Readonly<Record<string, OutputTask>>;
   /** Float value ranges of the outputs and their parts on the evaluation samples (for the warnings' words). */
   private ranges?: Record<string, [number, number]>;
   /** Layers inside If/Loop/Scan bodies: measured by a BodyProber, a body at a time. */
@@ -59,8 +57,6 @@ export class Simulator {
 
   constructor(readonly input: SimulatorInput) {
     this.probed = [];
-    this.parts = outputParts(input.model.graph, input.types);
-    this.tasks = outputTasks(input.model.graph, input.types);
     // A body's tensors cannot be read outside it: its layers are probed by running the body on its own.
     const scopeOf = new Map(input.model.graph.nodes.filter((n) => n.scope).map((n) => [n.name, n.scope!]));
     for (const info of input.layers.values()) {
@@ -86,7 +82,7 @@ export class Simulator {
       // 0.4339). The output figures always come from the plain QDQ model, the one export writes.
       const layers = await this.evaluateOnce(qtable, 'layers', job);
       const outputs = this.lastOutputs?.key === qtableKey(qtable) ? this.lastOutputs.evaluation : await this.evaluateOnce(qtable, 'outputs', job);
-      return { ...layers, output: outputs.output, worst: outputs.worst, perOutput: outputs.perOutput, ...(outputs.perPart ? { perPart: outputs.perPart } : {}), ...(outputs.warnings ? { warnings: outputs.warnings } : {}), ...(outputs.agreement ? { agreement: outputs.agreement } : {}), elapsedMs: layers.elapsedMs + outputs.elapsedMs, opset: outputs.opset };
+      return { ...layers, output: outputs.output, worst: outputs.worst, perOutput: outputs.perOutput, ...(outputs.perPart ? { perPart: outputs.perPart } : {}), ...(outputs.warnings ? { warnings: outputs.warnings } : {}), ...(outputs.tasks ? { tasks: outputs.tasks } : {}), elapsedMs: layers.elapsedMs + outputs.elapsedMs, opset: outputs.opset };
     }
     const evaluation = await this.evaluateOnce(qtable, depth, job);
     // The page asks for the outputs, then for the layers of the same QTable: the second reuses this.
@@ -112,7 +108,7 @@ export class Simulator {
       job.throwIfCancelled();
       job.progress({ stage: depth === 'layers' ? 'evaluating layers' : 'evaluating', done: i, total: samples.samples.length });
       const result = await session.run(samples.samples[i], fetches);
-      perSampleOutputs.push(compareOutputs(floatOutputs[i], (name) => (result[name] ? toFloat32(result[name], float16BitsToFloat32) : undefined), outputNames, this.parts, this.tasks));
+      perSampleOutputs.push(compareOutputs(floatOutputs[i], (name) => (result[name] ? toFloat32(result[name], float16BitsToFloat32) : undefined), outputNames, this.input.scoring, i));
       if (probe && bodies?.active) {
         const sums = new Map<LayerName, ErrorSums>();
         await bodies.accumulate(model, { values: { ...samples.samples[i], ...result }, floatName: probe.floatName }, sums, job);
@@ -125,8 +121,8 @@ export class Simulator {
       }
     }
     job.progress({ stage: 'evaluating', done: samples.samples.length, total: samples.samples.length });
-    const figures = outputFigures(perSampleOutputs, outputNames, this.parts);
-    this.ranges ??= valueRanges(floatOutputs, outputNames, this.parts);
+    const figures = outputFigures(perSampleOutputs, outputNames, this.input.scoring.parts);
+    this.ranges ??= valueRanges(floatOutputs, outputNames, this.input.scoring.parts);
     const layers: LayerError[] = probe
       ? [
         ...this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) })),
@@ -142,8 +138,8 @@ export class Simulator {
       worst: figures.worst,
       perOutput: figures.perOutput,
       ...(Object.keys(figures.perPart).length ? { perPart: figures.perPart } : {}),
-      ...(Object.keys(figures.agreement).length ? { agreement: figures.agreement } : {}),
-      ...warningsOf({ perOutput: figures.perOutput, perPart: figures.perPart }, model.graph, this.parts, this.ranges),
+      ...(Object.keys(figures.tasks).length ? { tasks: figures.tasks } : {}),
+      ...warningsOf({ evaluation: figures, graph: model.graph, parts: this.input.scoring.parts, ranges: this.ranges, quantizers: outputQuantizers(model.graph, this.input.layers, qtable, this.input.cali, this.input.scheme) }),
       layers,
       ...(floatForLackOfRanges.length ? { floatForLackOfRanges } : {}),
       sampleCount: samples.samples.length,
@@ -167,6 +163,12 @@ export class Simulator {
       results.push(Object.fromEntries(outputNames.map((name) => [name, result[name]])));
     }
     return results;
+  }
+
+  /** The outputs of the QDQ model on one evaluation sample (the page's output viewer): the cached session of the QTable, built once. */
+  async sampleOutputs(qtable: QTable, index: number): Promise<TensorMap> {
+    const { session } = await this.session(qtable, 'outputs');
+    return session.run(this.input.samples.samples[index], this.input.model.graph.outputs.map((o) => o.name));
   }
 
   private precisionOf(qtable: QTable, layer: LayerName) {

@@ -6,6 +6,7 @@ import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from '../../core/quant/Wei
 import type { DatasetSummary } from '../../core/io/dataset/Dataset';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../../core/io/dataset/loadDataset';
 import type { TargetScheme } from '../../core/quant/schemes';
+import { DEFAULT_LIMITS, type Limits } from '../../core/io/limits';
 
 /** The on/off corrections (the rest of Corrections are their numbers). */
 export type CorrectionToggle = { [K in keyof Corrections]: Corrections[K] extends boolean ? K : never }[keyof Corrections];
@@ -13,6 +14,8 @@ export type CorrectionToggle = { [K in keyof Corrections]: Corrections[K] extend
 export interface DataSlice {
   dataset: DatasetSummary | null;
   preprocess: ImagePreprocess;
+  /** What a dropped file may declare (issue #12); the next model or data read is held to them. */
+  limits: Limits;
   calibration: CalibrationSummary | null;
   scheme: TargetScheme['id'];
   calibrationSettings: CalibrationSettings;
@@ -28,11 +31,13 @@ export interface DataSlice {
   datasetLoaded: (dataset: DatasetSummary) => void;
   calibrated: (calibration: CalibrationSummary) => void;
   setPreprocess: (preprocess: ImagePreprocess) => void;
+  setLimits: (limits: Limits) => void;
 }
 
 export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   dataset: null,
   preprocess: DEFAULT_PREPROCESS,
+  limits: DEFAULT_LIMITS,
   calibration: null,
   scheme: 'ort-qdq',
   calibrationSettings: DEFAULT_CALIBRATION,
@@ -45,4 +50,5 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) 
   // A new calibration changes every score a search gave: its results and points no longer hold.
   calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null, searchResult: null, visited: [] }),
   setPreprocess: (preprocess) => set({ preprocess }),
+  setLimits: (limits) => set({ limits }),
 });

@@ -3,6 +3,7 @@ import type { AppState } from '../store';
 import type { Capabilities, EngineKind, ModelSummary } from '../../../workers/client';
 import type { GraphLayout } from '../../core/layout/layoutGraph';
 import { ALL_INT8 } from '../../core/model/QTable';
+import { NO_OVERRIDES } from '../../core/calib/overrideList';
 
 export interface ModelSlice {
   model: ModelSummary | null;
@@ -20,7 +21,7 @@ export interface ModelSlice {
 
 /** What belongs to the open model and goes when another opens (or none is left). */
 export const modelStateReset = () => ({
-  layout: null, dataset: null, calibration: null, qtable: ALL_INT8, past: [], future: [],
+  layout: null, dataset: null, calibration: null, qtable: ALL_INT8, tensorOverrides: NO_OVERRIDES, past: [], future: [],
   outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, quantizedInFile: null, selected: null, thresholdSearch: null, correctionEffects: {},
   // a new array each time: `visited` grows in place
   searchRun: null, searchResult: null, visited: [], visitedRevision: 0, beforeApply: null,

@@ -1,15 +1,32 @@
 import type { StateCreator } from 'zustand';
 import type { AppState } from '../store';
 import type { LayerName } from '../../core/model/ModelGraph';
-import { ALL_INT8, withPrecision, type Precision, type QTable } from '../../core/model/QTable';
+import { ALL_INT8, sameQTable, withPrecision, type Precision, type QTable } from '../../core/model/QTable';
+import { NO_OVERRIDES, sameOverrides, type OverrideList } from '../../core/calib/overrideList';
+
+/**
+ * What one Undo puts back: the QTable and the per-tensor calibration overrides of that moment
+ * (issue #11: "use each layer's best method" and a Pareto point change both in one edit).
+ */
+export interface EditState {
+  readonly qtable: QTable;
+  readonly overrides: OverrideList;
+}
 
 /** The current QTable with undo and redo (every edit is kept; nothing is lost on a failed evaluation). */
 export interface QTableSlice {
   qtable: QTable;
-  past: QTable[];
-  future: QTable[];
+  /**
+   * The per-tensor calibration overrides in force. The compute worker holds them (actions.ts keeps
+   * it in step); here they are part of what Undo and Redo restore.
+   */
+  tensorOverrides: OverrideList;
+  past: EditState[];
+  future: EditState[];
   setPrecision: (layer: LayerName, precision: Precision) => void;
   replaceQTable: (qtable: QTable) => void;
+  /** One edit of the QTable, the overrides or both; nothing goes on the undo list when neither changes. */
+  applyEdit: (next: Partial<EditState>) => void;
   undo: () => void;
   redo: () => void;
 }
@@ -24,6 +41,9 @@ function remember(get: () => AppState): void {
   if (model && openedGraph) saveQTable(openedGraph, qtable);
 }
 
+const stateOf = (s: AppState): EditState => ({ qtable: s.qtable, overrides: s.tensorOverrides });
+const shown = (state: EditState) => ({ qtable: state.qtable, tensorOverrides: state.overrides });
+
 export const createQTableSlice: StateCreator<AppState, [], [], QTableSlice> = (set, get) => {
   /** An edit: the new QTable, the old one onto the undo list, and remembered. */
   const edit = (change: (s: AppState) => Partial<QTableSlice>) => {
@@ -33,15 +53,23 @@ export const createQTableSlice: StateCreator<AppState, [], [], QTableSlice> = (s
   };
   return {
     qtable: ALL_INT8,
+    tensorOverrides: NO_OVERRIDES,
     past: [],
     future: [],
     setPrecision: (layer, precision) =>
       edit((s) => {
         const next = withPrecision(s.qtable, layer, precision);
-        return next === s.qtable ? {} : { qtable: next, past: [...s.past, s.qtable], future: [] };
+        return next === s.qtable ? {} : { qtable: next, past: [...s.past, stateOf(s)], future: [] };
       }),
-    replaceQTable: (qtable) => edit((s) => ({ qtable, past: [...s.past, s.qtable], future: [] })),
-    undo: () => edit((s) => (s.past.length ? { qtable: s.past[s.past.length - 1], past: s.past.slice(0, -1), future: [s.qtable, ...s.future] } : {})),
-    redo: () => edit((s) => (s.future.length ? { qtable: s.future[0], future: s.future.slice(1), past: [...s.past, s.qtable] } : {})),
+    replaceQTable: (qtable) => edit((s) => ({ qtable, past: [...s.past, stateOf(s)], future: [] })),
+    applyEdit: ({ qtable = get().qtable, overrides = get().tensorOverrides }) =>
+      edit((s) => {
+        const qtableChanged = !sameQTable(qtable, s.qtable);
+        const overridesChanged = !sameOverrides(overrides, s.tensorOverrides);
+        if (!qtableChanged && !overridesChanged) return {};
+        return { qtable: qtableChanged ? qtable : s.qtable, tensorOverrides: overridesChanged ? overrides : s.tensorOverrides, past: [...s.past, stateOf(s)], future: [] };
+      }),
+    undo: () => edit((s) => (s.past.length ? { ...shown(s.past[s.past.length - 1]), past: s.past.slice(0, -1), future: [stateOf(s), ...s.future] } : {})),
+    redo: () => edit((s) => (s.future.length ? { ...shown(s.future[0]), future: s.future.slice(1), past: [...s.past, stateOf(s)] } : {})),
   };
 };

@@ -4,6 +4,7 @@ import type { SearchKind, SearchResult, VisitedConfiguration } from '../../core/
 import type { QTable } from '../../core/model/QTable';
 import type { SearchRequest } from '../../core/search/SearchRequest';
 import type { UnitSensitivity } from '../../core/search/scoring/sensitivity';
+import type { FigureBasis } from '../figureBasis';
 
 /** A search being run: what it has found so far, streamed from the pool. */
 export interface SearchRun {
@@ -31,6 +32,11 @@ export interface SearchSlice {
   visited: VisitedConfiguration[];
   /** Counts additions to `visited`, for the components that draw it. */
   visitedRevision: number;
+  /**
+   * What each configuration of `visited` was scored under, by id (filled in place as they arrive):
+   * applying one puts its overrides back, and a figure whose settings changed since is marked.
+   */
+  visitedBasis: Map<number, FigureBasis>;
   /** The QTable before the last search result was applied, to compare with and to go back to. */
   beforeApply: QTable | null;
   setSearchKind: (kind: SearchKind) => void;
@@ -43,6 +49,7 @@ export const createSearchSlice: StateCreator<AppState, [], [], SearchSlice> = (s
   searchResult: null,
   visited: [],
   visitedRevision: 0,
+  visitedBasis: new Map(),
   beforeApply: null,
   setSearchKind: (searchKind) => set({ searchKind }),
 });

@@ -2,8 +2,11 @@ import type { StateCreator } from 'zustand';
 import type { AppState } from '../store';
 import type { LayerName } from '../../core/model/ModelGraph';
 
-/** What the graph is coloured by: a per-layer error, or the searches' sensitivity (loss with only that layer quantized). */
-export type Metric = 'cos' | 'mse' | 'sqnr' | 'sensitivity';
+/**
+ * What the graph is coloured by: a per-layer accumulated error (cos, sqnr, mse), the local cosine
+ * (the layer alone quantized, fed float inputs), or the float gain / the searches' sensitivity.
+ */
+export type Metric = 'cos' | 'local' | 'mse' | 'sqnr' | 'sensitivity';
 
 export interface Message {
   readonly id: number;
@@ -15,7 +18,7 @@ export interface UiSlice {
   selected: LayerName | null;
   metric: Metric;
   messages: Message[];
-  bottomTab: 'layers' | 'data' | 'search' | 'export';
+  bottomTab: 'layers' | 'data' | 'search' | 'export' | 'outputs';
   select: (layer: LayerName | null) => void;
   setMetric: (metric: Metric) => void;
   setBottomTab: (tab: UiSlice['bottomTab']) => void;

@@ -9,7 +9,7 @@ export interface GraphViewProps {
   graph: ModelGraph;
   /** null while the worker computes: the view shows "Laying out N nodes…". */
   layout: GraphLayout | null;
-  /** Heat value per layer (e.g. cosine, MSE or SQNR); absent layers draw neutral. */
+  /** Heat value per layer (e.g. cosine, MSE or SQNR); absent (or NaN) layers draw neutral. */
   heat: ReadonlyMap<string, number> | null;
   /** Maps a heat value to a colour; the parent owns the scale so the legend matches. */
   colorOf: (value: number) => string;
@@ -180,7 +180,8 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
       const rect = el.firstElementChild as SVGRectElement | null;
       if (!rect) continue;
       const value = heat?.get(id);
-      if (value === undefined || !Number.isFinite(value)) {
+      // An exact layer (SQNR +Infinity, MSE 0) has a colour, the lightest; only no value is neutral.
+      if (value === undefined || Number.isNaN(value)) {
         rect.style.removeProperty('fill');
         el.classList.remove('is-heat', 'is-light');
         continue;
@@ -377,8 +378,9 @@ const BadgesLayer = memo(function BadgesLayer({ badges, nodeById }: { badges: Re
     if (!n) continue;
     const width = text.length * 6.4 + 8;
     const float = /^(FP|BF)/i.test(text);
+    const warning = text.startsWith('⚠');
     items.push(
-      <g key={layer} className={`qg-badge${float ? ' is-float' : ''}`} transform={`translate(${n.x + n.width / 2 - width + 6},${n.y - n.height / 2 - 8})`} data-testid="graph-badge" data-layer={layer}>
+      <g key={layer} className={`qg-badge${float ? ' is-float' : ''}${warning ? ' is-warning' : ''}`} transform={`translate(${n.x + n.width / 2 - width + 6},${n.y - n.height / 2 - 8})`} data-testid="graph-badge" data-layer={layer}>
         <rect width={width} height={14} rx={3} />
         <text x={width / 2} y={10.5}>{text}</text>
       </g>,

@@ -11,13 +11,16 @@ const CONTEXT: MethodContext = { bits: 8, position: 0, positionCount: 1, isGraph
 /**
  * Reference: Bolt's compute_scale_with_KL / compute_KLD (huawei-noah/bolt compute/tensor/src/quantize.cpp)
  * transcribed loop for loop in float64, with the tail taken as an exact sum of the bins past i.
+ * `tensorRt` applies TensorRT's rule that klTensorRt.ts follows (NVIDIA pytorch-quantization
+ * `_compute_amax_entropy`): P != 0 where Q = 0 makes the KL infinite (Bolt adds 1); with every
+ * candidate infinite the answer is the histogram length.
  */
-function referenceBins(histogram: Float64Array, levels = 128): number {
+function referenceBins(histogram: Float64Array, levels = 128, tensorRt = true): number {
   const BINS = histogram.length;
   const sumAll = histogram.reduce((a, b) => a + b, 0);
   const h = Array.from(histogram, (c) => c / sumAll);
-  let minKld = 2048;
-  let best = levels;
+  let minKld = tensorRt ? Infinity : 2048;
+  let best = tensorRt ? BINS : levels;
   for (let i = levels; i < BINS; i++) {
     const clip = h.slice(0, i);
     clip[i - 1] += h.slice(i).reduce((a, b) => a + b, 0);
@@ -48,7 +51,7 @@ function referenceBins(histogram: Float64Array, levels = 128): number {
       for (let k = left; k < right; k++) if (h[k] !== 0) expand[k] += value;
     }
     let kld = 0;
-    for (let k = 0; k < i; k++) if (clip[k] !== 0) kld += expand[k] === 0 ? 1 : clip[k] * Math.log(clip[k] / expand[k]);
+    for (let k = 0; k < i; k++) if (clip[k] !== 0) kld += expand[k] === 0 ? (tensorRt ? Infinity : 1) : clip[k] * Math.log(clip[k] / expand[k]);
     if (kld < minKld) {
       minKld = kld;
       best = i;
@@ -70,7 +73,7 @@ describe('KL, TensorRT / Bolt form', () => {
     // bins 0..127 alternate 100, 1 (S = 6464 counts), bin 1000 holds 1.
     // i = 128: groups of one bin (Q = h), the outlier folds into bin 127 (h = 1):
     //   KL = (2/6465) ln 2 = 2.1e-4
-    // 129 <= i <= 1000: bin i-1 is empty but receives the outlier: P != 0, Q = 0 -> penalty 1
+    // 129 <= i <= 1000: bin i-1 is empty but receives the outlier: P != 0, Q = 0 -> skipped (Bolt: 1)
     // i >= 1001: no tail, but groups of >= 7.8 bins flatten the 100/1 alternation:
     //   about (100 ln(100/50.5) + ln(1/50.5)) / 101 = 0.64 per pair of bins
     const histogram = new Float64Array(TENSORRT_BINS);
@@ -78,16 +81,30 @@ describe('KL, TensorRT / Bolt form', () => {
     histogram[1000] = 1;
     expect(tensorRtKlBins(histogram)).toBe(128);
     expect(referenceBins(histogram)).toBe(128);
+    expect(referenceBins(histogram, 128, false)).toBe(128);
   });
 
   it('degenerate: when every candidate folds mass into an empty bin, absmax instead of Bolt\'s 128', () => {
     // a tensor of zeros and +-absmax: bin 0 and bin 2047 (|x| = absmax) only; for each i bin 2047
-    // is tail folded into the empty bin i-1 (P != 0, Q = 0): every KL is 1
+    // is tail folded into the empty bin i-1 (P != 0, Q = 0): every KL is infinite (Bolt: 1)
     const histogram = new Float64Array(TENSORRT_BINS);
     histogram[0] = 5;
     histogram[TENSORRT_BINS - 1] = 5;
-    expect(referenceBins(histogram)).toBe(128); // Bolt: the first of the tied candidates
+    expect(referenceBins(histogram, 128, false)).toBe(128); // Bolt: the first of the tied candidates
+    expect(referenceBins(histogram)).toBe(2048);
     expect(tensorRtKlBins(histogram)).toBe(2048); // threshold 2048 * interval = absmax
+  });
+
+  it('a spike of zeros in bin 0 keeps Bolt\'s answer (TensorRT\'s bins[0] = bins[1] is not applied)', () => {
+    // bin 0 holds 10000 (a ReLU's zeros, P0 = 10000/12047 = 0.83), bins 1..2047 one count each.
+    // i = 128: the 1920 counts past bin 127 fold into it: KL = (1921/12047) ln 1921 = 1.20.
+    // i = 2047: the spike shares a group of 16 bins: about 0.83 ln(10000 * 16 / 10015) = 2.30.
+    // Each step past 128 costs the spike about 0.83 ln(1 + 1/128) = 0.0065 and saves the tail
+    // (ln 1921 + 1) / 12047 = 0.0007: i = 128, threshold 1/16 of absmax (clippingWarnings flags it)
+    const histogram = new Float64Array(TENSORRT_BINS).fill(1);
+    histogram[0] = 10000;
+    expect(referenceBins(histogram, 128, false)).toBe(128);
+    expect(tensorRtKlBins(histogram)).toBe(128);
   });
 
   it('matches the bin-by-bin reference on random gappy histograms (128 and 8 levels)', () => {

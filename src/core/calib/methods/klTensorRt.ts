@@ -16,32 +16,42 @@ export function tensorRtLevels(bits: 8 | 4): number {
  * - Q: hist[0:i] cut into `levels` groups of i/levels bins with FRACTIONAL edges (a bin cut by an
  *   edge contributes its overlap to each side, `quantDist`), each group's mass spread over its
  *   non-empty bins in proportion to their overlap (`qExpand`); Q is not renormalised;
- * - KL = sum over P != 0 of (Q == 0 ? 1 : P ln(P / Q)); the first minimum i wins (`kld < minKLD`,
- *   starting from minKLD = 2048, i = 128);
- * returns the best i. Threshold = i * interval; Bolt's scale is 127.99 / threshold.
+ * - KL = sum over P != 0 of P ln(P / Q); the first minimum i wins (`kld < minKLD`); returns it.
+ *   Threshold = i * interval; Bolt's scale is 127.99 / threshold.
  *
- * Degenerate histograms (deviation): when EVERY candidate folds its tail into an empty bin i-1
- * (all of them pay the penalty 1, e.g. a constant tensor, whose values all sit in bin 2047 as
- * |x| = absmax), Bolt keeps i = 128 and clips the whole tensor to 1/16 of its value; here the result
- * is the histogram length (2048: threshold = absmax, no clipping).
+ * Deviation (docs/algorithms.md §2 gives the numbers; issue #11): where P != 0 and Q = 0 (the tail
+ * folded into an empty bin i-1) Bolt adds 1 to the KL; here the candidate has no finite KL and is
+ * skipped, as in TensorRT's own reference (NVIDIA pytorch-quantization `_compute_amax_entropy`:
+ * scipy's entropy is infinite there). Bolt bins every element, so its bins are seldom empty; this
+ * histogram comes from 4096 sampled values per sample, and with the finite 1 a candidate that folds
+ * nearly all the mass into one empty bin beat the honest KL of the wide ones: Bolt's loop puts
+ * PP-OCRv4 det's p2o.Clip.23 (a Clip(0, 6) spread over 0..6) at i = 142, threshold 0.416, where on
+ * full histograms it gives 2027 to 2047 for such Clips. When every candidate is skipped (a constant
+ * tensor, whose values all sit in bin 2047) the result is the histogram length (threshold =
+ * absmax), where Bolt keeps 128.
+ *
+ * Bolt's loop is kept where it is itself the cause: exact zeros count in bin 0, and a ReLU6 output
+ * half zeros stays near i = 128 even on a full histogram (that spike costs about P0 ln(i/128) in
+ * every wider candidate). TensorRT's reference gives bin 0 bin 1's count first; that is not done
+ * here (it moves away from Bolt and lowered the all-INT8 output cos of PP-OCRv4 det and BlazeFace);
+ * clippingWarnings.ts flags such tensors instead.
  *
  * Bolt loops over every bin of every candidate in float32 and keeps the tail as a running
- * `sumOver -= histogram[i]`, whose rounding residue can make P != 0 in an empty bin i-1 and so add a
- * spurious penalty of 1; here the tail is an exact suffix sum (0 past the last non-empty bin). The
- * same terms are summed in float64 with prefix sums: bins fully inside a group share Q, so their
+ * `sumOver -= histogram[i]`; here the tail is an exact suffix sum (0 past the last non-empty bin).
+ * The same terms are summed in float64 with prefix sums: bins fully inside a group share Q, so their
  * terms are sum h ln h - ln Q * sum h; the (at most one) bin cut by each group edge and bin i-1 are
  * added one by one. klTensorRt.test.ts checks it against a direct bin-by-bin evaluation.
  *
  * @example
  * // bins 0..127 alternate 100, 1 and bin 1000 holds 1: i = 128 folds the outlier into bin 127
- * // (KL 2.1e-4); 129..1000 fold it into an empty bin (penalty 1); wider i flatten the alternation
+ * // (KL 2.1e-4); 129..1000 fold it into an empty bin (skipped); wider i flatten the alternation
  * tensorRtKlBins(histogram) // 128
  */
 export function tensorRtKlBins(histogram: Float64Array, levels = 128): number {
   const bins = histogram.length;
   let total = 0;
   for (const c of histogram) total += c;
-  if (!(total > 0)) return levels;
+  if (!(total > 0)) return bins;
   const h = Float64Array.from(histogram, (c) => c / total);
   const mass = new Float64Array(bins + 1); // sum of h[0:k]
   const tailMass = new Float64Array(bins + 1); // sum of h[k:], exactly 0 past the last non-empty bin
@@ -54,10 +64,13 @@ export function tensorRtKlBins(histogram: Float64Array, levels = 128): number {
   }
   for (let k = bins - 1; k >= 0; k--) tailMass[k] = tailMass[k + 1] + h[k];
   const expandValues = new Float64Array(levels);
-  let best = 2048;
-  let bestBins = levels;
-  let everyCandidateFolds = true;
+  let best = Infinity;
+  let bestBins = bins;
   for (let i = levels; i < bins; i++) {
+    const last = i - 1;
+    const tail = tailMass[i];
+    // Bin i-1 carries the tail: with the bin empty, Q is 0 there and the KL infinite.
+    if (h[last] === 0 && tail > 0) continue;
     const perLevel = i / levels;
     // Pass 1: each group's mass over its (fractionally weighted) non-empty bins.
     for (let j = 0; j < levels; j++) {
@@ -92,20 +105,18 @@ export function tensorRtKlBins(histogram: Float64Array, levels = 128): number {
         kl += h[right] * Math.log(h[right] / q);
       }
     }
-    // Bin i-1 (inside the last group) carries the tail: P = h + tail instead of h.
-    const last = i - 1;
-    const tail = tailMass[i];
-    const q = h[last] !== 0 ? expandValues[levels - 1] : 0;
-    if (h[last] !== 0) kl -= h[last] * Math.log(h[last] / q);
-    const p = h[last] + tail;
-    if (p > 0) kl += q === 0 ? 1 : p * Math.log(p / q);
-    if (!(p > 0 && q === 0)) everyCandidateFolds = false;
+    // Bin i-1 (inside the last group): P = h + tail instead of h.
+    if (h[last] !== 0) {
+      const q = expandValues[levels - 1];
+      const p = h[last] + tail;
+      kl += p * Math.log(p / q) - h[last] * Math.log(h[last] / q);
+    }
     if (kl < best) {
       best = kl;
       bestBins = i;
     }
   }
-  return everyCandidateFolds ? bins : bestBins;
+  return bestBins;
 }
 
 /**

@@ -14,8 +14,10 @@ import type { Dataset, Group, Metadata } from 'h5wasm';
 import { DataError, FormatError } from '../../errors';
 import type { ValueDesc } from '../../model/ModelGraph';
 import { elementCount, formatDims, type DType, type Tensor, type TensorData, type TensorMap } from '../../model/tensor';
+import { checkLimit, checkSamples, DEFAULT_LIMITS, formatCount, type SampleBudget } from '../limits';
 import { BYTES_PER_ELEMENT, bytesOf, fromBytes } from './dtypes';
 import { datasetFileBytes, type BlobLike, type DatasetFile } from './DatasetFile';
+import { hdf5Error, quietHdf5 } from './h5Errors';
 
 /** The Emscripten FS calls used here (h5wasm's typings leave FS to @types/emscripten). */
 interface EmscriptenFs {
@@ -63,16 +65,20 @@ export interface H5Samples {
  * Reads a Samsung ONE layout .h5 for a model with `inputs` (dataset "i" of each sample feeds
  * input i). Samples come out in numeric order of their index; each is named "data.h5 /value/3",
  * with the `desc` attribute ONE's tools write (the source file) in brackets when there is one.
+ * The sample count and each dataset's declared size (shape x element size) are checked against
+ * `budget` before any sample is read: a 6 KB file can declare gigabytes.
  * @example await readOneH5(bytes, 'data.h5', inputs) // { samples: [{ a: ..., b: ... }, ...], sampleNames: ['data.h5 /value/0', ...] }
  */
-export async function readOneH5(source: DatasetFile, inputs: readonly ValueDesc[]): Promise<H5Samples> {
+export async function readOneH5(source: DatasetFile, inputs: readonly ValueDesc[], budget: SampleBudget = { limits: DEFAULT_LIMITS, held: 0 }): Promise<H5Samples> {
   const fileName = source.name;
   // Checked first: HDF5 prints a page of diagnostics to the console for a file it cannot open.
   const head = 'bytes' in source ? source.bytes : new Uint8Array(await source.blob.slice(0, 4096).arrayBuffer());
   if (!hasSignature(head)) throw new FormatError(fileName, 'not an HDF5 file (no HDF5 signature)');
   const h5 = await import('h5wasm');
   const h5wasm = h5.default;
-  const fs = (await h5wasm.ready).FS as unknown as EmscriptenFs;
+  const module = await h5wasm.ready;
+  quietHdf5(module); // HDF5 throws one error instead of printing pages of HDF5-DIAG (h5Errors.ts)
+  const fs = module.FS as unknown as EmscriptenFs;
   const id = nextFileId++;
   let path: string;
   let release: () => void;
@@ -95,7 +101,9 @@ export async function readOneH5(source: DatasetFile, inputs: readonly ValueDesc[
   try {
     file = new h5wasm.File(path, 'r');
     if (file.file_id < 0n) throw new FormatError(fileName, 'HDF5 could not open the file (damaged?)');
-    return readSamples(h5, file, fileName, inputs);
+    return readSamples(h5, file, fileName, inputs, budget);
+  } catch (error) {
+    throw hdf5Error(error, fileName);
   } finally {
     if (file && file.file_id >= 0n) file.close();
     release();
@@ -104,7 +112,7 @@ export async function readOneH5(source: DatasetFile, inputs: readonly ValueDesc[
 
 type H5wasm = typeof import('h5wasm');
 
-function readSamples(h5: H5wasm, file: Group, fileName: string, inputs: readonly ValueDesc[]): H5Samples {
+function readSamples(h5: H5wasm, file: Group, fileName: string, inputs: readonly ValueDesc[], budget: SampleBudget): H5Samples {
   const { Dataset: DatasetClass, Group: GroupClass } = h5;
   const value = file.get('value');
   if (!(value instanceof GroupClass)) throw new FormatError(fileName, "has no group /value: qbench reads Samsung ONE's layout, /value/<sample>/<input> with indices 0, 1, 2...");
@@ -113,6 +121,7 @@ function readSamples(h5: H5wasm, file: Group, fileName: string, inputs: readonly
   const keys = value.keys();
   const notIndex = keys.find((k) => !/^\d+$/.test(k));
   if (notIndex !== undefined) throw new FormatError(fileName, `/value/${notIndex} is not a sample index: ONE's layout names samples 0, 1, 2...`);
+  checkSamples(budget, keys.length, fileName);
   keys.sort((a, b) => Number(a) - Number(b));
   const inputList = inputs.map((i) => i.name).join(', ');
 
@@ -129,6 +138,7 @@ function readSamples(h5: H5wasm, file: Group, fileName: string, inputs: readonly
       const dataset = group.get(String(index));
       if (!(dataset instanceof DatasetClass)) throw new DataError(`sample ${where} has no dataset "${index}" for input "${input.name}"`, fileName);
       const at = `${where}/${index}`;
+      checkDeclaredSize(dataset, at, fileName, budget);
       sample[input.name] = raw ? rawTensor(dataset, input, at, fileName) : typedTensor(dataset, at, fileName);
     });
     const desc = Object.keys(group.attrs).includes('desc') ? group.attrs.desc.value : null;
@@ -136,6 +146,15 @@ function readSamples(h5: H5wasm, file: Group, fileName: string, inputs: readonly
     sampleNames.push(typeof desc === 'string' && desc ? `${fileName} ${where} (${desc})` : `${fileName} ${where}`);
   }
   return { samples, sampleNames };
+}
+
+/** A dataset's shape x element size against the array limit, from its metadata: before h5wasm reads (and allocates) it. */
+function checkDeclaredSize(dataset: Dataset, at: string, fileName: string, budget: SampleBudget): void {
+  const { shape, size } = dataset.metadata;
+  if (!shape) return;
+  // uint32 is widened to int64 when read: twice the bytes stored.
+  const widen = dataset.metadata.type === H5T_INTEGER && !dataset.metadata.signed && size === 4 ? 2 : 1;
+  checkLimit(budget.limits, 'tensorBytes', elementCount(shape) * size * widen, `${at} declares shape ${formatDims(shape)} of ${formatCount(size)}-byte elements`, fileName);
 }
 
 const isBoolEnum = (m: Metadata) => {

@@ -1,6 +1,7 @@
 import { DataError } from '../../errors';
 import type { ValueDesc } from '../../model/ModelGraph';
-import { formatDims, type Tensor } from '../../model/tensor';
+import { elementCount, formatDims, type Tensor } from '../../model/tensor';
+import { checkLimit, DEFAULT_LIMITS, type Limits } from '../limits';
 import type { RgbaImage } from './ImageDecoder';
 import type { ImagePreprocess } from './ImagePreprocess';
 import { centerCrop, resizeBilinear } from './resize';
@@ -18,10 +19,12 @@ const positive = (pair: readonly [number, number] | null) => !pair || pair.every
 /**
  * The shape an image takes for `input`: NCHW [N, C, H, W] or NHWC [N, H, W, C] by
  * `preprocess.layout`, C = 3 (1 for gray); H and W from the model, or from `preprocess.inputSize`
- * where the model leaves them dynamic; a dynamic batch becomes 1.
+ * where the model leaves them dynamic; a dynamic batch becomes 1. Each side (and each resize dim)
+ * must be within `limits.inputSide` and the float32 tensor within `limits.tensorBytes`; `fileName`
+ * (the first image) is named when they are not.
  * @example imageInputShape({ name: 'x', dtype: 'float32', dims: [null, 3, null, null] }, { ...DEFAULT_PREPROCESS, inputSize: [320, 320] }) // { dims: [1, 3, 320, 320], height: 320, width: 320, channels: 3 }
  */
-export function imageInputShape(input: ValueDesc, preprocess: ImagePreprocess): ImageInputShape {
+export function imageInputShape(input: ValueDesc, preprocess: ImagePreprocess, limits: Pick<Limits, 'inputSide' | 'tensorBytes'> = DEFAULT_LIMITS, fileName?: string): ImageInputShape {
   const { layout, pixelFormat } = preprocess;
   const channels = pixelFormat === 'gray' ? 1 : 3;
   const nchw = layout === 'nchw';
@@ -48,6 +51,10 @@ export function imageInputShape(input: ValueDesc, preprocess: ImagePreprocess): 
   }
   const batch = want[0] ?? 1;
   const dims = nchw ? [batch, channels, height, width] : [batch, height, width, channels];
+  const sized = (h: number, w: number, source: string) => checkLimit(limits, 'inputSide', Math.max(h, w), `${source} ${h} x ${w} has a side`, fileName);
+  sized(height, width, want[hAxis] === null || want[wAxis] === null ? 'the input size' : `input "${input.name}"'s size`);
+  if (preprocess.resizeDims) sized(preprocess.resizeDims[0], preprocess.resizeDims[1], 'the resize dims');
+  checkLimit(limits, 'tensorBytes', elementCount(dims) * 4, `input "${input.name}" takes float32 ${formatDims(dims)}`, fileName);
   return { dims, height, width, channels };
 }
 

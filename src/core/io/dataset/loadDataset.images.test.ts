@@ -68,17 +68,25 @@ describe('images through nodeImageDecoder and loadDataset', () => {
     await expect(loading).rejects.toBeInstanceOf(FormatError);
     await expect(loading).rejects.toThrow(/^broken\.png: cannot decode the image \(damaged\?\): /);
     await expect(loadDataset([{ name: 'text.jpg', bytes: new TextEncoder().encode('hello') }], input, identity, nodeImageDecoder)).rejects.toThrow(
-      'text.jpg: is neither a PNG nor a JPEG image (its first bytes match neither)',
+      'text.jpg: is not a PNG, JPEG, BMP or WebP image (its first bytes match none)',
     );
   });
 
   it('BMP and WebP are refused in Node with a hint to convert them', async () => {
     const input: ValueDesc[] = [{ name: 'x', dtype: 'float32', dims: [1, 3, 2, 3] }];
-    const bmp = new Uint8Array([0x42, 0x4d, 0, 0, 0, 0]);
+    // Headers that declare a 3 x 2 image (their size is read before any decoder sees them).
+    const bmp = new Uint8Array(26);
+    bmp.set([0x42, 0x4d]);
+    new DataView(bmp.buffer).setUint32(14, 40, true);
+    new DataView(bmp.buffer).setInt32(18, 3, true);
+    new DataView(bmp.buffer).setInt32(22, 2, true);
     await expect(loadDataset([{ name: 'a.bmp', bytes: bmp }], input, identity, nodeImageDecoder)).rejects.toThrow(
       new FormatError('a.bmp', 'the CLI cannot decode BMP images; convert them to PNG or JPEG (or load them in the page)'),
     );
-    await expect(loadDataset([{ name: 'b.webp', bytes: new Uint8Array(12) }], input, identity, nodeImageDecoder)).rejects.toThrow(
+    const webp = new Uint8Array(30);
+    webp.set([...'RIFF\0\0\0\0WEBPVP8X'].map((c) => c.charCodeAt(0)));
+    webp.set([2, 0, 0, 1, 0, 0], 24);
+    await expect(loadDataset([{ name: 'b.webp', bytes: webp }], input, identity, nodeImageDecoder)).rejects.toThrow(
       'b.webp: the CLI cannot decode WebP images; convert them to PNG or JPEG (or load them in the page)',
     );
   });

@@ -1,10 +1,12 @@
 import { DataError, FormatError, QbenchError, errorMessage } from '../../errors';
+import { checkLimit, checkSamples, DEFAULT_LIMITS, type Limits } from '../limits';
 import type { ValueDesc } from '../../model/ModelGraph';
 import type { TensorMap } from '../../model/tensor';
 import { convertDtype } from './convertDtype';
 import type { Dataset } from './Dataset';
 import { datasetFileBytes, type DatasetFile } from './DatasetFile';
 import { readOneH5 } from './h5';
+import { declaredSize } from './imageHeader';
 import type { ImageDecoder } from './ImageDecoder';
 import type { ImagePreprocess } from './ImagePreprocess';
 import { imageInputShape, imageToTensor, type ImageInputShape } from './images';
@@ -17,6 +19,7 @@ import { validateDataset } from './validate';
 export type { ImageDecoder, RgbaImage } from './ImageDecoder';
 export { DEFAULT_PREPROCESS, type ImagePreprocess } from './ImagePreprocess';
 export { datasetFileBytes, type BlobLike, type DatasetFile } from './DatasetFile';
+export { DEFAULT_LIMITS, type Limits } from '../limits';
 
 export type DatasetFileKind = 'npy' | 'npz' | 'h5' | 'image';
 
@@ -50,17 +53,23 @@ const inputList = (inputs: readonly ValueDesc[]) => inputs.map((i) => i.name).jo
  *   one sample each, for a model with one input.
  * Each tensor is then converted to its input's dtype where no value changes (or float64 to
  * float32), and the whole is checked by validateDataset. Throws FormatError for a file that is not
- * what its name says, DataError for data that does not fit the model, naming the file or sample.
+ * what its name says, DataError for data that does not fit the model, naming the file or sample,
+ * and LimitError for a file that declares more than `limits` allow (before decoding or allocating it).
  * @example await loadDataset([{ name: 'x.npy', bytes }], [{ name: 'x', dtype: 'float32', dims: [1, 4] }], DEFAULT_PREPROCESS, decoder) // { samples: [{ x: ... }], sampleNames: ['x.npy'] }
  */
-export async function loadDataset(files: readonly DatasetFile[], inputs: readonly ValueDesc[], preprocess: ImagePreprocess, decoder: ImageDecoder): Promise<Dataset> {
+export async function loadDataset(files: readonly DatasetFile[], inputs: readonly ValueDesc[], preprocess: ImagePreprocess, decoder: ImageDecoder, limits: Limits = DEFAULT_LIMITS): Promise<Dataset> {
   if (files.length === 0) throw new DataError('no calibration files');
   if (inputs.length === 0) throw new DataError('the model has no inputs to feed');
   // Classify every file first, so a stray file fails before any slow decoding.
   const ordered = [...files].sort((a, b) => naturalCompare(a.name, b.name)).map((file) => ({ file, kind: datasetFileKind(file.name) }));
+  // Images are one sample each: too many are refused before the first is decoded.
+  const images = ordered.filter((f) => f.kind === 'image');
+  if (images.length > 0) checkLimit(limits, 'samples', images.length, `the data holds ${images.length} images, one sample each`, images[0].file.name);
 
   const samples: TensorMap[] = [];
   const sampleNames: string[] = [];
+  /** What a file's arrays are checked against: the limits, and the samples the files before it gave. */
+  const budget = () => ({ limits, held: samples.length });
   const addRows = (rows: readonly TensorMap[], fileName: string) => {
     rows.forEach((row, i) => {
       samples.push(row);
@@ -75,22 +84,23 @@ export async function loadDataset(files: readonly DatasetFile[], inputs: readonl
         if (inputs.length !== 1) {
           throw new DataError(`a .npy file holds one array, but the model has ${inputs.length} inputs (${inputList(inputs)}); use an .npz file with one entry per input name`, file.name);
         }
-        addRows(samplesFromArrays(new Map([[inputs[0].name, parseNpy(await datasetFileBytes(file), file.name)]]), inputs, file.name), file.name);
+        addRows(samplesFromArrays(new Map([[inputs[0].name, parseNpy(await datasetFileBytes(file), file.name, limits)]]), inputs, file.name, budget()), file.name);
         break;
       }
       case 'npz':
-        addRows(samplesFromArrays(readNpz(await datasetFileBytes(file), file.name, inputs), inputs, file.name), file.name);
+        addRows(samplesFromArrays(readNpz(await datasetFileBytes(file), file.name, inputs, limits), inputs, file.name, budget()), file.name);
         break;
       case 'h5': {
-        const read = await readOneH5(file, inputs);
+        const read = await readOneH5(file, inputs, budget());
         samples.push(...read.samples);
         sampleNames.push(...read.sampleNames);
         break;
       }
       case 'image': {
         if (inputs.length !== 1) throw new DataError(`images can feed a model with one image input; model has inputs ${inputList(inputs)}`);
-        imageShape ??= imageInputShape(inputs[0], preprocess);
-        const image = await decode(decoder, file);
+        checkSamples(budget(), 1, file.name);
+        imageShape ??= imageInputShape(inputs[0], preprocess, limits, file.name);
+        const image = await decode(decoder, file, limits);
         samples.push({ [inputs[0].name]: imageToTensor(image, imageShape, preprocess) });
         sampleNames.push(file.name);
         break;
@@ -114,9 +124,16 @@ export async function loadDataset(files: readonly DatasetFile[], inputs: readonl
   return dataset;
 }
 
-async function decode(decoder: ImageDecoder, file: DatasetFile) {
+/** Checks the size the image's header declares against the pixel limit, then decodes it. */
+async function decode(decoder: ImageDecoder, file: DatasetFile, limits: Limits) {
+  const bytes = await datasetFileBytes(file);
+  const size = declaredSize(bytes);
+  // Only a size read from the header bounds what a decoder allocates: a file whose size cannot be read is not decoded.
+  if (!size) throw new FormatError(file.name, 'is not a PNG, JPEG, BMP or WebP image (its first bytes match none)');
+  if ('truncated' in size) throw new FormatError(file.name, `the ${size.format.toUpperCase()} header ends before the image size (truncated?)`);
+  checkLimit(limits, 'imagePixels', size.width * size.height, `the ${size.format.toUpperCase()} header declares ${size.width} x ${size.height} pixels`, file.name);
   try {
-    return await decoder.decode(await datasetFileBytes(file), file.name);
+    return await decoder.decode(bytes, file.name);
   } catch (error) {
     if (error instanceof QbenchError) throw error;
     throw new FormatError(file.name, `cannot decode the image: ${errorMessage(error)}`);

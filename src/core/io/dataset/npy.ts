@@ -13,6 +13,7 @@
  */
 import { FormatError } from '../../errors';
 import { elementCount, formatDims, type DType, type Tensor, type TensorData } from '../../model/tensor';
+import { checkLimit, DEFAULT_LIMITS, type Limits } from '../limits';
 import { bytesOf, fromBytes } from './dtypes';
 import { parsePyLiteral, type PyValue } from './pyLiteral';
 
@@ -43,14 +44,40 @@ export interface NpyArray {
   readonly data: TensorData;
 }
 
+/** What a .npy header declares, and where its data starts. */
+export interface NpyHeader {
+  readonly dtype: DType;
+  /** The dtype as the header spells it ('<f4'). */
+  readonly descr: string;
+  /** The element code without its byte-order char ('f4', 'u4'...). */
+  readonly code: string;
+  readonly dims: number[];
+  /** Offset of the first element. */
+  readonly dataStart: number;
+  /** Bytes of data the shape and dtype declare. */
+  readonly byteCount: number;
+}
+
 /**
- * Reads a .npy file. Little-endian or byte-order-free dtypes only ('<', '|', and '=' read as
+ * The length of the prefix and header of a .npy file, from its first 12 bytes; null while fewer
+ * have arrived (a reader inflating an .npz entry asks this before the whole entry is there); 0 for
+ * bytes that are not a .npy file, whose header parseNpyHeader may refuse at once.
+ */
+export function npyHeaderEnd(bytes: Uint8Array): number | null {
+  if (bytes.length < 12) return null;
+  if (MAGIC.some((b, i) => bytes[i] !== b)) return 0;
+  const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+  return bytes[6] === 1 ? 10 + view.getUint16(8, true) : 12 + view.getUint32(8, true);
+}
+
+/**
+ * Reads and checks the header of a .npy file: magic, version, dict, dtype, and the declared size
+ * against `limits.tensorBytes` (a LimitError before anything is allocated). `bytes` need hold only
+ * the header. Little-endian or byte-order-free dtypes only ('<', '|', and '=' read as
  * little-endian); big-endian data and fortran_order True are refused with a FormatError that says
  * how to re-save the array, rather than converted, so what qbench reads is what the file holds.
- * Bytes after the last element are ignored, as `np.load` does.
- * @example parseNpy(formatNpy({ dtype: 'int32', dims: [2], data: new Int32Array([7, 8]) }), 'a.npy') // { dtype: 'int32', dims: [2], data: Int32Array [7, 8] }
  */
-export function parseNpy(bytes: Uint8Array, fileName: string): NpyArray {
+export function parseNpyHeader(bytes: Uint8Array, fileName: string, limits: Pick<Limits, 'tensorBytes'> = DEFAULT_LIMITS): NpyHeader {
   const fail = (message: string): never => {
     throw new FormatError(fileName, message);
   };
@@ -92,15 +119,26 @@ export function parseNpy(bytes: Uint8Array, fileName: string): NpyArray {
   const itemSize = Number(code.slice(1));
   if (order === '>' && itemSize > 1) return fail(`dtype '${descr}' is big-endian; save a little-endian copy: np.save(path, a.astype('<${code}'))`);
   if (fortranOrder) return fail(`fortran_order is True (column-major data); save a C-order copy: np.save(path, np.ascontiguousarray(a))`);
+  const byteCount = elementCount(dims) * itemSize;
+  // uint32 is widened to int64: what is allocated is twice what is stored.
+  const allocated = code === 'u4' ? byteCount * 2 : byteCount;
+  checkLimit(limits, 'tensorBytes', allocated, `the header declares shape ${formatDims(dims)} of '${descr}'`, fileName);
+  return { dtype, descr, code, dims: [...dims], dataStart, byteCount };
+}
 
-  const count = elementCount(dims);
-  const byteCount = count * itemSize;
+/**
+ * Reads a .npy file (parseNpyHeader says what is accepted). Bytes after the last element are
+ * ignored, as `np.load` does.
+ * @example parseNpy(formatNpy({ dtype: 'int32', dims: [2], data: new Int32Array([7, 8]) }), 'a.npy') // { dtype: 'int32', dims: [2], data: Int32Array [7, 8] }
+ */
+export function parseNpy(bytes: Uint8Array, fileName: string, limits: Pick<Limits, 'tensorBytes'> = DEFAULT_LIMITS): NpyArray {
+  const { dtype, descr, code, dims, dataStart, byteCount } = parseNpyHeader(bytes, fileName, limits);
   const available = bytes.length - dataStart;
   if (available < byteCount) {
-    return fail(`truncated: shape ${formatDims(dims)} of '${descr}' needs ${byteCount} bytes of data but the file holds ${available}`);
+    throw new FormatError(fileName, `truncated: shape ${formatDims(dims)} of '${descr}' needs ${byteCount} bytes of data but the file holds ${available}`);
   }
   const raw = bytes.subarray(dataStart, dataStart + byteCount);
-  return { dtype, dims: [...dims], data: decode(code, raw) };
+  return { dtype, dims, data: decode(code, raw) };
 }
 
 function decode(code: string, raw: Uint8Array): TensorData {

@@ -1,6 +1,7 @@
 import { DataError } from '../../errors';
 import type { ValueDesc } from '../../model/ModelGraph';
 import { elementCount, formatDims, type Tensor, type TensorMap } from '../../model/tensor';
+import { checkSamples, DEFAULT_LIMITS, type SampleBudget } from '../limits';
 
 /** One way to read an array as samples of an input: how many, and sample i. */
 interface Reading {
@@ -56,10 +57,10 @@ function acceptedShapes(input: ValueDesc): string {
  * Cuts the arrays of one file (one per model input, keyed by input name) into samples: every
  * input's array must give the same number of samples, read the same way for all. Where an array can
  * be read more than one way (a dynamic batch dim), the reading with the most samples that every
- * input allows wins.
+ * input allows wins. More samples than `budget` leaves are refused before any is cut out.
  * @example samplesFromArrays(new Map([['x', { dtype: 'float32', dims: [3, 4], data }]]), [{ name: 'x', dtype: 'float32', dims: [1, 4] }], 'a.npy') // 3 samples of [1, 4]
  */
-export function samplesFromArrays(arrays: ReadonlyMap<string, Tensor>, inputs: readonly ValueDesc[], fileName: string): TensorMap[] {
+export function samplesFromArrays(arrays: ReadonlyMap<string, Tensor>, inputs: readonly ValueDesc[], fileName: string, budget: SampleBudget = { limits: DEFAULT_LIMITS, held: 0 }): TensorMap[] {
   const byInput = inputs.map((input) => {
     const array = arrays.get(input.name);
     if (!array) throw new DataError(`has no data for model input "${input.name}"`, fileName);
@@ -76,6 +77,7 @@ export function samplesFromArrays(arrays: ReadonlyMap<string, Tensor>, inputs: r
     throw new DataError(`the inputs' arrays disagree on the number of samples: ${each.join(', ')}`, fileName);
   }
   const count = Math.max(...common);
+  checkSamples(budget, count, fileName);
   const chosen = byInput.map(({ input, found }) => ({ name: input.name, reading: found.find((r) => r.count === count)! }));
   return Array.from({ length: count }, (_, i) => Object.fromEntries(chosen.map(({ name, reading }) => [name, reading.row(i)])));
 }

@@ -124,7 +124,13 @@ describe('bad models get a message naming the file and the problem', () => {
     b.output(b.relu(x));
     const proto = b.toModel();
     proto.graph!.initializer.push(onnx.TensorProto.create({ name: 'w', dims: [4], dataType: DataType.FLOAT, dataLocation: onnx.TensorProto.DataLocation.EXTERNAL, externalData: [{ key: 'location', value: 'weights.bin' }] }));
-    expect(() => readOnnx(onnx.ModelProto.encode(proto).finish(), 'ext.onnx')).toThrow('ext.onnx: tensor "w" keeps its data in an external file (weights.bin); qbench reads models with their weights inside the .onnx file only. Re-save the model without external data (onnx.save(model, path, save_as_external_data=False)).');
+    expect(() => readOnnx(onnx.ModelProto.encode(proto).finish(), 'ext.onnx')).toThrow('ext.onnx: tensor "w" (an initializer in the main graph) keeps its data in an external file (weights.bin); qbench reads weights only from inside the .onnx file and never opens a file it was not given. Save the model with its weights inside (onnx.save(model, path, save_as_external_data=False)) and open that file.');
+  });
+
+  it('no outputs', () => {
+    const b = new GraphBuilder();
+    b.relu(b.input('x', [1, 4]));
+    expect(() => readOnnx(b.toBytes(), 'silent.onnx')).toThrow('silent.onnx: the model has no outputs: there is nothing to calibrate, compare or export. Declare the tensors it computes as graph outputs (in onnx: model.graph.output.append(...)) and open it again');
   });
 
   it('an operator the engine cannot run', async () => {

@@ -2,6 +2,7 @@ import { FormatError, QbenchError } from '../../errors';
 import type { GraphNode, ModelGraph, ValueDesc, WeightDesc } from '../../model/ModelGraph';
 import type { Tensor } from '../../model/tensor';
 import { attributeMap } from './attributes';
+import { refuseExternalData } from './externalData';
 import { bodyNodes } from './ifBodies';
 import { normalizeModel } from './normalize';
 import { irVersionFor, upgradeGraph } from './opsetUpgrade';
@@ -62,7 +63,8 @@ export class OnnxModel {
 
 /**
  * Reads an .onnx file. Every problem becomes a FormatError naming the file: not protobuf, not a
- * model, truncated, an opset outside 7..23, external data. Models of opset 7 to 10 are upgraded to
+ * model, truncated, an opset outside 7..23, no outputs, external data anywhere in the model
+ * (externalData.ts: no file the user did not give is ever read). Models of opset 7 to 10 are upgraded to
  * opset 13 after normalizing (so every node has its name and every Constant is an initializer);
  * an operator that cannot be converted is a QbenchError naming the file and the node.
  */
@@ -87,8 +89,10 @@ export function readOnnx(bytes: Uint8Array, fileName: string): OnnxModel {
   if (opset < MIN_OPSET || opset > MAX_OPSET) {
     throw new FormatError(fileName, `the model uses ai.onnx opset ${opset}; qbench reads opsets ${MIN_OPSET} to ${MAX_OPSET}. Convert it first (onnx.version_converter.convert_version(model, ${UPGRADE_TO})).`);
   }
-  for (const init of graph.initializer) {
-    if (init.dataLocation === onnx.TensorProto.DataLocation.EXTERNAL) readTensorProto(init, fileName); // throws the external-data message
+  // Before anything else reads a tensor, and long before any engine session: onnxruntime would open the file it names.
+  refuseExternalData(proto, fileName);
+  if (graph.output.length === 0) {
+    throw new FormatError(fileName, 'the model has no outputs: there is nothing to calibrate, compare or export. Declare the tensors it computes as graph outputs (in onnx: model.graph.output.append(...)) and open it again');
   }
   normalizeModel(proto, fileName);
   if (opset >= UPGRADE_BELOW) return new OnnxModel(proto, fileName, bytes.length);

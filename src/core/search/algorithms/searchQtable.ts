@@ -93,7 +93,7 @@ async function sensitiveTypes(session: SearchSession, candidates: readonly Quant
   const onlyType = (type: string) => withUnits({ defaultPrecision: 'FP32', layers: new Map() }, candidates.filter((u) => opOf(u) === type), 'INT8');
   const scores = await session.score(types.map((t) => ({ label: `only ${t} quantized`, qtable: onlyType(t) })), { method: options.methods[0] });
   // TPU-MLIR's bar is on a similarity scale; for MAE or SQNR the expected value alone is the bar.
-  const similarity = session.metric.kind === 'cos' || session.metric.kind === 'rescaled_cos' || session.metric.kind === 'top1';
+  const similarity = session.metric.kind === 'cos' || session.metric.kind === 'rescaled_cos' || session.metric.kind === 'top1' || session.metric.kind === 'task';
   const bar = similarity ? Math.max(0.999, options.expected) : options.expected;
   const sensitive = new Set(types.filter((t, i) => {
     session.log(`op type ${t}: outputs score ${scores[i]} with only it quantized${session.meets(scores[i], bar) ? '' : ' (sensitive)'}`);

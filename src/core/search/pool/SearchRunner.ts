@@ -2,8 +2,7 @@ import type { Engine, Session } from '../../engine/Engine';
 import type { OutputSample } from '../../metrics/outputParts';
 import { stepError } from '../../errors';
 import { letEventsIn } from '../../jobs/letEventsIn';
-import { compareOutputs, outputParts } from '../../metrics/outputParts';
-import { outputTasks } from '../../metrics/taskMetrics';
+import { compareOutputs } from '../../metrics/outputParts';
 import { float16BitsToFloat32 } from '../../model/float16';
 import { toFloat32 } from '../../model/tensor';
 import type { JobContext } from '../../jobs/Job';
@@ -64,14 +63,12 @@ export class SearchRunner {
     const ready = await session;
     const names = ctx.model.graph.outputs.map((o) => o.name);
     const results: OutputSample[] = [];
-    const parts = outputParts(ctx.model.graph, ctx.types);
-    const tasks = outputTasks(ctx.model.graph, ctx.types);
     for (const i of sampleIndices) {
       await letEventsIn();
       job.throwIfCancelled();
       const out = await ready.run(ctx.samples.samples[i], names);
       // each output whole and each part of one built by a Concat (evaluateOnPool picks the worst)
-      results.push(compareOutputs(ctx.references[i], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, parts, tasks));
+      results.push(compareOutputs(ctx.references[i], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, ctx.scoring, i));
     }
     return results;
   }

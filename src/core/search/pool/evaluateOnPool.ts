@@ -1,7 +1,8 @@
 import type { JobContext } from '../../jobs/Job';
 import { outputFigures } from '../../metrics/outputFigures';
-import { outputParts, valueRanges, type OutputPart } from '../../metrics/outputParts';
+import { valueRanges, type OutputPart } from '../../metrics/outputParts';
 import { warningsOf } from '../../metrics/collapseWarnings';
+import { outputQuantizers } from '../../quant/outputQuantizers';
 import type { Evaluation } from '../../model/Evaluation';
 import { qtableToData, type QTable } from '../../model/QTable';
 import { qdqOpset } from '../../export/buildQdqModel';
@@ -26,14 +27,14 @@ export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext
   const started = performance.now();
   const perSample = await pool.outputErrors(qtable, ctx.samples.samples.length, job);
   const outputs = ctx.model.graph.outputs.map((o) => o.name);
-  const parts = outputParts(ctx.model.graph, ctx.types);
+  const { parts } = ctx.scoring;
   const figures = outputFigures(perSample, outputs, parts);
   const precisions = [...ctx.layers.values()].map((l) => effectivePrecision(l, qtable, ctx.scheme));
   return {
     qtable: qtableToData(qtable), output: figures.output, worst: figures.worst, perOutput: figures.perOutput, layers: [],
     ...(Object.keys(figures.perPart).length ? { perPart: figures.perPart } : {}),
-    ...(Object.keys(figures.agreement).length ? { agreement: figures.agreement } : {}),
-    ...warningsOf(figures, ctx.model.graph, parts, rangesOf(ctx, outputs, parts)),
+    ...(Object.keys(figures.tasks).length ? { tasks: figures.tasks } : {}),
+    ...warningsOf({ evaluation: figures, graph: ctx.model.graph, parts, ranges: rangesOf(ctx, outputs, parts), quantizers: outputQuantizers(ctx.model.graph, ctx.layers, qtable, ctx.cali, ctx.scheme) }),
     sampleCount: perSample.length, elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
   };
 }

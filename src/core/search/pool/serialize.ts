@@ -5,6 +5,7 @@ import { OnnxModel } from '../../io/onnx/OnnxModel';
 import { onnx } from '../../io/onnx/protobuf';
 import type { LayerName } from '../../model/ModelGraph';
 import type { TensorMap } from '../../model/tensor';
+import type { OutputScoring } from '../../metrics/outputParts';
 import type { WeightOptions } from '../../quant/WeightOptions';
 import type { LayerInfo } from '../../quant/layerInfo';
 import { targetScheme, type TargetScheme } from '../../quant/schemes';
@@ -23,6 +24,7 @@ export interface SearchContextData {
   readonly methodTables: readonly (readonly [CalibrationMethod, readonly (readonly [string, CaliEntry])[]])[];
   readonly samples: Dataset;
   readonly references: readonly TensorMap[];
+  readonly scoring: OutputScoring;
 }
 
 export function searchContextToData(ctx: SearchContext): SearchContextData {
@@ -38,6 +40,7 @@ export function searchContextToData(ctx: SearchContext): SearchContextData {
     methodTables: [...ctx.methodTables].map(([m, table]) => [m, [...table]] as const),
     samples: ctx.samples,
     references: ctx.references,
+    scoring: ctx.scoring,
   };
 }
 
@@ -55,5 +58,6 @@ export function searchContextFromData(data: SearchContextData): SearchContext {
     methodTables: new Map(data.methodTables.map(([m, table]) => [m, new Map(table)])),
     samples: data.samples,
     references: data.references,
+    scoring: data.scoring,
   };
 }

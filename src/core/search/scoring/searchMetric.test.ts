@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { QbenchError } from '../../errors';
 import type { Tensor, TensorMap } from '../../model/tensor';
 import {
-  comparedTensors, higherIsBetter, lossOf, meanScore, meetsTarget, parseCompareLayers, sampleScore,
+  comparedTensors, higherIsBetter, lossOf, meanScore, meetsTarget, parseCompareLayers, resolveSearchMetric, sampleScore,
   SEARCH_METRICS, type CompareTensor, type SearchMetric, type SearchMetricKind,
 } from './searchMetric';
 
@@ -119,7 +119,24 @@ describe('meanScore', () => {
 
 describe('lossOf, meetsTarget, higherIsBetter', () => {
   it('only mae is lower-is-better', () => {
-    expect(SEARCH_METRICS.map((k) => [k, higherIsBetter(k)])).toEqual([['cos', true], ['rescaled_cos', true], ['sqnr', true], ['mae', false], ['top1', true]]);
+    expect(SEARCH_METRICS.map((k) => [k, higherIsBetter(k)])).toEqual([['auto', true], ['task', true], ['cos', true], ['rescaled_cos', true], ['sqnr', true], ['mae', false], ['top1', true]]);
+  });
+
+  it('auto is the task figure where a compared output has a task, else the toolchain\'s metric; task scores by it, cosine breaking ties', () => {
+    const auto = { kind: 'auto', compare: [] } as const;
+    expect(resolveSearchMetric(auto, 'rescaled_cos', { y: { task: 'classifier' } }, ['y'])).toEqual({ kind: 'task', compare: [], specs: { y: { task: 'classifier' } } });
+    expect(resolveSearchMetric(auto, 'mae', { y: { task: 'other' } }, ['y'])).toEqual({ kind: 'mae', compare: [] });
+    expect(resolveSearchMetric({ kind: 'cos', compare: [] }, 'mae', { y: { task: 'classifier' } }, ['y'])).toEqual({ kind: 'cos', compare: [] });
+    const metric = resolveSearchMetric(auto, 'cos', { y: { task: 'classifier' } }, ['y']);
+    const compared = [{ tensor: 'y', weight: 1 }];
+    const reference = { y: { dtype: 'float32' as const, dims: [1, 3], data: Float32Array.from([1, 5, 2]) } };
+    const sameClass = sampleScore(metric, compared, reference, { y: { ...reference.y, data: Float32Array.from([1, 4, 2]) } });
+    const closer = sampleScore(metric, compared, reference, { y: { ...reference.y, data: Float32Array.from([1, 4.9, 2]) } });
+    const otherClass = sampleScore(metric, compared, reference, { y: { ...reference.y, data: Float32Array.from([1, 5, 6]) } });
+    // the same top-1: near 1, the closer one higher (the cosine's tie-break); another top-1: near 0
+    expect(sameClass).toBeGreaterThan(0.999);
+    expect(closer).toBeGreaterThan(sameClass);
+    expect(otherClass).toBeLessThan(0.001);
   });
 
   it('loss grows with sensitivity: 1 - cos, 1 - cos\', -SQNR, MAE, 1 - top-1', () => {

@@ -1,4 +1,6 @@
 import { QbenchError } from '../../errors';
+import { primaryValue, sampleTaskFigures } from '../../metrics/taskMetrics';
+import type { TaskSpec } from '../../metrics/tasks';
 import { errorSums, rescaledCosine } from '../../metrics/similarity';
 import { float16BitsToFloat32 } from '../../model/float16';
 import { toFloat32, type TensorMap } from '../../model/tensor';
@@ -10,11 +12,15 @@ import { toFloat32, type TensorMap } from '../../model/tensor';
  * - rescaled_cos: TPU-MLIR's cos' = 0.5 + 0.5 cos (the scale of its expected_cos and "outputs_cos_los");
  * - sqnr: 10 log10(sum f^2 / sum (f - q)^2) over the compared tensors, in dB;
  * - mae: ONE circle-mpqsolver's qerror, mean |f - q| per tensor (lower is better);
- * - top1: whether the arg-max of the quantized output equals the float one's (classifiers).
+ * - top1: whether the arg-max of the quantized output equals the float one's (classifiers);
+ * - task: each output's task figure (issue #11: top-1 agreement, detection F1, map IoU, CTC decoded
+ *   agreement; cosine for an output without a task), with the cosine as the tie-break;
+ * - auto: what a search scores by unless told: 'task' when a compared output has a task, else the
+ *   search's toolchain's own metric (resolveSearchMetric).
  */
-export type SearchMetricKind = 'cos' | 'rescaled_cos' | 'sqnr' | 'mae' | 'top1';
+export type SearchMetricKind = 'cos' | 'rescaled_cos' | 'sqnr' | 'mae' | 'top1' | 'task' | 'auto';
 
-export const SEARCH_METRICS: readonly SearchMetricKind[] = ['cos', 'rescaled_cos', 'sqnr', 'mae', 'top1'];
+export const SEARCH_METRICS: readonly SearchMetricKind[] = ['auto', 'task', 'cos', 'rescaled_cos', 'sqnr', 'mae', 'top1'];
 
 export const SEARCH_METRIC_LABEL: Record<SearchMetricKind, string> = {
   cos: 'cosine',
@@ -22,6 +28,8 @@ export const SEARCH_METRIC_LABEL: Record<SearchMetricKind, string> = {
   sqnr: 'SQNR (dB)',
   mae: 'MAE (ONE qerror)',
   top1: 'top-1 agreement',
+  task: 'task figure (top-1 / detection F1 / IoU / CTC)',
+  auto: 'auto: the task figure, else the toolchain\'s',
 };
 
 /** A tensor compared instead of the graph outputs, with its weight (TPU-MLIR global_compare_layers). */
@@ -34,7 +42,24 @@ export interface SearchMetric {
   readonly kind: SearchMetricKind;
   /** Tensors compared instead of the graph outputs; weights sum to 1. Empty: every graph output, equally. */
   readonly compare: readonly CompareTensor[];
+  /** 'task': how each output is read (the evaluation's detected or chosen tasks); set by resolveSearchMetric. */
+  readonly specs?: Readonly<Record<string, TaskSpec>>;
 }
+
+/**
+ * The metric a search actually scores by: 'auto' becomes 'task' when a compared tensor is an output
+ * with a task (so a detector is searched by its detections, not by a cosine its boxes dominate),
+ * else `fallback` (the search's toolchain default); 'task' gets the outputs' specs.
+ */
+export function resolveSearchMetric(metric: SearchMetric, fallback: SearchMetricKind, specs: Readonly<Record<string, TaskSpec>>, graphOutputs: readonly string[]): SearchMetric {
+  const compared = comparedTensors(metric, graphOutputs).map((c) => c.tensor);
+  const hasTask = compared.some((t) => specs[t] && specs[t].task !== 'other');
+  const kind = metric.kind === 'auto' ? (hasTask ? 'task' : fallback) : metric.kind;
+  return kind === 'task' ? { ...metric, kind, specs } : { ...metric, kind };
+}
+
+/** A task figure's share of a 'task' score; the rest is the cosine, which breaks ties between equal task figures. */
+const TASK_WEIGHT = 1 - 1e-6;
 
 export const DEFAULT_SEARCH_METRIC: SearchMetric = { kind: 'cos', compare: [] };
 
@@ -53,6 +78,8 @@ export function lossOf(kind: SearchMetricKind, score: number): number {
     case 'sqnr': return -score;
     case 'mae': return score;
     case 'top1': return 1 - score;
+    case 'task': return 1 - score;
+    case 'auto': throw new Error('resolve the metric before scoring (resolveSearchMetric)');
   }
 }
 
@@ -119,13 +146,24 @@ export function sampleScore(metric: SearchMetric, compared: readonly CompareTens
   for (const { tensor, weight } of compared) {
     const q = quantized[tensor];
     const f = toFloat32(reference[tensor], float16BitsToFloat32);
-    score += weight * tensorScore(metric.kind, f, q ? toFloat32(q, float16BitsToFloat32) : f);
+    const actual = q ? toFloat32(q, float16BitsToFloat32) : f;
+    if (metric.kind === 'task') {
+      const spec = metric.specs?.[tensor];
+      const task = spec ? sampleTaskFigures(spec, tensor, reference, (name) => (name === tensor ? actual : quantized[name] ? toFloat32(quantized[name], float16BitsToFloat32) : reference[name] ? toFloat32(reference[name], float16BitsToFloat32) : undefined)) : null;
+      const cos = tensorScore('cos', f, actual);
+      score += weight * (task ? TASK_WEIGHT * primaryValue(task) + (1 - TASK_WEIGHT) * cos : cos);
+      continue;
+    }
+    score += weight * tensorScore(metric.kind, f, actual);
   }
   return score;
 }
 
 function tensorScore(kind: Exclude<SearchMetricKind, 'sqnr'>, f: Float32Array, q: Float32Array): number {
   switch (kind) {
+    case 'task':
+    case 'auto':
+      throw new Error(`tensorScore does not score '${kind}'`);
     case 'cos':
     case 'rescaled_cos': {
       const { ff, qq, dd } = errorSums(f, q);
