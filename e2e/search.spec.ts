@@ -1,5 +1,5 @@
 import { expect, test, type Page } from '@playwright/test';
-import { expectAnEditEvaluated } from './support';
+import { expectAnEditEvaluated, openDemoOnSamples } from './support';
 
 /**
  * Issue #4 in a real browser on the demo model (PP-OCRv4 det): searches run on the pool of Web
@@ -22,13 +22,7 @@ const qtableEntries = (page: Page) => page.evaluate(() => [...(globalThis as unk
 const idle = (page: Page) => page.waitForFunction(() => Object.keys((globalThis as unknown as { qbenchState: () => StoreView }).qbenchState().jobs).length === 0, undefined, { timeout: 120_000 });
 
 async function openDemoWithTwoEvaluationSamples(page: Page) {
-  await page.goto('/');
-  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 150_000 });
-  await page.getByTestId('tab-data').click();
-  await page.getByTestId('evaluation-samples').fill('2');
-  await page.getByTestId('evaluation-samples').blur();
-  await expect.poll(() => store(page, (s) => (s as unknown as { calibration: { evaluationSampleCount: number } }).calibration.evaluationSampleCount), { timeout: 60_000 }).toBe(2);
-  await idle(page);
+  await openDemoOnSamples(page, 2);
   await page.getByTestId('tab-search').click();
 }
 

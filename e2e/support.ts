@@ -11,15 +11,12 @@ export async function expectAnEditEvaluated(page: Page): Promise<void> {
 }
 
 /**
- * The demo (with `query`, e.g. `?fault=...`), calibrated and evaluated, then evaluated again on
- * `samples` samples only (fast edits), and the page idle.
+ * The demo (with `query`, e.g. `?fault=...`) evaluated on `samples` samples only (fast edits:
+ * `?evaluation_samples=N` sets it before the demo's data arrives), calibrated, and the page idle.
  */
 export async function openDemoOnSamples(page: Page, samples: number, query = ''): Promise<void> {
-  await page.goto(`/${query}`);
+  await page.goto(`/${query ? `${query}&` : '?'}evaluation_samples=${samples}`);
   await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 150_000 });
-  await page.getByTestId('tab-data').click();
-  await page.getByTestId('evaluation-samples').fill(String(samples));
-  await page.getByTestId('evaluation-samples').blur();
   await expect.poll(() => page.evaluate('globalThis.qbenchState().calibration?.evaluationSampleCount'), { timeout: 60_000 }).toBe(samples);
   await page.waitForFunction(() => Object.keys((globalThis as unknown as { qbenchState: () => { jobs: object } }).qbenchState().jobs).length === 0, undefined, { timeout: 180_000 });
 }

@@ -508,9 +508,14 @@ export async function exportQdqModel(): Promise<OutputFile | undefined> {
   return { fileName, data: result.bytes, type: 'application/octet-stream' };
 }
 
-export async function startDemo(): Promise<void> {
+export async function startDemo(evaluationSamples?: number): Promise<void> {
   const opened = await openModel({ name: DEMO_MODEL.name, url: DEMO_MODEL.url });
   if (!opened) return;
+  // A link may ask for fewer evaluation samples (?evaluation_samples=2): every edit is evaluated on them.
+  if (evaluationSamples) {
+    await call('setCalibrationSettings', { settings: { evaluationSamples } });
+    useApp.setState((s) => ({ calibrationSettings: { ...s.calibrationSettings, evaluationSamples } }));
+  }
   app().setPreprocess(DEMO_PREPROCESS);
   await loadData(DEMO_IMAGES.map((image) => ({ name: image.name, url: image.url })), DEMO_PREPROCESS);
 }

@@ -54,7 +54,9 @@ export function App() {
     if (!started) {
       started = true;
       void loadCapabilities();
-      if (new URLSearchParams(location.search).get('demo') !== '0') void startDemo();
+      const query = new URLSearchParams(location.search);
+      const evaluationSamples = Number(query.get('evaluation_samples'));
+      if (query.get('demo') !== '0') void startDemo(Number.isInteger(evaluationSamples) && evaluationSamples > 0 ? evaluationSamples : undefined);
     }
     const keys = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z' && !(e.target instanceof HTMLInputElement)) {
