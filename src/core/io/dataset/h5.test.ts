@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import h5wasm from 'h5wasm';
+import { makeH5 } from './testSupport';
 import { describe, expect, it } from 'vitest';
 import { DataError, FormatError } from '../../errors';
 import type { ValueDesc } from '../../model/ModelGraph';
@@ -9,23 +9,6 @@ const noImages: ImageDecoder = {
   decode: () => Promise.reject(new Error('no images in these tests')),
 };
 
-interface MemoryFs {
-  readFile(path: string): Uint8Array;
-  unlink(path: string): void;
-}
-
-let made = 0;
-/** An .h5 file written with h5wasm, as bytes. */
-async function makeH5(build: (file: InstanceType<typeof h5wasm.File>) => void): Promise<Uint8Array> {
-  const fs = (await h5wasm.ready).FS as unknown as MemoryFs;
-  const path = `/h5-test-${made++}.h5`;
-  const file = new h5wasm.File(path, 'w');
-  build(file);
-  file.close();
-  const bytes = fs.readFile(path);
-  fs.unlink(path);
-  return bytes;
-}
 
 const fixture = (name: string) => new Uint8Array(readFileSync(new URL(`../../../../test/fixtures/data/one/${name}`, import.meta.url)));
 

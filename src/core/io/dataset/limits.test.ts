@@ -1,4 +1,4 @@
-import h5wasm from 'h5wasm';
+import { makeH5 } from './testSupport';
 import jpeg from 'jpeg-js';
 import { PNG } from 'pngjs';
 import { deflateSync, zipSync } from 'fflate';
@@ -290,22 +290,6 @@ describe('decompressed archive size: .npz inflates as a stream that stops at the
 });
 
 describe('declared sizes and sample counts: .h5', () => {
-  interface MemoryFs {
-    readFile(path: string): Uint8Array;
-    unlink(path: string): void;
-  }
-  let made = 0;
-  async function makeH5(build: (file: InstanceType<typeof h5wasm.File>) => void): Promise<Uint8Array> {
-    const fs = (await h5wasm.ready).FS as unknown as MemoryFs;
-    const path = `/limits-test-${made++}.h5`;
-    const file = new h5wasm.File(path, 'w');
-    build(file);
-    file.close();
-    const bytes = fs.readFile(path);
-    fs.unlink(path);
-    return bytes;
-  }
-
   it('a few-KB file whose dataset declares 3.2 GB is refused from its metadata, before h5wasm reads it', async () => {
     const bytes = await makeH5((file) => {
       const sample = file.create_group('value').create_group('0');
