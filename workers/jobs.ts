@@ -16,8 +16,6 @@ import { weightBytes } from '../src/core/quant/modelSize';
 import { targetScheme, type TargetScheme } from '../src/core/quant/schemes';
 import { weightReport } from '../src/core/quant/weightReport';
 import type { WeightOptions } from '../src/core/quant/WeightOptions';
-import { bestMethodOverrides } from '../src/core/search/bestMethods';
-import type { UnitSensitivity } from '../src/core/search/scoring/sensitivity';
 import type { SearchRequest } from '../src/core/search/SearchRequest';
 import type { SearchEvent } from '../src/core/search/SearchSession';
 import type { EvaluationDepth } from '../src/core/sim/Simulator';
@@ -77,19 +75,6 @@ export const JOBS = {
 
   async setWeightOptions(service: JobHost, { options }: { options: Partial<WeightOptions> }) {
     service.requireBench().setWeightOptions(options);
-  },
-
-  async setTensorOverride(service: JobHost, { tensor, override }: { tensor: string; override: TensorOverride | null }) {
-    const bench = service.requireBench();
-    bench.setTensorOverride(tensor, override);
-    return bench.summary();
-  },
-
-  /** run_sensitive_layer's new cali table: each ranked unit's output takes its best method. */
-  async applyBestMethods(service: JobHost, { ranking }: { ranking: readonly UnitSensitivity[] }) {
-    const bench = service.requireBench();
-    bench.setTensorOverrides(bestMethodOverrides(ranking, bench.layers));
-    return bench.summary();
   },
 
   /** Exactly these per-tensor overrides (the page's edits of them, Undo and reset go through here). */
