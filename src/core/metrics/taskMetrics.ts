@@ -145,13 +145,21 @@ export function mapAgreement(spec: Extract<TaskSpec, { task: 'dense' }>, f: Arra
 /** CTC greedy decoding of sequence `seq`: the arg-max per step, repeats collapsed, blanks dropped. */
 export function greedyDecode(spec: Extract<TaskSpec, { task: 'sequence' }>, values: ArrayLike<number>, dims: readonly number[], seq = 0): number[] {
   const [steps, batch, classes] = spec.timeFirst ? [dims[0], dims[1], dims[2]] : [dims[1], dims[0], dims[2]];
+  const best = Array.from({ length: steps }, (_, t) => argMax(values, spec.timeFirst ? (t * batch + seq) * classes : (seq * steps + t) * classes, classes));
+  return collapseCtc(best, spec.blank);
+}
+
+/**
+ * CTC's rule on the arg-max class of each step: repeats collapsed, then the blank dropped (a blank
+ * between two equal classes keeps both).
+ * @example collapseCtc([0, 3, 3, 0, 3, 5, 5], 0) // [3, 3, 5]
+ */
+export function collapseCtc(steps: ArrayLike<number>, blank: number): number[] {
   const decoded: number[] = [];
   let previous = -1;
-  for (let t = 0; t < steps; t++) {
-    const base = spec.timeFirst ? (t * batch + seq) * classes : (seq * steps + t) * classes;
-    const best = argMax(values, base, classes);
-    if (best !== previous && best !== spec.blank) decoded.push(best);
-    previous = best;
+  for (let t = 0; t < steps.length; t++) {
+    if (steps[t] !== previous && steps[t] !== blank) decoded.push(steps[t]);
+    previous = steps[t];
   }
   return decoded;
 }

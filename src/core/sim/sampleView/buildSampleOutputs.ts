@@ -5,7 +5,8 @@ import { toFloat32, type Tensor, type TensorMap } from '../../model/tensor';
 import { denseMaps } from './denseMaps';
 import { detectorView, type BoxImage } from './detectorView';
 import { imageLayout, inputThumbnail } from './inputThumbnail';
-import { argMaxPerStep, ctcGreedy, plotSeries, topK } from './readings';
+import { argMaxPerStep, plotSeries, topK } from './readings';
+import { collapseCtc } from '../../metrics/taskMetrics';
 import type { InputView, OutputView, SampleOutputs } from './SampleOutputs';
 
 export interface SampleOutputsInput {
@@ -77,7 +78,7 @@ function outputView(name: string, spec: TaskSpec, input: SampleOutputsInput, ima
     for (let t = 0; t < steps; t++) changedSteps += Number(fSteps[t] !== qSteps[t]);
     return {
       ...base, rows: batch, task: 'sequence', steps, changedSteps,
-      float: ctcGreedy(fSteps, spec.blank).slice(0, MAX_DECODED), quantized: ctcGreedy(qSteps, spec.blank).slice(0, MAX_DECODED),
+      float: collapseCtc(fSteps, spec.blank).slice(0, MAX_DECODED), quantized: collapseCtc(qSteps, spec.blank).slice(0, MAX_DECODED),
     };
   }
   return { ...base, task: 'other', ...plotSeries(f.subarray(0, length), q.subarray(0, length)), total: f.length };

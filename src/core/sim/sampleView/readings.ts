@@ -31,20 +31,6 @@ export function argMaxPerStep(steps: number, classes: number, at: (t: number, c:
   return best;
 }
 
-/**
- * CTC greedy decoding: the arg-max of each step, repeats collapsed, then the blank dropped (a blank
- * between two equal classes keeps both).
- * @example ctcGreedy(Int32Array.of(0, 3, 3, 0, 3, 5, 5), 0) // [3, 3, 5]
- */
-export function ctcGreedy(steps: Int32Array, blank: number): number[] {
-  const decoded: number[] = [];
-  let previous = -1;
-  for (const cls of steps) {
-    if (cls !== previous && cls !== blank) decoded.push(cls);
-    previous = cls;
-  }
-  return decoded;
-}
 
 /** Points a plot is sent at most: more than a panel's width in pixels, small to send. */
 export const MAX_PLOT_POINTS = 2048;

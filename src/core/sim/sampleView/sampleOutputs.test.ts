@@ -4,7 +4,8 @@ import type { Tensor } from '../../model/tensor';
 import { buildSampleOutputs, type SampleOutputsInput } from './buildSampleOutputs';
 import { imageLayout, inputThumbnail } from './inputThumbnail';
 import { MAX_IMAGE_SIDE } from './raster';
-import { ctcGreedy, MAX_PLOT_POINTS, topK } from './readings';
+import { MAX_PLOT_POINTS, topK } from './readings';
+import { collapseCtc } from '../../metrics/taskMetrics';
 import type { OutputView } from './SampleOutputs';
 
 const tensor = (dims: number[], fill: (i: number) => number): Tensor & { readonly data: Float32Array } => {
@@ -142,7 +143,7 @@ describe('the output viewer payload', () => {
   });
 
   it('sequence: CTC greedy decoding of both, repeats collapsed and the blank dropped', () => {
-    expect(ctcGreedy(Int32Array.of(0, 3, 3, 0, 3, 5, 5), 0)).toEqual([3, 3, 5]);
+    expect(collapseCtc(Int32Array.of(0, 3, 3, 0, 3, 5, 5), 0)).toEqual([3, 3, 5]);
     const best = [1, 1, 0, 2, 2, 0, 1];
     const float = tensor([1, best.length, 4], (i) => (i % 4 === best[Math.floor(i / 4)] ? 0.9 : 0.1 / 3));
     const quantized = tensor([1, best.length, 4], (i) => (Math.floor(i / 4) === 3 ? (i % 4 === 3 ? 0.9 : 0.03) : float.data[i]));
