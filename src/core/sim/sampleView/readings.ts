@@ -2,7 +2,7 @@ import type { ClassScore } from './SampleOutputs';
 
 /**
  * What a person reads out of a classifier's or a CTC model's raw output: the best classes with
- * their scores, and the greedy-decoded sequence.
+ * their scores, and the arg-max of each step (collapsed by metrics/taskMetrics collapseCtc).
  */
 
 /** The `k` highest scores of `scores[from, from + count)`, best first (class = offset from `from`). */
