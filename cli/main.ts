@@ -13,9 +13,11 @@ import { OUTPUT_TASKS, type OutputTask, type TaskSpec } from '../src/core/metric
 import { taskFiguresText } from '../src/core/metrics/taskMetrics';
 import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/model/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
+import { oneConfigLayers } from '../src/core/export/flatbufferExports';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
 import { resultOutputCos, SEARCH_LABEL } from '../src/core/search/describe';
 import { nodeSearchPool } from './nodeSearchPool';
+import { startRunWatchdog, watchedEngine, type RunWatchdog } from './runWatchdog';
 import { checkSearchFlags, SEARCH_NAMES, searchRequestFrom, SearchFlagError, type SearchFlags } from './searchFlags';
 import type { Evaluation } from '../src/core/model/Evaluation';
 import { bestThresholdMethod, NO_CORRECTIONS, Workbench, type CorrectionEffects, type Corrections, type ThresholdSearchRow } from '../src/core/Workbench';
@@ -165,6 +167,8 @@ const OPTIONS = {
   max_dataset_samples: { type: 'string' },
   max_input_side: { type: 'string' },
   max_threads: { type: 'string' },
+  max_loop_trips: { type: 'string' },
+  max_run_seconds: { type: 'string' },
   help: { type: 'boolean', short: 'h' },
 } as const;
 
@@ -233,6 +237,11 @@ async function readData(spec: string): Promise<{ name: string; bytes: Uint8Array
   return Promise.all(paths.map(async ({ path, name }) => ({ name, bytes: await readRegularFile(path, 'calibration data') })));
 }
 
+/** The run watchdog of this command (started when the model opens). */
+let runWatchdog: RunWatchdog | null = null;
+/** The command being run ("eval", "search bisection"), for the messages. */
+let commandLine = '';
+
 async function openWorkbench(values: Values, positionals: readonly string[] = [], checkMore: () => void = () => {}): Promise<{ bench: Workbench; qtable: QTable }> {
   if (!values.model) throw new UsageError('--model is required');
   if (!values.data) throw new UsageError('--data is required');
@@ -250,7 +259,11 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
   // Refused before a byte is read: a directory, a FIFO, /dev/zero, a file over the model limit.
   const modelBytes = await readRegularFile(values.model, 'the model file', { limits, name: 'modelBytes' });
-  const bench = await Workbench.open(ortNodeEngine(threads), modelBytes, basename(values.model), { dequantize: values.dequantize === true });
+  // Every inference watched against --max_run_seconds (runWatchdog.ts), on this thread and the search workers'.
+  const watchdog = startRunWatchdog(limits.runSeconds, basename(values.model), `"qbench ${commandLine}"`);
+  runWatchdog = watchdog;
+  const engine = watchedEngine(ortNodeEngine(threads), watchdog.buffer, 0, limits.runSeconds);
+  const bench = await Workbench.open(engine, modelBytes, basename(values.model), { dequantize: values.dequantize === true, limits });
   if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
@@ -609,7 +622,7 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
   const request = searchRequestFrom(kind, flags, qtableToData(qtable), bench.graph);
   const pools: { close(): Promise<void> }[] = [];
   bench.setSearchPools(async (ctx) => {
-    const pool = await nodeSearchPool(ctx, workers);
+    const pool = await nodeSearchPool(ctx, workers, runWatchdog ?? undefined);
     pools.push(pool);
     return pool;
   });
@@ -622,7 +635,11 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
     const wallMs = performance.now() - started;
     const found = explicitQTable(qtableFromData(result.qtable), bench.layers);
     await writeFile(values.out, formatQTable(found, { sampleCount: result.sampleCount }));
-    if (values.one_config) await writeFile(values.one_config, formatOneConfig(qtableFromData(result.qtable), { nodes: bench.graph.nodes, modelPath: bench.graph.fileName }).text);
+    if (values.one_config) {
+      // A .circle/.tflite's configuration names the file's operators, not the converted graph's nodes.
+      const layers = oneConfigLayers(qtableFromData(result.qtable), bench.graph.nodes, bench.model.proto);
+      await writeFile(values.one_config, formatOneConfig(layers.qtable, { nodes: layers.nodes, modelPath: bench.graph.fileName }).text);
+    }
     if (values.new_cali_table) {
       // run_sensitive_layer's new_cali_table.txt: the cali_table in use, each ranked unit's output at its best method.
       bench.setTensorOverrides(bestMethodOverrides(result.ranking, bench.layers));
@@ -667,6 +684,7 @@ export async function main(argv: string[]): Promise<number> {
     return 2;
   }
   const [command] = parsed.positionals;
+  commandLine = parsed.positionals.slice(0, command === 'search' ? 2 : 1).join(' ');
   if (parsed.values.help || !command) {
     process.stdout.write(USAGE);
     return command || parsed.values.help ? 0 : 2;

@@ -101,7 +101,7 @@ test('a dropped file that is not a model gets a message naming it, and the page 
   await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.9\d+/);
 });
 
-test('precision edits survive a reload of the page', async ({ page }) => {
+test('precision edits of a model come back when the same model is opened again', async ({ page }) => {
   const b = new GraphBuilder({ seed: 6 });
   let x = b.input('x', [1, 3, 8, 8]);
   x = b.relu(b.conv(x, 4, 3, { name: 'first' }));
@@ -113,7 +113,8 @@ test('precision edits survive a reload of the page', async ({ page }) => {
   await page.getByTestId('precision-FP16').click();
   await expect(page.getByTestId('precision-FP16')).toHaveAttribute('aria-checked', 'true');
 
-  await page.reload();
+  // Without the saved session (?session=0: e2e/session.spec.ts tests that), opening the same model again offers its QTable.
+  await page.goto('/?demo=0&session=0');
   await page.getByTestId('pick-model-empty').setInputFiles(model);
   await expect(page.getByTestId('message-info')).toContainText('Restored 1 precision setting from your last session on keep.onnx');
   await expect(page.locator('[data-testid=graph-badge][data-layer="second"]')).toHaveText('FP16');

@@ -6,7 +6,7 @@ import { expectAnEditEvaluated, openDemoOnSamples } from './support';
  * stops answering ends its job with a message, never a job left on screen forever, and the page
  * works on. The failures are the page's test hook (?fault=, workers/faults.ts): a search worker's
  * inference throwing as onnxruntime does, a search worker closing itself mid-search (no error event:
- * only the liveness check notices), the compute worker closing itself mid-calibration. Searches use
+ * only its released exit lock tells), the compute worker closing itself mid-calibration. Searches use
  * 2 evaluation samples and one method so the test stays short.
  */
 
@@ -55,12 +55,12 @@ test('a search worker whose inference fails mid-search: a message names the mode
   await expectAnEditEvaluated(page);
 });
 
-test('a search worker that closes itself mid-search (no error event): the liveness check ends the search with a message naming the model and the worker; the next search runs on new workers', async ({ page }) => {
+test('a search worker that closes itself mid-search (no error event): its released exit lock ends the search at once with a message naming the model and the worker; the next search runs on new workers', async ({ page }) => {
   await openDemoWithFault(page, 'search:0:close:300');
   await startRanking(page);
   await expect(errorMessage(page)).toHaveText(
-    new RegExp(`^${MODEL.replace(/\./g, '\\.')}: search worker 1 of \\d+ stopped answering \\(no answer for 20 s: it was closed or crashed\\); the next search starts new workers$`),
-    { timeout: 90_000 },
+    new RegExp(`^${MODEL.replace(/\./g, '\\.')}: search worker 1 of \\d+ ended \\(closed, killed or out of memory\\); the next search starts new workers$`),
+    { timeout: 30_000 },
   );
   await searchEnded(page);
 
@@ -76,8 +76,8 @@ test('a search worker that closes itself mid-search (no error event): the livene
 test('the compute worker closes itself mid-calibration: a message says the model is lost, no job stays, and the page opens the demo again in a new worker', async ({ page }) => {
   await page.goto('/?fault=compute:close:300');
   await expect(errorMessage(page)).toHaveText(
-    `The compute worker stopped (no answer for 30 s: it was closed or crashed): the open model and its calibration are lost; opening ${MODEL} again in a new worker (your QTable is kept)`,
-    { timeout: 120_000 },
+    `The compute worker stopped (it ended: closed, killed or out of memory): the open model and its calibration are lost; opening ${MODEL} again in a new worker (your QTable is kept)`,
+    { timeout: 30_000 },
   );
   // Opened again, calibrated and evaluated in the new worker; then nothing runs.
   await expect(page.getByTestId('model-info')).toContainText(MODEL, { timeout: 60_000 });

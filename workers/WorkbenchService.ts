@@ -2,12 +2,13 @@ import { CancelledError, QbenchError } from '../src/core/errors';
 import type { Engine } from '../src/core/engine/Engine';
 import type { ImageDecoder } from '../src/core/io/dataset/loadDataset';
 import { CancelToken, jobContext, type JobContext } from '../src/core/jobs/Job';
-import type { SearchContext } from '../src/core/search/SearchContext';
-import type { SearchPool } from '../src/core/search/pool/SearchPool';
 import type { SearchEvent } from '../src/core/search/SearchSession';
 import type { Workbench } from '../src/core/Workbench';
-import { throttled, type Capabilities, type EngineKind, type JobHost, type ProgressCallback } from './jobSupport';
+import { throttled, type Capabilities, type EngineKind, type JobHost, type ProgressCallback, type SearchPools } from './jobSupport';
 import { JOBS, type JobArgs, type JobName, type JobResult } from './jobs';
+
+/** How long a cancelled job may take to stop by itself before its search workers are ended. */
+const CANCEL_GRACE_MS = 1000;
 
 export type { Capabilities, EngineKind, FileSource, ImportedTable, ModelSummary, OpenOptions, ProgressCallback } from './jobSupport';
 
@@ -28,7 +29,7 @@ export class WorkbenchService implements JobHost {
     readonly imageDecoder: ImageDecoder,
     private readonly probeWebGpu: () => Promise<boolean>,
     /** The pool workers searches run on (none: searches run on the compute worker's engine). */
-    readonly searchPools?: { poolFor(ctx: SearchContext): Promise<SearchPool>; close(): void },
+    readonly searchPools?: SearchPools,
   ) {}
 
   async capabilities(): Promise<Capabilities> {
@@ -59,9 +60,18 @@ export class WorkbenchService implements JobHost {
     });
   }
 
-  /** Stops a job at its next check (between inferences); unknown ids are ignored. */
+  /**
+   * Stops a job at its next check (between inferences); unknown ids are ignored. A search still
+   * waiting on its pool a second later is inside a search worker's inference, which nothing else
+   * interrupts: the pool's workers are ended (the next search starts new ones).
+   */
   cancel(jobId: string): void {
-    this.jobs.get(jobId)?.cancel();
+    const token = this.jobs.get(jobId);
+    if (!token) return;
+    token.cancel();
+    setTimeout(() => {
+      if (this.jobs.get(jobId) === token) this.searchPools?.close(true);
+    }, CANCEL_GRACE_MS);
   }
 
   /** Called as each job starts (the page's compute worker arms a test's injected fault here). */

@@ -1,5 +1,6 @@
 import * as Comlink from 'comlink';
-import { QbenchError } from '../src/core/errors';
+import { CancelledError, QbenchError } from '../src/core/errors';
+import { DEFAULT_LIMITS } from '../src/core/io/limits';
 import { nameWithFault } from './faults';
 import { connectLiveness } from './liveness';
 import type { WorkerApi } from './qbench.worker';
@@ -28,20 +29,34 @@ export function call<N extends JobName>(name: N, args: JobArgs<N>): Promise<JobR
 }
 
 /**
- * How long the compute worker may leave a ping unanswered while a call waits on it. More than the
- * search workers get (searchPool.ts): opening a big model (parsing it, onnxruntime creating its
- * session) holds this worker's thread in one piece, and a worker wrongly given up takes the user's
- * session with it.
+ * How long the compute worker may leave a ping unanswered while a call waits on it: the per-inference
+ * time limit. Generous: opening a big model (parsing it, onnxruntime creating its session) also holds
+ * this worker's thread in one piece, and a worker given up is a session built again.
  */
-const COMPUTE_WORKER_SILENCE_MS = 30_000;
+let computeWorkerSilenceMs = DEFAULT_LIMITS.runSeconds * 1000;
+
+/**
+ * The page's per-inference time limit (Limits → Seconds per inference): the compute worker's thread
+ * is held by one inference at a time, so silence past it means a run over the limit (or a hang).
+ */
+export function setRunTimeLimit(seconds: number): void {
+  computeWorkerSilenceMs = seconds * 1000;
+}
+
+/** Why the compute worker is gone: it failed or went silent, or the page ended it (a cancel that could not wait). */
+export interface ComputeWorkerLoss {
+  readonly reason: string;
+  /** The page ended it to stop a cancelled job of this kind: the calls waiting on it are cancelled, not failed. */
+  readonly cancelled?: { readonly jobKind: string };
+}
 
 /**
  * Says what the page does about a lost compute worker and returns the message every call that
  * waited on it fails with. Called once per lost worker, after it was ended and before those calls fail.
  */
-export type LossHandler = (reason: string) => string;
+export type LossHandler = (loss: ComputeWorkerLoss) => string;
 
-let onLoss: LossHandler = (reason) => `The compute worker stopped (${reason}): the open model and its calibration are lost; open the model again`;
+let onLoss: LossHandler = ({ reason }) => `The compute worker stopped (${reason}): the open model and its calibration are lost; open the model again`;
 
 /** Sets what the page does when the compute worker fails or goes silent (src/state/actions.ts). */
 export function handleComputeWorkerLoss(handler: LossHandler): void {
@@ -50,6 +65,16 @@ export function handleComputeWorkerLoss(handler: LossHandler): void {
 
 let client: WorkbenchClient | undefined;
 let started = 0;
+/** Ends the current compute worker on purpose; unset while none runs. */
+let endCurrent: ((loss: ComputeWorkerLoss) => void) | undefined;
+
+/**
+ * Ends the compute worker now (a cancelled job still inside one inference: nothing else stops it).
+ * Its waiting calls are cancelled and the loss handler builds the session again in a new worker.
+ */
+export function endComputeWorker(reason: string, jobKind: string): void {
+  endCurrent?.({ reason, cancelled: { jobKind } });
+}
 
 /**
  * The one compute worker of the page, created on first use, and again on the first use after it
@@ -73,20 +98,29 @@ function startComputeWorker(): WorkbenchClient {
   });
   died.catch(() => {}); // lost while no call waits: the handler tells the user
   let lost = false;
-  const lose = (reason: string) => {
+  const end = (loss: ComputeWorkerLoss) => {
     if (lost) return;
     lost = true;
     liveness.stop();
     worker.terminate();
     if (client === guarded) client = undefined;
-    reject(new QbenchError(onLoss(reason)));
+    if (endCurrent === end) endCurrent = undefined;
+    const message = onLoss(loss);
+    reject(loss.cancelled ? new CancelledError() : new QbenchError(message));
   };
+  const lose = (reason: string) => end({ reason });
+  endCurrent = end;
   worker.addEventListener('error', (event) => {
     event.preventDefault();
     lose(event.message ? `an uncaught error: ${event.message}` : 'it could not start or crashed');
   });
   worker.addEventListener('messageerror', () => lose('a message from it could not be read'));
-  const liveness = connectLiveness(worker, { timeoutMs: COMPUTE_WORKER_SILENCE_MS }, () => lose(`no answer for ${COMPUTE_WORKER_SILENCE_MS / 1000} s: it was closed or crashed`));
+  const liveness = connectLiveness(
+    worker,
+    { get timeoutMs() { return computeWorkerSilenceMs; } },
+    () => lose(`no answer for ${computeWorkerSilenceMs / 1000} s: a step held it past the limit of ${computeWorkerSilenceMs / 1000} s per inference, or it hangs; the limit is in Data & calibration → Limits → Seconds per inference`),
+    () => lose('it ended: closed, killed or out of memory'),
+  );
   // Every method of the remote, each call watched and failing when the worker is lost.
   const guarded = new Proxy({} as WorkbenchClient, {
     get(_, key) {

@@ -85,12 +85,20 @@ export function throttled(callback: ProgressCallback, intervalMs = 100): Progres
   };
 }
 
+/** The compute worker's search workers (searchPool.ts), as the jobs use them. */
+export interface SearchPools {
+  poolFor(ctx: SearchContext): Promise<SearchPool>;
+  /** `cancelled`: the calls waiting on the workers end as cancelled. */
+  close(cancelled?: boolean): void;
+  setRunTimeLimit(seconds: number): void;
+}
+
 /** What a job (jobs.ts) gets from the compute worker: the open workbench and what opens one. */
 export interface JobHost {
   bench?: Workbench;
   readonly engines: Record<EngineKind, () => Promise<Engine>>;
   readonly imageDecoder: ImageDecoder;
   /** The pool workers searches run on (none: searches run on the compute worker's engine). */
-  readonly searchPools?: { poolFor(ctx: SearchContext): Promise<SearchPool>; close(): void };
+  readonly searchPools?: SearchPools;
   requireBench(): Workbench;
 }

@@ -36,9 +36,10 @@ export const JOBS = {
     if (size !== undefined) checkLimit(limits, 'modelBytes', size, "the model file's size", source.name);
     const bytes = await readSource(source);
     const engine = await service.engines[engineKind]();
-    const bench = await Workbench.open(engine, bytes, source.name, { dequantize: options.dequantize === true });
+    const bench = await Workbench.open(engine, bytes, source.name, { dequantize: options.dequantize === true, limits });
     await service.bench?.dispose();
     service.searchPools?.close();
+    service.searchPools?.setRunTimeLimit(limits.runSeconds);
     service.bench = bench;
     const pools = service.searchPools;
     // The pool's workers run WASM: a user who chose WebGPU gets WebGPU for evaluations.

@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import type { SearchContext } from '../src/core/search/SearchContext';
-import { QbenchError } from '../src/core/errors';
+import { CancelledError, QbenchError } from '../src/core/errors';
+import { DEFAULT_LIMITS } from '../src/core/io/limits';
 import { guardedPort } from '../src/core/search/pool/guardedPort';
 import { SearchPool, type RunnerPort } from '../src/core/search/pool/SearchPool';
 import { searchContextToData } from '../src/core/search/pool/serialize';
@@ -9,10 +10,10 @@ import { nameWithFault } from './faults';
 import { connectLiveness, type Liveness } from './liveness';
 
 /**
- * How long a search worker may leave a ping unanswered while a call waits on it. Its longest hold
- * of the thread is one session creation or inference of a cut of the model: seconds at most.
+ * How long a search worker may leave a ping unanswered while a call waits on it, until the page's
+ * limit is set: its longest hold of the thread is one session creation or inference of a cut of the model.
  */
-const SEARCH_WORKER_SILENCE_MS = 20_000;
+const SEARCH_WORKER_SILENCE_MS = DEFAULT_LIMITS.runSeconds * 1000;
 
 interface Member {
   readonly worker: Worker;
@@ -20,6 +21,8 @@ interface Member {
   /** Rejects, with the message the user sees, when the worker fails or goes silent. */
   readonly died: Promise<never>;
   readonly liveness: Liveness;
+  /** Fails the calls waiting on it with `error` (once). */
+  readonly fail: (error: Error) => void;
   dead: boolean;
 }
 
@@ -35,6 +38,7 @@ export class BrowserSearchPools {
   private loaded: SearchContext | null = null;
   private pool: SearchPool | null = null;
   private generation = 0;
+  private silenceMs = SEARCH_WORKER_SILENCE_MS;
 
   constructor(
     private readonly size = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1),
@@ -60,11 +64,21 @@ export class BrowserSearchPools {
     return this.pool;
   }
 
-  /** Ends the workers (a new model: their contexts are of the old one; or one of them died). */
-  close(): void {
-    for (const { worker, liveness } of this.members) {
+  /** The per-inference time limit (the page's Limits → Seconds per inference), for the workers to come. */
+  setRunTimeLimit(seconds: number): void {
+    this.silenceMs = seconds * 1000;
+  }
+
+  /**
+   * Ends the workers (a new model: their contexts are of the old one; or one of them died; or a
+   * cancelled search is still inside an inference). `cancelled`: the calls waiting on them end as
+   * cancelled instead of waiting forever.
+   */
+  close(cancelled = false): void {
+    for (const { worker, liveness, fail } of this.members) {
       liveness.stop();
       worker.terminate();
+      if (cancelled) fail(new CancelledError());
     }
     this.members = [];
     this.loaded = null;
@@ -76,7 +90,7 @@ export class BrowserSearchPools {
     const fault = ++this.generation === 1 ? this.faultSpec : null;
     return Array.from({ length: this.size }, (_, k) => {
       const worker = new Worker(new URL('./search.worker.ts', import.meta.url), { type: 'module', name: nameWithFault(`qbench-search-${k + 1}`, fault) });
-      let reject!: (error: QbenchError) => void;
+      let reject!: (error: Error) => void;
       const died = new Promise<never>((_, r) => {
         reject = r;
       });
@@ -95,8 +109,13 @@ export class BrowserSearchPools {
         lost(`failed: ${event.message || 'the worker stopped'}`);
       });
       worker.addEventListener('messageerror', () => lost('sent a message that could not be read'));
-      const liveness = connectLiveness(worker, { timeoutMs: SEARCH_WORKER_SILENCE_MS }, () => lost(`stopped answering (no answer for ${SEARCH_WORKER_SILENCE_MS / 1000} s: it was closed or crashed)`));
-      const member: Member = { worker, remote: Comlink.wrap<PoolWorker>(worker), died, liveness, dead: false };
+      const liveness = connectLiveness(
+        worker,
+        { timeoutMs: this.silenceMs },
+        () => lost(`stopped answering (no answer for ${this.silenceMs / 1000} s: an inference ran past the limit of ${this.silenceMs / 1000} s per inference, or it hangs)`),
+        () => lost('ended (closed, killed or out of memory)'),
+      );
+      const member: Member = { worker, remote: Comlink.wrap<PoolWorker>(worker), died, liveness, fail: (error) => reject(error), dead: false };
       return member;
     });
   }

@@ -8,8 +8,11 @@ import { measureExportedModel, type ExportVerification } from './export/verifyEx
 import type { Dataset } from './io/dataset/Dataset';
 import { validateDataset } from './io/dataset/validate';
 import { OnnxModel, readOnnx } from './io/onnx/OnnxModel';
+import { refuseLongLoops } from './io/onnx/loopLimits';
+import { DEFAULT_LIMITS, type Limits } from './io/limits';
 import { quantizedForm } from './io/onnx/quantizedForm';
 import { dequantizeModel } from './io/onnx/dequantizeIntegerOps';
+import { flatFormatOf, readFlatbufferModel } from './io/tflite/readFlatbufferModel';
 import { dequantizedNote, findModel, type ModelFindings } from './quant/modelFindings';
 import { onnx } from './io/onnx/protobuf';
 import { silentJob, type JobContext } from './jobs/Job';
@@ -172,10 +175,16 @@ export class Workbench {
    * was made from instead, with the ranges of its quantizers imported as the calibration (issue #9;
    * dynamic quantization has none).
    */
-  static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean } = {}): Promise<Workbench> {
-    let model = readOnnx(bytes, fileName);
+  static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean; readonly limits?: Pick<Limits, 'loopTrips'> } = {}): Promise<Workbench> {
+    // A .tflite or .circle, told by its file identifier and not its name, is converted to ONNX
+    // first (issue #14); a quantized one opens as float with its own scales as the calibration.
+    const flat = flatFormatOf(bytes) ? readFlatbufferModel(bytes, fileName) : null;
+    let model = readOnnx(flat ? flat.float : bytes, fileName);
+    // Before any engine session: a Loop declaring 2^40 iterations would never come back.
+    refuseLongLoops(model.proto, fileName, options.limits ?? DEFAULT_LIMITS);
     let dequantized: { readonly ranges: ReadonlyMap<string, CaliEntry>; readonly original: Uint8Array; readonly note: string; readonly floatLayers: readonly string[] | null } | null = null;
-    if (options.dequantize) {
+    if (flat?.quantized) dequantized = { ranges: flat.ranges, original: flat.quantized, note: flat.note, floatLayers: null };
+    else if (options.dequantize && !flat) {
       const form = quantizedForm(model.graph.nodes);
       if (!form) throw new QbenchError('the model is not quantized: there is nothing to de-quantize', fileName);
       const result = dequantizeModel(model.proto, form.form, fileName);
@@ -189,6 +198,8 @@ export class Workbench {
       if (dequantized.floatLayers) bench.fileQTable = { defaultPrecision: 'INT8', layers: new Map(dequantized.floatLayers.filter((l) => bench.layers.has(l)).map((l) => [l, 'FP32'])) };
       bench.dequantizedNote = dequantized.note;
       if (dequantized.ranges.size) bench.setImportedTable({ entries: new Map([...dequantized.ranges].filter(([tensor]) => types.has(tensor))) });
+    } else if (flat) {
+      bench.dequantizedNote = flat.note;
     }
     return bench;
   }

@@ -1,13 +1,13 @@
-import { call, handleComputeWorkerLoss, runOnWorker, workbenchClient, Comlink, type JobArgs, type JobName, type JobResult } from '../../workers/client';
+import { call, endComputeWorker, runOnWorker, workbenchClient, Comlink, type JobArgs, type JobName, type JobResult } from '../../workers/client';
 import { layoutInWorker } from '../../workers/layoutClient';
-import type { FileSource, EngineKind, ModelSummary, OpenOptions } from '../../workers/client';
+import type { FileSource, ModelSummary, OpenOptions } from '../../workers/client';
 import { errorMessage, isCancelled } from '../core/errors';
 import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
 import { formatQTable } from '../core/io/qtable';
 import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
-import { qtableFromData, qtableToData, sameQTable, type Precision, type QTable, type QTableData } from '../core/model/QTable';
+import { qtableFromData, qtableToData, sameQTable, type Precision, type QTableData } from '../core/model/QTable';
 import { SEARCH_DEFAULTS, type SearchRequest } from '../core/search/SearchRequest';
 import type { SearchEvent, SearchKind, VisitedConfiguration } from '../core/search/SearchSession';
 import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
@@ -21,6 +21,7 @@ import { DEMO_IMAGES, DEMO_MODEL, DEMO_PREPROCESS } from '../demo/demo';
 import { nothingToQuantize, useApp, type CorrectionToggle } from './store';
 import type { EditState } from './slices/qtable';
 import { appliedOverrides, figureBasis } from './figureBasis';
+import { dataFileName } from './dataFileNames';
 
 /**
  * The one bridge between the compute worker and the store: every user action that needs the
@@ -49,9 +50,22 @@ export async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label
   }
 }
 
+/** How long a cancelled job may take to stop by itself before its worker is ended (issue #12). */
+const CANCEL_GRACE_MS = 1000;
+
+/**
+ * Cancels a job: the worker stops it at its next check, between inferences. One inference cannot
+ * be interrupted inside the compute worker's thread (and while it runs the worker reads no message),
+ * so a job still running a second later is ended with the worker itself; the session is then built
+ * again in a new worker (session/restore.ts), without the step that was cancelled.
+ */
 export function cancelJob(jobId: string): void {
-  // A lost worker has nothing left to cancel; its job fails by itself (see handleComputeWorkerLoss below).
+  // A lost worker has nothing left to cancel; its job fails by itself (see session/restore.ts).
   workbenchClient().cancel(jobId).catch(() => {});
+  setTimeout(() => {
+    const job = app().jobs[jobId];
+    if (job) endComputeWorker(`cancel: "${job.label}" did not stop within ${CANCEL_GRACE_MS / 1000} s`, job.kind);
+  }, CANCEL_GRACE_MS);
 }
 
 export async function loadCapabilities(): Promise<void> {
@@ -62,7 +76,7 @@ export async function loadCapabilities(): Promise<void> {
   }
 }
 
-const MODEL_EXTENSIONS = /\.onnx$/i;
+const MODEL_EXTENSIONS = /\.(onnx|tflite|circle)$/i;
 
 /** Files dropped or picked: a model (.onnx) opens first, everything else is calibration data. */
 export async function openFiles(files: readonly File[]): Promise<void> {
@@ -73,11 +87,13 @@ export async function openFiles(files: readonly File[]): Promise<void> {
     const opened = await openModel({ name: models[0].name, file: models[0] });
     if (!opened) return;
   }
-  if (data.length > 0) await loadData(data.map((f) => ({ name: f.name, file: f })));
+  // a file from a folder keeps its path in it as its sample name (class folders -> labels)
+  if (data.length > 0) await loadData(data.map((f) => ({ name: dataFileName(f), file: f })));
 }
 
-export function openModel(source: FileSource, options: OpenOptions = {}): Promise<boolean> {
-  const open = openModelNow(source, options);
+/** Opens a model; `restoring`: a session being built again brings its own QTable (no saved one is offered). */
+export function openModel(source: FileSource, options: OpenOptions = {}, restoring = false): Promise<boolean> {
+  const open = openModelNow(source, options, restoring);
   useApp.setState({ opening: open });
   void open.finally(() => {
     if (app().opening === open) useApp.setState({ opening: null });
@@ -85,16 +101,17 @@ export function openModel(source: FileSource, options: OpenOptions = {}): Promis
   return open;
 }
 
-async function openModelNow(source: FileSource, options: OpenOptions): Promise<boolean> {
+async function openModelNow(source: FileSource, options: OpenOptions, restoring: boolean): Promise<boolean> {
   useApp.setState({ modelLoading: source.name });
   try {
     const summary = await call('openModel', { source, engineKind: app().engineKind, options, limits: app().limits });
-    useApp.setState({ sources: { model: source, options, data: null }, openedGraph: summary.graph });
+    useApp.setState({ sources: { model: source, options, data: null, labels: null, outputTasks: {}, importedTable: null }, openedGraph: summary.graph });
     app().modelOpened(summary);
-    const restored = app().savedQTable(summary.graph);
-    if (restored) {
-      app().replaceQTable(restored);
-      app().notify('info', `Restored ${restored.layers.size} precision setting${restored.layers.size === 1 ? '' : 's'} from your last session on ${summary.graph.fileName} (Undo drops them).`);
+    const saved = restoring ? null : app().savedQTable(summary.graph);
+    if (saved) {
+      app().replaceQTable(saved.qtable);
+      const missing = saved.missing.length ? `; ${saved.missing.length} saved layer${saved.missing.length === 1 ? ' is' : 's are'} not in this model and ${saved.missing.length === 1 ? 'was' : 'were'} left out (${saved.missing.slice(0, 3).join(', ')}${saved.missing.length > 3 ? ', …' : ''})` : '';
+      app().notify('info', `Restored ${saved.qtable.layers.size} precision setting${saved.qtable.layers.size === 1 ? '' : 's'} from your last session on ${summary.graph.fileName} (Undo drops them)${missing}.`);
     }
     layOut(summary.graph);
     return true;
@@ -126,18 +143,19 @@ function refuseNothingToQuantize(what: string): boolean {
   return reason !== null;
 }
 
-export async function loadData(sources: FileSource[], preprocess: ImagePreprocess = app().preprocess): Promise<void> {
+/** Reads calibration data for the open model and calibrates on it (unless `calibrate` is false: a restore whose calibration was cancelled). */
+export async function loadData(sources: FileSource[], preprocess: ImagePreprocess = app().preprocess, { calibrate: calibrateNow = true }: { readonly calibrate?: boolean } = {}): Promise<boolean> {
   const { opening } = app();
   if (opening) await opening;
   if (!app().model) {
     app().notify('error', 'Open a model (.onnx) before adding calibration data.');
-    return;
+    return false;
   }
   const dataset = await runJob('loadDataset', { sources, preprocess, limits: app().limits }, `Reading ${sources.length === 1 ? sources[0].name : `${sources.length} files`}`);
-  if (!dataset) return;
+  if (!dataset) return false;
   useApp.setState((s) => ({ sources: { ...s.sources, data: sources } }));
   app().datasetLoaded(dataset);
-  await calibrate();
+  return calibrateNow ? calibrate() : true;
 }
 
 /** Re-reads the last data with new preprocessing (the form's Apply). */
@@ -147,25 +165,27 @@ export async function applyPreprocess(preprocess: ImagePreprocess): Promise<void
   if (data) await loadData(data, preprocess);
 }
 
-export async function calibrate(): Promise<void> {
-  const calibration = await runJob('calibrate', { qtable: app().qtable }, `Calibrating (${app().calibrationSettings.method})`);
-  if (!calibration) return;
+/** Calibrates on the data read, then evaluates (unless `evaluate` is false: a restore evaluates once, at its end). False when it failed or was cancelled. */
+export async function calibrate({ evaluate = true }: { readonly evaluate?: boolean } = {}): Promise<boolean> {
+  const calibration = await runJob('calibrate', { qtable: app().qtable }, `Calibrating (${app().calibrationSettings.method})`, { kind: 'calibrate' });
+  if (!calibration) return false;
   app().calibrated(calibration);
-  await evaluateCurrent();
+  if (evaluate) await evaluateCurrent();
+  return true;
 }
 
 /**
  * Evaluates the current QTable: output similarity first (fast), then every layer. A newer edit
  * supersedes an older evaluation: the old one is cancelled and its results are dropped.
  */
-export async function evaluateCurrent(): Promise<void> {
+export async function evaluateCurrent({ depths = ['outputs', 'layers'] }: { readonly depths?: readonly ('outputs' | 'layers')[] } = {}): Promise<void> {
   // With no quantizable layer the quantized model is the float model: its similarity (1) is no result.
   if (!app().calibration || nothingToQuantize(app())) return;
   const generation = app().evaluationGeneration + 1;
   useApp.setState({ evaluationGeneration: generation });
   for (const id of app().runningEvaluations) cancelJob(id);
   const { qtable } = app();
-  for (const depth of ['outputs', 'layers'] as const) {
+  for (const depth of depths) {
     const label = depth === 'outputs' ? 'Evaluating output similarity' : 'Evaluating every layer';
     let jobId = '';
     const evaluation = await runJob('evaluate', { qtable, depth }, label, {
@@ -202,7 +222,7 @@ async function measureQuantizedInFile(): Promise<void> {
 }
 
 /** Lays out a graph off the main thread and shows it, unless another graph replaced it meanwhile. */
-function layOut(graph: ModelSummary['graph']): void {
+export function layOut(graph: ModelSummary['graph']): void {
   void layoutInWorker(graph)
     .then((layout) => {
       if (app().model?.graph === graph) app().layoutReady(layout);
@@ -293,7 +313,7 @@ function stepped(step: () => void, back: () => void): void {
 }
 
 /** The worker's overrides made `overrides` exactly; the calibration shown follows. False when it failed (the message is shown). */
-async function putOverrides(overrides: OverrideList): Promise<boolean> {
+export async function putOverrides(overrides: OverrideList): Promise<boolean> {
   try {
     const summary = await call('replaceTensorOverrides', { overrides });
     if (summary) useApp.setState({ calibration: summary });
@@ -401,6 +421,7 @@ export async function measureFloatBaseline(): Promise<void> {
 export async function importTable(file: File): Promise<void> {
   try {
     const result = await call('importTable', { source: { name: file.name, file } });
+    if (result.kind === 'cali_table') useApp.setState((s) => ({ sources: { ...s.sources, importedTable: { name: file.name, file } } }));
     const unknown = result.unknownNames.length ? `; ${result.unknownNames.length} names not in the model (${result.unknownNames.slice(0, 3).join(', ')}${result.unknownNames.length > 3 ? ', …' : ''})` : '';
     if (result.kind === 'cali_table') {
       useApp.setState({ calibration: result.summary, baseline: null });
@@ -436,52 +457,6 @@ export async function setScheme(scheme: TargetScheme['id']): Promise<void> {
     app().notify('error', errorMessage(error));
   }
 }
-
-export async function setEngine(engineKind: EngineKind): Promise<void> {
-  useApp.setState({ engineKind });
-  const { model, options, data } = app().sources;
-  if (model) await reopen(model, options, data, app().qtable);
-}
-
-/**
- * Opens a model again in the compute worker (on another engine, or in a new worker after one was
- * lost) with what the page shows: the QTable, the target scheme, the weight and calibration
- * settings; then its data, which calibrates. Corrections and per-tensor calibration overrides
- * start over.
- */
-async function reopen(source: FileSource, options: OpenOptions, data: FileSource[] | null, qtable: QTable): Promise<void> {
-  const { scheme, weightOptions, calibrationSettings } = app();
-  if (!(await openModel(source, options))) return;
-  app().replaceQTable(qtable);
-  try {
-    await call('setScheme', { scheme });
-    await call('setWeightOptions', { options: weightOptions });
-    await call('setCalibrationSettings', { settings: calibrationSettings });
-  } catch (error) {
-    app().notify('error', errorMessage(error));
-    return;
-  }
-  if (data) await loadData(data);
-}
-
-// A lost compute worker (failed, or silent: workers/client.ts) took the model, its data and its
-// calibration with it. The page drops them at once, so that nothing on screen claims a worker that
-// is gone, and opens the model again in a new worker, once; the user's QTable is kept.
-handleComputeWorkerLoss((reason) => {
-  const lost = `The compute worker stopped (${reason}): the open model and its calibration are lost`;
-  const { sources } = app();
-  const source = sources.model;
-  const retry = source !== null && !app().reopening;
-  const message = retry ? `${lost}; opening ${source.name} again in a new worker (your QTable is kept)` : `${lost}; open the model again`;
-  const qtable = app().qtable;
-  app().modelClosed();
-  app().notify('error', message);
-  if (retry) {
-    useApp.setState({ reopening: true });
-    void reopen(source, sources.options, sources.data, qtable).finally(() => useApp.setState({ reopening: false }));
-  }
-  return message;
-});
 
 function modelBaseName(): string {
   return (app().model?.graph.fileName ?? 'model').replace(/\.onnx$/i, '');
@@ -656,7 +631,7 @@ export async function loadTaskSpecs(): Promise<Readonly<Record<string, TaskSpec>
 export async function setOutputTask(output: string, task: OutputTask | null): Promise<Readonly<Record<string, TaskSpec>> | null> {
   try {
     const specs = await call('setOutputTask', { output, task });
-    useApp.setState({ outputEvaluation: null, layerEvaluation: null, baseline: null });
+    useApp.setState((s) => ({ outputEvaluation: null, layerEvaluation: null, baseline: null, sources: { ...s.sources, outputTasks: { ...s.sources.outputTasks, [output]: task } } }));
     edited();
     return specs;
   } catch (error) {
@@ -670,7 +645,22 @@ export async function setLabels(file: File | null): Promise<void> {
   try {
     const { labelled, samples } = await call('setLabels', file ? { source: { name: file.name, file } } : {});
     app().notify('info', file ? `${file.name}: ${labelled} of ${samples} samples have a class; a classifier now also shows its accuracy.` : 'Labels forgotten.');
-    useApp.setState({ outputEvaluation: null, layerEvaluation: null, baseline: null });
+    useApp.setState((s) => ({ outputEvaluation: null, layerEvaluation: null, baseline: null, sources: { ...s.sources, labels: file ? { source: { name: file.name, file } } : null } }));
+    edited();
+  } catch (error) {
+    app().notify('error', errorMessage(error));
+  }
+}
+
+/**
+ * The samples' class folders as their true classes (data/<class>/<image>: the folder names sorted
+ * and numbered from 0, or folders named by a class index), as `qbench --labels folders`.
+ */
+export async function setLabelsFromFolders(): Promise<void> {
+  try {
+    const { labelled, samples } = await call('setLabels', { folders: true });
+    app().notify('info', `${labelled} of ${samples} samples take their class from their folder; a classifier now also shows its accuracy.`);
+    useApp.setState((s) => ({ outputEvaluation: null, layerEvaluation: null, baseline: null, sources: { ...s.sources, labels: { folders: true } } }));
     edited();
   } catch (error) {
     app().notify('error', errorMessage(error));

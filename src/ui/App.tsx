@@ -1,5 +1,6 @@
 import { useEffect } from 'react';
 import { loadCapabilities, redo, startDemo, undo } from '../state/actions';
+import { startPage } from '../state/session/restore';
 import { useApp } from '../state/store';
 import { DataPanel } from './DataPanel';
 import { ExportPanel } from './ExportPanel';
@@ -56,7 +57,8 @@ export function App() {
       void loadCapabilities();
       const query = new URLSearchParams(location.search);
       const evaluationSamples = Number(query.get('evaluation_samples'));
-      if (query.get('demo') !== '0') void startDemo(Number.isInteger(evaluationSamples) && evaluationSamples > 0 ? evaluationSamples : undefined);
+      // The saved session comes back (session/restore.ts); the demo only when there is none.
+      void startPage(query, () => startDemo(Number.isInteger(evaluationSamples) && evaluationSamples > 0 ? evaluationSamples : undefined));
     }
     const keys = (e: KeyboardEvent) => {
       if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z' && !(e.target instanceof HTMLInputElement)) {

@@ -1,6 +1,6 @@
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../core/model/CaliTable';
 import { bestThresholdMethod, taskScore } from '../core/session/views';
-import { measureFloatBaseline, runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
+import { calibrate, measureFloatBaseline, runThresholdSearch, updateCalibrationSettings, updateWeightOptions } from '../state/actions';
 import { nothingToQuantize, useApp } from '../state/store';
 import { isRunning } from '../state/slices/jobs';
 import { CorrectionsSection } from './CorrectionsSection';
@@ -31,6 +31,7 @@ export function CalibrationPanel() {
   const search = useApp((s) => s.thresholdSearch);
   const baseline = useApp((s) => s.floatBaseline);
   const searching = useApp((s) => isRunning(s.jobs, 'searchThreshold'));
+  const calibrating = useApp((s) => isRunning(s.jobs, 'calibrate') || isRunning(s.jobs, 'loadDataset'));
   const nothing = useApp(nothingToQuantize);
   const total = dataset?.sampleCount ?? 0;
   // The recommendation (issue #11): the best task figure, cosine breaking ties; the same rule the worker applied.
@@ -39,6 +40,11 @@ export function CalibrationPanel() {
   return (
     <div className="calibration-panel">
       <h4>Activations</h4>
+      {dataset && !calibration && !calibrating && (
+        <p className="note">The data is read but not calibrated (a calibration was cancelled or failed).{' '}
+          <button className="btn" onClick={() => void calibrate()} data-testid="calibrate-now">Calibrate</button>
+        </p>
+      )}
       <div className="form-grid">
         <label>Method
           <select value={settings.method} onChange={(e) => void updateCalibrationSettings({ method: e.target.value as CalibrationMethod })} data-testid="cali-method" disabled={!calibration}>

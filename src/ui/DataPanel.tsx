@@ -79,6 +79,8 @@ export function DataPanel() {
           </>
         ) : <p className="muted">{model ? 'Add .npy/.npz files, an ONE .h5 file or images (drop them anywhere).' : 'Open a model first.'}</p>}
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data-panel" className="btn small" />
+        {' '}<PickFiles label="Add folder" accept={DATA_ACCEPT} directory testId="pick-data-folder" className="btn small"
+          title="A folder of samples, or of class folders (data/<class>/<image>): the folder names can then be the labels" />
         {!calibration && <p className="muted">Calibration runs when data is added.</p>}
         <OutputTasks />
         <LimitsForm />

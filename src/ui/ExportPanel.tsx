@@ -13,6 +13,7 @@ const TABLES: { kind: TableKind; title: string; text: string }[] = [
   { kind: 'visq', title: 'Error map (ONE visq)', text: 'per-layer MSE of the latest evaluation with visq\'s colour scheme.' },
   { kind: 'bolt', title: 'Clip values (Bolt)', text: 'per quantized layer: input, weight and output clip values (scale = clip/127).' },
   { kind: 'model_explorer', title: 'Node data (Model Explorer)', text: 'per-layer cosine to overlay in Google AI Edge Model Explorer.' },
+  { kind: 'ai_edge_recipe', title: 'Recipe (AI Edge Quantizer)', text: 'for a .tflite: each operator\'s precision as a regex recipe (a8w8, a16w8, no_quantize).' },
 ];
 
 /** Downloads: qtable, QDQ model (verified by running it), and every toolchain's table; imports. */

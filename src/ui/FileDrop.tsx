@@ -1,5 +1,6 @@
 import { useEffect, useRef, useState } from 'react';
 import { openFiles } from '../state/actions';
+import { droppedFiles } from './droppedFiles';
 
 export const DATA_ACCEPT = '.npy,.npz,.h5,.hdf5,.jpg,.jpeg,.png,.bmp,.webp';
 
@@ -15,8 +16,8 @@ export function WindowDrop() {
       e.preventDefault();
       depth = 0;
       setActive(false);
-      const files = [...(e.dataTransfer?.files ?? [])];
-      if (files.length) void openFiles(files);
+      if (!e.dataTransfer) return;
+      void droppedFiles(e.dataTransfer).then((files) => (files.length ? openFiles(files) : undefined));
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);
@@ -32,21 +33,26 @@ export function WindowDrop() {
   return active ? <div className="drop-overlay" data-testid="drop-overlay">Drop an .onnx model and/or calibration data (.npy, .npz, .h5, images)</div> : null;
 }
 
-/** A button that opens the file picker. */
-export function PickFiles({ label, accept, multiple, testId, className }: { label: string; accept: string; multiple?: boolean; testId: string; className?: string }) {
+/**
+ * A button that opens the file picker; `directory`: a folder picker, every file inside it taken
+ * with its path in the folder (class folders can then become labels).
+ */
+export function PickFiles({ label, accept, multiple, directory, testId, className, title }: { label: string; accept: string; multiple?: boolean; directory?: boolean; testId: string; className?: string; title?: string }) {
   const input = useRef<HTMLInputElement>(null);
   return (
     <>
-      <button className={className ?? 'btn'} onClick={() => input.current?.click()}>{label}</button>
+      <button className={className ?? 'btn'} onClick={() => input.current?.click()} title={title}>{label}</button>
       <input
         ref={input}
         type="file"
         accept={accept}
         multiple={multiple}
+        {...(directory ? { webkitdirectory: '' } : {})}
         hidden
         data-testid={testId}
         onChange={(e) => {
-          const files = [...(e.target.files ?? [])];
+          // a folder's hidden files (.DS_Store) are no one's data
+          const files = [...(e.target.files ?? [])].filter((f) => !directory || !f.name.startsWith('.'));
           e.target.value = '';
           if (files.length) void openFiles(files);
         }}

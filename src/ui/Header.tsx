@@ -1,4 +1,5 @@
-import { redo, setEngine, setScheme, startDemo, undo } from '../state/actions';
+import { redo, setScheme, startDemo, undo } from '../state/actions';
+import { setEngine } from '../state/session/restore';
 import { useApp } from '../state/store';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
 import { DATA_ACCEPT, PickFiles } from './FileDrop';
@@ -28,7 +29,7 @@ export function Header() {
         ) : <span className="muted">No model</span>}
       </div>
       <div className="header-actions">
-        <PickFiles label="Open model" accept=".onnx" testId="pick-model" />
+        <PickFiles label="Open model" accept=".onnx,.tflite,.circle" testId="pick-model" />
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data" />
         <button className="btn ghost" onClick={() => void startDemo()} data-testid="load-demo">Demo</button>
         <span className="sep" />

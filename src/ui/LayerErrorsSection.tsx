@@ -4,14 +4,14 @@ import { cancelFloatGain, measureFloatGain } from '../state/layerErrorActions';
 import { useApp } from '../state/store';
 import { formatMetric } from './format';
 import { useFloatGains, useLocalErrors } from './layerErrorHooks';
-import { formatGain, type GainView } from './floatGains';
+import { formatGain, taskGainText, type GainView } from './floatGains';
 
 /** Where the float gain comes from, in words. */
 function gainNote(gain: GainView | undefined, quantized: boolean): string {
   if (!quantized) return 'The layer runs in float: nothing to gain.';
   if (gain?.cos) return `Output cos ${formatMetric('cos', gain.cos.before)} now, ${formatMetric('cos', gain.cos.after)} with this layer alone at FP32.`;
   if (gain) return 'Estimated by the sensitivity ranking (1 − cos with only this layer\'s unit quantized); Measure gives it for this QTable.';
-  return 'What setting this layer alone to FP32 gains on the output cosine, measured in the worker.';
+  return 'What setting this layer alone to FP32 gains on the output cosine (and on the task figure, where an output has a task), measured in the worker.';
 }
 
 export interface LayerErrorsSectionProps {
@@ -73,6 +73,7 @@ export function LayerErrorsSection({ layer, error, precision, stale }: LayerErro
             title={quantized ? 'Evaluate the output with this layer at FP32 (in the worker)' : 'The layer already runs in float'}>Measure float gain</button>}
       </div>
       <p className="muted note">{gainNote(gain, quantized)}</p>
+      {gain?.task && <p className="note" data-testid="layer-task-gain" data-before={gain.task.before} data-after={gain.task.after}>{taskGainText(gain.task)}.</p>}
     </section>
   );
 }

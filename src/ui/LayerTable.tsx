@@ -4,9 +4,9 @@ import { useApp } from '../state/store';
 import { formatMetric } from './format';
 import { useFloatForLackOfRanges, useLayerErrors, useLayerInfo } from './hooks';
 import { useFloatGains, useLocalErrors } from './layerErrorHooks';
-import { formatGain, type GainView } from './floatGains';
+import { formatGain, formatTaskGain, taskGainText, type GainView } from './floatGains';
 
-type Column = 'name' | 'op' | 'precision' | 'cos' | 'local' | 'sqnr' | 'mse' | 'gain';
+type Column = 'name' | 'op' | 'precision' | 'cos' | 'local' | 'sqnr' | 'mse' | 'gain' | 'taskGain';
 const ROW_HEIGHT = 26;
 const COLUMNS: { id: Column; label: string; numeric?: boolean; title?: string }[] = [
   { id: 'name', label: 'Layer' },
@@ -17,6 +17,7 @@ const COLUMNS: { id: Column; label: string; numeric?: boolean; title?: string }[
   { id: 'sqnr', label: 'SQNR', numeric: true, title: 'Accumulated SQNR' },
   { id: 'mse', label: 'MSE', numeric: true, title: 'Accumulated MSE' },
   { id: 'gain', label: 'Float gain', numeric: true, title: 'Output cos gained by setting the layer to FP32: measured (inspector), or ≈ the sensitivity ranking\'s estimate' },
+  { id: 'taskGain', label: 'Task at FP32', numeric: true, title: 'The header\'s task figure (top-1 agreement, detection F1, map IoU...) with the layer at FP32, and its change in points; measured with the float gain' },
 ];
 
 interface Row {
@@ -33,7 +34,12 @@ interface Row {
   /** Sorted by its gain; drawn with where it comes from. */
   readonly gain?: number;
   readonly gainView?: GainView;
+  /** Sorted by the task figure's change (points gained at FP32). */
+  readonly taskGain?: number;
 }
+
+/** What setting the layer to FP32 changes the task figure by, where it was measured. */
+const taskChange = (view: GainView | undefined): number | undefined => (view?.task ? view.task.after - view.task.before : undefined);
 
 /** The current QTable as a table: every layer, its precision and errors; sortable, filterable, windowed. */
 export function LayerTable() {
@@ -61,7 +67,7 @@ export function LayerTable() {
         const i = info.get(n.name);
         const e = errors.get(n.name);
         const untaken = floatForLackOfRanges.has(n.name);
-        return { name: n.name, op: n.opType, precision: i?.quantizable && !untaken ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable && !untaken, reason: untaken ? 'no calibration sample ran its branch, so it has no ranges' : i?.quantizable ? undefined : i?.reason ?? 'not quantizable', cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse, local: local[n.name]?.cos, gain: gains.get(n.name)?.gain, gainView: gains.get(n.name) } as Row;
+        return { name: n.name, op: n.opType, precision: i?.quantizable && !untaken ? precisionOf(qtable, n.name) : 'FP32', quantizable: !!i?.quantizable && !untaken, reason: untaken ? 'no calibration sample ran its branch, so it has no ranges' : i?.quantizable ? undefined : i?.reason ?? 'not quantizable', cos: e?.cos, sqnr: e?.sqnr, mse: e?.mse, local: local[n.name]?.cos, gain: gains.get(n.name)?.gain, gainView: gains.get(n.name), taskGain: taskChange(gains.get(n.name)) } as Row;
       })
       .filter((r) => !needle || r.name.toLowerCase().includes(needle) || r.op.toLowerCase().includes(needle))
       .filter((r) => !onlyChanged || (r.quantizable && r.precision !== qtable.defaultPrecision));
@@ -118,6 +124,7 @@ export function LayerTable() {
               <span className="td num">{formatMetric('sqnr', r.sqnr)}</span>
               <span className="td num">{formatMetric('mse', r.mse)}</span>
               <span className={`td num gain${r.gainView?.source === 'ranking' ? ' muted' : ''}`} data-testid="row-gain">{formatGain(r.gainView)}</span>
+              <span className="td num task-gain" data-testid="row-task-gain" title={r.gainView?.task ? taskGainText(r.gainView.task) : undefined}>{formatTaskGain(r.gainView?.task)}</span>
             </div>
           ))}
         </div>

@@ -1,7 +1,7 @@
 import { nothingToQuantize, useApp } from '../state/store';
 import { isRunning } from '../state/slices/jobs';
 import type { Evaluation } from '../core/model/Evaluation';
-import { primaryValue, taskFiguresText } from '../core/metrics/taskMetrics';
+import { primaryValue, taskFiguresText, worstTaskOutput } from '../core/metrics/taskMetrics';
 import { PRIMARY_FIGURE } from '../core/metrics/tasks';
 import { formatDuration, formatMetric } from './format';
 
@@ -76,8 +76,9 @@ const TASK_FAILING = 0.9;
  */
 function TaskFigure({ evaluation }: { evaluation: Evaluation | null }) {
   const entries = Object.entries(evaluation?.tasks ?? {});
-  if (entries.length === 0) return null;
-  const [name, worst] = entries.reduce((a, b) => (primaryValue(b[1]) < primaryValue(a[1]) ? b : a));
+  const found = worstTaskOutput(evaluation?.tasks);
+  if (!found) return null;
+  const { output: name, figures: worst } = found;
   const value = primaryValue(worst);
   const all = entries.map(([output, t]) => `${output}: ${taskFiguresText(t)}`).join('\n');
   return (

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import type { FloatGain } from '../core/model/Evaluation';
 import { ALL_INT8, qtableToData, withPrecision } from '../core/model/QTable';
 import type { UnitSensitivity } from '../core/search/scoring/sensitivity';
-import { floatGains } from './floatGains';
+import { floatGains, formatTaskGain, taskGainText } from './floatGains';
 
 const unit = (layers: string[], loss: number): UnitSensitivity => {
   const best = { method: 'max' as const, score: 1 - loss, loss, sqnr: 30 };
@@ -29,5 +29,16 @@ describe('float gains on the page', () => {
     expect(gains.get('pool')).toMatchObject({ gain: 2.6e-5, source: 'measured', cos: { before: 0.9, after: 0.9 + 2.6e-5 } });
     expect(floatGains([measured('pool')], () => true, withPrecision(ALL_INT8, 'conv', 'FP32'), [], undefined).size).toBe(0);
     expect(floatGains([measured('pool')], () => false, ALL_INT8, [], undefined).size).toBe(0);
+  });
+
+  it('a measured gain brings its task figure, shown in the task\'s words', () => {
+    const task = { output: 'logits', task: 'classifier' as const, before: 0.92, after: 0.97 };
+    const gains = floatGains([{ ...measured('fc'), task }], () => true, ALL_INT8, ranking, 'cos');
+    expect(gains.get('fc')?.task).toEqual(task);
+    expect(floatGains([measured('fc')], () => true, ALL_INT8, [], undefined).get('fc')?.task).toBeUndefined();
+    expect(formatTaskGain(task)).toBe('97.0 % (+5.0)');
+    expect(formatTaskGain({ ...task, after: 0.9 })).toBe('90.0 % (−2.0)');
+    expect(formatTaskGain(undefined)).toBe('—');
+    expect(taskGainText(task)).toBe('top-1 agreement 92.0 % now, 97.0 % with this layer alone at FP32');
   });
 });

@@ -1,4 +1,5 @@
-import type { FloatGain } from '../core/model/Evaluation';
+import type { FloatGain, TaskGain } from '../core/model/Evaluation';
+import { PRIMARY_FIGURE } from '../core/metrics/tasks';
 import type { LayerName } from '../core/model/ModelGraph';
 import { isIntegerPrecision, precisionOf, qtableFromData, sameQTable, type QTable } from '../core/model/QTable';
 import type { UnitSensitivity } from '../core/search/scoring/sensitivity';
@@ -11,6 +12,8 @@ export interface GainView {
   readonly source: 'measured' | 'ranking';
   /** A measured gain's output cosine now and with the layer at FP32. */
   readonly cos?: { readonly before: number; readonly after: number };
+  /** A measured gain's task figure (top-1 agreement...) now and with the layer at FP32, where an output has a task. */
+  readonly task?: TaskGain;
 }
 
 /**
@@ -44,7 +47,7 @@ export function floatGains<G extends FloatGain>(
     }
   }
   for (const gain of measured) {
-    if (valid(gain) && sameQTable(qtableFromData(gain.qtable), qtable)) gains.set(gain.layer, { gain: gain.gain, source: 'measured', cos: { before: gain.before.cos, after: gain.after.cos } });
+    if (valid(gain) && sameQTable(qtableFromData(gain.qtable), qtable)) gains.set(gain.layer, { gain: gain.gain, source: 'measured', cos: { before: gain.before.cos, after: gain.after.cos }, ...(gain.task ? { task: gain.task } : {}) });
   }
   return gains;
 }
@@ -53,4 +56,18 @@ export function floatGains<G extends FloatGain>(
 export function formatGain(view: GainView | undefined): string {
   if (!view) return '—';
   return `${view.source === 'ranking' ? '≈' : ''}${view.gain > 0 ? '+' : ''}${view.gain.toExponential(2)}`;
+}
+
+const percent = (v: number) => `${(100 * v).toFixed(1)} %`;
+
+/** A measured task gain in a table cell: the figure with the layer at FP32 and its change, "97.0 % (+5.0)". */
+export function formatTaskGain(task: TaskGain | undefined): string {
+  if (!task) return '—';
+  const points = 100 * (task.after - task.before);
+  return `${percent(task.after)} (${points > 0 ? '+' : points < 0 ? '−' : '±'}${Math.abs(points).toFixed(1)})`;
+}
+
+/** A measured task gain in words: "top-1 agreement 92.0 % now, 97.0 % with this layer alone at FP32". */
+export function taskGainText(task: TaskGain): string {
+  return `${PRIMARY_FIGURE[task.task].label} ${percent(task.before)} now, ${percent(task.after)} with this layer alone at FP32`;
 }

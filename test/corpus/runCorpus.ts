@@ -77,13 +77,14 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
   let info: { opset: string; ops: number; layers: number; quantizable: number; int8Cos: number | null; tasks: Record<string, string>; midLayer?: string; quantizableNames?: string[] } = { opset: '?', ops: 0, layers: 0, quantizable: 0, int8Cos: null, tasks: {} };
   let int16Cos: number | null = null;
   let exported: CorpusRow['exported'] = null;
-  for (const command of CORPUS_COMMANDS) {
+  // Two processes at a time: most of a command's time is loading the model on one core.
+  const runCommand = async (command: CorpusCommand): Promise<CommandOutcome | null> => {
     const [verb, what] = command.split(' ');
     const args: string[] = [verb];
     if (verb === 'calibrate') args.push(...single, '--cali_method', what, '-o', join(dir, `${what}.cali_table`), '--json');
     if (verb === 'eval') args.push(...single, '--json');
     if (command === 'eval int16') {
-      if (!info.quantizableNames?.length) continue;
+      if (!info.quantizableNames?.length) return null;
       writeFileSync(join(dir, 'all16.qtable'), `# every quantizable layer at INT16\n${info.quantizableNames.map((l) => `${l} INT16`).join('\n')}\n`);
       args.push('--qtable', join(dir, 'all16.qtable'));
     }
@@ -126,23 +127,45 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
       summary = `${result.qtable.length} not INT8, cos ${result.outputCos === null ? '?' : result.outputCos.toFixed(4)}`;
     }
     if (status === 'ok' && verb === 'calibrate') summary = `${JSON.parse(stdout).tensors} tensors`;
-    outcomes.push({ command, status, summary, exitCode: code, stderr, elapsedMs: performance.now() - started });
+    return { command, status, summary, exitCode: code, stderr, elapsedMs: performance.now() - started };
+  };
+  // eval first (the later commands need its layer names), beside the two calibrations; then the rest.
+  const first: readonly CorpusCommand[] = ['calibrate max', 'calibrate kl', 'eval'];
+  const byCommand = new Map<CorpusCommand, CommandOutcome | null>();
+  for (const group of [first, CORPUS_COMMANDS.filter((c) => !first.includes(c))]) {
+    const results = await inPairs(group, runCommand);
+    group.forEach((c, i) => byCommand.set(c, results[i]));
+  }
+  for (const command of CORPUS_COMMANDS) {
+    const outcome = byCommand.get(command);
+    if (outcome) outcomes.push(outcome);
   }
   // All-INT16 against all-INT8 with other numbers of calibration samples (INT16 is what searches fall back to).
-  const int16BySamples: { samples: number; int8: number | null; int16: number | null; stderr: string }[] = [];
-  for (const count of int16Counts) {
-    if (!info.quantizableNames?.length) break;
+  const int16BySamples = !info.quantizableNames?.length ? [] : await inPairs(int16Counts, async (count) => {
     const base = ['eval', '--model', model.file, ...data.slice(0, -2), '--max_samples', String(count), '--json'];
-    const int8 = await qbench(base);
-    const int16 = await qbench([...base, '--qtable', join(dir, 'all16.qtable')]);
-    int16BySamples.push({
+    const [int8, int16] = await Promise.all([qbench(base), qbench([...base, '--qtable', join(dir, 'all16.qtable')])]);
+    return {
       samples: count,
-      int8: int8.code === 0 ? JSON.parse(int8.stdout).output.cos : null,
-      int16: int16.code === 0 ? JSON.parse(int16.stdout).output.cos : null,
+      int8: int8.code === 0 ? JSON.parse(int8.stdout).output.cos as number : null,
+      int16: int16.code === 0 ? JSON.parse(int16.stdout).output.cos as number : null,
       stderr: `${int8.stderr}${int16.stderr}`,
-    });
-  }
+    };
+  }, 1);
   return { model, opset: info.opset, ops: info.ops, layers: info.layers, quantizable: info.quantizable, int8Cos: info.int8Cos, tasks: info.tasks, int16Cos, outcomes, exported, int16BySamples };
+}
+
+/** Maps `items` through `fn` with at most `width` calls in flight, keeping their order. */
+async function inPairs<T, R>(items: readonly T[], fn: (item: T) => Promise<R>, width = 2): Promise<R[]> {
+  const results: R[] = new Array(items.length);
+  let next = 0;
+  const lane = async () => {
+    while (next < items.length) {
+      const i = next++;
+      results[i] = await fn(items[i]);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(width, items.length) }, lane));
+  return results;
 }
 
 /** The written QDQ file loads again in a fresh onnxruntime session. */

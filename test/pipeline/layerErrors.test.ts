@@ -6,6 +6,7 @@ import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { loadDataset } from '../../src/core/io/dataset/loadDataset';
 import { silentJob } from '../../src/core/jobs/Job';
 import type { ErrorMetrics } from '../../src/core/metrics/similarity';
+import { primaryValue } from '../../src/core/metrics/taskMetrics';
 import { AttributeType, onnx } from '../../src/core/io/onnx/protobuf';
 import { ALL_INT8, withPrecision, type Precision, type QTable } from '../../src/core/model/QTable';
 import { Workbench } from '../../src/core/Workbench';
@@ -50,11 +51,16 @@ async function checkLayer(bench: Workbench, layer: string, precision: Precision 
 
 async function checkFloatGain(bench: Workbench, qtable: QTable, layer: string) {
   const gain = await bench.floatGain(qtable, layer, silentJob);
-  const before = (await bench.evaluate(qtable, 'outputs', silentJob)).output;
-  const after = (await bench.evaluate(withPrecision(qtable, layer, 'FP32'), 'outputs', silentJob)).output;
+  const now = await bench.evaluate(qtable, 'outputs', silentJob);
+  const floated = await bench.evaluate(withPrecision(qtable, layer, 'FP32'), 'outputs', silentJob);
+  const [before, after] = [now.output, floated.output];
   expect(gain.before).toEqual(before);
   expect(gain.after).toEqual(after);
   expect(gain.gain).toBe(after.cos - before.cos);
+  // The task figure the header shows (the worst task output's), from the same two evaluations.
+  const headline = (tasks: typeof now.tasks) => Math.min(...Object.values(tasks ?? {}).map(primaryValue));
+  expect(now.tasks).toBeDefined();
+  expect(gain.task).toMatchObject({ before: headline(now.tasks), after: headline(floated.tasks) });
   return gain;
 }
 

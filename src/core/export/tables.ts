@@ -4,6 +4,7 @@ import { formatCaliTable } from '../io/caliTable';
 import { formatModelExplorerNodeData, modelExplorerNodeData } from '../io/modelExplorer';
 import { formatOneConfig } from '../io/oneConfig';
 import { formatVisq } from '../io/visq';
+import { flatbufferOrigins, formatAiEdgeRecipe, oneConfigLayers } from './flatbufferExports';
 import { inputRole } from '../quant/inputRoles';
 import type { QTable } from '../model/QTable';
 import type { Evaluation } from '../model/Evaluation';
@@ -12,7 +13,7 @@ import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { ModelGraph } from '../model/ModelGraph';
 
 /** Every table qbench writes besides the qtable and the QDQ model (docs/formats.md "Outputs"). */
-export type TableKind = 'cali_table' | 'one_config' | 'visq' | 'bolt' | 'model_explorer';
+export type TableKind = 'cali_table' | 'one_config' | 'visq' | 'bolt' | 'model_explorer' | 'ai_edge_recipe';
 
 export interface ExportedTable {
   readonly fileName: string;
@@ -29,7 +30,7 @@ export interface TableSource {
 }
 
 function base(source: TableSource): string {
-  return source.graph.fileName.replace(/\.onnx$/i, '');
+  return source.graph.fileName.replace(/\.(onnx|tflite|circle)$/i, '');
 }
 
 function requireLayers(evaluation: Evaluation | null, what: string): Evaluation {
@@ -46,7 +47,9 @@ export function exportTable(kind: TableKind, source: TableSource, qtable: QTable
       return { fileName: `${name}_cali_table`, text: formatCaliTable(table, { nodes: source.graph.nodes }), warnings: [] };
     }
     case 'one_config': {
-      const { text, notRepresentable } = formatOneConfig(qtable, { nodes: source.graph.nodes, modelPath: source.graph.fileName });
+      // A model converted from a .circle/.tflite names the file's operators (docs/tflite.md).
+      const layers = oneConfigLayers(qtable, source.graph.nodes, source.model.proto);
+      const { text, notRepresentable } = formatOneConfig(layers.qtable, { nodes: layers.nodes, modelPath: source.graph.fileName });
       const warnings = notRepresentable.length
         ? [`ONE's layer configuration has no float types: ${notRepresentable.length} layer${notRepresentable.length === 1 ? '' : 's'} (${notRepresentable.slice(0, 3).map((l) => `${l.layer} ${l.precision}`).join(', ')}${notRepresentable.length > 3 ? ', …' : ''}) will get the default dtype.`]
         : [];
@@ -69,6 +72,11 @@ export function exportTable(kind: TableKind, source: TableSource, qtable: QTable
       }
       const { table, skipped } = boltClipTable({ graph: source.graph, caliTable: source.caliTable, weightClips, qtable });
       return { fileName: `${name}.bolt_clip.json`, text: formatBoltClip(table), warnings: skipped.length ? [`Bolt: ${skipped.length} clip values left out (${skipped[0].layer}: ${skipped[0].reason}).`] : [] };
+    }
+    case 'ai_edge_recipe': {
+      const origins = flatbufferOrigins(source.model.proto);
+      if (!origins) throw new QbenchError('An AI Edge Quantizer recipe names the operators of a .tflite: open the .tflite itself (this model was not converted from one)');
+      return { fileName: `${name}.recipe.json`, text: formatAiEdgeRecipe(qtable, source.graph.nodes, origins), warnings: [] };
     }
     case 'model_explorer': {
       const { data, skippedLayers } = modelExplorerNodeData(requireLayers(evaluation, 'The Model Explorer node data').layers, { metric: 'cos' });

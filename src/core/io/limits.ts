@@ -21,6 +21,13 @@ export interface Limits {
   readonly inputSide: number;
   /** onnxruntime threads and search workers (the CLI's --threads, --workers). */
   readonly threads: number;
+  /** Iterations of one Loop (its constant trip count) or steps of one Scan (a fixed sequence length), before the model runs. */
+  readonly loopTrips: number;
+  /**
+   * Seconds one inference (or one session creation) may hold its thread. Past it the worker that
+   * runs it is ended (a run cannot be interrupted from inside its own thread) and the step fails by name.
+   */
+  readonly runSeconds: number;
 }
 
 const KIB = 1024;
@@ -39,6 +46,8 @@ export const DEFAULT_LIMITS: Limits = {
   samples: 100_000,
   inputSide: 8192,
   threads: 64,
+  loopTrips: 1_000_000,
+  runSeconds: 300,
 };
 
 export type LimitName = keyof Limits;
@@ -52,6 +61,8 @@ export const LIMIT_INFO: Readonly<Record<LimitName, { readonly unit: string; rea
   samples: { unit: 'samples per dataset', flag: 'max_dataset_samples', setting: 'Samples', bytes: false },
   inputSide: { unit: 'pixels per side', flag: 'max_input_side', setting: 'Input side', bytes: false },
   threads: { unit: 'threads', flag: 'max_threads', setting: null, bytes: false },
+  loopTrips: { unit: 'iterations per Loop or Scan', flag: 'max_loop_trips', setting: 'Loop iterations', bytes: false },
+  runSeconds: { unit: 'seconds per inference', flag: 'max_run_seconds', setting: 'Seconds per inference', bytes: false },
 };
 
 /** A file (or a setting) asks for more than a limit allows. */

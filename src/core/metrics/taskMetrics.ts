@@ -23,6 +23,16 @@ export function primaryValue(figures: TaskFigures): number {
   return figures.values[PRIMARY_FIGURE[figures.task].key];
 }
 
+/**
+ * The task output whose headline figure is the lowest (what the header shows, never a mean), or
+ * null when no output has a task.
+ */
+export function worstTaskOutput(tasks: Readonly<Record<string, TaskFigures>> | undefined): { readonly output: string; readonly figures: TaskFigures } | null {
+  let worst: { output: string; figures: TaskFigures } | null = null;
+  for (const [output, figures] of Object.entries(tasks ?? {})) if (!worst || primaryValue(figures) < primaryValue(worst.figures)) worst = { output, figures };
+  return worst;
+}
+
 /** A classifier's agreement with float on one sample: the fraction of rows whose float top-1 class is the quantized top-1, and is among the quantized top 5. */
 export interface Agreement {
   readonly top1: number;

@@ -1,6 +1,6 @@
 import type { WorstOutput } from '../metrics/outputFigures';
 import type { QuantWarning } from '../metrics/collapseWarnings';
-import type { TaskFigures } from '../metrics/taskMetrics';
+import type { OutputTask, TaskFigures } from '../metrics/taskMetrics';
 import type { ErrorMetrics } from '../metrics/similarity';
 import type { LayerName } from './ModelGraph';
 import type { Precision, QTableData } from './QTable';
@@ -33,6 +33,22 @@ export interface FloatGain {
   readonly after: ErrorMetrics;
   /** after.cos - before.cos: what the output cosine gains (negative when floating the layer hurts). */
   readonly gain: number;
+  /**
+   * The header's task figure (the worst task output's top-1 agreement, detection F1...) now and
+   * with the layer at FP32, from the same two evaluations; absent when no output has a task.
+   */
+  readonly task?: TaskGain;
+}
+
+/** A float gain in the task's own terms: "top-1 agreement 92 % now, 97 % with this layer at FP32". */
+export interface TaskGain {
+  /** The worst task output now, whose task names the figure. */
+  readonly output: string;
+  readonly task: Exclude<OutputTask, 'other'>;
+  /** The worst task output's headline figure now (0..1). */
+  readonly before: number;
+  /** The worst task output's headline figure with the layer at FP32 (the header after that edit). */
+  readonly after: number;
 }
 
 /**

@@ -28,10 +28,20 @@ export interface DataSlice {
   correctionEffects: Partial<Record<CorrectionToggle, { readonly on: boolean; readonly before: number | null; readonly after: number }>>;
   /** Corrections asked for and being applied (the toggles show them at once; a failure puts them back). */
   correctionsPending: Corrections | null;
+  /** The model's class names from a file the user gave (core/metrics/classNames.ts), shown beside class indices. */
+  classNames: ClassNames | null;
   datasetLoaded: (dataset: DatasetSummary) => void;
   calibrated: (calibration: CalibrationSummary) => void;
   setPreprocess: (preprocess: ImagePreprocess) => void;
   setLimits: (limits: Limits) => void;
+  setClassNames: (classNames: ClassNames | null) => void;
+}
+
+/** Class names and the file they came from. */
+export interface ClassNames {
+  readonly file: string;
+  /** names[k] names class k ('' where the file leaves it unnamed). */
+  readonly names: readonly string[];
 }
 
 export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
@@ -46,9 +56,11 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) 
   floatBaseline: null,
   correctionEffects: {},
   correctionsPending: null,
+  classNames: null,
   datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null, quantizedInFile: null }),
   // A new calibration changes every score a search gave: its results and points no longer hold.
   calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null, searchResult: null, visited: [] }),
   setPreprocess: (preprocess) => set({ preprocess }),
   setLimits: (limits) => set({ limits }),
+  setClassNames: (classNames) => set({ classNames }),
 });

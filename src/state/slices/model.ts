@@ -23,6 +23,8 @@ export interface ModelSlice {
 export const modelStateReset = () => ({
   layout: null, dataset: null, calibration: null, qtable: ALL_INT8, tensorOverrides: NO_OVERRIDES, past: [], future: [],
   outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, quantizedInFile: null, selected: null, thresholdSearch: null, correctionEffects: {},
+  // another model has other classes
+  classNames: null,
   // a new array each time: `visited` grows in place
   searchRun: null, searchResult: null, visited: [], visitedRevision: 0, beforeApply: null,
 }) satisfies Partial<AppState>;

@@ -14,8 +14,11 @@ export interface SavedSlice {
   savedQTables: Record<string, QTableData>;
   /** Remembers a model's QTable (an empty one forgets it). */
   saveQTable: (graph: ModelGraph, qtable: QTable) => void;
-  /** The saved QTable of this model, if every layer it names is still in the model. */
-  savedQTable: (graph: ModelGraph) => QTable | null;
+  /**
+   * The saved QTable of this model, with the saved layers it no longer has left out and named in
+   * `missing` (said to the user, never dropped in silence); null when nothing was saved.
+   */
+  savedQTable: (graph: ModelGraph) => { readonly qtable: QTable; readonly missing: readonly string[] } | null;
 }
 
 export function savedQTableKey(graph: ModelGraph): string {
@@ -36,6 +39,8 @@ export const createSavedSlice: StateCreator<AppState, [], [], SavedSlice> = (set
     const data = get().savedQTables[savedQTableKey(graph)];
     if (!data || !Array.isArray(data.layers)) return null;
     const names = new Set(graph.nodes.map((n) => n.name));
-    return data.layers.every(([layer]) => names.has(layer)) ? qtableFromData(data) : null;
+    const missing = data.layers.filter(([layer]) => !names.has(layer)).map(([layer]) => layer);
+    const kept = data.layers.filter(([layer]) => names.has(layer));
+    return kept.length || missing.length ? { qtable: qtableFromData({ ...data, layers: kept }), missing } : null;
   },
 });

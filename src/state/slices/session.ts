@@ -2,6 +2,8 @@ import type { StateCreator } from 'zustand';
 import type { AppState } from '../store';
 import type { FileSource, ModelSummary, OpenOptions } from '../../../workers/client';
 import type { DatasetSummary } from '../../core/io/dataset/Dataset';
+import type { OutputTask } from '../../core/metrics/tasks';
+import type { LabelsChoice } from '../session/record';
 
 /**
  * What the bridge (actions.ts) keeps about the work in flight, in the store rather than in module
@@ -11,7 +13,17 @@ import type { DatasetSummary } from '../../core/io/dataset/Dataset';
  */
 export interface SessionSlice {
   /** The open model's source and options, and the data read for it. */
-  sources: { readonly model: FileSource | null; readonly options: OpenOptions; readonly data: FileSource[] | null };
+  sources: {
+    readonly model: FileSource | null;
+    readonly options: OpenOptions;
+    readonly data: FileSource[] | null;
+    /** The labels the user gave (a file or the class folders), to give a new worker again. */
+    readonly labels: LabelsChoice<FileSource> | null;
+    /** Output tasks the user chose by hand (null: back to the detected one). */
+    readonly outputTasks: Readonly<Record<string, OutputTask | null>>;
+    /** The cali_table the user imported, to import again. */
+    readonly importedTable: FileSource | null;
+  };
   /** The graph as read from the file (kept while BN folding shows another): what its QTable is saved under. */
   openedGraph: ModelSummary['graph'] | null;
   /** The model being opened, so that data added meanwhile waits for it instead of failing. */
@@ -24,12 +36,14 @@ export interface SessionSlice {
   editStartedAt: number | null;
   /** The dataset the file's own quantized model is being measured on. */
   measuringInFile: DatasetSummary | null;
-  /** Set while the page opens the model again after a lost compute worker: a second loss meanwhile is not retried. */
+  /** Set while the page builds a session again (a lost worker, a reload): a second loss meanwhile is not retried, and nothing is saved. */
   reopening: boolean;
+  /** Why the last session could not be saved (a quota error), shown once; null when saving works. */
+  sessionSaveError: string | null;
 }
 
 export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = () => ({
-  sources: { model: null, options: {}, data: null },
+  sources: { model: null, options: {}, data: null, labels: null, outputTasks: {}, importedTable: null },
   openedGraph: null,
   opening: null,
   evaluationGeneration: 0,
@@ -37,4 +51,5 @@ export const createSessionSlice: StateCreator<AppState, [], [], SessionSlice> = 
   editStartedAt: null,
   measuringInFile: null,
   reopening: false,
+  sessionSaveError: null,
 });

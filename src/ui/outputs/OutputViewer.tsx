@@ -12,6 +12,7 @@ import { RgbaCanvas } from './RgbaCanvas';
 import { SequencePanes } from './SequencePanes';
 import { SeriesPanes } from './SeriesPanes';
 import { useSampleOutputs } from './useSampleOutputs';
+import { useClassNames } from './useClassNames';
 import './outputs.css';
 
 const IMAGE_FILE = /\.(jpe?g|png|bmp|webp)$/i;
@@ -23,9 +24,12 @@ const channelOrderOf = (s: AppState): 'rgb' | 'bgr' => (s.preprocess.pixelFormat
  * "See the outputs" (issue #11): one evaluation sample at a time, the float and the quantized model
  * side by side, each output read as its task reads it (boxes, top-5 lists, maps, decoded
  * sequences, or a plot). The quantized side is the QTable of the latest evaluation: it follows
- * every edit. `labels` name the classes when known; indices are shown otherwise.
+ * every edit. Class names (a class-names file, or the class folders used as labels) show beside
+ * a classifier's and a detector's class indices; `labels` gives them instead.
  */
-export function OutputViewer({ labels }: { labels?: readonly string[] }) {
+export function OutputViewer({ labels: given }: { labels?: readonly string[] }) {
+  const known = useClassNames();
+  const labels = given ?? known;
   const evaluation = useApp((s) => s.outputEvaluation);
   const count = useApp((s) => s.calibration?.evaluationSampleCount ?? 0);
   const channelOrder = useApp(channelOrderOf);
@@ -88,7 +92,8 @@ function OutputRow({ output, picture, labels }: { output: OutputView; picture: R
         {output.task === 'detector' ? <DetectorPanes view={output} picture={picture} labels={labels} />
           : output.task === 'classifier' ? <ClassifierPanes view={output} labels={labels} />
           : output.task === 'dense' ? <DensePanes view={output} />
-          : output.task === 'sequence' ? <SequencePanes view={output} labels={labels} />
+          // a CTC dictionary numbers characters from 1 (0 is the blank): class names do not read it
+          : output.task === 'sequence' ? <SequencePanes view={output} />
           : <SeriesPanes view={output} />}
       </div>
     </section>

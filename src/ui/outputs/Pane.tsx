@@ -33,7 +33,8 @@ export function formatNumber(value: number): string {
 }
 
 /** A class as the user knows it: its label when there are labels, else its index. */
-export const classLabel = (labels: readonly string[] | undefined, cls: number) => labels?.[cls] ?? `#${cls}`;
+/** A class as the viewer shows it: its index, and its name beside it when known ("#3 tench"). */
+export const classLabel = (labels: readonly string[] | undefined, cls: number) => (labels?.[cls] ? `#${cls} ${labels[cls]}` : `#${cls}`);
 
 /** Pixels on a screen row shared by every picture of the viewer. */
 export const PICTURE_HEIGHT = 160;

@@ -1,0 +1,54 @@
+import { Worker } from 'node:worker_threads';
+import type { Engine } from '../src/core/engine/Engine';
+
+/**
+ * The CLI's per-inference time limit (issue #12, --max_run_seconds). onnxruntime-node runs an
+ * inference on the calling thread and gives it back only when done: a Loop of 2^40 iterations holds
+ * the main thread, and its timers, forever, and ending a thread inside onnxruntime aborts the
+ * process. So a watchdog thread of its own watches the runs: before each run its thread writes the
+ * run's deadline into a shared slot (two atomic stores per run: nothing measurable), and when a
+ * deadline passes the watchdog says so on the launcher's report channel (fd 3, qbench.js) and
+ * ends the process; the launcher prints the one-line message and exits 1.
+ */
+
+/** Slots per process: the main thread and each search worker thread has one. */
+export const WATCHDOG_SLOTS = 65;
+
+export interface RunWatchdog {
+  /** Shared with the search worker threads (workerData), so that their runs are watched too. */
+  readonly buffer: SharedArrayBuffer;
+  readonly limitSeconds: number;
+  stop(): Promise<void>;
+}
+
+/** The watchdog for this process; the message names the model file and the step (the command). */
+export function startRunWatchdog(limitSeconds: number, fileName: string, step: string): RunWatchdog {
+  const buffer = new SharedArrayBuffer(8 * WATCHDOG_SLOTS);
+  const thread = new Worker(new URL('./watchdogThread.js', import.meta.url), { workerData: { buffer, limitSeconds, fileName, step } });
+  thread.unref();
+  return { buffer, limitSeconds, stop: async () => void (await thread.terminate()) };
+}
+
+/** `engine` with each session creation and inference watched in `slot` of the watchdog's buffer. */
+export function watchedEngine(engine: Engine, buffer: SharedArrayBuffer, slot: number, limitSeconds: number): Engine {
+  const deadlines = new BigInt64Array(buffer);
+  const watched = async <T>(work: () => Promise<T>): Promise<T> => {
+    Atomics.store(deadlines, slot, BigInt(Date.now() + limitSeconds * 1000));
+    try {
+      return await work();
+    } finally {
+      Atomics.store(deadlines, slot, 0n);
+    }
+  };
+  return {
+    name: engine.name,
+    async createSession(model, options) {
+      const session = await watched(() => engine.createSession(model, options));
+      return {
+        inputNames: session.inputNames, outputNames: session.outputNames, inputInfo: session.inputInfo, outputInfo: session.outputInfo,
+        dispose: () => session.dispose(),
+        run: (feeds, fetches) => watched(() => session.run(feeds, fetches)),
+      };
+    },
+  };
+}

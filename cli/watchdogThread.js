@@ -1,0 +1,28 @@
+// The watchdog thread of the CLI (runWatchdog.ts): checks the run deadlines of every thread of the
+// process 5 times a second; past one, reports on the launcher's channel (fd 3) and ends the process,
+// whose main thread may be inside onnxruntime and will not come back by itself.
+import { writeSync } from 'node:fs';
+import { workerData } from 'node:worker_threads';
+
+const { buffer, limitSeconds, fileName, step } = workerData;
+const deadlines = new BigInt64Array(buffer);
+
+setInterval(() => {
+  const now = BigInt(Date.now());
+  for (let slot = 0; slot < deadlines.length; slot++) {
+    const deadline = Atomics.load(deadlines, slot);
+    if (deadline === 0n || now <= deadline) continue;
+    const who = slot === 0 ? '' : ` (search worker ${slot})`;
+    const message = `${fileName}: during ${step}, an inference${who} ran over the limit of ${limitSeconds} s per inference and was stopped; raise it with --max_run_seconds N`;
+    if (process.env.QBENCH_REPORT_FD === '3') {
+      try {
+        writeSync(3, `timeout ${message}\n`);
+      } catch {
+        writeSync(2, `qbench: ${message}\n`);
+      }
+    } else {
+      writeSync(2, `qbench: ${message}\n`);
+    }
+    process.kill(process.pid, 'SIGKILL');
+  }
+}, 200);

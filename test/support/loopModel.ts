@@ -1,0 +1,31 @@
+import { onnx } from '../../src/core/io/onnx/protobuf';
+import { GraphBuilder } from './GraphBuilder';
+
+const AttributeType = onnx.AttributeProto.AttributeType;
+const FLOAT = onnx.TensorProto.DataType.FLOAT;
+const info = (name: string, elemType: number, dims: number[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
+
+/**
+ * x [1, 4] -> Loop(trips) { h -> Relu -> h } -> y: a Loop whose trip count is a constant of the
+ * file (`computed`: an Add of two constants, which nothing can read before running it). With
+ * 2^40 trips, one inference never ends (issue #12).
+ */
+export function loopModel(trips: bigint, { computed = false }: { computed?: boolean } = {}): Uint8Array {
+  const main = new GraphBuilder({ seed: 3, opset: 13 });
+  main.input('x', [1, 4]);
+  let count = main.constant(new BigInt64Array([computed ? trips - 1n : trips]), []);
+  if (computed) count = main.node('Add', [count, main.constant(new BigInt64Array([1n]), [])], {}, 1, [], 'trip_count')[0];
+  const model = main.toModel();
+  const body = onnx.GraphProto.create({
+    name: 'body',
+    node: [
+      onnx.NodeProto.create({ name: 'keep_going', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] }),
+      onnx.NodeProto.create({ name: 'step', opType: 'Relu', input: ['h_in'], output: ['h_out'] }),
+    ],
+    input: [info('iter', onnx.TensorProto.DataType.INT64, []), info('cond_in', onnx.TensorProto.DataType.BOOL, []), info('h_in', FLOAT, [1, 4])],
+    output: [info('cond_out', onnx.TensorProto.DataType.BOOL, []), info('h_out', FLOAT, [1, 4])],
+  });
+  model.graph!.node.push(onnx.NodeProto.create({ name: 'the_loop', opType: 'Loop', input: [count, '', 'x'], output: ['y'], attribute: [{ name: 'body', type: AttributeType.GRAPH, g: body }] }));
+  model.graph!.output = [info('y', FLOAT, [1, 4])];
+  return onnx.ModelProto.encode(model).finish();
+}
