@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtempSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { promisify } from 'node:util';
@@ -20,6 +20,19 @@ async function qbench(...args: string[]): Promise<{ code: number | string; stdou
     const e = error as { code?: number | string; signal?: string; stdout?: string; stderr?: string };
     return { code: e.code ?? e.signal ?? 'unknown', stdout: e.stdout ?? '', stderr: e.stderr ?? '', ms: performance.now() - started };
   }
+}
+
+/** Processes (from /proc) whose command line holds `text`, with their parent's pid. */
+function processesWith(text: string): { pid: number; ppid: number }[] {
+  return readdirSync('/proc').filter((d) => /^\d+$/.test(d)).flatMap((d) => {
+    try {
+      if (!readFileSync(`/proc/${d}/cmdline`, 'utf8').includes(text)) return [];
+      const ppid = Number(/^PPid:\s+(\d+)/m.exec(readFileSync(`/proc/${d}/status`, 'utf8'))?.[1]);
+      return [{ pid: Number(d), ppid }];
+    } catch {
+      return []; // ended meanwhile
+    }
+  });
 }
 
 /** Issue #12: every inference can be stopped; a Loop that declares too many iterations never starts. */
@@ -52,4 +65,17 @@ describe('run limits in the CLI', () => {
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^qbench: slow\.onnx: during "qbench search bisection", an inference( \(search worker 1\))? ran over the limit of 1 s per inference and was stopped; raise it with --max_run_seconds N\n$/);
   }, 90_000);
+
+  it('the CLI process killed mid-evaluation (as the out-of-memory killer does): one line naming the model, exit 1', async () => {
+    const pending = qbench('eval', '--model', file('slow2.onnx', slowModel({ channels: 64, side: 512, convs: 8 })), '--data', data([1, 1, 1, 1]));
+    // The launcher's child is the process that runs the model: kill it once it is inside the work.
+    await new Promise((r) => setTimeout(r, 2500));
+    const running = processesWith('slow2.onnx');
+    const child = running.find((p) => running.some((q) => q.pid === p.ppid))?.pid;
+    expect(child).toBeDefined();
+    process.kill(child!, 'SIGKILL');
+    const r = await pending;
+    expect(r.code).toBe(1);
+    expect(r.stderr).toBe('qbench: slow2.onnx: the process was killed (out of memory, or killed from outside); nothing more was written\n');
+  }, 60_000);
 });
