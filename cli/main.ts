@@ -17,7 +17,7 @@ import { oneConfigLayers } from '../src/core/export/flatbufferExports';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
 import { resultOutputCos, SEARCH_LABEL } from '../src/core/search/describe';
 import { nodeSearchPool } from './nodeSearchPool';
-import { startRunWatchdog, watchedEngine, type RunWatchdog } from './runWatchdog';
+import { startRunWatchdog, watchedCall, watchedEngine, type RunWatchdog } from './runWatchdog';
 import { checkSearchFlags, SEARCH_NAMES, searchRequestFrom, SearchFlagError, type SearchFlags } from './searchFlags';
 import type { Evaluation } from '../src/core/model/Evaluation';
 import { bestThresholdMethod, NO_CORRECTIONS, Workbench, type CorrectionEffects, type Corrections, type ThresholdSearchRow } from '../src/core/Workbench';
@@ -267,7 +267,8 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
-  const dataset = await loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder, limits);
+  // A damaged .h5 can send h5wasm into a loop of its own: reading is held to the same limit as a run.
+  const dataset = await watchedCall(watchdog.buffer, 0, limits.runSeconds, 'reading the data', () => loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder, limits));
   bench.setDataset(Number.isFinite(maxSamples) ? { samples: dataset.samples.slice(0, maxSamples), sampleNames: dataset.sampleNames.slice(0, maxSamples) } : dataset);
   bench.setCalibrationSettings(settings);
   if (values.weight_granularity || values.weight_scale) {

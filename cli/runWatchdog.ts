@@ -23,23 +23,32 @@ export interface RunWatchdog {
 
 /** The watchdog for this process; the message names the model file and the step (the command). */
 export function startRunWatchdog(limitSeconds: number, fileName: string, step: string): RunWatchdog {
-  const buffer = new SharedArrayBuffer(8 * WATCHDOG_SLOTS);
+  // Per slot: the deadline (ms since the epoch, 0 when idle), then what runs (WATCHED_WORK's index).
+  const buffer = new SharedArrayBuffer(12 * WATCHDOG_SLOTS);
   const thread = new Worker(new URL('./watchdogThread.js', import.meta.url), { workerData: { buffer, limitSeconds, fileName, step } });
   thread.unref();
   return { buffer, limitSeconds, stop: async () => void (await thread.terminate()) };
 }
 
+/** What a slot can be running, as the message says it (the watchdog thread has the same list). */
+export const WATCHED_WORK = ['an inference', 'reading the data'] as const;
+
+/** `work` watched in `slot`: past the limit the watchdog ends the process (it may never come back by itself). */
+export async function watchedCall<T>(buffer: SharedArrayBuffer, slot: number, limitSeconds: number, what: (typeof WATCHED_WORK)[number], work: () => Promise<T>): Promise<T> {
+  const deadlines = new BigInt64Array(buffer, 0, WATCHDOG_SLOTS);
+  const kinds = new Int32Array(buffer, 8 * WATCHDOG_SLOTS, WATCHDOG_SLOTS);
+  Atomics.store(kinds, slot, WATCHED_WORK.indexOf(what));
+  Atomics.store(deadlines, slot, BigInt(Date.now() + limitSeconds * 1000));
+  try {
+    return await work();
+  } finally {
+    Atomics.store(deadlines, slot, 0n);
+  }
+}
+
 /** `engine` with each session creation and inference watched in `slot` of the watchdog's buffer. */
 export function watchedEngine(engine: Engine, buffer: SharedArrayBuffer, slot: number, limitSeconds: number): Engine {
-  const deadlines = new BigInt64Array(buffer);
-  const watched = async <T>(work: () => Promise<T>): Promise<T> => {
-    Atomics.store(deadlines, slot, BigInt(Date.now() + limitSeconds * 1000));
-    try {
-      return await work();
-    } finally {
-      Atomics.store(deadlines, slot, 0n);
-    }
-  };
+  const watched = <T>(work: () => Promise<T>): Promise<T> => watchedCall(buffer, slot, limitSeconds, 'an inference', work);
   return {
     name: engine.name,
     async createSession(model, options) {

@@ -5,7 +5,11 @@ import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 
 const { buffer, limitSeconds, fileName, step } = workerData;
-const deadlines = new BigInt64Array(buffer);
+// The layout of runWatchdog.ts: a deadline per slot, then what each slot runs (WATCHED_WORK).
+const SLOTS = buffer.byteLength / 12;
+const deadlines = new BigInt64Array(buffer, 0, SLOTS);
+const kinds = new Int32Array(buffer, 8 * SLOTS, SLOTS);
+const WORK = ['an inference', 'reading the data'];
 
 setInterval(() => {
   const now = BigInt(Date.now());
@@ -13,7 +17,8 @@ setInterval(() => {
     const deadline = Atomics.load(deadlines, slot);
     if (deadline === 0n || now <= deadline) continue;
     const who = slot === 0 ? '' : ` (search worker ${slot})`;
-    const message = `${fileName}: during ${step}, an inference${who} ran over the limit of ${limitSeconds} s per inference and was stopped; raise it with --max_run_seconds N`;
+    const what = WORK[Atomics.load(kinds, slot)] ?? 'an inference';
+    const message = `${fileName}: during ${step}, ${what}${who} ran over the limit of ${limitSeconds} s per inference and was stopped; raise it with --max_run_seconds N`;
     if (process.env.QBENCH_REPORT_FD === '3') {
       try {
         writeSync(3, `timeout ${message}\n`);

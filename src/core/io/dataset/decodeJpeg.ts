@@ -18,6 +18,9 @@ export function decodeJpeg(bytes: Uint8Array, fileName: string): RgbaImage {
     const image = decode(bytes, { useTArray: true, formatAsRGBA: true });
     return { width: image.width, height: image.height, data: image.data };
   } catch (error) {
-    throw new FormatError(fileName, `cannot decode the image (damaged?): ${errorMessage(error)}`);
+    // jpeg-js says what is wrong with plain Errors ("unknown JPEG marker ff"); on some damaged data its
+    // own code fails instead (a TypeError reading past a table), whose text tells the user nothing.
+    const detail = error instanceof TypeError || error instanceof RangeError ? 'its JPEG data is damaged (the decoder found tables or markers that do not fit together)' : errorMessage(error);
+    throw new FormatError(fileName, `cannot decode the image (damaged?): ${detail}`);
   }
 }

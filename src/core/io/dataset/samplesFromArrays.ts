@@ -77,6 +77,8 @@ export function samplesFromArrays(arrays: ReadonlyMap<string, Tensor>, inputs: r
     throw new DataError(`the inputs' arrays disagree on the number of samples: ${each.join(', ')}`, fileName);
   }
   const count = Math.max(...common);
+  // An array with a batch of 0 (shape [0, ...]) is well-formed and holds nothing: said here, where the file is known.
+  if (count === 0) throw new DataError(`holds no samples: ${byInput.map(({ input, array }) => `"${input.name}" has shape ${formatDims(array.dims)}`).join(', ')}`, fileName);
   checkSamples(budget, count, fileName);
   const chosen = byInput.map(({ input, found }) => ({ name: input.name, reading: found.find((r) => r.count === count)! }));
   return Array.from({ length: count }, (_, i) => Object.fromEntries(chosen.map(({ name, reading }) => [name, reading.row(i)])));

@@ -31,6 +31,10 @@ describe('Loop and Scan lengths held to the iteration limit before anything runs
   it('a constant Loop trip count over the limit is refused with the node and the flag; under it, nothing is said', () => {
     expect(() => refuseLongLoops(onnx.ModelProto.decode(loopModel(2n ** 40n)), 'l.onnx', DEFAULT_LIMITS)).toThrow(/^l\.onnx: Loop node "the_loop" \(the main graph\) declares a trip count of 1099511627776 .*--max_loop_trips N/);
     expect(() => refuseLongLoops(onnx.ModelProto.decode(loopModel(1000n)), 'l.onnx', DEFAULT_LIMITS)).not.toThrow();
+    // Neither a trip count nor a condition: ONNX says it runs forever (a fuzz case renamed the count away).
+    const endless = onnx.ModelProto.decode(loopModel(3n));
+    endless.graph!.node.find((n) => n.opType === 'Loop')!.input[0] = '';
+    expect(() => refuseLongLoops(endless, 'l.onnx', DEFAULT_LIMITS)).toThrow(/^l\.onnx: Loop node "the_loop" \(the main graph\) has neither a trip count nor a condition input: it would run forever/);
     // Computed at run time: the time limit's job, not this check's.
     expect(() => refuseLongLoops(onnx.ModelProto.decode(loopModel(2n ** 40n, { computed: true })), 'l.onnx', DEFAULT_LIMITS)).not.toThrow();
   });

@@ -1,3 +1,4 @@
+import { FormatError } from '../../errors';
 import { checkLimit, type Limits } from '../limits';
 import { bodies, isLoop, isScan } from './ifBodies';
 import { intAttribute, intsAttribute } from './attributes';
@@ -38,6 +39,10 @@ function visitGraph(graph: onnx.IGraphProto, where: string, fileName: string, li
 
 function checkLoop(node: onnx.INodeProto, where: string, fileName: string, limits: Pick<Limits, 'loopTrips'>, known: Known): void {
   const tripName = node.input?.[0];
+  // ONNX's own rule: with neither input, the loop has no way to end.
+  if (!tripName && !node.input?.[1]) {
+    throw new FormatError(fileName, `Loop node "${node.name ?? ''}" (${where}) has neither a trip count nor a condition input: it would run forever. Give it a trip count (input M) or a condition`);
+  }
   const constant = tripName ? known.get(tripName)?.constant : undefined;
   if (!constant) return;
   let trips: number;

@@ -70,9 +70,17 @@ function floatTensor(name: string, values: readonly number[], elemType: number |
   return makeTensorProto(name, { dtype: 'float32', dims, data: Float32Array.from(values) });
 }
 
+/** Operators whose upgrade reads `node.input[0]` (the tensor they act on) to build the new node. */
+const REWRITTEN_FROM_DATA_INPUT = new Set(['Upsample', 'Resize', 'Slice', 'TopK', 'Clip', 'Pad', 'Softmax', 'LogSoftmax', 'Hardmax']);
+
 export function upgradeNode(node: onnx.NodeProto, from: number, to: number, ctx: UpgradeContext): UpgradedNode {
   if (from >= to || (node.domain && node.domain !== 'ai.onnx')) return { nodes: [upgradeSubgraphs(node, from, to, ctx)], initializers: [] };
   const op = node.opType;
+  // The rewrites below rebuild these operators' inputs from their data input: a damaged node without
+  // one would become a node whose input is undefined, which no engine (nor protobuf's encoder) takes.
+  if (REWRITTEN_FROM_DATA_INPUT.has(op) && !node.input[0]) {
+    throw new QbenchError(`node "${node.name}" (${op}) has no data input (its first input is missing or empty); the model is damaged`);
+  }
   const initializers: onnx.TensorProto[] = [];
   const base = node.name || node.output[0] || op;
   /** A new initializer named after the node; returns its name. */

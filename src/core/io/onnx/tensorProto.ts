@@ -71,6 +71,11 @@ export function readTensorProto(proto: onnx.ITensorProto, fileName: string): Ten
   }
   const dims = tensorDims(proto);
   const count = dims.reduce((a, b) => a * b, 1);
+  // Checked before anything is allocated from the declared shape: a damaged dim (negative, or 2^31 and up)
+  // would otherwise reach new ArrayBuffer and fail there with "Array buffer allocation failed".
+  if (dims.some((d) => !Number.isSafeInteger(d) || d < 0) || !Number.isSafeInteger(count)) {
+    throw new FormatError(fileName, `tensor "${name}" declares shape [${dims.join(',')}], which no tensor has (a dimension is negative or too large); the file is damaged`);
+  }
   const raw = proto.rawData;
   if (raw && raw.length > 0) {
     const expected = count * BYTES_PER_ELEMENT[dtype];
@@ -80,6 +85,12 @@ export function readTensorProto(proto: onnx.ITensorProto, fileName: string): Ten
     const copy = new Uint8Array(expected);
     copy.set(raw);
     return { dtype, dims, data: typedArrayFromBuffer(dtype, copy.buffer, count) };
+  }
+  // The values field must hold `count` values before `count` elements are allocated: the shape may lie.
+  const stored = dtype === 'float32' ? proto.floatData : dtype === 'float64' ? proto.doubleData : dtype === 'int64' ? proto.int64Data : proto.int32Data;
+  const field = dtype === 'float32' ? 'float_data' : dtype === 'float64' ? 'double_data' : dtype === 'int64' ? 'int64_data' : 'int32_data';
+  if ((stored?.length ?? 0) !== count) {
+    throw new FormatError(fileName, `tensor "${name}" of shape [${dims.join(',')}] needs ${count} values but ${field} holds ${stored?.length ?? 0}`);
   }
   const out = allocate(dtype, count);
   const fill = (values: ArrayLike<number> | null | undefined, label: string) => {
