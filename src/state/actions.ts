@@ -22,6 +22,7 @@ import { nothingToQuantize, useApp, type CorrectionToggle } from './store';
 import type { EditState } from './slices/qtable';
 import { appliedOverrides, figureBasis } from './figureBasis';
 import { dataFileName } from './dataFileNames';
+import { holdForConfirmation, preprocessOnOpen } from './preprocessGate';
 
 /**
  * The one bridge between the compute worker and the store: every user action that needs the
@@ -107,6 +108,7 @@ async function openModelNow(source: FileSource, options: OpenOptions, restoring:
     const summary = await call('openModel', { source, engineKind: app().engineKind, options, limits: app().limits });
     useApp.setState({ sources: { model: source, options, data: null, labels: null, outputTasks: {}, importedTable: null }, openedGraph: summary.graph });
     app().modelOpened(summary);
+    preprocessOnOpen(summary.graph, restoring ? 'restoring' : options.dequantize ? 'same-model' : 'new');
     const saved = restoring ? null : app().savedQTable(summary.graph);
     if (saved) {
       app().replaceQTable(saved.qtable);
@@ -151,18 +153,13 @@ export async function loadData(sources: FileSource[], preprocess: ImagePreproces
     app().notify('error', 'Open a model (.onnx) before adding calibration data.');
     return false;
   }
+  // Images for a model whose preprocessing is not confirmed are read (their errors show now) but not calibrated.
+  const held = calibrateNow && holdForConfirmation(sources);
   const dataset = await runJob('loadDataset', { sources, preprocess, limits: app().limits }, `Reading ${sources.length === 1 ? sources[0].name : `${sources.length} files`}`);
   if (!dataset) return false;
   useApp.setState((s) => ({ sources: { ...s.sources, data: sources } }));
   app().datasetLoaded(dataset);
-  return calibrateNow ? calibrate() : true;
-}
-
-/** Re-reads the last data with new preprocessing (the form's Apply). */
-export async function applyPreprocess(preprocess: ImagePreprocess): Promise<void> {
-  app().setPreprocess(preprocess);
-  const { data } = app().sources;
-  if (data) await loadData(data, preprocess);
+  return calibrateNow && !held ? calibrate() : true;
 }
 
 /** Calibrates on the data read, then evaluates (unless `evaluate` is false: a restore evaluates once, at its end). False when it failed or was cancelled. */
@@ -266,7 +263,7 @@ export async function setCorrection(toggle: CorrectionToggle | 'tuneNum' | 'minL
   edited();
 }
 
-function edited(): void {
+export function edited(): void {
   void evaluateEdit();
 }
 

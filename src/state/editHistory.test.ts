@@ -61,3 +61,23 @@ describe('the undo list holds the QTable and the per-tensor overrides', () => {
     expect(app().past).toHaveLength(0);
   });
 });
+
+/** Issue #13: a rule change or a bulk precision edit is one step of Undo, rules and QTable together. */
+describe('the undo list holds the rules too', () => {
+  it('a rules edit and a bulk edit are one step each; Undo restores the rules with their QTable', () => {
+    const rules = [{ kind: 'op', value: 'Conv', precision: 'FP32' }] as const;
+    const byRules = { defaultPrecision: 'INT8' as const, layers: new Map([['conv1', 'FP32' as const], ['conv2', 'FP32' as const]]) };
+    app().applyEdit({ rules, qtable: byRules });
+    const bulk = { defaultPrecision: 'INT8' as const, layers: new Map([['conv1', 'FP32' as const], ['conv2', 'FP32' as const], ['a', 'INT16' as const], ['b', 'INT16' as const]]) };
+    app().applyEdit({ qtable: bulk });
+    expect(app().past).toHaveLength(2);
+    app().undo();
+    expect(app().qtable).toBe(byRules);
+    expect(app().rules).toBe(rules);
+    app().undo();
+    expect(app().qtable).toBe(ALL_INT8);
+    expect(app().rules).toEqual([]);
+    app().redo();
+    expect(app().rules).toBe(rules);
+  });
+});

@@ -2,6 +2,7 @@ import { useRef } from 'react';
 import type { TableKind } from '../core/export/tables';
 import { taskFiguresText } from '../core/metrics/taskMetrics';
 import { exportQdqModel, exportQTable, exportTableFile, importTable } from '../state/actions';
+import { exportOrtConfig, importOrtConfig } from '../state/ruleActions';
 import { isRunning } from '../state/slices/jobs';
 import { download } from './download';
 import { nothingToQuantize, useApp } from '../state/store';
@@ -24,6 +25,7 @@ export function ExportPanel() {
   const exporting = useApp((s) => isRunning(s.jobs, 'exportQdq'));
   const nothing = useApp(nothingToQuantize);
   const picker = useRef<HTMLInputElement>(null);
+  const ortPicker = useRef<HTMLInputElement>(null);
   return (
     <div className="export-panel">
       <div>
@@ -48,6 +50,13 @@ export function ExportPanel() {
           <h4>Quantize table (TPU-MLIR)</h4>
           <p className="muted">The layers not at {qtable.defaultPrecision} ({qtable.layers.size}), one <code>op_name mode</code> per line.</p>
           <button className="btn" onClick={() => download(exportQTable())} data-testid="export-qtable">Download .qtable</button>
+        </div>
+        <div className="export-item">
+          <h4>onnxruntime (quantize_static)</h4>
+          <p className="muted">The float layers as <code>nodes_to_exclude</code>, INT16 layers as <code>extra_options.TensorQuantOverrides</code> (quant_type QInt16 on their tensors), in one JSON; importing one sets those precisions (one edit).</p>
+          <button className="btn" disabled={!calibrated} onClick={() => download(exportOrtConfig())} data-testid="export-ort">Download .ort_quant.json</button>{' '}
+          <button className="btn" disabled={!calibrated} onClick={() => ortPicker.current?.click()}>Import</button>
+          <input ref={ortPicker} type="file" accept=".json,application/json" hidden data-testid="import-ort" onChange={(e) => { const f = e.target.files?.[0]; e.target.value = ''; if (f) void importOrtConfig(f); }} />
         </div>
         <div className="export-item">
           <h4>Import</h4>

@@ -1,15 +1,17 @@
-import { useEffect, useMemo } from 'react';
-import { precisionOf } from '../core/model/QTable';
+import { useCallback, useEffect, useMemo } from 'react';
+import { layerPrecision } from '../core/quant/layerInfo';
 import { measureLocalErrors, watchLocalErrors } from '../state/layerErrorActions';
 import { nothingToQuantize, useApp, type Metric } from '../state/store';
 import { isRunning } from '../state/slices/jobs';
 import { GraphView } from './graph/GraphView';
+import { describeNode } from './graph/nodeDetails';
 import { HeatLegend } from './graph/HeatLegend';
 import { rankingGivesCosine, type GainView } from './floatGains';
 import { heatScale } from './heat';
 import { useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
 import { useFloatGains, useLocalErrors } from './layerErrorHooks';
 import { METRIC_LABEL } from './format';
+import { graphSelection } from './tableSelection';
 
 const METRIC_TITLE: Record<Metric, string> = {
   cos: 'Accumulated cosine: every layer at its QTable precision, this layer\'s output against float',
@@ -34,7 +36,13 @@ export function GraphPanel() {
   const metric = useApp((s) => s.metric);
   const setMetric = useApp((s) => s.setMetric);
   const selected = useApp((s) => s.selected);
-  const select = useApp((s) => s.select);
+  const selection = useApp((s) => s.selection);
+  const setSelection = useApp((s) => s.setSelection);
+  // Shift/Ctrl-click builds a multi-selection the table's "Set selection to …" applies (issue #13).
+  const onSelect = useCallback((layer: string | null, keys?: { readonly toggle: boolean; readonly add: boolean }) => {
+    const next = graphSelection(useApp.getState().selection, layer, keys);
+    setSelection(next.selection, next.primary);
+  }, [setSelection]);
   const qtable = useApp((s) => s.qtable);
   const layerEvaluating = useApp((s) => isRunning(s.jobs, 'evaluate:layers'));
   const measuringLocal = useApp((s) => s.measuringLocal !== null);
@@ -77,13 +85,19 @@ export function GraphPanel() {
   const badges = useMemo(() => {
     const map = new Map<string, string>();
     for (const [layer, i] of info) {
-      const p = i.quantizable ? precisionOf(qtable, layer) : null;
+      const p = i.quantizable ? layerPrecision(qtable, i) : null;
       if (p && p !== qtable.defaultPrecision) map.set(layer, p);
     }
     // A layer an evaluation warning names (issue #11) carries the warning on the graph too.
     for (const w of warned ?? []) if (w.layer) map.set(w.layer, `⚠${map.has(w.layer) ? ` ${map.get(w.layer)}` : ''}`);
     return map;
   }, [info, qtable, warned]);
+
+  // The hover tooltip's figures: what the table says about the layer, without leaving the graph.
+  const describe = useCallback(
+    (id: string) => (model ? describeNode(id, { graph: model.graph, info, qtable, errors, local, gains }) : null),
+    [model, info, qtable, errors, local, gains],
+  );
 
   if (!model) return null;
   const hasGains = gainMode ? gains.size > 0 : sensitivities.size > 0;
@@ -97,7 +111,7 @@ export function GraphPanel() {
             : 'Heatmap appears after calibration';
   return (
     <div className="graph-panel">
-      <GraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} onSelect={select} />
+      <GraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} selection={selection} onSelect={onSelect} describe={describe} />
       <div className="graph-overlay">
         <div className="metric-switch" role="radiogroup" aria-label="Heatmap metric">
           {modes.map((m) => (

@@ -3,6 +3,7 @@ import { weightBytes } from '../state/queries';
 import { diffQTables, resultConfiguration, SEARCH_LABEL } from '../core/search/describe';
 import { changedTensors } from '../core/calib/overrideList';
 import { qtableFromData } from '../core/model/QTable';
+import { naturalCompare } from '../core/naturalSort';
 import { SEARCH_METRIC_LABEL } from '../core/search/scoring/searchMetric';
 import type { UnitSensitivity } from '../core/search/scoring/sensitivity';
 import { applyConfiguration, applyQTable, quantizableLayers } from '../state/actions';
@@ -56,7 +57,8 @@ function ResultView() {
   const now = useFigureBasis();
   const tensors = useCalibratedTensors();
   const target = useMemo(() => qtableFromData(result.qtable), [result]);
-  const changes = useMemo(() => diffQTables(qtable, target, quantizableLayers()), [qtable, target]);
+  // natural name order (Add.9 before Add.10), as the layer table and the exports list them
+  const changes = useMemo(() => diffQTables(qtable, target, quantizableLayers()).sort((a, b) => naturalCompare(a.layer, b.layer)), [qtable, target]);
   const configuration = useMemo(() => resultConfiguration(result), [result]);
   const scored = configuration ? visitedBasis.get(configuration.id) : undefined;
   const note = configuration ? configurationNote(configuration, scored, now) : null;

@@ -3,6 +3,7 @@ import type { FlatFormat } from '../io/tflite/flatModel';
 import type { onnx } from '../io/onnx/protobuf';
 import type { GraphNode, LayerName } from '../model/ModelGraph';
 import type { Precision, QTable } from '../model/QTable';
+import { naturalCompare } from '../naturalSort';
 
 /** Where the layers of a model converted from a .tflite/.circle come from. */
 export interface FlatbufferOrigins {
@@ -81,7 +82,7 @@ export function formatAiEdgeRecipe(qtable: QTable, nodes: readonly GraphNode[], 
     return config ? { regex, operation: '*', algorithm_key: 'min_max_uniform_quantize', op_config: config } : { regex, operation: '*', algorithm_key: 'no_quantize' };
   };
   const entries = [entry('.*', qtable.defaultPrecision)];
-  for (const [operator, precision] of byOperator.layers) {
+  for (const [operator, precision] of [...byOperator.layers].sort(([a], [b]) => naturalCompare(a, b))) {
     if (precision !== qtable.defaultPrecision) entries.push(entry(`^${escapeRegex(operator)}$`, precision));
   }
   return `${JSON.stringify(entries, null, 2)}\n`;

@@ -14,7 +14,8 @@ describe('ONE circle-quantizer configuration', () => {
     expect(JSON.parse(out.text)).toEqual({
       default_quantization_dtype: 'uint8',
       default_granularity: 'channel',
-      layers: [{ names: ['conv1', 'ln_var', 'ln_rsqrt'], dtype: 'int16', granularity: 'channel' }],
+      // natural name order (issue #13), whatever order the QTable holds them in
+      layers: [{ names: ['conv1', 'ln_rsqrt', 'ln_var'], dtype: 'int16', granularity: 'channel' }],
       model_path: 'model.circle',
     });
     expect(out.notRepresentable).toEqual([{ layer: 'gelu', precision: 'FP32' }, { layer: 'head', precision: 'FP16' }]);
@@ -23,7 +24,7 @@ describe('ONE circle-quantizer configuration', () => {
     expect(parsed.defaultDtype).toBe('uint8');
     expect(parsed.defaultGranularity).toBe('channel');
     expect(parsed.modelPath).toBe('model.circle');
-    expect([...parsed.granularity]).toEqual([['conv1', 'channel'], ['ln_var', 'channel'], ['ln_rsqrt', 'channel']]);
+    expect([...parsed.granularity]).toEqual([['conv1', 'channel'], ['ln_rsqrt', 'channel'], ['ln_var', 'channel']]);
   });
 
   it('writes the exact text: a single layer as "name", 8-bit layers only against an int16 default', () => {

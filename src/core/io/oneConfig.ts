@@ -1,6 +1,7 @@
 import { FormatError, QbenchError } from '../errors';
 import type { GraphNode, LayerName } from '../model/ModelGraph';
 import type { Precision, QTable } from '../model/QTable';
+import { naturalCompare } from '../naturalSort';
 import { describeJson, expectArray, expectObject, isJsonObject, parseJsonText } from './jsonText';
 import { firstOutput, layerResolver } from './tensorNames';
 
@@ -102,7 +103,7 @@ export function formatOneConfig(table: QTable, options: OneConfigOptions = {}): 
 
   const groups = new Map<string, { dtype: OneDtype; granularity: OneGranularity; names: string[] }>();
   const written = new Set<string>();
-  const layers = new Set<LayerName>([...table.layers.keys(), ...(options.granularity?.keys() ?? [])]);
+  const layers = [...new Set<LayerName>([...table.layers.keys(), ...(options.granularity?.keys() ?? [])])].sort(naturalCompare);
   for (const layer of layers) {
     const precision = table.layers.get(layer) ?? table.defaultPrecision;
     const dtype = oneDtypeOf(precision);

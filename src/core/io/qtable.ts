@@ -1,6 +1,7 @@
 import { FormatError } from '../errors';
 import type { GraphNode, LayerName } from '../model/ModelGraph';
 import type { Precision, QTable } from '../model/QTable';
+import { naturalCompare } from '../naturalSort';
 
 /**
  * TPU-MLIR quantize table (docs/formats.md): `#` comments, one `<op_name> <mode>` per line, modes
@@ -26,7 +27,8 @@ export interface QTableHeader {
  * // "# genetated time: ...\n# ...\n###\n# op_name   quantize_mode\nconv1_Conv F16\n"
  */
 export function formatQTable(table: QTable, header: QTableHeader = {}): string {
-  const rows = [...table.layers].filter(([, p]) => p !== table.defaultPrecision);
+  // natural order (Add.9 before Add.10): the same list reads the same in every export
+  const rows = [...table.layers].filter(([, p]) => p !== table.defaultPrecision).sort(([a], [b]) => naturalCompare(a, b));
   const floatCount = (mode: string) => rows.filter(([, p]) => PRECISION_TO_MODE[p] === mode).length;
   const time = (header.generatedAt ?? new Date()).toISOString().replace('T', ' ').slice(0, 19);
   const lines = [

@@ -47,7 +47,7 @@ const configuration = (id: number, weightBytes: number, outputCos: number, layer
 
 /** Issue #11: "7 of 10 points sit at about 2.2 MB; clicking one applies another". */
 describe('configurationRows', () => {
-  it('each row carries its own configuration, whatever order the list puts it in: smallest first, then the more accurate, then the first scored', () => {
+  it('each row carries its own configuration, whatever order the list puts it in: smallest first, then the more accurate, then by label in natural order (issue #13), then the first scored', () => {
     const points = [
       configuration(7, 2_200_300, 0.97, [['a', 'FP32']]),
       configuration(3, 4_500_000, 0.999),
@@ -56,10 +56,10 @@ describe('configurationRows', () => {
       configuration(5, 2_200_300, 0.98, [['c', 'INT16']]),
     ];
     const rows = configurationRows(points, ['a', 'b', 'c']);
-    expect(rows.map((r) => r.configuration.id)).toEqual([4, 9, 5, 7, 3]);
+    expect(rows.map((r) => r.configuration.id)).toEqual([4, 5, 9, 7, 3]);
     // the mapping is by the configuration itself, never by position: each row's QTable is its point's
     for (const row of rows) expect(row.configuration).toBe(points.find((p) => p.id === row.configuration.id));
-    expect(rows.map((r) => [r.floatLayers, r.int16Layers])).toEqual([[0, 0], [1, 0], [0, 1], [1, 0], [0, 0]]);
+    expect(rows.map((r) => [r.floatLayers, r.int16Layers])).toEqual([[0, 0], [0, 1], [1, 0], [1, 0], [0, 0]]);
     expect(rows.filter((r) => r.onFront).map((r) => r.configuration.id)).toEqual([4, 9, 3]);
     expect(points.map((p) => p.id)).toEqual([7, 3, 9, 4, 5]); // not reordered
   });

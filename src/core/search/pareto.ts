@@ -1,5 +1,6 @@
 import type { LayerName } from '../model/ModelGraph';
 import { precisionOf, qtableFromData, type Precision } from '../model/QTable';
+import { naturalCompare } from '../naturalSort';
 import type { VisitedConfiguration } from './SearchSession';
 
 /**
@@ -34,7 +35,8 @@ const FLOAT: ReadonlySet<Precision> = new Set(['FP32', 'FP16', 'BF16']);
 
 /**
  * The configurations as the list under the Pareto chart shows them: smallest first, then the more
- * accurate, then the first scored, so nearly equal sizes sit side by side in a stable order. Layer
+ * accurate, then by label in natural order (step 9 before step 10), then the first scored, so nearly
+ * equal sizes sit side by side in a stable order. Layer
  * counts are over `layers` (the model's quantizable layers), so a default of FP32 counts every
  * layer it leaves float.
  * @example configurationRows([{ id: 1, weightBytes: 10, outputCos: 0.9, qtable: { defaultPrecision: 'INT8', layers: [['a', 'FP32']] }, … }], ['a', 'b'])
@@ -55,6 +57,6 @@ export function configurationRows(points: readonly VisitedConfiguration[], layer
       }
       return { row: { configuration, floatLayers, int16Layers, onFront: front.has(configuration.id) }, order };
     })
-    .sort((a, b) => a.row.configuration.weightBytes - b.row.configuration.weightBytes || b.row.configuration.outputCos - a.row.configuration.outputCos || a.order - b.order)
+    .sort((a, b) => a.row.configuration.weightBytes - b.row.configuration.weightBytes || b.row.configuration.outputCos - a.row.configuration.outputCos || naturalCompare(a.row.configuration.label, b.row.configuration.label) || a.order - b.order)
     .map(({ row }) => row);
 }

@@ -8,6 +8,7 @@ import type { OutputTask } from '../../core/metrics/tasks';
 import { qtableFromData, qtableToData, type QTableData } from '../../core/model/QTable';
 import type { TargetScheme } from '../../core/quant/schemes';
 import type { WeightOptions } from '../../core/quant/WeightOptions';
+import { NO_RULES, type RuleList } from '../../core/rules/rules';
 import type { SearchRequest } from '../../core/search/SearchRequest';
 import type { SearchKind, SearchResult, VisitedConfiguration } from '../../core/search/SearchSession';
 import type { EditState } from '../slices/qtable';
@@ -23,6 +24,8 @@ export interface LabelsChoice<F> {
 export interface EditData {
   readonly qtable: QTableData;
   readonly overrides: OverrideList;
+  /** Absent in records saved before rules existed. */
+  readonly rules?: RuleList;
 }
 
 /**
@@ -50,6 +53,8 @@ export interface SessionRecord<F> {
   readonly corrections: Corrections | null;
   readonly qtable: QTableData;
   readonly overrides: OverrideList;
+  /** The precision rules (issue #13); absent in records saved before rules existed. */
+  readonly rules?: RuleList;
   readonly past: readonly EditData[];
   readonly future: readonly EditData[];
   /** Output tasks the user chose by hand (null: back to the detected one). */
@@ -64,7 +69,7 @@ export interface SessionRecord<F> {
 export function currentSession(s: AppState): SessionRecord<FileSource> | null {
   const { sources } = s;
   if (!sources.model || !s.model) return null;
-  const edit = (e: EditState): EditData => ({ qtable: qtableToData(e.qtable), overrides: e.overrides });
+  const edit = (e: EditState): EditData => ({ qtable: qtableToData(e.qtable), overrides: e.overrides, rules: e.rules });
   return {
     version: 1,
     model: sources.model,
@@ -81,6 +86,7 @@ export function currentSession(s: AppState): SessionRecord<FileSource> | null {
     corrections: s.calibration?.corrections ?? null,
     qtable: qtableToData(s.qtable),
     overrides: s.tensorOverrides,
+    rules: s.rules,
     past: s.past.map(edit),
     future: s.future.map(edit),
     outputTasks: sources.outputTasks,
@@ -93,7 +99,7 @@ export function currentSession(s: AppState): SessionRecord<FileSource> | null {
 
 /** An undo step back from plain data. */
 export function editFromData(e: EditData): EditState {
-  return { qtable: qtableFromData(e.qtable), overrides: e.overrides };
+  return { qtable: qtableFromData(e.qtable), overrides: e.overrides, rules: e.rules ?? NO_RULES };
 }
 
 /** The files a record names, each once: what storage must hold for it. */

@@ -2,6 +2,7 @@ import { call, handleComputeWorkerLoss, setRunTimeLimit } from '../../../workers
 import type { EngineKind, FileSource } from '../../../workers/client';
 import { errorMessage } from '../../core/errors';
 import { qtableFromData } from '../../core/model/QTable';
+import { NO_RULES } from '../../core/rules/rules';
 import type { Corrections } from '../../core/corrections/CorrectionState';
 import { calibrate, evaluateCurrent, layOut, loadData, openModel, putOverrides, runJob } from '../actions';
 import { useApp, type AppState } from '../store';
@@ -48,7 +49,7 @@ async function rebuild(record: SessionRecord<FileSource>, cancelledKind: string 
   await call('setCalibrationSettings', { settings: record.calibrationSettings });
   useApp.setState({
     scheme: record.scheme, weightOptions: record.weightOptions, calibrationSettings: record.calibrationSettings,
-    qtable: qtableFromData(record.qtable), past: record.past.map(editFromData), future: record.future.map(editFromData),
+    qtable: qtableFromData(record.qtable), rules: record.rules ?? NO_RULES, past: record.past.map(editFromData), future: record.future.map(editFromData),
     searchKind: record.searchKind, searchRequests: record.searchRequests,
   });
   if (record.data) {
@@ -129,7 +130,7 @@ handleComputeWorkerLoss(({ reason, cancelled }) => {
 /** The fields a saved session is made of: a change to one of them is saved. */
 const SAVED_FIELDS = [
   'sources', 'engineKind', 'preprocess', 'limits', 'scheme', 'weightOptions', 'calibrationSettings', 'calibration',
-  'qtable', 'tensorOverrides', 'past', 'future', 'searchKind', 'searchRequests', 'searchResult', 'visitedRevision',
+  'qtable', 'tensorOverrides', 'rules', 'past', 'future', 'searchKind', 'searchRequests', 'searchResult', 'visitedRevision',
 ] as const satisfies readonly (keyof AppState)[];
 
 /** How long the page waits after a change before saving (edits come in bursts). */

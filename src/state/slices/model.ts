@@ -4,6 +4,8 @@ import type { Capabilities, EngineKind, ModelSummary } from '../../../workers/cl
 import type { GraphLayout } from '../../core/layout/layoutGraph';
 import { ALL_INT8 } from '../../core/model/QTable';
 import { NO_OVERRIDES } from '../../core/calib/overrideList';
+import { NO_RULES } from '../../core/rules/rules';
+import { NO_SELECTION } from './ui';
 
 export interface ModelSlice {
   model: ModelSummary | null;
@@ -22,6 +24,8 @@ export interface ModelSlice {
 /** What belongs to the open model and goes when another opens (or none is left). */
 export const modelStateReset = () => ({
   layout: null, dataset: null, calibration: null, qtable: ALL_INT8, tensorOverrides: NO_OVERRIDES, past: [], future: [],
+  // rules go with the model: its QTable starts at the default, which they never made
+  rules: NO_RULES, selection: NO_SELECTION,
   outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, quantizedInFile: null, selected: null, thresholdSearch: null, correctionEffects: {},
   // another model has other classes
   classNames: null,
@@ -41,6 +45,7 @@ export const createModelSlice: StateCreator<AppState, [], [], ModelSlice> = (set
     set((s) => ({
       model, layout: null, outputEvaluation: null, layerEvaluation: null, baseline: null, lastExport: null, searchResult: null, visited: [],
       selected: s.selected && model.layers.some((l) => l.name === s.selected) ? s.selected : null,
+      selection: s.selection.length ? s.selection.filter((name) => model.layers.some((l) => l.name === name)) : s.selection,
     })),
   layoutReady: (layout) => set({ layout }),
 });

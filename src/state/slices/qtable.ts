@@ -3,6 +3,7 @@ import type { AppState } from '../store';
 import type { LayerName } from '../../core/model/ModelGraph';
 import { ALL_INT8, sameQTable, withPrecision, type Precision, type QTable } from '../../core/model/QTable';
 import { NO_OVERRIDES, sameOverrides, type OverrideList } from '../../core/calib/overrideList';
+import { NO_RULES, sameRules, type RuleList } from '../../core/rules/rules';
 
 /**
  * What one Undo puts back: the QTable and the per-tensor calibration overrides of that moment
@@ -11,6 +12,11 @@ import { NO_OVERRIDES, sameOverrides, type OverrideList } from '../../core/calib
 export interface EditState {
   readonly qtable: QTable;
   readonly overrides: OverrideList;
+  /**
+   * The precision rules (core/rules) the QTable was made with: restored with it, since what a rule
+   * change keeps as a hand edit is read off the QTable against the rules (reapplyRules).
+   */
+  readonly rules: RuleList;
 }
 
 /** The current QTable with undo and redo (every edit is kept; nothing is lost on a failed evaluation). */
@@ -21,11 +27,13 @@ export interface QTableSlice {
    * it in step); here they are part of what Undo and Redo restore.
    */
   tensorOverrides: OverrideList;
+  /** The precision rules in force, in order (the later wins); the QTable already holds what they give. */
+  rules: RuleList;
   past: EditState[];
   future: EditState[];
   setPrecision: (layer: LayerName, precision: Precision) => void;
   replaceQTable: (qtable: QTable) => void;
-  /** One edit of the QTable, the overrides or both; nothing goes on the undo list when neither changes. */
+  /** One edit of the QTable, the overrides, the rules or several; nothing goes on the undo list when none changes. */
   applyEdit: (next: Partial<EditState>) => void;
   undo: () => void;
   redo: () => void;
@@ -41,8 +49,8 @@ function remember(get: () => AppState): void {
   if (model && openedGraph) saveQTable(openedGraph, qtable);
 }
 
-const stateOf = (s: AppState): EditState => ({ qtable: s.qtable, overrides: s.tensorOverrides });
-const shown = (state: EditState) => ({ qtable: state.qtable, tensorOverrides: state.overrides });
+const stateOf = (s: AppState): EditState => ({ qtable: s.qtable, overrides: s.tensorOverrides, rules: s.rules });
+const shown = (state: EditState) => ({ qtable: state.qtable, tensorOverrides: state.overrides, rules: state.rules });
 
 export const createQTableSlice: StateCreator<AppState, [], [], QTableSlice> = (set, get) => {
   /** An edit: the new QTable, the old one onto the undo list, and remembered. */
@@ -54,20 +62,27 @@ export const createQTableSlice: StateCreator<AppState, [], [], QTableSlice> = (s
   return {
     qtable: ALL_INT8,
     tensorOverrides: NO_OVERRIDES,
+    rules: NO_RULES,
     past: [],
     future: [],
     setPrecision: (layer, precision) =>
       edit((s) => {
-        const next = withPrecision(s.qtable, layer, precision);
+        // A node a .tflite/.circle conversion added has no entry: the edit sets its file operator (LayerInfo.operator).
+        const entry = s.model?.layers.find((l) => l.name === layer)?.operator ?? layer;
+        const next = withPrecision(s.qtable, entry, precision);
         return next === s.qtable ? {} : { qtable: next, past: [...s.past, stateOf(s)], future: [] };
       }),
     replaceQTable: (qtable) => edit((s) => ({ qtable, past: [...s.past, stateOf(s)], future: [] })),
-    applyEdit: ({ qtable = get().qtable, overrides = get().tensorOverrides }) =>
+    applyEdit: ({ qtable = get().qtable, overrides = get().tensorOverrides, rules = get().rules }) =>
       edit((s) => {
         const qtableChanged = !sameQTable(qtable, s.qtable);
         const overridesChanged = !sameOverrides(overrides, s.tensorOverrides);
-        if (!qtableChanged && !overridesChanged) return {};
-        return { qtable: qtableChanged ? qtable : s.qtable, tensorOverrides: overridesChanged ? overrides : s.tensorOverrides, past: [...s.past, stateOf(s)], future: [] };
+        const rulesChanged = !sameRules(rules, s.rules);
+        if (!qtableChanged && !overridesChanged && !rulesChanged) return {};
+        return {
+          qtable: qtableChanged ? qtable : s.qtable, tensorOverrides: overridesChanged ? overrides : s.tensorOverrides, rules: rulesChanged ? rules : s.rules,
+          past: [...s.past, stateOf(s)], future: [],
+        };
       }),
     undo: () => edit((s) => (s.past.length ? { ...shown(s.past[s.past.length - 1]), past: s.past.slice(0, -1), future: [stateOf(s), ...s.future] } : {})),
     redo: () => edit((s) => (s.future.length ? { ...shown(s.future[0]), future: s.future.slice(1), past: [...s.past, stateOf(s)] } : {})),

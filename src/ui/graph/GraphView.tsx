@@ -1,9 +1,18 @@
 import { color as parseColor, curveBasis, line, select, zoom as d3zoom, zoomIdentity, type ZoomBehavior, type ZoomTransform } from 'd3';
-import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type ReactElement } from 'react';
+import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type ReactElement } from 'react';
 import { inputNodeId, outputNodeId, type GraphLayout, type LayoutEdge, type LayoutNode } from '../../core/layout/GraphLayout';
 import { layerLabel, terminalLabel, type NodeLabelText } from '../../core/layout/nodeLabel';
 import type { ModelGraph } from '../../core/model/ModelGraph';
+import { neighbour, type Direction } from './graphNavigation';
+import { searchGraph } from './graphSearch';
+import { GraphTooltip, type NodeDetails } from './GraphTooltip';
+import { Minimap, minimapScale } from './Minimap';
+import { farLabel } from './opAbbreviation';
+import { fitAll, fitWidth, READABLE_ZOOM, viewCentreY } from './viewFit';
 import './GraphView.css';
+import './selection.css';
+
+export type { NodeDetails } from './GraphTooltip';
 
 export interface GraphViewProps {
   graph: ModelGraph;
@@ -16,14 +25,21 @@ export interface GraphViewProps {
   /** Marks layers whose precision is not the default (e.g. 'FP32', 'FP16', 'INT16') with a small badge. */
   badges: ReadonlyMap<string, string>;
   selected: string | null;
-  onSelect: (layer: string | null) => void;
+  /** Every selected layer (Shift/Ctrl-click, the table's multi-selection), drawn outlined; `selected` among them. */
+  selection?: readonly string[];
+  /** A click: `keys` says whether Ctrl/Cmd (toggle) or Shift (add) was held (issue #13 multi-select). */
+  onSelect: (layer: string | null, keys?: { readonly toggle: boolean; readonly add: boolean }) => void;
+  /** The hover tooltip's text for a node id (layer name or terminal id); null: no tooltip. */
+  describe?: (id: string) => NodeDetails | null;
 }
 
-/** Below this zoom the labels are unreadable: hide them (and arrowheads) so panning stays cheap. */
-const FAR_ZOOM = 0.35;
+/**
+ * Semantic zoom. Below READABLE_ZOOM names are too small to read: boxes show their op type, big
+ * ("mid"); below FAR_ZOOM even that is a speck: coloured blocks only, no text, no arrowheads, so
+ * panning stays cheap. The hover tooltip names any box at any zoom.
+ */
+const FAR_ZOOM = 0.28;
 const MAX_ZOOM = 4;
-/** A three-layer graph fitted to the screen would be huge: fit never zooms in past this. */
-const FIT_MAX_ZOOM = 1.5;
 /** Zoom used to show one layer (search, selection from elsewhere) when the view is further out. */
 const FOCUS_ZOOM = 0.9;
 const EDGES_PER_PATH = 96;
@@ -33,7 +49,7 @@ const EDGES_PER_PATH = 96;
  * which moves one <g>: React renders the boxes once per layout and never during a gesture; heat,
  * selection and search marks are applied to the existing elements directly.
  */
-export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSelect }: GraphViewProps) {
+export function GraphView({ graph, layout, heat, colorOf, badges, selected, selection, onSelect, describe }: GraphViewProps) {
   const svgRef = useRef<SVGSVGElement>(null);
   const viewportRef = useRef<SVGGElement>(null);
   const zoomRef = useRef<ZoomBehavior<SVGSVGElement, unknown> | null>(null);
@@ -43,12 +59,18 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
   /** Ids of the boxes that currently draw their text (those in or near the viewport). */
   const labelledRef = useRef(new Set<string>());
   const focusingRef = useRef<string | null>(null);
+  const minimapViewRef = useRef<HTMLDivElement>(null);
+  const tooltipRef = useRef<HTMLDivElement>(null);
 
   const labels = useMemo(() => labelsOf(graph), [graph]);
+  const opTypes = useMemo(() => new Map(graph.nodes.map((n) => [n.name, n.opType])), [graph]);
   const nodeById = useMemo(() => new Map((layout?.nodes ?? []).map((n) => [n.id, n])), [layout]);
   const byTop = useMemo(() => [...(layout?.nodes ?? [])].sort((a, b) => a.y - a.height / 2 - (b.y - b.height / 2)), [layout]);
   // A layout of another graph (a new model while its layout is computed) counts as pending.
   const ready = layout !== null && graph.nodes.every((n) => nodeById.has(n.name));
+  const minimap = useMemo(() => (layout ? minimapScale(layout) : null), [layout]);
+  /** The first input's box: where a deep, wide model opens. */
+  const firstInput = useMemo(() => (graph.inputs[0] ? nodeById.get(inputNodeId(graph.inputs[0].name)) : undefined) ?? byTop[0], [graph, nodeById, byTop]);
 
   // --- zoom --------------------------------------------------------------------------------------
   const viewSize = useCallback((): [number, number] => {
@@ -64,12 +86,12 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
     else select(svg).call(zoom.transform, transform);
   }, []);
 
+  /** Fit: the drawing's width, at the rows shown now (a deep model stays readable; see viewFit.ts). */
   const fitTransform = useCallback((): ZoomTransform => {
     if (!layout) return zoomIdentity;
-    const [w, h] = viewSize();
-    const k = Math.min(FIT_MAX_ZOOM, 0.95 * Math.min(w / Math.max(layout.width, 1), h / Math.max(layout.height, 1)));
-    return zoomIdentity.translate((w - layout.width * k) / 2, (h - layout.height * k) / 2).scale(k);
-  }, [layout, viewSize]);
+    const size = viewSize();
+    return fitWidth(layout, size, { centreY: viewCentreY(transformRef.current, size[1]), anchor: firstInput });
+  }, [layout, viewSize, firstInput]);
 
   const centreOn = useCallback(
     (node: LayoutNode, durationMs = 300) => {
@@ -85,8 +107,8 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
     const viewport = viewportRef.current;
     if (!ready || !svg || !viewport || !layout) return;
     const [w, h] = viewSize();
-    const fit = fitTransform();
-    let far: boolean | null = null;
+    const overview = fitAll(layout, [w, h]);
+    let level: 'far' | 'mid' | 'near' | null = null;
     labelledRef.current = new Set();
     let covered: Rect | null = null;
     // Chrome lays out every SVG <text> again whenever the scale of its transform changes (about
@@ -110,35 +132,47 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
       for (const id of next) if (!previous.has(id)) mark(id, true);
       labelledRef.current = next;
     };
+    const mini = minimap;
+    const updateMinimap = (t: ZoomTransform) => {
+      const box = minimapViewRef.current;
+      if (!box || !mini) return;
+      const [vw, vh] = viewSize();
+      const x0 = Math.max(0, (-t.x / t.k) * mini.sx);
+      const y0 = Math.max(0, (-t.y / t.k) * mini.sy);
+      const x1 = Math.min(mini.width, ((vw - t.x) / t.k) * mini.sx);
+      const y1 = Math.min(mini.height, ((vh - t.y) / t.k) * mini.sy);
+      box.style.transform = `translate(${x0}px, ${y0}px)`;
+      box.style.width = `${Math.max(2, x1 - x0)}px`;
+      box.style.height = `${Math.max(2, y1 - y0)}px`;
+    };
     const zoom = d3zoom<SVGSVGElement, unknown>()
-      .scaleExtent([Math.min(0.05, fit.k * 0.8), MAX_ZOOM])
+      .scaleExtent([Math.min(0.05, overview.k * 0.8), MAX_ZOOM])
       .extent(() => [[0, 0], viewSize()])
       .translateExtent([[-w, -h], [layout.width + w, layout.height + h]])
       .on('zoom', (event: { transform: ZoomTransform }) => {
         const t = event.transform;
         transformRef.current = t;
         viewport.setAttribute('transform', t.toString());
-        const nowFar = t.k < FAR_ZOOM;
-        if (nowFar !== far) {
-          far = nowFar;
-          viewport.classList.toggle('is-far', nowFar);
+        const now = t.k < FAR_ZOOM ? 'far' : t.k < READABLE_ZOOM ? 'mid' : 'near';
+        if (now !== level) {
+          level = now;
+          viewport.classList.toggle('is-far', now === 'far');
+          viewport.classList.toggle('is-mid', now === 'mid');
+          svg.dataset.zoomLevel = now;
         }
         updateLabels(t);
+        updateMinimap(t);
       });
     zoomRef.current = zoom;
     const selection = select(svg).call(zoom).on('dblclick.zoom', null);
-    // Small graphs open fitted; deep ones (where "fit" makes boxes specks) open at their top,
-    // centred on the topmost box (the first input).
-    if (fit.k >= FAR_ZOOM) selection.call(zoom.transform, fit);
-    else {
-      const k = Math.min(1, Math.max(0.5, (0.95 * w) / layout.width));
-      const top = byTop[0];
-      selection.call(zoom.transform, zoomIdentity.translate(w / 2 - (top ? top.x : layout.width / 2) * k, 8).scale(k));
-    }
+    // Every model opens fitted to the view's width at its top (its inputs), names readable: a
+    // deep model fitted whole is a column of specks (issue 13). The minimap shows the rest.
+    selection.call(zoom.transform, fitWidth(layout, [w, h], { top: true, anchor: firstInput }));
     // A container that grows shows area the label culling has not covered yet.
     const resize = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(() => {
       covered = null;
       updateLabels(transformRef.current);
+      updateMinimap(transformRef.current);
     });
     resize?.observe(svg);
     return () => {
@@ -151,7 +185,7 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
       }
       labelledRef.current = new Set();
     };
-  }, [ready, layout, byTop, fitTransform, viewSize]);
+  }, [ready, layout, byTop, firstInput, minimap, viewSize]);
 
   const zoomBy = (factor: number) => {
     const svg = svgRef.current;
@@ -202,6 +236,16 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
     return () => el?.classList.remove('is-selected');
   }, [ready, layout, selected]);
 
+  // The rest of a multi-selection, outlined (classes on the existing boxes, as for `selected`).
+  useLayoutEffect(() => {
+    if (!ready || !selection || selection.length < 2) return;
+    const marked = selection.map((id) => elementsRef.current.get(id)).filter((el): el is SVGGElement => !!el);
+    for (const el of marked) el.classList.add('is-in-selection');
+    return () => {
+      for (const el of marked) el.classList.remove('is-in-selection');
+    };
+  }, [ready, layout, selection]);
+
   // A layer selected elsewhere (table, inspector) that is off screen: bring it into view.
   useEffect(() => {
     if (!ready || selected === null) return;
@@ -226,11 +270,15 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
   // --- search ---------------------------------------------------------------------------------------
   const [query, setQuery] = useState('');
   const [matchIndex, setMatchIndex] = useState(-1);
-  const matches = useMemo(() => {
-    const q = query.trim().toLowerCase();
-    if (!q || !ready) return [];
-    return graph.nodes.filter((n) => n.name.toLowerCase().includes(q) || n.opType.toLowerCase().includes(q)).map((n) => n.name);
-  }, [graph, query, ready]);
+  const found = useMemo(() => (ready ? searchGraph(graph, query) : []), [graph, query, ready]);
+  const matches = useMemo(() => found.map((m) => m.id), [found]);
+  // A new model starts with no search: an old query would dim the new graph (issue 13).
+  const [searchedGraph, setSearchedGraph] = useState(graph);
+  if (searchedGraph !== graph) {
+    setSearchedGraph(graph);
+    setQuery('');
+    setMatchIndex(-1);
+  }
 
   useLayoutEffect(() => {
     const viewport = viewportRef.current;
@@ -252,7 +300,8 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
     if (!node) return;
     focusingRef.current = matches[next];
     centreOn(node);
-    onSelect(matches[next]);
+    if (node.kind === 'layer') onSelect(matches[next]);
+    setCursor(node.id);
   };
 
   const onSearchKey = (event: KeyboardEvent<HTMLInputElement>) => {
@@ -266,12 +315,95 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
     }
   };
 
+  // --- keyboard: a cursor moved with the arrows, Enter selects --------------------------------------
+  const [cursor, setCursor] = useState<string | null>(null);
+  const announce = cursor ? (labels.get(cursor)?.subtitle ? `${labels.get(cursor)!.title} ${cursor}` : cursor) : '';
+  useLayoutEffect(() => {
+    if (!ready || cursor === null) return;
+    const el = elementsRef.current.get(cursor);
+    el?.classList.add('is-cursor');
+    return () => el?.classList.remove('is-cursor');
+  }, [ready, layout, cursor]);
+  if (cursor !== null && ready && !nodeById.has(cursor)) setCursor(null);
+
+  const onGraphKey = (event: KeyboardEvent<SVGSVGElement>) => {
+    if (!layout) return;
+    const directions: Record<string, Direction> = { ArrowUp: 'up', ArrowDown: 'down', ArrowLeft: 'left', ArrowRight: 'right' };
+    const direction = directions[event.key];
+    if (direction) {
+      event.preventDefault();
+      const from = nodeById.get(cursor ?? selected ?? '') ?? null;
+      const next = from ? neighbour(layout, nodeById, from, direction) : firstInput ?? null;
+      if (!next) return;
+      setCursor(next.id);
+      const [w, h] = viewSize();
+      const [sx, sy] = transformRef.current.apply([next.x, next.y]);
+      if (sx < 60 || sx > w - 60 || sy < 60 || sy > h - 60) centreOn(next, 150);
+    } else if (event.key === 'Enter' || event.key === ' ') {
+      const node = cursor ? nodeById.get(cursor) : undefined;
+      if (node?.kind === 'layer') {
+        event.preventDefault();
+        focusingRef.current = node.id;
+        onSelect(node.id);
+      }
+    } else if (event.key === 'Escape') {
+      setCursor(null);
+    }
+  };
+
+  // --- hover tooltip ---------------------------------------------------------------------------------
+  const [hovered, setHovered] = useState<string | null>(null);
+  const details = useMemo(() => (hovered && describe ? describe(hovered) : null), [hovered, describe]);
+  const onPointerMove = (event: PointerEvent<SVGSVGElement>) => {
+    // No tooltip during a drag (buttons held): it would chase the pointer over the boxes panned under it.
+    const target = event.buttons ? null : ((event.target as Element).closest('g[data-node-id]') as SVGGElement | null);
+    const id = target?.dataset.nodeId ?? null;
+    if (id !== hovered) setHovered(id);
+    const tip = tooltipRef.current;
+    const root = svgRef.current?.parentElement;
+    if (tip && root && id) {
+      const box = root.getBoundingClientRect();
+      const x = event.clientX - box.left;
+      const y = event.clientY - box.top;
+      // Right of and below the pointer, flipped where it would leave the view.
+      const left = x + 16 + 260 > box.width ? x - 16 - tip.offsetWidth : x + 16;
+      const top = y + 16 + tip.offsetHeight > box.height ? Math.max(4, y - 12 - tip.offsetHeight) : y + 16;
+      tip.style.transform = `translate(${Math.max(4, left)}px, ${top}px)`;
+    }
+  };
+
+  // --- jumps -----------------------------------------------------------------------------------------
+  const jumpRef = useRef({ inputs: -1, outputs: -1 });
+  const jump = (end: 'inputs' | 'outputs') => {
+    const ids = (end === 'inputs' ? graph.inputs.map((v) => inputNodeId(v.name)) : graph.outputs.map((v) => outputNodeId(v.name))).filter((id) => nodeById.has(id));
+    if (ids.length === 0) return;
+    // Each click goes to the next one (a detector has several outputs).
+    const next = (jumpRef.current[end] + 1) % ids.length;
+    jumpRef.current[end] = next;
+    const node = nodeById.get(ids[next])!;
+    setCursor(node.id);
+    const [w, h] = viewSize();
+    const k = Math.max(transformRef.current.k, READABLE_ZOOM);
+    animateTo(zoomIdentity.translate(w / 2 - node.x * k, h / 2 - node.y * k).scale(k), 300);
+  };
+
+  const panTo = useCallback((x: number, y: number) => {
+    const [w, h] = viewSize();
+    const k = transformRef.current.k;
+    animateTo(zoomIdentity.translate(w / 2 - x * k, h / 2 - y * k).scale(k), 0);
+  }, [animateTo, viewSize]);
+
   // --- clicks ---------------------------------------------------------------------------------------
   // d3-zoom swallows the click that ends a drag, so a pan never changes the selection.
   const onClick = (event: MouseEvent<SVGSVGElement>) => {
     const target = (event.target as Element).closest('g[data-node-id]') as SVGGElement | null;
-    if (!target) onSelect(null);
-    else if (target.dataset.layer !== undefined) onSelect(target.dataset.layer);
+    const keys = { toggle: event.ctrlKey || event.metaKey, add: event.shiftKey };
+    if (!target) {
+      if (!keys.toggle && !keys.add) onSelect(null);
+    } else if (target.dataset.layer !== undefined) {
+      onSelect(target.dataset.layer, keys);
+      setCursor(target.dataset.layer);
+    }
   };
 
   if (!ready) {
@@ -288,11 +420,23 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
   const countText = !query.trim() ? '' : matches.length === 0 ? 'no match' : matchIndex >= 0 ? `${matchIndex + 1} / ${matches.length}` : `${matches.length} match${matches.length === 1 ? '' : 'es'}`;
   return (
     <div className="qg-root">
-      <svg ref={svgRef} className="qg-svg" onClick={onClick} role="img" aria-label={`Graph of ${graph.fileName}: ${graph.nodes.length} layers`}>
+      <svg
+        ref={svgRef}
+        className="qg-svg"
+        onClick={onClick}
+        onKeyDown={onGraphKey}
+        onPointerMove={onPointerMove}
+        onPointerLeave={() => setHovered(null)}
+        tabIndex={0}
+        role="application"
+        aria-roledescription="graph"
+        aria-label={`Graph of ${graph.fileName}: ${graph.nodes.length} layers. Arrow keys move between layers, Enter selects.`}
+        data-testid="graph-canvas"
+      >
         <g ref={viewportRef} className="qg-viewport">
           <EdgesLayer layout={layout} />
           <path className="qg-edges qg-edges-active" d={activeEdges} />
-          <NodesLayer layout={layout} labels={labels} />
+          <NodesLayer layout={layout} labels={labels} opTypes={opTypes} />
           <BadgesLayer badges={badges} nodeById={nodeById} />
         </g>
       </svg>
@@ -300,8 +444,8 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
         <div className="qg-search">
           <input
             type="search"
-            placeholder="Find layer or op…"
-            aria-label="Find a layer by name or op type"
+            placeholder="Find layer, op or tensor…"
+            aria-label="Find a layer by its name, op type or a tensor name"
             value={query}
             onChange={(e) => {
               setQuery(e.target.value);
@@ -316,9 +460,17 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, onSe
         <div className="qg-buttons">
           <button type="button" onClick={() => zoomBy(1 / 1.5)} title="Zoom out" aria-label="Zoom out" data-testid="graph-zoom-out">−</button>
           <button type="button" onClick={() => zoomBy(1.5)} title="Zoom in" aria-label="Zoom in" data-testid="graph-zoom-in">+</button>
-          <button type="button" onClick={() => animateTo(fitTransform(), 400)} title="Fit the whole graph" data-testid="graph-fit">Fit</button>
+          <button type="button" onClick={() => animateTo(fitTransform(), 400)} title="Fit the graph's width (scroll or drag for the rest)" data-testid="graph-fit">Fit</button>
+          <button type="button" onClick={() => animateTo(fitAll(layout, viewSize()), 400)} title="The whole graph at once (an overview: names show on hover)" data-testid="graph-fit-all">All</button>
+          <button type="button" onClick={() => jump('inputs')} title="Go to the graph's inputs (again: the next one)" aria-label="Go to the inputs" data-testid="graph-jump-inputs">⤒</button>
+          <button type="button" onClick={() => jump('outputs')} title="Go to the graph's outputs (again: the next one)" aria-label="Go to the outputs" data-testid="graph-jump-outputs">⤓</button>
         </div>
       </div>
+      {minimap && <Minimap layout={layout} scale={minimap} heat={heat} colorOf={colorOf} viewBoxRef={minimapViewRef} onPan={panTo} />}
+      <div ref={tooltipRef} className={`qg-tooltip${details ? '' : ' is-hidden'}`} data-testid="graph-tooltip" role="tooltip">
+        {details && <GraphTooltip details={details} />}
+      </div>
+      <div className="qg-live" aria-live="polite">{announce}</div>
     </div>
   );
 }
@@ -346,7 +498,7 @@ const EdgesLayer = memo(function EdgesLayer({ layout }: { layout: GraphLayout })
   );
 });
 
-const NodesLayer = memo(function NodesLayer({ layout, labels }: { layout: GraphLayout; labels: ReadonlyMap<string, NodeLabelText> }) {
+const NodesLayer = memo(function NodesLayer({ layout, labels, opTypes }: { layout: GraphLayout; labels: ReadonlyMap<string, NodeLabelText>; opTypes: ReadonlyMap<string, string> }) {
   return (
     <g className="qg-nodes">
       {layout.nodes.map((n) => {
@@ -364,6 +516,7 @@ const NodesLayer = memo(function NodesLayer({ layout, labels }: { layout: GraphL
             <rect width={n.width} height={n.height} rx={layer ? 4 : n.height / 2} />
             <text className="qg-title" x={n.width / 2} y={17}>{label.title}</text>
             <text className="qg-subtitle" x={n.width / 2} y={31}>{label.subtitle}</text>
+            <text className="qg-op" x={n.width / 2} y={n.height / 2 + 8}>{farLabel(layer ? opTypes.get(n.id) ?? label.title : label.title, n.width)}</text>
           </g>
         );
       })}
