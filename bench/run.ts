@@ -5,7 +5,7 @@
  * Prints one JSON object on stdout; progress goes to stderr. Timing only: no pass/fail.
  *   npm run bench                          # everything
  *   npm run bench -- --node-only           # or --browser-only
- *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3), search (issue #4)
+ *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3), search (issue #4), tflite (issue #14), robustness (issue #12)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -32,9 +32,11 @@ import { seededRandom } from '../test/support/GraphBuilder';
 import { deepResidualModel } from '../test/support/deepGraph';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
+import { benchRobustnessNode } from './robustness';
 import { benchCalibrationFloorNode } from './calibrationFloor';
 import { ratio, round } from './figures';
 import { benchSearchBrowser, benchSearchNode } from './search';
+import { benchTfliteOpenBrowser, benchTfliteOpenNode } from './tflite';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const SAMPLES = 12;
@@ -399,7 +401,7 @@ async function benchCalibrationBrowser(page: Page, baseUrl: string) {
 async function main() {
   const args = new Set(process.argv.slice(2));
   const sectionArg = process.argv.find((a) => a.startsWith('--sections='));
-  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration', 'search']);
+  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration', 'search', 'tflite', 'robustness']);
   const result: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
   };
@@ -415,6 +417,8 @@ async function main() {
       result.nodeCalibration = calibration;
     }
     if (sections.has('search')) result.nodeSearch = await benchSearchNode();
+    if (sections.has('tflite')) result.nodeTfliteOpen = await benchTfliteOpenNode();
+    if (sections.has('robustness')) result.nodeRobustness = await benchRobustnessNode(DEMO_IMAGE_DIR);
   }
   if (!args.has('--node-only')) {
     const port = 4174;
@@ -444,6 +448,11 @@ async function main() {
         const searchPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         chromiumResults.search = await benchSearchBrowser(searchPage, `http://localhost:${port}`);
         await searchPage.close();
+      }
+      if (sections.has('tflite')) {
+        const tflitePage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
+        chromiumResults.tfliteOpen = await benchTfliteOpenBrowser(tflitePage, `http://localhost:${port}`);
+        await tflitePage.close();
       }
       result.chromium = chromiumResults;
     } finally {

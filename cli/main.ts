@@ -2,8 +2,11 @@ import { readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { errorMessage, QbenchError } from '../src/core/errors';
-import { DEFAULT_PREPROCESS, loadDataset, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import { loadDataset } from '../src/core/io/dataset/loadDataset';
 import { formatQTable, parseQTable } from '../src/core/io/qtable';
+import { entriesOnOperators, qtableLayer } from '../src/core/quant/layerInfo';
+import { NO_RULES, reapplyRules, ruleLayersOf, ruleOutcome } from '../src/core/rules/rules';
+import { parseRules } from '../src/core/rules/rulesFile';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
@@ -25,9 +28,9 @@ import type { CalibrationSettings } from '../src/core/calib/Calibration';
 import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/model/CaliTable';
 import { formatCaliTable, parseCaliTable } from '../src/core/io/caliTable';
 import { nodeImageDecoder } from './nodeImageDecoder';
-import { countFlag, FlagError, limitsFrom, LIMITS_USAGE, sizeFlag } from './limitFlags';
+import { countFlag, FlagError, limitsFrom, LIMITS_USAGE } from './limitFlags';
+import { preprocessFrom } from './preprocessFlags';
 import { readRegularFile, readRegularText } from './readChecked';
-import type { Limits } from '../src/core/io/limits';
 import { ortNodeEngine } from './ortNodeEngine';
 import { errorLine } from './errorLine';
 
@@ -92,11 +95,26 @@ Image preprocessing (TPU-MLIR's names):
   --mean 123.675,116.28,103.53   per-channel mean, in the pixel format's order
   --scale 0.0171,0.0175,0.0174   per-channel scale: value = (pixel - mean) * scale
   --pixel_format rgb|bgr|gray    channel order (default rgb)
-  --resize_dims H,W              resize to H,W then centre-crop to the input size
+  --preset imagenet|yolo|ppocr_det|ppocr_rec|minus1_1|raw
+                                 a model family's preprocessing; the flags below override it:
+                                 imagenet: RGB, mean 255*[0.485,0.456,0.406], std 255*[0.229,0.224,0.225], crop
+                                 yolo: RGB, /255, letterbox padded with 114 (640x640 when dynamic)
+                                 ppocr_det: BGR, the ImageNet mean/std in BGR order, stretch (320x320 when dynamic)
+                                 ppocr_rec: BGR, (x-127.5)/127.5, keep_aspect_pad padded with 127.5 (48x320)
+                                 minus1_1: RGB, (x-127.5)/127.5; raw: RGB, 0..255 as they are
+  --resize_mode stretch|crop|letterbox|keep_aspect_pad
+                                 how an image fits the input (default stretch; crop with --resize_dims):
+                                 crop: cover, then the centre; letterbox: fit, centred, padded;
+                                 keep_aspect_pad: height fills, width by the aspect (at most the input's), padded right
+  --pad_value V                  the padding's pixel value, 0..255 (default 114 letterbox, 0 keep_aspect_pad)
+  --resize_dims H,W              resize to H,W then centre-crop to the input size (--resize_mode crop)
   --input_size H,W               input size for models with dynamic height/width
   --layout nchw|nhwc             tensor layout (default nchw)
 Other:
   --target ort-qdq|tpu-mlir|one|bolt  quantization scheme (default ort-qdq: uint8 asymmetric activations)
+  --rules file.json              precision rules applied to the QTable of any command, in order, the later winning
+                                 (the page's Save rules; {"rules": [{"kind": "op|name|scope|first|last", "value": "Softmax",
+                                 "precision": "FP32"}]}); the layers --qtable sets keep its precision
   --max_samples N                use the first N samples only
   --threads N                    onnxruntime intra-op threads (default: all cores; at most --max_threads)
   --json                         (eval) print one JSON object
@@ -110,6 +128,7 @@ const OPTIONS = {
   model: { type: 'string' },
   data: { type: 'string' },
   qtable: { type: 'string' },
+  rules: { type: 'string' },
   json: { type: 'boolean' },
   dequantize: { type: 'boolean' },
   out: { type: 'string', short: 'o' },
@@ -120,6 +139,9 @@ const OPTIONS = {
   pixel_format: { type: 'string' },
   resize_dims: { type: 'string' },
   input_size: { type: 'string' },
+  preset: { type: 'string' },
+  resize_mode: { type: 'string' },
+  pad_value: { type: 'string' },
   layout: { type: 'string' },
   target: { type: 'string' },
   max_samples: { type: 'string' },
@@ -185,28 +207,6 @@ function usage<T>(check: () => T): T {
 
 type Values = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
 
-function numbers(text: string, count: number, flag: string): number[] {
-  const values = text.split(',').map((s) => Number(s.trim()));
-  if (values.length !== count || values.some((v) => !Number.isFinite(v))) throw new UsageError(`--${flag} takes ${count} comma-separated numbers, got "${text}"`);
-  return values;
-}
-
-function preprocessFrom(values: Values, limits: Limits): ImagePreprocess {
-  const pixelFormat = values.pixel_format ?? 'rgb';
-  if (!['rgb', 'bgr', 'gray'].includes(pixelFormat)) throw new UsageError(`--pixel_format is rgb, bgr or gray, got "${pixelFormat}"`);
-  const layout = values.layout ?? 'nchw';
-  if (!['nchw', 'nhwc'].includes(layout)) throw new UsageError(`--layout is nchw or nhwc, got "${layout}"`);
-  return {
-    ...DEFAULT_PREPROCESS,
-    mean: values.mean ? (numbers(values.mean, 3, 'mean') as [number, number, number]) : DEFAULT_PREPROCESS.mean,
-    scale: values.scale ? (numbers(values.scale, 3, 'scale') as [number, number, number]) : DEFAULT_PREPROCESS.scale,
-    pixelFormat: pixelFormat as ImagePreprocess['pixelFormat'],
-    layout: layout as ImagePreprocess['layout'],
-    resizeDims: values.resize_dims ? usage(() => sizeFlag(values.resize_dims!, 'resize_dims', limits)) : null,
-    inputSize: values.input_size ? usage(() => sizeFlag(values.input_size!, 'input_size', limits)) : null,
-  };
-}
-
 const DATA_EXTENSIONS = /\.(npy|npz|h5|hdf5|jpe?g|png|bmp|webp)$/i;
 
 async function readData(spec: string): Promise<{ name: string; bytes: Uint8Array }[]> {
@@ -253,7 +253,7 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   const limits = usage(() => limitsFrom(values));
   const maxSamples = values.max_samples ? usage(() => countFlag(values.max_samples!, 'max_samples')) : Infinity;
   const threads = values.threads ? usage(() => countFlag(values.threads!, 'threads', { limits, name: 'threads' })) : 0;
-  const preprocess = preprocessFrom(values, limits);
+  const preprocess = usage(() => preprocessFrom(values, limits));
   const scheme = values.target ? targetSchemeFlag(values.target) : undefined;
   if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
   if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
@@ -283,8 +283,9 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
     if (parsed.unknownLayers.length > 0) {
       throw new QbenchError(`names layers the model does not have: ${parsed.unknownLayers.slice(0, 5).join(', ')}${parsed.unknownLayers.length > 5 ? ', …' : ''}`, basename(values.qtable));
     }
-    qtable = parsed.table;
+    qtable = entriesOnOperators(parsed.table, bench.layers);
   }
+  if (values.rules) qtable = await withRulesFile(values.rules, qtable, bench, values.json === true);
   // Corrections calibrate too: the float ones change the model that is calibrated.
   if (corrections) await bench.setCorrections(corrections, qtable, progressJob(values.json === true));
   else await bench.calibrate(progressJob(values.json === true), qtable);
@@ -665,11 +666,34 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
   }
 }
 
+/**
+ * `--rules`: the file's rules applied under the QTable, as the page does: every layer --qtable lists
+ * is a hand edit and keeps its precision, even one it lists at the default (a qtable line is explicit).
+ */
+async function withRulesFile(path: string, qtable: QTable, bench: Workbench, json: boolean): Promise<QTable> {
+  const rules = parseRules(await readRegularText(path, 'the rules file'), basename(path));
+  // a node a .tflite conversion added has no QTable entry of its own: its operator's layer takes the rule
+  const layers = ruleLayersOf(bench.graph.nodes, (name) => {
+    const layer = bench.layers.get(name);
+    return !!layer?.quantizable && qtableLayer(layer) === name;
+  });
+  const set = ruleOutcome(rules, layers).size;
+  if (!json) process.stdout.write(`note: ${basename(path)}: ${rules.length} rule${rules.length === 1 ? '' : 's'} set ${set} layer${set === 1 ? '' : 's'}\n`);
+  const ruled = reapplyRules({ defaultPrecision: qtable.defaultPrecision, layers: new Map() }, NO_RULES, rules, layers);
+  const merged = new Map(ruled.layers);
+  for (const [layer, precision] of qtable.layers) {
+    if (precision === qtable.defaultPrecision) merged.delete(layer);
+    else merged.set(layer, precision);
+  }
+  return { defaultPrecision: qtable.defaultPrecision, layers: merged };
+}
+
 /** A QTable with its default made INT8 and every other layer listed (a TPU-MLIR qtable has no default). */
-function explicitQTable(table: QTable, layers: ReadonlyMap<string, { quantizable: boolean }>): QTable {
+function explicitQTable(table: QTable, layers: ReadonlyMap<string, { quantizable: boolean; operator?: string }>): QTable {
   if (table.defaultPrecision === 'INT8') return table;
   const explicit = new Map<string, QTable['defaultPrecision']>();
   for (const [name, info] of layers) {
+    if (info.operator) continue; // its file operator's entry holds it (a .tflite/.circle model)
     const precision = table.layers.get(name) ?? table.defaultPrecision;
     if (info.quantizable && precision !== 'INT8') explicit.set(name, precision);
   }

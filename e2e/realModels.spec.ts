@@ -51,6 +51,8 @@ test('an opset-9 model says it was upgraded, in a note and in the header, and ca
   await expect(page.getByTestId('model-notes').getByTestId('model-note').filter({ hasText: /upgraded from opset 9 to 13/i })).toHaveCount(1);
 
   await page.getByTestId('pick-data').setInputFiles(IMAGES);
+  // Images wait for their preprocessing (told from the model) to be confirmed (issue #13).
+  await page.getByTestId('preprocess-confirm').click();
   await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^-?\d+(\.\d+)?(e-?\d+)?$/);
   await expect(page.getByTestId('nothing-to-quantize')).toHaveCount(0);
   await settled(page);

@@ -1,10 +1,13 @@
 import type { CalibrationSettings, TensorOverride } from '../src/core/calib/Calibration';
 import { exportTable, type TableKind } from '../src/core/export/tables';
 import { parseCaliTable } from '../src/core/io/caliTable';
-import { loadDataset, type DatasetFile, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import { decodeImageFile, loadDataset, type DatasetFile, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
+import { imageInputShape } from '../src/core/io/dataset/images';
+import { previewImage } from '../src/core/io/dataset/preview';
 import { checkLimit, DEFAULT_LIMITS, type Limits } from '../src/core/io/limits';
 import type { DatasetSummary } from '../src/core/io/dataset/Dataset';
 import { parseOneConfig } from '../src/core/io/oneConfig';
+import { entriesOnOperators } from '../src/core/quant/layerInfo';
 import { parseQTable } from '../src/core/io/qtable';
 import { QbenchError } from '../src/core/errors';
 import { labelsFromFolders, parseLabels } from '../src/core/metrics/outputScoring';
@@ -60,6 +63,14 @@ export const JOBS = {
       inputs: Object.entries(first).map(([name, t]) => ({ name, dims: [...t.dims], dtype: t.dtype })),
       source: sources.length === 1 ? sources[0].name : `${sources.length} files`,
     };
+  },
+
+  /** One image as the open model would receive it under `preprocess` (the Data tab's preview): the very code calibration reads images with. */
+  async previewPreprocess(service: JobHost, { source, preprocess, limits = DEFAULT_LIMITS }: { source: FileSource; preprocess: ImagePreprocess; limits?: Limits }) {
+    const input = service.requireBench().graph.inputs[0];
+    const shape = imageInputShape(input, preprocess, limits, source.name);
+    const image = await decodeImageFile(service.imageDecoder, { name: source.name, bytes: await readSource(source) }, limits);
+    return { sampleName: source.name, ...previewImage(image, shape, preprocess) };
   },
 
   async setScheme(service: JobHost, { scheme }: { scheme: TargetScheme['id'] }) {
@@ -147,11 +158,12 @@ export const JOBS = {
     const kind = tableKind(text);
     if (kind === 'qtable') {
       const parsed = parseQTable(text, source.name, bench.graph.nodes);
-      return { kind, qtable: parsed.table, unknownNames: [...parsed.unknownLayers] };
+      // A .tflite/.circle model's QTable names the file's operators (entriesOnOperators).
+      return { kind, qtable: entriesOnOperators(parsed.table, bench.layers), unknownNames: [...parsed.unknownLayers] };
     }
     if (kind === 'one_config') {
       const parsed = parseOneConfig(text, source.name, bench.graph.nodes);
-      return { kind, qtable: parsed.table, unknownNames: parsed.unknownLayers };
+      return { kind, qtable: entriesOnOperators(parsed.table, bench.layers), unknownNames: parsed.unknownLayers };
     }
     const parsed = parseCaliTable(text, source.name, bench.graph.nodes);
     bench.setImportedTable(parsed.table);

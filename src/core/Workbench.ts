@@ -23,7 +23,8 @@ import { MissingCalibrationError } from './errors';
 import { type QuantizationContext } from './quant/QuantizationContext';
 import type { ErrorMetrics } from './metrics/similarity';
 import { biasCorrection, correctFloatModel, tuneThresholds } from './corrections';
-import { describeLayers, type LayerInfo } from './quant/layerInfo';
+import { describeLayers, qtableLayer, type LayerInfo } from './quant/layerInfo';
+import { flatbufferOrigins } from './export/flatbufferExports';
 import { ALL_INT8, type Precision, type QTable } from './model/QTable';
 import { TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation, FloatGain, LocalErrors } from './model/Evaluation';
@@ -102,7 +103,7 @@ export class Workbench {
     private readonly originalTypes: ReadonlyMap<string, ValueInfo>,
   ) {
     this.state = {
-      model: original, types: originalTypes, layers: describeLayers(original.graph, originalTypes),
+      model: original, types: originalTypes, layers: describeLayers(original.graph, originalTypes, flatbufferOrigins(original.proto)?.origin),
       floatModelKey: floatModelKey(NO_CORRECTIONS, 0), datasetVersion: 0,
       settings: DEFAULT_CALIBRATION, scheme: TARGET_SCHEMES['ort-qdq'], weights: DEFAULT_WEIGHT_OPTIONS,
       overrides: new Map(), imported: null, tuned: null, biasShifts: null, taskOverrides: new Map(), labels: null,
@@ -280,7 +281,7 @@ export class Workbench {
     if (key === this.state.floatModelKey) return;
     const corrected = await correctFloatModel(this.original, this.corrections, this.engine, this.calibrationSamples(), job);
     const types = corrected.model === this.original ? this.originalTypes : await inferTensorTypes(corrected.model, this.engine);
-    this.update({ model: corrected.model, types, layers: describeLayers(corrected.model.graph, types), floatModelKey: key });
+    this.update({ model: corrected.model, types, layers: describeLayers(corrected.model.graph, types, flatbufferOrigins(corrected.model.proto)?.origin), floatModelKey: key });
     this.correctionState = { ...this.correctionState, effects: { ...this.correctionState.effects, ...corrected.effects } };
   }
 
@@ -654,7 +655,7 @@ export class Workbench {
   async floatGain(qtable: QTable, layer: LayerName, job: JobContext): Promise<FloatGain> {
     const info = this.layers.get(layer);
     if (!info) throw new QbenchError(`no layer named "${layer}"`, this.graph.fileName);
-    return measureFloatGain((q) => this.evaluate(q, 'outputs', job), qtable, layer, effectivePrecision(info, qtable, this.scheme));
+    return measureFloatGain((q) => this.evaluate(q, 'outputs', job), qtable, layer, effectivePrecision(info, qtable, this.scheme), qtableLayer(info));
   }
 
   /**

@@ -1,5 +1,5 @@
 import { call, endComputeWorker, runOnWorker, workbenchClient, Comlink, type JobArgs, type JobName, type JobResult } from '../../workers/client';
-import { layoutInWorker } from '../../workers/layoutClient';
+import { layoutInWorker, layoutViewInWorker } from '../../workers/layoutClient';
 import type { FileSource, ModelSummary, OpenOptions } from '../../workers/client';
 import { errorMessage, isCancelled } from '../core/errors';
 import type { ImagePreprocess } from '../core/io/dataset/loadDataset';
@@ -225,6 +225,11 @@ export function layOut(graph: ModelSummary['graph']): void {
       if (app().model?.graph === graph) app().layoutReady(layout);
     })
     .catch((error) => app().notify('error', `Graph layout failed: ${errorMessage(error)}`));
+}
+
+/** Lays out what the graph view draws with groups collapsed (src/ui/graph/useScopeGroups.ts), in a layout worker of its own. */
+export function layOutView(graph: ModelSummary['graph']): ReturnType<typeof layoutViewInWorker> {
+  return layoutViewInWorker(graph);
 }
 
 const CORRECTION_LABEL: Record<CorrectionToggle, string> = {

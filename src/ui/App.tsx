@@ -1,8 +1,11 @@
-import { useEffect } from 'react';
-import { loadCapabilities, redo, startDemo, undo } from '../state/actions';
+import { useEffect, useRef, type KeyboardEvent } from 'react';
+import { loadCapabilities, startDemo } from '../state/actions';
 import { startPage } from '../state/session/restore';
 import { useApp } from '../state/store';
 import { DataPanel } from './DataPanel';
+import { ConfirmDialog } from './dialogs/ConfirmDialog';
+import { onPageKey } from './dialogs/shortcuts';
+import { ShortcutsDialog } from './dialogs/ShortcutsDialog';
 import { ExportPanel } from './ExportPanel';
 import { PickFiles, WindowDrop, DATA_ACCEPT } from './FileDrop';
 import { GraphPanel } from './GraphPanel';
@@ -10,6 +13,8 @@ import { Header } from './Header';
 import { Inspector } from './Inspector';
 import { JobBar } from './JobBar';
 import { LayerTable } from './LayerTable';
+import { panelLimits, usePanelSizes } from './layout/panelSizes';
+import { Splitter } from './layout/Splitter';
 import { Messages } from './Messages';
 import { ModelNotes } from './ModelNotes';
 import { EvaluationWarnings } from './EvaluationWarnings';
@@ -31,16 +36,30 @@ function EmptyState() {
   );
 }
 
+const TABS = [['layers', 'Layers'], ['data', 'Data & calibration'], ['search', 'Search'], ['export', 'Export'], ['outputs', 'Outputs']] as const;
+
+/** The bottom panel's tabs: a WAI-ARIA tablist (arrows, Home and End move between tabs). */
 function BottomPanel() {
   const tab = useApp((s) => s.bottomTab);
   const setTab = useApp((s) => s.setBottomTab);
-  const tabs = [['layers', 'Layers'], ['data', 'Data & calibration'], ['search', 'Search'], ['export', 'Export'], ['outputs', 'Outputs']] as const;
+  const list = useRef<HTMLDivElement>(null);
+  const onKey = (e: KeyboardEvent<HTMLDivElement>) => {
+    const i = TABS.findIndex(([id]) => id === tab);
+    const next = e.key === 'ArrowRight' ? (i + 1) % TABS.length : e.key === 'ArrowLeft' ? (i - 1 + TABS.length) % TABS.length : e.key === 'Home' ? 0 : e.key === 'End' ? TABS.length - 1 : -1;
+    if (next < 0) return;
+    e.preventDefault();
+    setTab(TABS[next][0]);
+    list.current?.querySelector<HTMLElement>(`#tab-${TABS[next][0]}`)?.focus();
+  };
   return (
     <section className="bottom">
-      <nav className="tabs">
-        {tabs.map(([id, label]) => <button key={id} className={`tab${tab === id ? ' on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>{label}</button>)}
-      </nav>
-      <div className="tab-body">
+      <div className="tabs" role="tablist" aria-label="Panels" ref={list} onKeyDown={onKey}>
+        {TABS.map(([id, label]) => (
+          <button key={id} id={`tab-${id}`} role="tab" aria-selected={tab === id} aria-controls="tab-panel" tabIndex={tab === id ? 0 : -1}
+            className={`tab${tab === id ? ' on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>{label}</button>
+        ))}
+      </div>
+      <div className="tab-body" id="tab-panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === 'layers' ? <LayerTable /> : tab === 'data' ? <DataPanel /> : tab === 'search' ? <SearchPanel /> : tab === 'outputs' ? <OutputViewer /> : <ExportPanel />}
       </div>
     </section>
@@ -51,6 +70,8 @@ let started = false; // StrictMode runs effects twice in development; the demo l
 
 export function App() {
   const hasModel = useApp((s) => s.model !== null);
+  const [sizes, resize] = usePanelSizes();
+  const limits = panelLimits();
   useEffect(() => {
     if (!started) {
       started = true;
@@ -60,30 +81,36 @@ export function App() {
       // The saved session comes back (session/restore.ts); the demo only when there is none.
       void startPage(query, () => startDemo(Number.isInteger(evaluationSamples) && evaluationSamples > 0 ? evaluationSamples : undefined));
     }
-    const keys = (e: KeyboardEvent) => {
-      if ((e.ctrlKey || e.metaKey) && e.key.toLowerCase() === 'z' && !(e.target instanceof HTMLInputElement)) {
-        e.preventDefault();
-        if (e.shiftKey) redo(); else undo();
-      }
-    };
-    window.addEventListener('keydown', keys);
-    return () => window.removeEventListener('keydown', keys);
+    window.addEventListener('keydown', onPageKey);
+    return () => window.removeEventListener('keydown', onPageKey);
   }, []);
+  // The splitters' sizes go to the grid as CSS variables (styles.css: .app and .main).
+  const style = { '--bottom-size': `${sizes.bottom}px`, '--inspector-size': `${sizes.inspector}px` } as React.CSSProperties;
   return (
-    <div className={`app${hasModel ? '' : ' no-model'}`}>
+    <div className={`app${hasModel ? '' : ' no-model'}`} style={style}>
       <Header />
       <ModelNotes />
       <EvaluationWarnings />
+      <Messages />
       <main className="main">
         <div className="center">
           {hasModel ? <GraphPanel /> : <EmptyState />}
           <JobBar />
         </div>
+        {hasModel && <Splitter orientation="vertical" className="inspector-splitter" value={sizes.inspector} min={limits.inspector[0]} max={limits.inspector[1]} direction={-1}
+          onChange={(inspector) => resize({ inspector })} label="Inspector width" testId="inspector-splitter" />}
         <Inspector />
       </main>
-      {hasModel && <BottomPanel />}
-      <Messages />
+      {hasModel && (
+        <div className="bottom-area">
+          <Splitter orientation="horizontal" className="bottom-splitter" value={sizes.bottom} min={limits.bottom[0]} max={limits.bottom[1]} direction={-1}
+            onChange={(bottom) => resize({ bottom })} label="Bottom panel height" testId="bottom-splitter" />
+          <BottomPanel />
+        </div>
+      )}
       <WindowDrop />
+      <ConfirmDialog />
+      <ShortcutsDialog />
     </div>
   );
 }

@@ -33,6 +33,8 @@ export function CalibrationPanel() {
   const searching = useApp((s) => isRunning(s.jobs, 'searchThreshold'));
   const calibrating = useApp((s) => isRunning(s.jobs, 'calibrate') || isRunning(s.jobs, 'loadDataset'));
   const nothing = useApp(nothingToQuantize);
+  // Images read for a model whose preprocessing is not confirmed (issue #13) are not a failed calibration.
+  const waiting = useApp((s) => s.pendingImages !== null);
   const total = dataset?.sampleCount ?? 0;
   // The recommendation (issue #11): the best task figure, cosine breaking ties; the same rule the worker applied.
   const best = search?.length ? search.find((r) => r.method === bestThresholdMethod(search)) ?? null : null;
@@ -40,7 +42,10 @@ export function CalibrationPanel() {
   return (
     <div className="calibration-panel">
       <h4>Activations</h4>
-      {dataset && !calibration && !calibrating && (
+      {dataset && !calibration && !calibrating && waiting && (
+        <p className="note" data-testid="calibration-waits">The images wait for their preprocessing to be confirmed (Image preprocessing, right).</p>
+      )}
+      {dataset && !calibration && !calibrating && !waiting && (
         <p className="note">The data is read but not calibrated (a calibration was cancelled or failed).{' '}
           <button className="btn" onClick={() => void calibrate()} data-testid="calibrate-now">Calibrate</button>
         </p>

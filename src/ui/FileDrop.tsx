@@ -1,6 +1,16 @@
 import { useEffect, useRef, useState } from 'react';
 import { openFiles } from '../state/actions';
+import { confirmReplace } from './dialogs/confirm';
 import { droppedFiles } from './droppedFiles';
+
+const MODEL_FILE = /\.(onnx|tflite|circle)$/i;
+
+/** Opens what was dropped or picked, asking first when a model would replace unsaved edits. */
+async function openConfirmed(files: readonly File[]): Promise<void> {
+  const model = files.find((f) => MODEL_FILE.test(f.name));
+  if (model && !(await confirmReplace(`Opening ${model.name}`))) return;
+  await openFiles(files);
+}
 
 export const DATA_ACCEPT = '.npy,.npz,.h5,.hdf5,.jpg,.jpeg,.png,.bmp,.webp';
 
@@ -17,7 +27,7 @@ export function WindowDrop() {
       depth = 0;
       setActive(false);
       if (!e.dataTransfer) return;
-      void droppedFiles(e.dataTransfer).then((files) => (files.length ? openFiles(files) : undefined));
+      void droppedFiles(e.dataTransfer).then((files) => (files.length ? openConfirmed(files) : undefined));
     };
     window.addEventListener('dragenter', enter);
     window.addEventListener('dragleave', leave);
@@ -54,7 +64,7 @@ export function PickFiles({ label, accept, multiple, directory, testId, classNam
           // a folder's hidden files (.DS_Store) are no one's data
           const files = [...(e.target.files ?? [])].filter((f) => !directory || !f.name.startsWith('.'));
           e.target.value = '';
-          if (files.length) void openFiles(files);
+          if (files.length) void openConfirmed(files);
         }}
       />
     </>

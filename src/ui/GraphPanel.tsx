@@ -3,14 +3,14 @@ import { layerPrecision } from '../core/quant/layerInfo';
 import { measureLocalErrors, watchLocalErrors } from '../state/layerErrorActions';
 import { nothingToQuantize, useApp, type Metric } from '../state/store';
 import { isRunning } from '../state/slices/jobs';
-import { GraphView } from './graph/GraphView';
+import { ScopedGraphView } from './graph/ScopedGraphView';
 import { describeNode } from './graph/nodeDetails';
 import { HeatLegend } from './graph/HeatLegend';
 import { rankingGivesCosine, type GainView } from './floatGains';
 import { heatScale } from './heat';
 import { useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
 import { useFloatGains, useLocalErrors } from './layerErrorHooks';
-import { METRIC_LABEL } from './format';
+import { formatMetric, METRIC_LABEL } from './format';
 import { graphSelection } from './tableSelection';
 
 const METRIC_TITLE: Record<Metric, string> = {
@@ -99,6 +99,9 @@ export function GraphPanel() {
     [model, info, qtable, errors, local, gains],
   );
 
+  // A collapsed group's figure: its worst layer's, in the metric's words.
+  const formatHeat = useCallback((value: number) => `${metric === 'sensitivity' ? 'gain' : metric === 'local' ? 'local' : metric} ${formatMetric(metric, value)}`, [metric]);
+
   if (!model) return null;
   const hasGains = gainMode ? gains.size > 0 : sensitivities.size > 0;
   const modes: Metric[] = ['cos', 'local', 'sqnr', 'mse', ...(hasGains ? ['sensitivity' as const] : [])];
@@ -111,7 +114,8 @@ export function GraphPanel() {
             : 'Heatmap appears after calibration';
   return (
     <div className="graph-panel">
-      <GraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} selection={selection} onSelect={onSelect} describe={describe} />
+      <ScopedGraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} selection={selection} onSelect={onSelect} describe={describe}
+        worseIsHigher={metric === 'mse' || metric === 'sensitivity'} formatHeat={formatHeat} />
       <div className="graph-overlay">
         <div className="metric-switch" role="radiogroup" aria-label="Heatmap metric">
           {modes.map((m) => (

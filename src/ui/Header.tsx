@@ -1,4 +1,7 @@
+import { useEffect, useState } from 'react';
 import { redo, setScheme, startDemo, undo } from '../state/actions';
+import { confirmReplace } from './dialogs/confirm';
+import { useShortcutsOpen } from './dialogs/shortcuts';
 import { setEngine } from '../state/session/restore';
 import { useApp } from '../state/store';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
@@ -6,7 +9,22 @@ import { DATA_ACCEPT, PickFiles } from './FileDrop';
 import { OutputSimilarity } from './OutputSimilarity';
 import { formatBytes } from './format';
 
+/** Windows narrower than this get the header's short forms, so the file name keeps its room (issue 13). */
+const NARROW = '(max-width: 1360px)';
+
+function useNarrow(): boolean {
+  const [narrow, setNarrow] = useState(() => typeof matchMedia !== 'undefined' && matchMedia(NARROW).matches);
+  useEffect(() => {
+    const query = matchMedia(NARROW);
+    const changed = () => setNarrow(query.matches);
+    query.addEventListener('change', changed);
+    return () => query.removeEventListener('change', changed);
+  }, []);
+  return narrow;
+}
+
 export function Header() {
+  const narrow = useNarrow();
   const model = useApp((s) => s.model);
   const loading = useApp((s) => s.modelLoading);
   const engineKind = useApp((s) => s.engineKind);
@@ -31,19 +49,20 @@ export function Header() {
       <div className="header-actions">
         <PickFiles label="Open model" accept=".onnx,.tflite,.circle" testId="pick-model" />
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data" />
-        <button className="btn ghost" onClick={() => void startDemo()} data-testid="load-demo">Demo</button>
+        <button className="btn ghost" onClick={() => void confirmReplace('The demo').then((yes) => (yes ? startDemo() : undefined))} data-testid="load-demo" title="Open the built-in demo (PP-OCRv4 text detector); asks first when it would replace your edits">Demo</button>
         <span className="sep" />
         <button className="btn ghost icon" disabled={!canUndo} onClick={undo} title="Undo the last precision change (Ctrl+Z)" aria-label="Undo" data-testid="undo">↶</button>
-        <button className="btn ghost icon" disabled={!canRedo} onClick={redo} title="Redo (Ctrl+Shift+Z)" aria-label="Redo" data-testid="redo">↷</button>
+        <button className="btn ghost icon" disabled={!canRedo} onClick={redo} title="Redo (Ctrl+Y or Ctrl+Shift+Z)" aria-label="Redo" data-testid="redo">↷</button>
         <span className="sep" />
         <select value={engineKind} onChange={(e) => void setEngine(e.target.value as 'wasm' | 'webgpu')} data-testid="engine-select" aria-label="Engine" title="Where inference runs (onnxruntime-web)">
-          <option value="wasm">Engine: WASM{capabilities && !capabilities.crossOriginIsolated ? ' (1 thread)' : ''}</option>
-          <option value="webgpu" disabled={!capabilities?.webgpu}>Engine: WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ''}</option>
+          <option value="wasm">{narrow ? '' : 'Engine: '}WASM{capabilities && !capabilities.crossOriginIsolated ? ' (1 thread)' : ''}</option>
+          <option value="webgpu" disabled={!capabilities?.webgpu}>{narrow ? '' : 'Engine: '}WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ''}</option>
         </select>
         <select value={scheme} disabled={!calibrated} onChange={(e) => void setScheme(e.target.value as TargetScheme['id'])} data-testid="scheme-select" aria-label="Target scheme" title="The toolchain whose quantization rules the simulation follows">
-          {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.description}>Target: {s.name}</option>)}
+          {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.description}>{narrow ? '' : 'Target: '}{s.name}</option>)}
         </select>
       </div>
+      <button className="btn ghost icon help" onClick={() => useShortcutsOpen.setState({ open: true })} title="Keyboard shortcuts (?)" aria-label="Keyboard shortcuts" data-testid="shortcuts">?</button>
       <OutputSimilarity />
     </header>
   );

@@ -1,5 +1,6 @@
 import { Fragment } from 'react';
-import { EDITABLE_PRECISIONS, precisionOf } from '../core/model/QTable';
+import { EDITABLE_PRECISIONS } from '../core/model/QTable';
+import { layerPrecision } from '../core/quant/layerInfo';
 import { floatFromSelection, markBlock, setPrecision } from '../state/actions';
 import { isSearching, useApp } from '../state/store';
 import { useCaliTable, useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
@@ -68,7 +69,7 @@ export function Inspector() {
   }
   const layer = info.get(node.name);
   // A layer that cannot be quantized has no precision to pick: none of the choices is shown as set.
-  const precision = layer?.quantizable ? precisionOf(qtable, node.name) : null;
+  const precision = layer?.quantizable ? layerPrecision(qtable, layer) : null;
   const notQuantizable = layer?.quantizable ? null : `not quantizable: ${layer?.reason ?? 'qbench does not quantize this operator'}`;
   const error = errors.get(node.name);
   const stale = layerEvaluation && error && precision !== null && error.precision !== precision;
@@ -94,6 +95,7 @@ export function Inspector() {
             >{p}</button>
           ))}
         </div>
+        {layer?.operator && <p className="muted note" data-testid="part-of-operator">Converted as part of the file's operator <code>{layer.operator}</code>: it takes that operator's precision, and the QTable names the operator.</p>}
         {notQuantizable && <p className="muted note" data-testid="not-quantizable">Not quantizable: {layer?.reason ?? 'qbench does not quantize this operator'}. It runs as in the model; no precision applies to it.</p>}
       </section>
       <FloatRegion layer={node.name} />

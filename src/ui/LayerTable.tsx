@@ -169,7 +169,12 @@ export function LayerTable() {
               {r.quantizable
                 ? <span className="td precision">
                     <select className={`row-precision p-${r.precision}`} value={r.precision} data-testid="row-precision" aria-label={`Precision of ${r.name}`}
-                      onClick={(e) => e.stopPropagation()}
+                      onClick={(e) => {
+                        // A click on a row's own control selects that row (the inspector follows); within a
+                        // multi-selection it keeps the selection, so that the change applies to all of it.
+                        e.stopPropagation();
+                        if (!selectedSet.has(r.name)) onRowClick(e, r.name);
+                      }}
                       onChange={(e) => (selectedSet.has(r.name) && selection.length > 1 ? setPrecisions(selection, e.target.value as Precision) : setPrecisions([r.name], e.target.value as Precision))}
                       title={selectedSet.has(r.name) && selection.length > 1 ? `Sets all ${selection.length} selected layers (one edit)` : 'This layer\'s precision'}>
                       {(EDITABLE_PRECISIONS.includes(r.precision) ? EDITABLE_PRECISIONS : [...EDITABLE_PRECISIONS, r.precision]).map((p) => <option key={p} value={p}>{p}</option>)}

@@ -48,6 +48,8 @@ export interface ModelGraph {
   /** The ai.onnx opset of the file where qbench upgraded it on reading (opsets 7 to 10 are read as 13). */
   readonly upgradedFrom?: number;
   readonly producer: string;
+  /** The file's metadata_props (key to value), where it has any: preprocessing hints among them (io/dataset/modelPreprocess.ts). */
+  readonly metadata?: Readonly<Record<string, string>>;
   readonly inputs: readonly ValueDesc[];
   readonly outputs: readonly ValueDesc[];
   readonly nodes: readonly GraphNode[];

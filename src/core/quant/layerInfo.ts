@@ -1,5 +1,6 @@
 import type { ValueInfo } from '../engine/Engine';
 import { indexGraph, type GraphNode, type LayerName, type ModelGraph } from '../model/ModelGraph';
+import { precisionOf, type Precision, type QTable } from '../model/QTable';
 import { inputRole } from './inputRoles';
 
 export interface LayerInfo {
@@ -11,6 +12,41 @@ export interface LayerInfo {
   readonly reason?: string;
   /** Float outputs whose error the evaluation reports. */
   readonly floatOutputs: readonly string[];
+  /**
+   * For a node a .tflite/.circle conversion added to one of the file's operators (a fused
+   * activation, a Transpose, an LSTM's step; docs/tflite.md): the layer named after that operator.
+   * The QTable names the file's operators only, so this node has no entry of its own and runs at
+   * its operator's precision (qtableLayer).
+   */
+  readonly operator?: LayerName;
+}
+
+/** The QTable entry that sets a layer's precision: its own, or its file operator's (LayerInfo.operator). */
+export function qtableLayer(layer: Pick<LayerInfo, 'name' | 'operator'>): LayerName {
+  return layer.operator ?? layer.name;
+}
+
+/**
+ * A QTable with each entry under the layer that holds it (qtableLayer). A table read from a file may
+ * name a node a conversion added (`<operator>/Relu6`): its precision goes to the operator, unless
+ * the table sets the operator itself. Tables of ordinary ONNX models come back unchanged.
+ */
+export function entriesOnOperators(qtable: QTable, layers: ReadonlyMap<LayerName, Pick<LayerInfo, 'name' | 'operator'>>): QTable {
+  if (![...qtable.layers.keys()].some((name) => layers.get(name)?.operator)) return qtable;
+  const entries = new Map<LayerName, Precision>();
+  for (const [name, precision] of qtable.layers) {
+    const operator = layers.get(name)?.operator;
+    if (operator === undefined) entries.set(name, precision);
+    else if (!qtable.layers.has(operator) && !entries.has(operator)) entries.set(operator, precision);
+  }
+  // Deleting the current entry while iterating a Map is safe.
+  for (const [name, precision] of entries) if (precision === qtable.defaultPrecision) entries.delete(name);
+  return { defaultPrecision: qtable.defaultPrecision, layers: entries };
+}
+
+/** A layer's precision in a QTable (its operator's for a node a conversion added), whether or not it is quantizable. */
+export function layerPrecision(qtable: QTable, layer: Pick<LayerInfo, 'name' | 'operator'>): Precision {
+  return precisionOf(qtable, qtableLayer(layer));
 }
 
 /** Operators that never get quantized: they compute shapes, indices or are already quantized. */
@@ -25,8 +61,10 @@ const NEVER_QUANTIZED = new Set([
 /**
  * Which layers the QTable can quantize (docs/algorithms.md §5 "shape ops"): a layer must be a standard
  * operator with a float32 output, no subgraph, and must not only feed shapes and indices.
+ * `origins` (a model converted from a .tflite/.circle: node -> the file operator it comes from)
+ * ties each node the conversion added to its operator's layer.
  */
-export function describeLayers(graph: ModelGraph, types: ReadonlyMap<string, ValueInfo>): Map<LayerName, LayerInfo> {
+export function describeLayers(graph: ModelGraph, types: ReadonlyMap<string, ValueInfo>, origins?: ReadonlyMap<LayerName, string>): Map<LayerName, LayerInfo> {
   const { consumers } = indexGraph(graph.nodes);
   const graphOutputs = new Set(graph.outputs.map((o) => o.name));
   const initializers = new Set(graph.weights.map((w) => w.name));
@@ -43,11 +81,15 @@ export function describeLayers(graph: ModelGraph, types: ReadonlyMap<string, Val
     });
     if (onlyShapes) shapeOnly.add(node.name);
   }
+  const names = new Set(graph.nodes.map((n) => n.name));
   const layers = new Map<LayerName, LayerInfo>();
   for (const node of graph.nodes) {
     const floatOutputs = node.outputs.filter((o) => o && types.get(o)?.dtype === 'float32');
     const reason = notQuantizableReason(node, floatOutputs, shapeOnly);
-    layers.set(node.name, { name: node.name, opType: node.opType, quantizable: reason === undefined, reason, floatOutputs });
+    // Only an operator that kept a node of its own name can hold the entry (the conversion names one so).
+    const origin = origins?.get(node.name);
+    const operator = origin !== undefined && origin !== node.name && names.has(origin) ? origin : undefined;
+    layers.set(node.name, { name: node.name, opType: node.opType, quantizable: reason === undefined, reason, floatOutputs, ...(operator ? { operator } : {}) });
   }
   return layers;
 }

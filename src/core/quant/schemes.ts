@@ -45,9 +45,10 @@ export const TARGET_SCHEMES: Record<TargetScheme['id'], TargetScheme> = {
  * The precision a layer actually runs at: the QTable's, unless the layer is not quantizable or the
  * scheme does not quantize its operator (then it runs as in the model, FP32).
  */
-export function effectivePrecision(layer: { readonly name: string; readonly opType: string; readonly quantizable: boolean } | undefined, qtable: QTable, scheme: TargetScheme): Precision {
+export function effectivePrecision(layer: { readonly name: string; readonly opType: string; readonly quantizable: boolean; readonly operator?: string } | undefined, qtable: QTable, scheme: TargetScheme): Precision {
   if (!layer?.quantizable || (scheme.quantizedOps && !scheme.quantizedOps.has(layer.opType))) return 'FP32';
-  return precisionOf(qtable, layer.name);
+  // A node a .tflite/.circle conversion added runs at its operator's precision (LayerInfo.operator).
+  return precisionOf(qtable, layer.operator ?? layer.name);
 }
 
 export function targetScheme(id: string): TargetScheme {

@@ -7,7 +7,7 @@ import type { SearchPool } from './pool/SearchPool';
 import type { TableChoice } from './pool/SearchRunner';
 import { lossOf, meetsTarget, type SearchMetric } from './scoring/searchMetric';
 import { unitCosts, type UnitSensitivity } from './scoring/sensitivity';
-import { quantUnits, type QuantUnit } from './scoring/units';
+import { quantUnits, unitEntries, type QuantUnit } from './scoring/units';
 
 export type SearchKind = 'sensitive' | 'qtable' | 'run_qtable' | 'bisection' | 'fp_forward' | 'pattern' | 'pattern_resolver';
 
@@ -140,7 +140,7 @@ export class SearchSession {
 /** A QTable with every layer of some units set to one precision. */
 export function withUnits(base: QTable, units: Iterable<QuantUnit>, precision: QTable['defaultPrecision']): QTable {
   const layers = new Map(base.layers);
-  for (const unit of units) for (const layer of unit.layers) {
+  for (const unit of units) for (const layer of unitEntries(unit)) {
     if (precision === base.defaultPrecision) layers.delete(layer);
     else layers.set(layer, precision);
   }

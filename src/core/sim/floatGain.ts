@@ -12,9 +12,10 @@ import { qtableToData, withPrecision, type Precision, type QTable } from '../mod
  * no second evaluation. The task figure comes with it for free: both evaluations score the outputs
  * in their tasks' terms already.
  */
-export async function measureFloatGain(evaluate: (qtable: QTable) => Promise<Evaluation>, qtable: QTable, layer: LayerName, precision: Precision): Promise<FloatGain> {
+export async function measureFloatGain(evaluate: (qtable: QTable) => Promise<Evaluation>, qtable: QTable, layer: LayerName, precision: Precision, entry: LayerName = layer): Promise<FloatGain> {
   const now = await evaluate(qtable);
-  const floated = precision === 'FP32' ? now : await evaluate(withPrecision(qtable, layer, 'FP32'));
+  // `entry`: the QTable entry the edit sets (a converted node's file operator, LayerInfo.operator).
+  const floated = precision === 'FP32' ? now : await evaluate(withPrecision(qtable, entry, 'FP32'));
   const task = taskGain(now, floated);
   return { layer, qtable: qtableToData(qtable), precision, before: now.output, after: floated.output, gain: floated.output.cos - now.output.cos, ...(task ? { task } : {}) };
 }

@@ -5,6 +5,8 @@ import { DEFAULT_CALIBRATION, type CalibrationSettings } from '../../core/calib/
 import { DEFAULT_WEIGHT_OPTIONS, type WeightOptions } from '../../core/quant/WeightOptions';
 import type { DatasetSummary } from '../../core/io/dataset/Dataset';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from '../../core/io/dataset/loadDataset';
+import type { ModelPreprocess } from '../../core/io/dataset/modelPreprocess';
+import type { FileSource } from '../../../workers/client';
 import type { TargetScheme } from '../../core/quant/schemes';
 import { DEFAULT_LIMITS, type Limits } from '../../core/io/limits';
 
@@ -14,6 +16,12 @@ export type CorrectionToggle = { [K in keyof Corrections]: Corrections[K] extend
 export interface DataSlice {
   dataset: DatasetSummary | null;
   preprocess: ImagePreprocess;
+  /** What the open model says about its preprocessing (the form's base for presets, and its notes). */
+  modelPreprocess: ModelPreprocess | null;
+  /** The user (or the demo, or a kept session) has confirmed `preprocess` for the open model: images calibrate without asking. */
+  preprocessConfirmed: boolean;
+  /** Images given before the preprocessing was confirmed: read and calibrated once it is (preprocessActions.ts). */
+  pendingImages: readonly FileSource[] | null;
   /** What a dropped file may declare (issue #12); the next model or data read is held to them. */
   limits: Limits;
   calibration: CalibrationSummary | null;
@@ -32,6 +40,7 @@ export interface DataSlice {
   classNames: ClassNames | null;
   datasetLoaded: (dataset: DatasetSummary) => void;
   calibrated: (calibration: CalibrationSummary) => void;
+  /** Preprocessing chosen (the form, the demo): it counts as confirmed. */
   setPreprocess: (preprocess: ImagePreprocess) => void;
   setLimits: (limits: Limits) => void;
   setClassNames: (classNames: ClassNames | null) => void;
@@ -47,6 +56,9 @@ export interface ClassNames {
 export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) => ({
   dataset: null,
   preprocess: DEFAULT_PREPROCESS,
+  modelPreprocess: null,
+  preprocessConfirmed: false,
+  pendingImages: null,
   limits: DEFAULT_LIMITS,
   calibration: null,
   scheme: 'ort-qdq',
@@ -60,7 +72,7 @@ export const createDataSlice: StateCreator<AppState, [], [], DataSlice> = (set) 
   datasetLoaded: (dataset) => set({ dataset, calibration: null, outputEvaluation: null, layerEvaluation: null, baseline: null, floatBaseline: null, quantizedInFile: null }),
   // A new calibration changes every score a search gave: its results and points no longer hold.
   calibrated: (calibration) => set({ calibration, calibrationSettings: calibration.settings, outputEvaluation: null, layerEvaluation: null, baseline: null, searchResult: null, visited: [] }),
-  setPreprocess: (preprocess) => set({ preprocess }),
+  setPreprocess: (preprocess) => set({ preprocess, preprocessConfirmed: true }),
   setLimits: (limits) => set({ limits }),
   setClassNames: (classNames) => set({ classNames }),
 });

@@ -2,6 +2,7 @@ import { color as parseColor, curveBasis, line, select, zoom as d3zoom, zoomIden
 import { memo, useCallback, useEffect, useLayoutEffect, useMemo, useRef, useState, type KeyboardEvent, type MouseEvent, type PointerEvent, type ReactElement } from 'react';
 import { inputNodeId, outputNodeId, type GraphLayout, type LayoutEdge, type LayoutNode } from '../../core/layout/GraphLayout';
 import { layerLabel, terminalLabel, type NodeLabelText } from '../../core/layout/nodeLabel';
+import type { ScopeGroup } from '../../core/layout/scopeGroups';
 import type { ModelGraph } from '../../core/model/ModelGraph';
 import { neighbour, type Direction } from './graphNavigation';
 import { searchGraph } from './graphSearch';
@@ -31,6 +32,22 @@ export interface GraphViewProps {
   onSelect: (layer: string | null, keys?: { readonly toggle: boolean; readonly add: boolean }) => void;
   /** The hover tooltip's text for a node id (layer name or terminal id); null: no tooltip. */
   describe?: (id: string) => NodeDetails | null;
+  /** The model's graph when `graph` is a collapsed view of it: search looks through it, and a new one clears the search. */
+  model?: ModelGraph;
+  /** Collapsible name-scope groups (useScopeGroups); absent: the model has none. */
+  groups?: GroupControls;
+}
+
+/** What GraphView needs of the scope groups: which are boxes now, and how to open and close them. */
+export interface GroupControls {
+  readonly collapsed: ReadonlyMap<string, ScopeGroup>;
+  readonly groupOf: ReadonlyMap<string, string>;
+  readonly count: number;
+  /** A box's second line: its worst error (`cos 0.9123`); the title says its scope and size. */
+  readonly text: ReadonlyMap<string, string>;
+  readonly toggle: (id: string) => void;
+  readonly collapseAll: () => void;
+  readonly expandAll: () => void;
 }
 
 /**
@@ -49,7 +66,7 @@ const EDGES_PER_PATH = 96;
  * which moves one <g>: React renders the boxes once per layout and never during a gesture; heat,
  * selection and search marks are applied to the existing elements directly.
  */
-export function GraphView({ graph, layout, heat, colorOf, badges, selected, selection, onSelect, describe }: GraphViewProps) {
+export function GraphView({ graph, layout, heat, colorOf, badges, selected, selection, onSelect, describe, model = graph, groups }: GraphViewProps) {
   const svgRef = useRef<SVGSVGElement>(null);
   const viewportRef = useRef<SVGGElement>(null);
   const zoomRef = useRef<ZoomBehavior<SVGSVGElement, unknown> | null>(null);
@@ -61,6 +78,10 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
   const focusingRef = useRef<string | null>(null);
   const minimapViewRef = useRef<HTMLDivElement>(null);
   const tooltipRef = useRef<HTMLDivElement>(null);
+  /** A node to keep in view when a group opens or closes (the layout changes under the user). */
+  const keepViewRef = useRef<string | null>(null);
+  const groupOfRef = useRef(groups?.groupOf);
+  groupOfRef.current = groups?.groupOf;
 
   const labels = useMemo(() => labelsOf(graph), [graph]);
   const opTypes = useMemo(() => new Map(graph.nodes.map((n) => [n.name, n.opType])), [graph]);
@@ -167,7 +188,14 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
     const selection = select(svg).call(zoom).on('dblclick.zoom', null);
     // Every model opens fitted to the view's width at its top (its inputs), names readable: a
     // deep model fitted whole is a column of specks (issue 13). The minimap shows the rest.
-    selection.call(zoom.transform, fitWidth(layout, [w, h], { top: true, anchor: firstInput }));
+    // After a group opened or closed, the view stays on it; a new model opens at its top.
+    const keepId = keepViewRef.current === null ? null : groupOfRef.current?.get(keepViewRef.current) ?? keepViewRef.current;
+    const keep = keepId === null ? undefined : nodeById.get(keepId);
+    keepViewRef.current = null;
+    if (keep) {
+      const k = Math.max(transformRef.current.k, READABLE_ZOOM);
+      selection.call(zoom.transform, zoomIdentity.translate(w / 2 - keep.x * k, h / 2 - keep.y * k).scale(k));
+    } else selection.call(zoom.transform, fitWidth(layout, [w, h], { top: true, anchor: firstInput }));
     // A container that grows shows area the label culling has not covered yet.
     const resize = typeof ResizeObserver === 'undefined' ? null : new ResizeObserver(() => {
       covered = null;
@@ -185,7 +213,7 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
       }
       labelledRef.current = new Set();
     };
-  }, [ready, layout, byTop, firstInput, minimap, viewSize]);
+  }, [ready, layout, byTop, firstInput, minimap, viewSize, nodeById]);
 
   const zoomBy = (factor: number) => {
     const svg = svgRef.current;
@@ -270,12 +298,14 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
   // --- search ---------------------------------------------------------------------------------------
   const [query, setQuery] = useState('');
   const [matchIndex, setMatchIndex] = useState(-1);
-  const found = useMemo(() => (ready ? searchGraph(graph, query) : []), [graph, query, ready]);
+  // Over the whole model, layers inside collapsed groups included; marks go on their group's box.
+  const found = useMemo(() => (ready ? searchGraph(model, query) : []), [model, query, ready]);
   const matches = useMemo(() => found.map((m) => m.id), [found]);
+  const shownOf = useCallback((id: string) => groups?.groupOf.get(id) ?? id, [groups]);
   // A new model starts with no search: an old query would dim the new graph (issue 13).
-  const [searchedGraph, setSearchedGraph] = useState(graph);
-  if (searchedGraph !== graph) {
-    setSearchedGraph(graph);
+  const [searchedGraph, setSearchedGraph] = useState(model);
+  if (searchedGraph !== model) {
+    setSearchedGraph(model);
     setQuery('');
     setMatchIndex(-1);
   }
@@ -283,21 +313,27 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
   useLayoutEffect(() => {
     const viewport = viewportRef.current;
     if (!ready || !viewport || !query.trim()) return;
-    const marked = matches.map((id) => elementsRef.current.get(id)).filter((el): el is SVGGElement => !!el);
+    const marked = [...new Set(matches.map(shownOf))].map((id) => elementsRef.current.get(id)).filter((el): el is SVGGElement => !!el);
     viewport.classList.add('is-searching');
     for (const el of marked) el.classList.add('is-match');
     return () => {
       viewport.classList.remove('is-searching');
       for (const el of marked) el.classList.remove('is-match');
     };
-  }, [ready, layout, matches, query]);
+  }, [ready, layout, matches, query, shownOf]);
 
   const step = (direction: 1 | -1) => {
     if (matches.length === 0) return;
     const next = matchIndex < 0 ? (direction === 1 ? 0 : matches.length - 1) : (matchIndex + direction + matches.length) % matches.length;
     setMatchIndex(next);
-    const node = nodeById.get(matches[next]);
+    const node = nodeById.get(shownOf(matches[next]));
     if (!node) return;
+    if (node.id !== matches[next]) {
+      // In a collapsed group: selecting it opens the group (GraphPanel), and the view stays on it.
+      keepViewRef.current = matches[next];
+      onSelect(matches[next]);
+      return;
+    }
     focusingRef.current = matches[next];
     centreOn(node);
     if (node.kind === 'layer') onSelect(matches[next]);
@@ -341,7 +377,10 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
       if (sx < 60 || sx > w - 60 || sy < 60 || sy > h - 60) centreOn(next, 150);
     } else if (event.key === 'Enter' || event.key === ' ') {
       const node = cursor ? nodeById.get(cursor) : undefined;
-      if (node?.kind === 'layer') {
+      if (node && groups?.collapsed.has(node.id)) {
+        event.preventDefault();
+        toggleGroup(node.id);
+      } else if (node?.kind === 'layer') {
         event.preventDefault();
         focusingRef.current = node.id;
         onSelect(node.id);
@@ -393,6 +432,21 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
     animateTo(zoomIdentity.translate(w / 2 - x * k, h / 2 - y * k).scale(k), 0);
   }, [animateTo, viewSize]);
 
+  // --- groups ---------------------------------------------------------------------------------------
+  const toggleGroup = (id: string) => {
+    const group = groups?.collapsed.get(id);
+    if (!group) return;
+    keepViewRef.current = group.members[0];
+    setCursor(group.members[0]);
+    groups?.toggle(id);
+  };
+  const collapseOrExpandAll = () => {
+    if (!groups) return;
+    keepViewRef.current = selected ?? cursor;
+    if (groups.collapsed.size > 0) groups.expandAll();
+    else groups.collapseAll();
+  };
+
   // --- clicks ---------------------------------------------------------------------------------------
   // d3-zoom swallows the click that ends a drag, so a pan never changes the selection.
   const onClick = (event: MouseEvent<SVGSVGElement>) => {
@@ -400,6 +454,8 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
     const keys = { toggle: event.ctrlKey || event.metaKey, add: event.shiftKey };
     if (!target) {
       if (!keys.toggle && !keys.add) onSelect(null);
+    } else if (target.dataset.group !== undefined) {
+      toggleGroup(target.dataset.group);
     } else if (target.dataset.layer !== undefined) {
       onSelect(target.dataset.layer, keys);
       setCursor(target.dataset.layer);
@@ -436,7 +492,7 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
         <g ref={viewportRef} className="qg-viewport">
           <EdgesLayer layout={layout} />
           <path className="qg-edges qg-edges-active" d={activeEdges} />
-          <NodesLayer layout={layout} labels={labels} opTypes={opTypes} />
+          <NodesLayer layout={layout} labels={labels} opTypes={opTypes} groups={groups?.collapsed} groupText={groups?.text} />
           <BadgesLayer badges={badges} nodeById={nodeById} />
         </g>
       </svg>
@@ -464,6 +520,12 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
           <button type="button" onClick={() => animateTo(fitAll(layout, viewSize()), 400)} title="The whole graph at once (an overview: names show on hover)" data-testid="graph-fit-all">All</button>
           <button type="button" onClick={() => jump('inputs')} title="Go to the graph's inputs (again: the next one)" aria-label="Go to the inputs" data-testid="graph-jump-inputs">⤒</button>
           <button type="button" onClick={() => jump('outputs')} title="Go to the graph's outputs (again: the next one)" aria-label="Go to the outputs" data-testid="graph-jump-outputs">⤓</button>
+          {groups && groups.count > 0 && (
+            <button type="button" onClick={collapseOrExpandAll} data-testid="graph-groups-toggle" aria-pressed={groups.collapsed.size > 0}
+              title={groups.collapsed.size > 0 ? `Open every group (${groups.collapsed.size} collapsed; a click on a group opens it)` : `Collapse the ${groups.count} name-scope groups (/model.22/…) into boxes showing their worst error`}>
+              {groups.collapsed.size > 0 ? 'Expand' : 'Group'}
+            </button>
+          )}
         </div>
       </div>
       {minimap && <Minimap layout={layout} scale={minimap} heat={heat} colorOf={colorOf} viewBoxRef={minimapViewRef} onPan={panTo} />}
@@ -498,11 +560,30 @@ const EdgesLayer = memo(function EdgesLayer({ layout }: { layout: GraphLayout })
   );
 });
 
-const NodesLayer = memo(function NodesLayer({ layout, labels, opTypes }: { layout: GraphLayout; labels: ReadonlyMap<string, NodeLabelText>; opTypes: ReadonlyMap<string, string> }) {
+interface NodesLayerProps {
+  layout: GraphLayout;
+  labels: ReadonlyMap<string, NodeLabelText>;
+  opTypes: ReadonlyMap<string, string>;
+  groups?: ReadonlyMap<string, ScopeGroup>;
+  groupText?: ReadonlyMap<string, string>;
+}
+
+const NodesLayer = memo(function NodesLayer({ layout, labels, opTypes, groups, groupText }: NodesLayerProps) {
   return (
     <g className="qg-nodes">
       {layout.nodes.map((n) => {
         const label = labels.get(n.id) ?? { title: n.id, subtitle: '' };
+        const group = groups?.get(n.id);
+        if (group) {
+          return (
+            <g key={n.id} className="qg-node qg-group" transform={`translate(${n.x - n.width / 2},${n.y - n.height / 2})`} data-node-id={n.id} data-testid="graph-group" data-group={n.id}>
+              <rect width={n.width} height={n.height} rx={6} />
+              <text className="qg-title" x={n.width / 2} y={17}>{label.title}</text>
+              <text className="qg-subtitle" x={n.width / 2} y={31}>{groupText?.get(n.id) ?? '▸ open'}</text>
+              <text className="qg-op" x={n.width / 2} y={n.height / 2 + 8}>{farLabel(group.scope, n.width)}</text>
+            </g>
+          );
+        }
         const layer = n.kind === 'layer';
         return (
           <g

@@ -4,7 +4,8 @@ import { elementCount, formatDims, type Tensor } from '../../model/tensor';
 import { checkLimit, DEFAULT_LIMITS, type Limits } from '../limits';
 import type { RgbaImage } from './ImageDecoder';
 import type { ImagePreprocess } from './ImagePreprocess';
-import { centerCrop, resizeBilinear } from './resize';
+import { fitImage, type ImageFit } from './fit';
+import { cropAt, resizeBilinear } from './resize';
 
 /** Where an image goes in a model input: the tensor dims and the picture size inside them. */
 export interface ImageInputShape {
@@ -77,35 +78,53 @@ export function toGray(image: RgbaImage): RgbaImage {
 /** Which RGBA channel feeds each output channel, in the pixel format's order. */
 const SOURCE_CHANNELS = { rgb: [0, 1, 2], bgr: [2, 1, 0], gray: [0] } as const;
 
+/** An image fitted into the input: the part of the resized image kept, and where it sits (fit.ts). */
+export interface FittedPicture {
+  /** The kept pixels, fit.width x fit.height, RGBA (grey in R, G and B for gray). */
+  readonly content: RgbaImage;
+  readonly fit: ImageFit;
+}
+
 /**
- * An image as a float32 input tensor, the way TPU-MLIR's preprocess.py makes one: grey first if the
- * pixel format is gray (cv2 reads it grey), then resize (cv2.resize INTER_LINEAR) to resizeDims, each
- * at least the input size, and centre-crop to the input size, or resize straight to it; then
- * (pixel - mean[c]) * scale[c] in float32, c in the pixel format's order (for bgr, mean[0] is B's).
- * A fixed batch above 1 repeats the image, as TPU-MLIR does for one image.
+ * Grey first if the pixel format is gray (cv2 reads it grey), then resized (cv2.resize
+ * INTER_LINEAR) and cropped as the resize mode says (fit.ts). The padding is not drawn here: it
+ * is a value of the tensor (it may be fractional, PaddleOCR's recognizer pads with 0 after
+ * normalising, pixel 127.5).
+ */
+export function fitPicture(image: RgbaImage, shape: Pick<ImageInputShape, 'height' | 'width'>, preprocess: ImagePreprocess): FittedPicture {
+  const fit = fitImage(image.height, image.width, shape.height, shape.width, preprocess);
+  const grey = preprocess.pixelFormat === 'gray' ? toGray(image) : image;
+  const resized = resizeBilinear(grey, fit.resize[0], fit.resize[1]);
+  const kept = fit.height === resized.height && fit.width === resized.width ? resized : cropAt(resized, fit.cropTop, fit.cropLeft, fit.height, fit.width);
+  return { content: kept, fit };
+}
+
+/**
+ * An image as a float32 input tensor, the way TPU-MLIR's preprocess.py makes one: fitted into the
+ * input (fitPicture: grey, resize, crop or pad by the resize mode), then (pixel - mean[c]) *
+ * scale[c] in float32, c in the pixel format's order (for bgr, mean[0] is B's); padding is the pad
+ * value normalised the same way. A fixed batch above 1 repeats the image, as TPU-MLIR does for one image.
  * @example imageToTensor(img, { dims: [1, 3, 2, 2], height: 2, width: 2, channels: 3 }, DEFAULT_PREPROCESS) // float32 [1, 3, 2, 2], pixels / 255
  */
 export function imageToTensor(image: RgbaImage, shape: ImageInputShape, preprocess: ImagePreprocess): Tensor {
   const { height, width, channels, dims } = shape;
-  let picture = preprocess.pixelFormat === 'gray' ? toGray(image) : image;
-  if (preprocess.resizeDims) {
-    const resizeHeight = Math.max(preprocess.resizeDims[0], height);
-    const resizeWidth = Math.max(preprocess.resizeDims[1], width);
-    picture = resizeBilinear(picture, resizeHeight, resizeWidth);
-    if (resizeHeight !== height || resizeWidth !== width) picture = centerCrop(picture, height, width);
-  } else {
-    picture = resizeBilinear(picture, height, width);
-  }
-
+  const { content, fit } = fitPicture(image, shape, preprocess);
   const plane = height * width;
   const one = new Float32Array(plane * channels);
   const nchw = preprocess.layout === 'nchw';
   SOURCE_CHANNELS[preprocess.pixelFormat].forEach((source, c) => {
     const mean = Math.fround(preprocess.mean[c]);
     const scale = Math.fround(preprocess.scale[c]);
-    for (let p = 0; p < plane; p++) {
-      // numpy float32: (x - mean) rounds to float32, then * scale rounds again
-      one[nchw ? c * plane + p : p * channels + c] = Math.fround(Math.fround(picture.data[p * 4 + source] - mean) * scale);
+    // numpy float32: (x - mean) rounds to float32, then * scale rounds again
+    const padded = Math.fround(Math.fround(fit.pad - mean) * scale);
+    for (let y = 0; y < height; y++) {
+      const cy = y - fit.top;
+      for (let x = 0; x < width; x++) {
+        const p = y * width + x;
+        const cx = x - fit.left;
+        const inside = cy >= 0 && cy < fit.height && cx >= 0 && cx < fit.width;
+        one[nchw ? c * plane + p : p * channels + c] = inside ? Math.fround(Math.fround(content.data[(cy * fit.width + cx) * 4 + source] - mean) * scale) : padded;
+      }
     }
   });
   const batch = dims[0];

@@ -100,7 +100,7 @@ export async function loadDataset(files: readonly DatasetFile[], inputs: readonl
         if (inputs.length !== 1) throw new DataError(`images can feed a model with one image input; model has inputs ${inputList(inputs)}`);
         checkSamples(budget(), 1, file.name);
         imageShape ??= imageInputShape(inputs[0], preprocess, limits, file.name);
-        const image = await decode(decoder, file, limits);
+        const image = await decodeImageFile(decoder, file, limits);
         samples.push({ [inputs[0].name]: imageToTensor(image, imageShape, preprocess) });
         sampleNames.push(file.name);
         break;
@@ -124,8 +124,8 @@ export async function loadDataset(files: readonly DatasetFile[], inputs: readonl
   return dataset;
 }
 
-/** Checks the size the image's header declares against the pixel limit, then decodes it. */
-async function decode(decoder: ImageDecoder, file: DatasetFile, limits: Limits) {
+/** Checks the size the image's header declares against the pixel limit, then decodes it (the loader's and the preview's one way in). */
+export async function decodeImageFile(decoder: ImageDecoder, file: DatasetFile, limits: Limits) {
   const bytes = await datasetFileBytes(file);
   const size = declaredSize(bytes);
   // Only a size read from the header bounds what a decoder allocates: a file whose size cannot be read is not decoded.

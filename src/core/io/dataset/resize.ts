@@ -106,8 +106,12 @@ export function resizeBilinear(image: RgbaImage, height: number, width: number):
  */
 export function centerCrop(image: RgbaImage, height: number, width: number): RgbaImage {
   if (height > image.height || width > image.width) throw new Error(`cannot crop ${width}x${height} from a ${image.width}x${image.height} image`);
-  const top = (image.height >> 1) - (height >> 1);
-  const left = (image.width >> 1) - (width >> 1);
+  return cropAt(image, (image.height >> 1) - (height >> 1), (image.width >> 1) - (width >> 1), height, width);
+}
+
+/** The `height` x `width` part of an image whose top-left pixel is (`top`, `left`). */
+export function cropAt(image: RgbaImage, top: number, left: number, height: number, width: number): RgbaImage {
+  if (top < 0 || left < 0 || top + height > image.height || left + width > image.width) throw new Error(`cannot crop ${width}x${height} at (${left}, ${top}) from a ${image.width}x${image.height} image`);
   const out = new Uint8ClampedArray(height * width * 4);
   for (let y = 0; y < height; y++) {
     const start = ((top + y) * image.width + left) * 4;

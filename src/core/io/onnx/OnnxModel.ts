@@ -148,6 +148,7 @@ function describeGraph(proto: onnx.ModelProto, fileName: string, sizeBytes: numb
     opset: aiOnnxOpset(proto) ?? 0,
     ...(upgradedFrom !== undefined ? { upgradedFrom } : {}),
     producer: [proto.producerName, proto.producerVersion].filter(Boolean).join(' '),
+    ...(proto.metadataProps?.length ? { metadata: Object.fromEntries(proto.metadataProps.map((e) => [e.key ?? '', e.value ?? ''])) } : {}),
     inputs: graph.input.map(valueDesc),
     outputs: graph.output.map(valueDesc),
     nodes,

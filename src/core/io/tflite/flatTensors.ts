@@ -61,6 +61,17 @@ export function storedValues(tensor: FlatTensor, fileName: string): Tensor {
  * rounding); float16 widened; float32 as stored.
  */
 export function floatValues(tensor: FlatTensor, fileName: string): Float32Array {
+  // A quantized file is converted twice (the float model, the file's own quantized one) from the
+  // same tensors: their weights are de-quantized once (issue #14's 1 s to open MobileNetV2).
+  let values = floatCache.get(tensor);
+  if (!values) floatCache.set(tensor, (values = dequantized(tensor, fileName)));
+  return values;
+}
+
+/** floatValues' results by tensor; never written to (initializers only wrap them). */
+const floatCache = new WeakMap<FlatTensor, Float32Array>();
+
+function dequantized(tensor: FlatTensor, fileName: string): Float32Array {
   const stored = storedValues(tensor, fileName);
   if (stored.dtype === 'float32') return stored.data as Float32Array;
   if (stored.dtype === 'float16') return float16BitsToFloat32(stored.data as Uint16Array);
@@ -71,11 +82,15 @@ export function floatValues(tensor: FlatTensor, fileName: string): Float32Array 
     for (let i = 0; i < values.length; i++) out[i] = Number(values[i]);
     return out;
   }
+  const numbers: ArrayLike<number> = values instanceof BigInt64Array ? Array.from(values, Number) : (values as ArrayLike<number>);
   const channels = q.scale.length;
-  const inner = channels > 1 ? tensor.shape.slice(q.axis + 1).reduce((a, b) => a * b, 1) : 1;
-  for (let i = 0; i < values.length; i++) {
-    const c = channels > 1 ? Math.floor(i / inner) % channels : 0;
-    out[i] = (Number(values[i]) - (q.zeroPoint[c] ?? q.zeroPoint[0] ?? 0)) * q.scale[c];
+  // Runs of `inner` values share a channel (all of them when quantized per tensor).
+  const inner = channels > 1 ? tensor.shape.slice(q.axis + 1).reduce((a, b) => a * b, 1) : values.length;
+  for (let start = 0, c = 0; start < values.length; start += inner, c = (c + 1) % channels) {
+    const zeroPoint = q.zeroPoint[c] ?? q.zeroPoint[0] ?? 0;
+    const scale = q.scale[c];
+    const end = Math.min(start + inner, values.length);
+    for (let i = start; i < end; i++) out[i] = (numbers[i] - zeroPoint) * scale;
   }
   return out;
 }

@@ -390,6 +390,19 @@ export function valueInfo(name: string, dtype: DType, dims: readonly number[]): 
 
 /** Values of a row-major tensor of shape `dims` permuted by `perm` (numpy's transpose). */
 export function transpose(values: Float32Array, dims: readonly number[], perm: readonly number[]): Float32Array {
+  // Both conversions of a quantized file transpose the same (cached) weights: once is enough.
+  const key = `${dims.join(',')}/${perm.join(',')}`;
+  let done = transposed.get(values);
+  if (!done) transposed.set(values, (done = new Map()));
+  let out = done.get(key);
+  if (!out) done.set(key, (out = transposeNow(values, dims, perm)));
+  return out;
+}
+
+/** transpose's results by source array and layout; never written to. */
+const transposed = new WeakMap<Float32Array, Map<string, Float32Array>>();
+
+function transposeNow(values: Float32Array, dims: readonly number[], perm: readonly number[]): Float32Array {
   const rank = dims.length;
   const outDims = perm.map((p) => dims[p]);
   const inStrides = new Array<number>(rank);
@@ -398,12 +411,14 @@ export function transpose(values: Float32Array, dims: readonly number[], perm: r
   const out = new Float32Array(values.length);
   const index = new Array<number>(rank).fill(0);
   const permStrides = perm.map((p) => inStrides[p]);
+  // The source offset follows the output index incrementally (no sum over the axes per element).
+  let source = 0;
   for (let o = 0; o < out.length; o++) {
-    let source = 0;
-    for (let k = 0; k < rank; k++) source += index[k] * permStrides[k];
     out[o] = values[source];
     for (let k = rank - 1; k >= 0; k--) {
+      source += permStrides[k];
       if (++index[k] < outDims[k]) break;
+      source -= outDims[k] * permStrides[k];
       index[k] = 0;
     }
   }

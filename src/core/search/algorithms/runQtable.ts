@@ -1,7 +1,7 @@
 import { indexGraph } from '../../model/ModelGraph';
 import { isIntegerPrecision, precisionOf, qtableToData, type Precision, type QTable } from '../../model/QTable';
 import { Candidates, withUnits, type SearchResult, type SearchSession } from '../SearchSession';
-import type { QuantUnit } from '../scoring/units';
+import { unitEntries, type QuantUnit } from '../scoring/units';
 
 /** TPU-MLIR run_qtable's parameters. */
 export interface RunQtableOptions {
@@ -20,7 +20,7 @@ export const RUN_QTABLE_DEFAULTS: RunQtableOptions = { minLayerCos: 0.99, expect
  * or more than a quarter of the units are float.
  */
 export async function runQtable(session: SearchSession, base: QTable, options: RunQtableOptions): Promise<SearchResult> {
-  const candidatesList = session.units.filter((u) => u.layers.every((l) => isIntegerPrecision(precisionOf(base, l))));
+  const candidatesList = session.units.filter((u) => unitEntries(u).every((l) => isIntegerPrecision(precisionOf(base, l))));
   const start = await session.scoreOne('current QTable', base);
   const local = new Map((await session.pool.local(candidatesList, session.job)).map((s) => [s.head, s.cos]));
   const successors = unitSuccessors(session, candidatesList);

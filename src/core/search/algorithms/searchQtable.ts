@@ -3,7 +3,7 @@ import { isIntegerPrecision, precisionOf, qtableToData, type Precision, type QTa
 import { twoMeans } from '../scoring/kmeans';
 import { bySensitivity, Candidates, withUnits, type SearchResult, type SearchSession } from '../SearchSession';
 import type { UnitSensitivity } from '../scoring/sensitivity';
-import type { QuantUnit } from '../scoring/units';
+import { unitEntries, type QuantUnit } from '../scoring/units';
 
 /** TPU-MLIR search_qtable's parameters and defaults. */
 export interface SearchQtableOptions {
@@ -27,7 +27,7 @@ export const SEARCH_QTABLE_DEFAULTS: SearchQtableOptions = { methods: ['mse'], e
  * a 2-means on [loss, SQNR] goes float instead.
  */
 export async function searchQtable(session: SearchSession, base: QTable, options: SearchQtableOptions): Promise<SearchResult> {
-  const integerUnits = session.units.filter((u) => u.layers.every((l) => isIntegerPrecision(precisionOf(base, l))));
+  const integerUnits = session.units.filter((u) => unitEntries(u).every((l) => isIntegerPrecision(precisionOf(base, l))));
   const int8 = await session.scoreOne('current QTable', base);
   session.log(`current QTable outputs score: ${int8}`);
   const done = (qtable: QTable, score: number, ranking: readonly UnitSensitivity[] = []) =>

@@ -1,5 +1,5 @@
 import type { LayerName } from '../../model/ModelGraph';
-import type { LayerInfo } from '../../quant/layerInfo';
+import { qtableLayer, type LayerInfo } from '../../quant/layerInfo';
 import { QbenchError } from '../../errors';
 import { isIntegerPrecision, withPrecision, type Precision, type QTable } from '../../model/QTable';
 import type { RuleGraph } from './RuleGraph';
@@ -30,7 +30,8 @@ export interface PrecisionPlan {
 export function applyPlan(base: QTable, plan: PrecisionPlan, layers: ReadonlyMap<LayerName, LayerInfo>): QTable {
   let table = base;
   for (const { layer, precision } of plan.assignments) {
-    if (layers.get(layer)?.quantizable) table = withPrecision(table, layer, precision);
+    const info = layers.get(layer);
+    if (info?.quantizable) table = withPrecision(table, qtableLayer(info), precision);
   }
   return table;
 }

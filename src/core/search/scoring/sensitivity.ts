@@ -10,7 +10,7 @@ import { buildPartQdq, scoreBuiltPart } from './scorePart';
 import type { SearchContext } from '../SearchContext';
 import { comparedTensors, lossOf, meanScore, type CompareTensor, type SearchMetric } from './searchMetric';
 import { descendantCone, subModel, type Cone } from './subgraphs';
-import type { QuantUnit } from './units';
+import { unitEntries, type QuantUnit } from './units';
 
 /**
  * One method's result for a unit: the output score with only this unit quantized, its output at the
@@ -46,7 +46,7 @@ export interface SensitivityOptions {
 
 /** Only the unit's layers integer, everything else float: the configuration a unit is ranked by. */
 export function onlyUnitQuantized(unit: QuantUnit): QTable {
-  return { defaultPrecision: 'FP32', layers: new Map(unit.layers.map((l) => [l, 'INT8'])) };
+  return { defaultPrecision: 'FP32', layers: new Map(unitEntries(unit).map((l) => [l, 'INT8'])) };
 }
 
 interface PlannedUnit {
