@@ -39,12 +39,15 @@ const app = () => useApp.getState();
  */
 export async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label: string, options: { readonly kind?: string; readonly onEvent?: (event: SearchEvent) => void; readonly started?: (jobId: string) => void } = {}): Promise<JobResult<N> | undefined> {
   const id = app().jobStarted(options.kind ?? name, label);
+  const model = app().model;
   try {
     options.started?.(id);
     const onProgress = Comlink.proxy((progress: JobProgress) => app().jobProgressed(id, progress));
     return await runOnWorker(name, args, id, onProgress, options.onEvent && Comlink.proxy(options.onEvent));
   } catch (error) {
-    if (!isCancelled(error)) app().notify('error', errorMessage(error));
+    // A job of a model that another replaced meanwhile ran on the new one (the worker queues jobs):
+    // its failure is about a model that is gone, and says nothing the user can act on.
+    if (!isCancelled(error) && app().model === model) app().notify('error', errorMessage(error));
     return undefined;
   } finally {
     app().jobEnded(id);
