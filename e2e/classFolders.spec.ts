@@ -59,7 +59,7 @@ test('class folders as labels and class names; the float gain in top-1 agreement
   await page.getByTestId('class-names-file').setInputFiles({ name: 'names.txt', mimeType: 'text/plain', buffer: Buffer.from('tabby\nbeagle\ngoldfish\n') });
   await expect(page.getByTestId('class-names-note')).toContainText('3 from names.txt');
   await page.getByTestId('tab-outputs').click();
-  expect((await floatTop.locator('td:nth-child(2)').allTextContents()).sort()).toEqual(['#0 tabby', '#1 beagle', '#2 goldfish']);
+  await expect.poll(async () => (await floatTop.locator('td:nth-child(2)').allTextContents()).sort(), { timeout: 60_000 }).toEqual(['#0 tabby', '#1 beagle', '#2 goldfish']);
   await page.screenshot({ path: join(SCRATCH, 'class-names.png') });
 
   // the float gain of the Gemm, measured: the task figure now and at FP32, in the inspector and the table

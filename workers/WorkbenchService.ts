@@ -61,14 +61,16 @@ export class WorkbenchService implements JobHost {
   }
 
   /**
-   * Stops a job at its next check (between inferences); unknown ids are ignored. A search still
-   * waiting on its pool a second later is inside a search worker's inference, which nothing else
-   * interrupts: the pool's workers are ended (the next search starts new ones).
+   * Stops a job at its next check (between inferences); unknown ids are ignored. `stopNow` (the
+   * user's Cancel): a job still waiting on the search pool a second later is inside a search
+   * worker's inference, which nothing else interrupts, so the pool's workers are ended (the next
+   * search starts new ones).
    */
-  cancel(jobId: string): void {
+  cancel(jobId: string, stopNow = false): void {
     const token = this.jobs.get(jobId);
     if (!token) return;
     token.cancel();
+    if (!stopNow) return;
     setTimeout(() => {
       if (this.jobs.get(jobId) === token) this.searchPools?.close(true);
     }, CANCEL_GRACE_MS);

@@ -58,17 +58,28 @@ export async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label
 const CANCEL_GRACE_MS = 1000;
 
 /**
- * Cancels a job: the worker stops it at its next check, between inferences. One inference cannot
- * be interrupted inside the compute worker's thread (and while it runs the worker reads no message),
- * so a job still running a second later is ended with the worker itself; the session is then built
- * again in a new worker (session/restore.ts), without the step that was cancelled.
+ * Cancels a job: the worker stops it at its next check, between inferences. `stopNow` (the user's
+ * Cancel) also makes sure it stops: one inference cannot be interrupted inside the compute worker's
+ * thread, and while it runs the worker reads no message, so when the job still runs a second later
+ * and the worker does not answer within another second, the worker itself is ended and the session
+ * is built again in a new one (session/restore.ts), without the step that was cancelled. A worker
+ * that answers is not held inside an inference (a search waits on its search workers, which the
+ * worker ends itself: WorkbenchService.cancel). Without `stopNow` (an evaluation superseded by a
+ * newer edit) the job just stops at its next check.
  */
-export function cancelJob(jobId: string): void {
+export function cancelJob(jobId: string, { stopNow = false }: { readonly stopNow?: boolean } = {}): void {
   // A lost worker has nothing left to cancel; its job fails by itself (see session/restore.ts).
-  workbenchClient().cancel(jobId).catch(() => {});
+  const client = workbenchClient();
+  client.cancel(jobId, stopNow).catch(() => {});
+  if (!stopNow) return;
   setTimeout(() => {
-    const job = app().jobs[jobId];
-    if (job) endComputeWorker(`cancel: "${job.label}" did not stop within ${CANCEL_GRACE_MS / 1000} s`, job.kind);
+    if (!app().jobs[jobId]) return;
+    const answered = client.cancel(jobId, false).then(() => true, () => true);
+    const silent = new Promise<boolean>((resolve) => setTimeout(() => resolve(false), CANCEL_GRACE_MS));
+    void Promise.race([answered, silent]).then((answers) => {
+      const job = app().jobs[jobId];
+      if (!answers && job) endComputeWorker(`cancel: "${job.label}" was inside one inference and did not stop`, job.kind);
+    });
   }, CANCEL_GRACE_MS);
 }
 

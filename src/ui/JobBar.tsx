@@ -38,7 +38,7 @@ export function JobBar() {
               <div className="progress-fill" style={{ width: `${percent}%` }} />
             </div>
             <span className="job-count" data-testid="job-estimate" title={estimate.title}>{count}{count && estimate.text ? ' · ' : ''}<span className={estimate.kind === 'busy' ? 'job-stage' : ''}>{estimate.text}</span></span>
-            <button className="btn small" data-testid="job-cancel" onClick={() => cancelJob(job.id)}>Cancel</button>
+            <button className="btn small" data-testid="job-cancel" onClick={() => cancelJob(job.id, { stopNow: true })}>Cancel</button>
           </div>
         );
       })}

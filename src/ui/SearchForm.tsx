@@ -158,7 +158,7 @@ export function SearchForm() {
       )}
       <div className="row-inline">
         {run
-          ? <button className="btn" onClick={() => cancelJob(run.jobId)} data-testid="search-cancel">Cancel search</button>
+          ? <button className="btn" onClick={() => cancelJob(run.jobId, { stopNow: true })} data-testid="search-cancel">Cancel search</button>
           : <button className="btn primary" disabled={!calibrated || nothing !== null} title={nothing ? `Nothing to quantize: ${nothing}` : undefined} onClick={() => void runSearch()} data-testid="search-run">Run {SEARCH_LABEL[kind]}</button>}
         {kind === 'fp_forward' && selected && <span className="muted note">Selected: {selected}</span>}
       </div>
