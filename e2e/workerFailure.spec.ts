@@ -17,7 +17,7 @@ interface StoreView {
 }
 
 /** The text of the error messages (without their dismiss button). */
-const errorMessage = (page: Page) => page.getByTestId('message-error').locator('span');
+const errorMessage = (page: Page) => page.getByTestId('message-error').getByTestId('message-text');
 const idle = (page: Page) => page.waitForFunction(() => Object.keys((globalThis as unknown as { qbenchState: () => StoreView }).qbenchState().jobs).length === 0, undefined, { timeout: 120_000 });
 
 /** The demo with an injected fault, evaluated on 2 samples, the Search tab open. */
@@ -73,15 +73,20 @@ test('a search worker that closes itself mid-search (no error event): its releas
   await expect(page.getByTestId('job-progress')).toHaveCount(0);
 });
 
-test('the compute worker closes itself mid-calibration: a message says the model is lost, no job stays, and the page opens the demo again in a new worker', async ({ page }) => {
+test('the compute worker closes itself mid-calibration: a message says so, no job stays, the page builds the session again in a new worker without the step that was running, and the next calibration runs', async ({ page }) => {
   await page.goto('/?fault=compute:close:300');
   await expect(errorMessage(page)).toHaveText(
-    `The compute worker stopped (it ended: closed, killed or out of memory): the open model and its calibration are lost; opening ${MODEL} again in a new worker (your QTable is kept)`,
+    `The compute worker stopped (it ended: closed, killed or out of memory): the open model and its calibration are lost; opening ${MODEL} again in a new worker (your session is kept: data, settings, edits and undo history)`,
     { timeout: 30_000 },
   );
-  // Opened again, calibrated and evaluated in the new worker; then nothing runs.
+  // Opened again in the new worker with its data, not calibrated: the calibration was what was running when
+  // the worker went, and running it again at once could take the new worker down the same way.
   await expect(page.getByTestId('model-info')).toContainText(MODEL, { timeout: 60_000 });
-  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 150_000 });
+  await page.getByTestId('tab-data').click();
+  await expect(page.getByTestId('calibrate-now')).toBeVisible({ timeout: 60_000 });
   await idle(page);
   await expect(page.getByTestId('job-progress')).toHaveCount(0);
+  // The user calibrates when ready: the new worker calibrates and evaluates.
+  await page.getByTestId('calibrate-now').click();
+  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 150_000 });
 });

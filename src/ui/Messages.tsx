@@ -15,8 +15,9 @@ export function Messages() {
   const before = useRef(0);
   const shown = useRef(model);
   useEffect(() => {
-    // A new model from an open (not BN folding's rebuilt graph, which opens nothing).
-    if (model && model !== shown.current && before.current > 0) {
+    // A new model from an open (not BN folding's rebuilt graph, which opens nothing; not a session
+    // built again after a lost or cancelled worker, whose messages say why it is being rebuilt).
+    if (model && model !== shown.current && before.current > 0 && !useApp.getState().reopening) {
       for (const m of useApp.getState().messages) if (m.id <= before.current) dismiss(m.id);
     }
     shown.current = model;
@@ -29,7 +30,7 @@ export function Messages() {
     <div className="messages" data-testid="messages">
       {messages.map((m) => (
         <div key={m.id} className={`message ${m.kind}`} data-testid={`message-${m.kind}`} role={m.kind === 'error' ? 'alert' : 'status'}>
-          <span>{m.text}</span>
+          <span data-testid="message-text">{m.text}</span>
           <span className="message-actions">
             {m === messages[messages.length - 1] && messages.length > 2 && (
               <button className="btn small ghost" onClick={() => { for (const x of messages) dismiss(x.id); }} data-testid="dismiss-all">Dismiss all</button>

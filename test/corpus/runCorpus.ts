@@ -68,7 +68,10 @@ export function classify(code: number | string, stderr: string, fileName: string
 }
 
 /** Runs every command on one model with `samples` generated samples; `dir` is its scratch folder. */
-export async function runCorpusModel(model: CorpusModel, dir: string, samples: number, methods = 'MAX,KL', int16Counts: readonly number[] = []): Promise<CorpusRow> {
+/** The commands that read, calibrate, evaluate and export a model (no search): CorpusModel.ciOpenOnly. */
+export const OPEN_COMMANDS: readonly CorpusCommand[] = ['calibrate max', 'calibrate kl', 'eval', 'eval int16', 'export'];
+
+export async function runCorpusModel(model: CorpusModel, dir: string, samples: number, methods = 'MAX,KL', int16Counts: readonly number[] = [], commands: readonly CorpusCommand[] = CORPUS_COMMANDS): Promise<CorpusRow> {
   const data = [...await writeCorpusData(model, join(dir, 'data'), Math.max(samples, ...int16Counts)), '--max_samples', String(samples)];
   const fileName = model.file.split('/').pop()!;
   const single = ['--model', model.file, ...data];
@@ -132,11 +135,11 @@ export async function runCorpusModel(model: CorpusModel, dir: string, samples: n
   // eval first (the later commands need its layer names), beside the two calibrations; then the rest.
   const first: readonly CorpusCommand[] = ['calibrate max', 'calibrate kl', 'eval'];
   const byCommand = new Map<CorpusCommand, CommandOutcome | null>();
-  for (const group of [first, CORPUS_COMMANDS.filter((c) => !first.includes(c))]) {
+  for (const group of [first, commands.filter((c) => !first.includes(c))]) {
     const results = await inPairs(group, runCommand);
     group.forEach((c, i) => byCommand.set(c, results[i]));
   }
-  for (const command of CORPUS_COMMANDS) {
+  for (const command of commands) {
     const outcome = byCommand.get(command);
     if (outcome) outcomes.push(outcome);
   }
