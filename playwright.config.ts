@@ -13,7 +13,9 @@ export default defineConfig({
   timeout: 180_000,
   expect: { timeout: 60_000 },
   fullyParallel: false,
-  workers: 1,
+  // Two spec files at a time: most of a test is the page's compute worker running onnxruntime-web on
+  // one thread (its default on a 2-core machine), so a second browser uses the other core.
+  workers: Number(process.env.E2E_WORKERS ?? 2),
   retries: 0,
   reporter: process.env.CI ? [['list']] : [['list']],
   use: {
