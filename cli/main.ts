@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -7,6 +8,9 @@ import { formatQTable, parseQTable } from '../src/core/io/qtable';
 import { entriesOnOperators, qtableLayer } from '../src/core/quant/layerInfo';
 import { NO_RULES, reapplyRules, ruleLayersOf, ruleOutcome } from '../src/core/rules/rules';
 import { parseRules } from '../src/core/rules/rulesFile';
+import type { Rule } from '../src/core/rules/rules';
+import { checkSessionModel, parseSessionFile, type SessionFile } from '../src/core/io/sessionFile';
+import type { ImagePreprocess } from '../src/core/io/dataset/ImagePreprocess';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
@@ -112,6 +116,10 @@ Image preprocessing (TPU-MLIR's names):
   --layout nchw|nhwc             tensor layout (default nchw)
 Other:
   --target ort-qdq|tpu-mlir|one|bolt  quantization scheme (default ort-qdq: uint8 asymmetric activations)
+  --session file.qbench          a session saved by the page (Export → Save session): its preprocessing, calibration
+                                 settings, weight options, target, corrections, calibration overrides, rules, output
+                                 tasks and QTable, as if given by their flags (the flags given win); refused when
+                                 the model's SHA-256 is not the one the session was made on
   --rules file.json              precision rules applied to the QTable of any command, in order, the later winning
                                  (the page's Save rules; {"rules": [{"kind": "op|name|scope|first|last", "value": "Softmax",
                                  "precision": "FP32"}]}); the layers --qtable sets keep its precision
@@ -127,6 +135,7 @@ ${LIMITS_USAGE}`;
 const OPTIONS = {
   model: { type: 'string' },
   data: { type: 'string' },
+  session: { type: 'string' },
   qtable: { type: 'string' },
   rules: { type: 'string' },
   json: { type: 'boolean' },
@@ -246,24 +255,32 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   if (!values.model) throw new UsageError('--model is required');
   if (!values.data) throw new UsageError('--data is required');
   // Every flag is checked before any file is read: bad usage is exit 2 whatever the files are.
-  const settings = calibrationSettingsFrom(values);
-  const corrections = correctionsFrom(values, positionals);
+  const flagSettings = calibrationSettingsFrom(values);
+  const flagCorrections = correctionsFrom(values, positionals);
   const tasks = values.task ? taskFlags(values.task) : [];
   checkMore();
   const limits = usage(() => limitsFrom(values));
   const maxSamples = values.max_samples ? usage(() => countFlag(values.max_samples!, 'max_samples')) : Infinity;
   const threads = values.threads ? usage(() => countFlag(values.threads!, 'threads', { limits, name: 'threads' })) : 0;
-  const preprocess = usage(() => preprocessFrom(values, limits));
-  const scheme = values.target ? targetSchemeFlag(values.target) : undefined;
+  const flagPreprocess = usage(() => preprocessFrom(values, limits));
+  const flagScheme = values.target ? targetSchemeFlag(values.target) : undefined;
   if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
   if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
+  // The session file is read first: a malformed one is refused before the model costs anything.
+  const session = values.session ? parseSessionFile(await readRegularText(values.session, 'the session file'), basename(values.session)) : null;
+  const settings = session ? { ...session.calibrationSettings, ...flagSettings } : flagSettings;
+  if (values.tune_num && (settings.method ?? 'max') !== 'kl') throw new UsageError('--tune_num tunes KL thresholds: use it with --cali_method kl (or a session calibrated with KL)');
+  const corrections = session ? sessionCorrections(session, flagCorrections, values) : flagCorrections;
+  const preprocess = session ? sessionPreprocess(session.preprocess, flagPreprocess, values) : flagPreprocess;
+  const scheme = flagScheme ?? (session ? targetScheme(session.scheme) : undefined);
   // Refused before a byte is read: a directory, a FIFO, /dev/zero, a file over the model limit.
   const modelBytes = await readRegularFile(values.model, 'the model file', { limits, name: 'modelBytes' });
+  if (session) checkSessionModel(session, { name: basename(values.model), sha256: createHash('sha256').update(modelBytes).digest('hex') }, basename(values.session!));
   // Every inference watched against --max_run_seconds (runWatchdog.ts), on this thread and the search workers'.
   const watchdog = startRunWatchdog(limits.runSeconds, basename(values.model), `"qbench ${commandLine}"`);
   runWatchdog = watchdog;
   const engine = watchedEngine(ortNodeEngine(threads), watchdog.buffer, 0, limits.runSeconds);
-  const bench = await Workbench.open(engine, modelBytes, basename(values.model), { dequantize: values.dequantize === true, limits });
+  const bench = await Workbench.open(engine, modelBytes, basename(values.model), { dequantize: values.dequantize === true || session?.options.dequantize === true, limits });
   if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
@@ -271,6 +288,7 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   const dataset = await watchedCall(watchdog.buffer, 0, limits.runSeconds, 'reading the data', () => loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder, limits));
   bench.setDataset(Number.isFinite(maxSamples) ? { samples: dataset.samples.slice(0, maxSamples), sampleNames: dataset.sampleNames.slice(0, maxSamples) } : dataset);
   bench.setCalibrationSettings(settings);
+  if (session) bench.setWeightOptions(session.weightOptions);
   if (values.weight_granularity || values.weight_scale) {
     bench.setWeightOptions({
       ...(values.weight_granularity ? { granularity: values.weight_granularity as 'channel' | 'tensor' } : {}),
@@ -284,6 +302,10 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
       throw new QbenchError(`names layers the model does not have: ${parsed.unknownLayers.slice(0, 5).join(', ')}${parsed.unknownLayers.length > 5 ? ', …' : ''}`, basename(values.qtable));
     }
     qtable = entriesOnOperators(parsed.table, bench.layers);
+    // The session's rules apply under an explicit --qtable, as the page applied them under its edits.
+    if (session?.rules.length && !values.rules) qtable = withRules(session.rules, basename(values.session!), qtable, bench, values.json === true);
+  } else if (session) {
+    qtable = sessionQTable(session, bench, basename(values.session!));
   }
   if (values.rules) qtable = await withRulesFile(values.rules, qtable, bench, values.json === true);
   // Corrections calibrate too: the float ones change the model that is calibrated.
@@ -296,7 +318,11 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
     }
     bench.setImportedTable(parsed.table);
   }
+  // The session's per-tensor calibration choices, made on top of the calibration as the page made them.
+  if (session?.overrides.length) bench.setTensorOverrides(session.overrides);
   if (values.labels) await applyLabels(bench, values.labels);
+  const given = new Set(tasks.map(([output]) => output));
+  for (const [output, task] of Object.entries(session?.outputTasks ?? {})) if (task && !given.has(output)) await bench.setOutputTask(output, task);
   for (const [output, task] of tasks) await bench.setOutputTask(output, task);
   return { bench, qtable };
 }
@@ -360,7 +386,7 @@ function calibrationSettingsFrom(values: Values): Partial<CalibrationSettings> {
   if (values.values_per_tensor) settings.valuesPerTensor = values.values_per_tensor === 'all' ? 'all' : positiveInteger(values.values_per_tensor, 'values_per_tensor');
   if (values.input_num) settings.calibrationSamples = positiveInteger(values.input_num, 'input_num');
   if (values.inference_num) settings.evaluationSamples = positiveInteger(values.inference_num, 'inference_num');
-  if (values.tune_num && (settings.method ?? 'max') !== 'kl') throw new UsageError('--tune_num tunes KL thresholds: use it with --cali_method kl');
+  if (values.tune_num && !values.session && (settings.method ?? 'max') !== 'kl') throw new UsageError('--tune_num tunes KL thresholds: use it with --cali_method kl');
   return settings;
 }
 
@@ -671,14 +697,17 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
  * is a hand edit and keeps its precision, even one it lists at the default (a qtable line is explicit).
  */
 async function withRulesFile(path: string, qtable: QTable, bench: Workbench, json: boolean): Promise<QTable> {
-  const rules = parseRules(await readRegularText(path, 'the rules file'), basename(path));
+  return withRules(parseRules(await readRegularText(path, 'the rules file'), basename(path)), basename(path), qtable, bench, json);
+}
+
+function withRules(rules: readonly Rule[], source: string, qtable: QTable, bench: Workbench, json: boolean): QTable {
   // a node a .tflite conversion added has no QTable entry of its own: its operator's layer takes the rule
   const layers = ruleLayersOf(bench.graph.nodes, (name) => {
     const layer = bench.layers.get(name);
     return !!layer?.quantizable && qtableLayer(layer) === name;
   });
   const set = ruleOutcome(rules, layers).size;
-  if (!json) process.stdout.write(`note: ${basename(path)}: ${rules.length} rule${rules.length === 1 ? '' : 's'} set ${set} layer${set === 1 ? '' : 's'}\n`);
+  if (!json) process.stdout.write(`note: ${source}: ${rules.length} rule${rules.length === 1 ? '' : 's'} set ${set} layer${set === 1 ? '' : 's'}\n`);
   const ruled = reapplyRules({ defaultPrecision: qtable.defaultPrecision, layers: new Map() }, NO_RULES, rules, layers);
   const merged = new Map(ruled.layers);
   for (const [layer, precision] of qtable.layers) {
@@ -686,6 +715,49 @@ async function withRulesFile(path: string, qtable: QTable, bench: Workbench, jso
     else merged.set(layer, precision);
   }
   return { defaultPrecision: qtable.defaultPrecision, layers: merged };
+}
+
+/**
+ * `--session`: the session's QTable as the page left it (its rules already applied). A layer the
+ * model does not have means the file was edited by hand (the hash matched): refused by name.
+ */
+function sessionQTable(session: SessionFile, bench: Workbench, source: string): QTable {
+  const unknown = session.qtable.layers.map(([layer]) => layer).filter((layer) => !bench.layers.has(layer));
+  if (unknown.length > 0) throw new QbenchError(`qtable names layers the model does not have: ${unknown.slice(0, 5).join(', ')}${unknown.length > 5 ? ', …' : ''}`, source);
+  return qtableFromData(session.qtable);
+}
+
+/** The session's preprocessing with each preprocessing flag given put over it (a --preset replaces it whole). */
+function sessionPreprocess(saved: ImagePreprocess, flags: ImagePreprocess, values: Values): ImagePreprocess {
+  if (values.preset) return flags;
+  return {
+    ...saved,
+    ...(values.mean ? { mean: flags.mean } : {}),
+    ...(values.scale ? { scale: flags.scale } : {}),
+    ...(values.pixel_format ? { pixelFormat: flags.pixelFormat } : {}),
+    ...(values.layout ? { layout: flags.layout } : {}),
+    ...(values.input_size ? { inputSize: flags.inputSize } : {}),
+    ...(values.resize_dims || values.resize_mode ? { resizeDims: flags.resizeDims, resizeMode: flags.resizeMode } : {}),
+    ...(values.pad_value !== undefined ? { padValue: flags.padValue } : {}),
+  };
+}
+
+/** The session's corrections with the correction flags given put over them (a flag can only turn one on). */
+function sessionCorrections(session: SessionFile, flags: Corrections | null, values: Values): Corrections | null {
+  const saved = session.corrections;
+  if (!saved) return flags;
+  const merged: Corrections = flags ? {
+    foldBatchNorm: saved.foldBatchNorm || flags.foldBatchNorm,
+    equalize: saved.equalize || flags.equalize,
+    smoothQuant: saved.smoothQuant || flags.smoothQuant,
+    biasCorrection: saved.biasCorrection || flags.biasCorrection,
+    tuneThresholds: saved.tuneThresholds || flags.tuneThresholds,
+    tuneNum: values.tune_num ? flags.tuneNum : saved.tuneNum,
+    minLayerCos: values.min_layer_cos && flags.minLayerCos !== NO_CORRECTIONS.minLayerCos ? flags.minLayerCos : saved.minLayerCos,
+    biasSamples: values.bc_inference_num ? flags.biasSamples : saved.biasSamples,
+  } : saved;
+  // All off is no correction: the plain calibration, as without the session.
+  return merged.foldBatchNorm || merged.equalize || merged.smoothQuant || merged.biasCorrection || merged.tuneThresholds ? merged : null;
 }
 
 /** A QTable with its default made INT8 and every other layer listed (a TPU-MLIR qtable has no default). */

@@ -5,6 +5,7 @@ import { exportQdqModel, exportQTable, exportTableFile, importTable } from '../s
 import { exportOrtConfig, importOrtConfig } from '../state/ruleActions';
 import { isRunning } from '../state/slices/jobs';
 import { download } from './download';
+import { openSessionFile, saveSessionFile } from '../state/session/sessionFile';
 import { nothingToQuantize, useApp } from '../state/store';
 import { formatMetric } from './format';
 
@@ -26,9 +27,18 @@ export function ExportPanel() {
   const nothing = useApp(nothingToQuantize);
   const picker = useRef<HTMLInputElement>(null);
   const ortPicker = useRef<HTMLInputElement>(null);
+  const sessionPicker = useRef<HTMLInputElement>(null);
+  const modelOpen = useApp((s) => s.model !== null);
   return (
     <div className="export-panel">
       <div>
+        <div className="export-item">
+          <h4>Session (.qbench)</h4>
+          <p className="muted">Preprocessing, calibration settings, corrections, rules, precisions (with undo history) and search results in one file, with the model's name and SHA-256 and the data's file names (not their bytes). Opened on the same model, here or with <code>qbench --session</code>, it applies them.</p>
+          <button className="btn" disabled={!modelOpen} onClick={() => void saveSessionFile().then(download)} data-testid="save-session">Save session</button>{' '}
+          <button className="btn" onClick={() => sessionPicker.current?.click()}>Open session</button>
+          <input ref={sessionPicker} type="file" accept=".qbench,application/json" hidden data-testid="open-session" onChange={(e) => { const f = e.target.files?.[0]; e.target.value = ''; if (f) void openSessionFile(f); }} />
+        </div>
         <div className="export-item">
           <h4>Quantized ONNX (QDQ)</h4>
           <p className="muted">int8 per-channel weights, int32 bias, QuantizeLinear/DequantizeLinear on activations; INT16 layers use opset 21 Q/DQ, FP16 layers compute in float16, FP32 layers stay float. Loaded again and run on the samples before it is offered.</p>

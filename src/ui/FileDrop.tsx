@@ -1,15 +1,26 @@
 import { useEffect, useRef, useState } from 'react';
 import { openFiles } from '../state/actions';
+import { applyPendingSession, openSessionFile } from '../state/session/sessionFile';
 import { confirmReplace } from './dialogs/confirm';
 import { droppedFiles } from './droppedFiles';
 
 const MODEL_FILE = /\.(onnx|tflite|circle)$/i;
 
-/** Opens what was dropped or picked, asking first when a model would replace unsaved edits. */
+const SESSION_FILE = /\.qbench$/i;
+
+/**
+ * Opens what was dropped or picked, asking first when a model would replace unsaved edits. A
+ * .qbench among them is opened last, over the model and data dropped with it; a model alone may be
+ * the one a session file opened earlier waits for.
+ */
 async function openConfirmed(files: readonly File[]): Promise<void> {
   const model = files.find((f) => MODEL_FILE.test(f.name));
   if (model && !(await confirmReplace(`Opening ${model.name}`))) return;
-  await openFiles(files);
+  const session = files.find((f) => SESSION_FILE.test(f.name));
+  const rest = files.filter((f) => !SESSION_FILE.test(f.name));
+  if (rest.length) await openFiles(rest);
+  if (session) await openSessionFile(session);
+  else if (model) await applyPendingSession();
 }
 
 export const DATA_ACCEPT = '.npy,.npz,.h5,.hdf5,.jpg,.jpeg,.png,.bmp,.webp';
@@ -40,7 +51,7 @@ export function WindowDrop() {
       window.removeEventListener('drop', drop);
     };
   }, []);
-  return active ? <div className="drop-overlay" data-testid="drop-overlay">Drop an .onnx model and/or calibration data (.npy, .npz, .h5, images)</div> : null;
+  return active ? <div className="drop-overlay" data-testid="drop-overlay">Drop an .onnx model and/or calibration data (.npy, .npz, .h5, images), or a .qbench session</div> : null;
 }
 
 /**

@@ -47,7 +47,7 @@ export function Header() {
         ) : <span className="muted">No model</span>}
       </div>
       <div className="header-actions">
-        <PickFiles label="Open model" accept=".onnx,.tflite,.circle" testId="pick-model" />
+        <PickFiles label="Open model" accept=".onnx,.tflite,.circle,.qbench" testId="pick-model" />
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data" />
         <button className="btn ghost" onClick={() => void confirmReplace('The demo').then((yes) => (yes ? startDemo() : undefined))} data-testid="load-demo" title="Open the built-in demo (PP-OCRv4 text detector); asks first when it would replace your edits">Demo</button>
         <span className="sep" />

@@ -22,8 +22,13 @@ export function parseRules(text: string, fileName: string): Rule[] {
   const data = parseJsonText(text, fileName, 'a qbench rules file');
   const list = Array.isArray(data) ? data : (data as { rules?: unknown } | null)?.rules;
   if (!Array.isArray(list)) throw new FormatError(fileName, 'expected a qbench rules file: {"rules": [{"kind": "op", "value": "Softmax", "precision": "FP32"}, …]} or the list itself');
+  return rulesFromList(list, fileName);
+}
+
+/** Checks an already parsed list of rules (a rules file's, a session file's); `path` names it in the messages. */
+export function rulesFromList(list: readonly unknown[], fileName: string, path = 'rules'): Rule[] {
   return list.map((item: unknown, index): Rule => {
-    const where = `rules[${index}]`;
+    const where = `${path}[${index}]`;
     if (typeof item !== 'object' || item === null) throw new FormatError(fileName, `${where}: expected an object with kind, value and precision`);
     const { kind, value, precision, enabled } = item as Record<string, unknown>;
     if (typeof kind !== 'string' || !RULE_KINDS.includes(kind as RuleKind)) throw new FormatError(fileName, `${where}: kind is one of ${RULE_KINDS.join(', ')}, found ${JSON.stringify(kind)}`);
