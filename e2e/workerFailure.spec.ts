@@ -90,3 +90,20 @@ test('the compute worker closes itself mid-calibration: a message says so, no jo
   await page.getByTestId('calibrate-now').click();
   await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 150_000 });
 });
+
+test('the compute worker closes itself mid-evaluation: the session comes back calibrated without that evaluation, and the next edit is evaluated', async ({ page }) => {
+  await page.goto('/?fault=compute:close:150@evaluate&evaluation_samples=2');
+  await expect(errorMessage(page)).toHaveText(/^The compute worker stopped \(it ended: closed, killed or out of memory\)/, { timeout: 120_000 });
+  await expect(page.getByTestId('model-info')).toContainText(MODEL, { timeout: 60_000 });
+  await page.waitForFunction(() => { const s = (globalThis as unknown as { qbenchState: () => { reopening: boolean; calibration: unknown } }).qbenchState(); return !s.reopening && s.calibration !== null; }, undefined, { timeout: 120_000 });
+  await idle(page);
+  await expect(page.getByTestId('job-progress')).toHaveCount(0);
+  // Calibrated again (the calibration was not what was running), and an edit is measured in the new worker.
+  await page.getByTestId('tab-data').click();
+  await expect(page.getByTestId('calibrate-now')).toHaveCount(0);
+  await page.getByTestId('tab-layers').click();
+  await page.getByTestId('table-filter').fill('p2o.Conv.17');
+  await page.locator('[data-testid=table-row][data-layer="p2o.Conv.17"]').click();
+  await page.getByTestId('precision-FP32').click();
+  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 120_000 });
+});

@@ -53,6 +53,19 @@ describe('FaultInjector', () => {
     await session.run({});
   });
 
+  it('close:200@evaluate waits for the first evaluate job: other jobs do not arm it', () => {
+    expect(parseFault('compute:close:200@evaluate', 'compute')).toEqual({ kind: 'close', argument: 200, atJob: 'evaluate' });
+    vi.useFakeTimers();
+    const close = vi.fn();
+    const faults = new FaultInjector(parseFault('compute:close:200@evaluate', 'compute'), close);
+    faults.jobStarted('calibrate');
+    vi.advanceTimersByTime(10_000);
+    expect(close).not.toHaveBeenCalled();
+    faults.jobStarted('evaluate');
+    vi.advanceTimersByTime(200);
+    expect(close).toHaveBeenCalledTimes(1);
+  });
+
   it('close:300 closes the worker 300 ms after the first job starts, and only once', () => {
     vi.useFakeTimers();
     const close = vi.fn();

@@ -8,6 +8,7 @@ import { failingEngine } from '../src/core/engine/failingEngine';
  *
  * - `compute:close:<ms>`, `search:<i>:close:<ms>`: the worker closes itself (`self.close()`: no
  *   error event, it just stops answering, as a killed worker does) <ms> after its first job starts;
+ *   `compute:close:<ms>@<job>`: after the first job of that name starts (`@evaluate`: mid-evaluation);
  * - `compute:throw:<n>`, `search:<i>:throw:<n>`: the n-th inference from its first job on throws,
  *   as onnxruntime does when a kernel fails.
  *
@@ -22,6 +23,8 @@ export interface WorkerFault {
   readonly kind: 'close' | 'throw';
   /** ms for 'close', the inference's rank (from 1) for 'throw'. */
   readonly argument: number;
+  /** The job whose start arms it (a job name of jobs.ts); any engine job when absent. */
+  readonly atJob?: string;
 }
 
 /** Which worker asks: the compute worker, or search worker `i` (from 0). */
@@ -33,11 +36,11 @@ export type FaultTarget = 'compute' | number;
  * @example parseFault('search:1:throw:2', 0) // null
  */
 export function parseFault(spec: string | null | undefined, target: FaultTarget): WorkerFault | null {
-  const match = spec ? /^(?:compute|search:(\d+)):(close|throw):(\d+)$/.exec(spec.trim()) : null;
+  const match = spec ? /^(?:compute|search:(\d+)):(close|throw):(\d+)(?:@(\w+))?$/.exec(spec.trim()) : null;
   if (!match) return null;
-  const [, index, kind, argument] = match;
+  const [, index, kind, argument, atJob] = match;
   const forTarget = index === undefined ? target === 'compute' : target === Number(index);
-  return forTarget && Number(argument) > 0 ? { kind: kind as WorkerFault['kind'], argument: Number(argument) } : null;
+  return forTarget && Number(argument) > 0 ? { kind: kind as WorkerFault['kind'], argument: Number(argument), ...(atJob ? { atJob } : {}) } : null;
 }
 
 // A worker's name is the one thing it can read as its module starts (before any message), so the
@@ -71,8 +74,8 @@ export class FaultInjector {
     return failingEngine(engine, () => this.armed && ++this.runs === fault.argument);
   }
 
-  jobStarted(): void {
-    if (!this.fault || this.armed) return;
+  jobStarted(job?: string): void {
+    if (!this.fault || this.armed || (this.fault.atJob !== undefined && job !== this.fault.atJob)) return;
     this.armed = true;
     if (this.fault.kind === 'close') setTimeout(this.close, this.fault.argument);
   }

@@ -27,7 +27,7 @@ class WorkerApi extends WorkbenchService {
 
   protected override jobStarted(name: JobName): void {
     // A test's fault counts from the first job that runs the engine over the data (the demo's calibration).
-    if (ENGINE_JOBS.has(name)) faults.jobStarted();
+    if (ENGINE_JOBS.has(name)) faults.jobStarted(name);
   }
 }
 

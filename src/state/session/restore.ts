@@ -1,7 +1,7 @@
 import { call, handleComputeWorkerLoss, setRunTimeLimit } from '../../../workers/client';
 import type { EngineKind, FileSource } from '../../../workers/client';
 import { errorMessage } from '../../core/errors';
-import { qtableFromData } from '../../core/model/QTable';
+import { qtableFromData, sameQTable } from '../../core/model/QTable';
 import { NO_RULES } from '../../core/rules/rules';
 import type { Corrections } from '../../core/corrections/CorrectionState';
 import { calibrate, evaluateCurrent, layOut, loadData, openModel, putOverrides, runJob } from '../actions';
@@ -63,9 +63,12 @@ async function rebuild(record: SessionRecord<FileSource>, cancelledKind: string 
     await restoreCalibrationEdits(record);
   }
   restoreSearches(record);
-  // An evaluation the user cancelled is not run again: the outputs' figure alone after the layers' was cancelled.
-  if (cancelledKind === 'evaluate:outputs') return true;
-  await evaluateCurrent(cancelledKind === 'evaluate:layers' ? { depths: ['outputs'] } : undefined);
+  // The evaluation that was stopped is not run again (the outputs' figure alone after the layers'
+  // was stopped), unless the user edited the QTable while the session was being built: an edit is
+  // always measured.
+  const untouched = sameQTable(app().qtable, qtableFromData(record.qtable));
+  if (cancelledKind === 'evaluate:outputs' && untouched) return true;
+  await evaluateCurrent(cancelledKind === 'evaluate:layers' && untouched ? { depths: ['outputs'] } : undefined);
   return true;
 }
 
