@@ -319,7 +319,7 @@ describe('qbench eval on an output built by a Concat (issue #11)', () => {
     expect(missing.code).toBe(1);
     expect(missing.stderr).toMatch(/no output "nope"/);
     expect((await qbench('eval', '--model', join(dir, 'yolo_head.onnx'), '--data', files.join(','), '--task', 'x=segmenter')).code).toBe(2);
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('qbench eval with labels (issue #11)', () => {

@@ -77,7 +77,7 @@ describe('search_threshold on a classifier whose logits a method clips', () => {
     expect(top1(best, output)).toBe(1);
     for (const row of rows) expect(top1(best, output), row.method).toBeGreaterThanOrEqual(top1(row, output));
     expect(best.warnings?.some((w) => w.kind === 'clipped') ?? false).toBe(false);
-  }, 60_000);
+  }, 180_000);
 
   it('dense logits: the method with the best output cosine clips the top logit and loses top-1; search_threshold does not pick it', async () => {
     const random = seededRandom(5);
@@ -100,5 +100,5 @@ describe('search_threshold on a classifier whose logits a method clips', () => {
     expect(best.method).not.toBe(byCosine.method);
     expect(top1(best, output)).toBe(1);
     for (const row of rows) expect(top1(best, output), row.method).toBeGreaterThanOrEqual(top1(row, output));
-  }, 60_000);
+  }, 180_000);
 });

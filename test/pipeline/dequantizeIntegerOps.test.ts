@@ -100,7 +100,7 @@ describe('de-quantizing QOperator and dynamic models', () => {
     expect(inFile).toBeCloseTo(asFloat, 4);
     console.log(`QOperator: file vs float ${meanCosine(await runModel(engine, encode(float), evaluation), original).toFixed(6)}, file vs de-quantized ${asFloat.toFixed(6)}, file vs re-quantized ${reproduced.toFixed(6)} (all INT8 ${allInt8.toFixed(6)}), in-file figure ${inFile.toFixed(6)}`);
     await bench.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it('PP-OCRv4 det in QOperator form (249 integer operators, BatchNormalization/HardSigmoid/Resize/ConvTranspose left float, hardswish Clips folded): the float model again, and the file reproduced by re-quantizing with its ranges and its float layers', async () => {
     const engine = ortNodeEngine(2);
@@ -160,7 +160,7 @@ describe('de-quantizing QOperator and dynamic models', () => {
     expect(requantized).toBeGreaterThan(0.99);
     console.log(`dynamic: file vs de-quantized ${asFloat.toFixed(6)}, file vs static re-quantization (calibrated on the samples) ${requantized.toFixed(6)}`);
     await bench.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it('QLinearWhere turns back into Where, a stored integer input dequantized with its own parameters', async () => {
     const engine = ortNodeEngine(1);

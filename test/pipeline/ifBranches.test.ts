@@ -140,7 +140,7 @@ describe('layers inside a Loop body (issue #9)', () => {
     await bench.calibrate(silentJob);
     expect(bench.caliTable().entries.has('h_in')).toBe(true); // the carried value, over 3 iterations x 3 samples
     await expectQuantizedBody(bench, 'Loop', samples, { quantizers: 1, cos: 0.99 });
-  }, 60_000);
+  }, 180_000);
 });
 
 /**
@@ -187,7 +187,7 @@ describe('layers inside a Scan body (issue #9)', () => {
     await bench.calibrate(silentJob);
     expect(bench.caliTable().entries.has('x_t')).toBe(true); // the slices, over 5 steps x 3 samples
     await expectQuantizedBody(bench, 'Scan', samples, { quantizers: 2, cos: 0.98 });
-  }, 60_000);
+  }, 180_000);
 });
 
 describe('layers inside If branches (issue #9)', () => {
@@ -218,7 +218,7 @@ describe('layers inside If branches (issue #9)', () => {
     expect((thenLast.mse + elseLast.mse) / 2).toBeCloseTo(ifError.mse, 6);
     expect(errors.get('pos_conv')!.cos).toBeGreaterThan(thenLast.cos - 0.05);
     await bench.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it('the sensitive-layer ranking ranks the layers inside the branches too (their cone starts at the If)', async () => {
     const bench = await Workbench.open(ortNodeEngine(1), ifModel(), 'if.onnx');
@@ -229,7 +229,7 @@ describe('layers inside If branches (issue #9)', () => {
     expect(ranked).toEqual(expect.arrayContaining(['pos_conv', 'neg_conv', 'after_conv']));
     expect(result.ranking.find((r) => r.head === 'pos_conv')!.best.loss).toBeGreaterThan(0);
     await bench.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it('a branch no sample takes keeps its layers float (no ranges), and the model still runs', async () => {
     const engine = ortNodeEngine(1);
@@ -241,7 +241,7 @@ describe('layers inside If branches (issue #9)', () => {
     expect(quantizersIn(graph, 'else_branch')).toBe(0);
     expect((await bench.evaluate(ALL_INT8, 'outputs', silentJob)).output.cos).toBeGreaterThan(0.99);
     await bench.dispose();
-  }, 60_000);
+  }, 180_000);
 
   it('Silero VAD v5 (its whole network in an If, with nested Ifs and LSTMs): quantized inside the branch its 16 kHz samples take', async () => {
     const engine = ortNodeEngine(1);
