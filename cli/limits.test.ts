@@ -1,26 +1,16 @@
-import { execFile, execFileSync } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { closeSync, mkdirSync, mkdtempSync, openSync, ftruncateSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { GraphBuilder } from '../test/support/GraphBuilder';
+import { runQbench } from '../test/support/runQbench';
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, 'qbench.js');
 
 /** Runs the real `qbench` command; returns its exit code, output and how long it took. */
-async function qbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr, ms: performance.now() - started };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr, ms: performance.now() - started };
-  }
-}
+/** The real `qbench` command, as a user runs it (test/support/runQbench.ts). */
+const qbench = (...args: string[]) => runQbench(args);
 
 /** A one-Conv model on [1, 3, 8, 8] and three .npy samples. */
 function fixture() {

@@ -1,31 +1,21 @@
-import { execFile } from 'node:child_process';
 import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { onnx } from '../src/core/io/onnx/protobuf';
 import { externalDataModel, unreadableFile, wasRead } from '../test/support/externalData';
 import { GraphBuilder, randomSamples } from '../test/support/GraphBuilder';
 import { writeOneH5 } from '../test/support/oneH5';
+import { runQbench } from '../test/support/runQbench';
 
 // Issue #12, items 3 and 5: no file read that the user did not give; every failure one line
 // that names the file, with no onnxruntime or HDF5 logging, stack trace or colour code.
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, 'qbench.js');
 
 /** Runs the real `qbench` in `cwd`. */
-async function qbench(cwd: string, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { cwd, maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real `qbench` command, as a user runs it (test/support/runQbench.ts). */
+const qbench = (cwd: string, ...args: string[]) => runQbench(args, { cwd });
 
 /** A folder with `model.onnx`-like files written by the caller and two samples for x [1,3,8,8]. */
 function folder(): string {

@@ -1,26 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_LIMITS } from '../src/core/io/limits';
 import { DEMO_PREPROCESS } from '../src/demo/preprocess';
 import { GraphBuilder } from '../test/support/GraphBuilder';
 import { preprocessFrom } from './preprocessFlags';
+import { runQbench } from '../test/support/runQbench';
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, 'qbench.js');
 
-async function qbench(...args: string[]): Promise<{ code: number; stderr: string }> {
-  try {
-    const { stderr } = await run(process.execPath, [bin, ...args]);
-    return { code: 0, stderr };
-  } catch (error) {
-    const e = error as { code: number; stderr: string };
-    return { code: e.code, stderr: e.stderr };
-  }
-}
+/** The real `qbench` command, as a user runs it (test/support/runQbench.ts). */
+const qbench = (...args: string[]) => runQbench(args);
 
 const from = (flags: Record<string, string>) => preprocessFrom(flags, DEFAULT_LIMITS);
 

@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { onnx } from '../src/core/io/onnx/protobuf';
@@ -10,20 +8,11 @@ import { parseQTable } from '../src/core/io/qtable';
 import { GraphBuilder, randomSamples, seededRandom } from '../test/support/GraphBuilder';
 import { tensorRanges, toDynamic, toQOperator } from '../test/support/integerForms';
 import { ortNodeEngine } from './ortNodeEngine';
+import { runQbench } from '../test/support/runQbench';
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, 'qbench.js');
 
-/** Runs the real `qbench` command (the package's bin) and returns its exit code and output. */
-async function qbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real `qbench` command, as a user runs it (test/support/runQbench.ts). */
+const qbench = (...args: string[]) => runQbench(args);
 
 function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'qbench-cli-'));

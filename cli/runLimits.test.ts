@@ -1,26 +1,15 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { loopModel } from '../test/support/loopModel';
 import { slowModel } from '../test/support/slowModel';
+import { runQbench } from '../test/support/runQbench';
 
-const run = promisify(execFile);
-const bin = resolve(import.meta.dirname, 'qbench.js');
 
-async function qbench(...args: string[]): Promise<{ code: number | string; stdout: string; stderr: string; ms: number }> {
-  const started = performance.now();
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { timeout: 120_000 });
-    return { code: 0, stdout, stderr, ms: performance.now() - started };
-  } catch (error) {
-    const e = error as { code?: number | string; signal?: string; stdout?: string; stderr?: string };
-    return { code: e.code ?? e.signal ?? 'unknown', stdout: e.stdout ?? '', stderr: e.stderr ?? '', ms: performance.now() - started };
-  }
-}
+/** The real `qbench` command, as a user runs it (test/support/runQbench.ts). */
+const qbench = (...args: string[]) => runQbench(args, { timeoutMs: 120_000 });
 
 /** Processes (from /proc) whose command line holds `text`, with their parent's pid. */
 function processesWith(text: string): { pid: number; ppid: number }[] {

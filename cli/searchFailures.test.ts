@@ -1,26 +1,16 @@
-import { execFile } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { onnx } from '../src/core/io/onnx/protobuf';
 import { GraphBuilder, randomSamples } from '../test/support/GraphBuilder';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
+import { runQbench } from '../test/support/runQbench';
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, 'qbench.js');
 
-async function qbench(env: Record<string, string>, ...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { maxBuffer: 64 << 20, env: { ...process.env, ...env } });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real `qbench` command, as a user runs it (test/support/runQbench.ts). */
+const qbench = (env: Record<string, string>, ...args: string[]) => runQbench(args, { env });
 
 function writeModel(bytes: Uint8Array, inputDims: number[], samples: number) {
   const dir = mkdtempSync(join(tmpdir(), 'qbench-fail-'));

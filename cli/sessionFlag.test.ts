@@ -1,9 +1,7 @@
-import { execFile } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_CALIBRATION } from '../src/core/calib/Calibration';
 import { DEFAULT_PREPROCESS } from '../src/core/io/dataset/ImagePreprocess';
@@ -12,21 +10,13 @@ import { DEFAULT_LIMITS } from '../src/core/io/limits';
 import { formatSessionFile, type SessionFile } from '../src/core/io/sessionFile';
 import { DEFAULT_WEIGHT_OPTIONS } from '../src/core/quant/WeightOptions';
 import { GraphBuilder, seededRandom } from '../test/support/GraphBuilder';
+import { runQbench } from '../test/support/runQbench';
 
 /** `qbench <command> --session file.qbench` (issue #13 item 5): the session's QTable and rules applied, after the model's hash is checked. */
 
-const run = promisify(execFile);
-const bin = join(import.meta.dirname, 'qbench.js');
 
-async function qbench(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
-  try {
-    const { stdout, stderr } = await run(process.execPath, [bin, ...args], { maxBuffer: 64 << 20 });
-    return { code: 0, stdout, stderr };
-  } catch (error) {
-    const e = error as { code: number; stdout: string; stderr: string };
-    return { code: e.code, stdout: e.stdout, stderr: e.stderr };
-  }
-}
+/** The real `qbench` command, as a user runs it (test/support/runQbench.ts). */
+const qbench = (...args: string[]) => runQbench(args);
 
 function fixture() {
   const dir = mkdtempSync(join(tmpdir(), 'qbench-session-'));

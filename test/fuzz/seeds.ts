@@ -8,7 +8,7 @@ import { formatCaliTable } from '../../src/core/io/caliTable';
 import { formatNpy } from '../../src/core/io/dataset/npy';
 import { formatOneConfig } from '../../src/core/io/oneConfig';
 import { readOnnx } from '../../src/core/io/onnx/OnnxModel';
-import { AttributeType, onnx } from '../../src/core/io/onnx/protobuf';
+import { onnx } from '../../src/core/io/onnx/protobuf';
 import { formatQTable } from '../../src/core/io/qtable';
 import type { GraphNode, ValueDesc } from '../../src/core/model/ModelGraph';
 import { seededRandom } from '../../src/core/seededRandom';
@@ -18,6 +18,7 @@ import { toDynamic } from '../support/integerForms';
 import { writeOneH5 } from '../support/oneH5';
 import { yoloHead } from '../support/yoloHead';
 import type { FileFormat } from './formatFields';
+import { convLoopModel } from '../support/loopModel';
 
 /**
  * A valid file the fuzzer starts from, with what its loader needs besides the bytes: the model
@@ -49,30 +50,8 @@ function smallCnn(opset: number, weights: 'initializer' | 'constant', unnamed: b
   return b.toModel();
 }
 
-/** A Loop of 3 iterations over a Conv (as test/pipeline/ifBranches.test.ts builds it): its trip count is a stored tensor the fuzzer can inflate. */
-function loopModel(): Uint8Array {
-  const main = new GraphBuilder({ seed: 3, opset: 13 });
-  const x = main.input('x', [1, 4, 6, 6]);
-  const trips = main.constant(new BigInt64Array([3n]), []);
-  const model = main.toModel();
-  const f = onnx.TensorProto.DataType.FLOAT;
-  const info = (name: string, elemType: number, dims: number[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
-  const b = new GraphBuilder({ seed: 8, opset: 13 });
-  b.input('h_in', [1, 4, 6, 6]);
-  const r = b.node('Relu', [b.conv('h_in', 4, 3, { name: 'body_conv' })], {}, 1, undefined, 'body_relu')[0];
-  const mixed = b.node('Add', [r, x], {}, 1, undefined, 'body_add')[0];
-  const bodyProto = b.toModel();
-  const body = onnx.GraphProto.create({
-    name: 'loop_body',
-    node: [...bodyProto.graph!.node, onnx.NodeProto.create({ name: 'body_cond', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] })],
-    initializer: bodyProto.graph!.initializer,
-    input: [info('iter', onnx.TensorProto.DataType.INT64, []), info('cond_in', onnx.TensorProto.DataType.BOOL, []), info('h_in', f, [1, 4, 6, 6])],
-    output: [info('cond_out', onnx.TensorProto.DataType.BOOL, []), info(mixed, f, [1, 4, 6, 6])],
-  });
-  model.graph!.node.push(onnx.NodeProto.create({ name: 'the_loop', opType: 'Loop', input: [trips, '', x], output: ['y'], attribute: [{ name: 'body', type: AttributeType.GRAPH, g: body }] }));
-  model.graph!.output = [info('y', f, [1, 4, 6, 6])];
-  return onnx.ModelProto.encode(model).finish();
-}
+/** A Loop of 3 iterations over a Conv (test/support/loopModel.ts): its trip count is a stored tensor the fuzzer can inflate. */
+const loopModel = convLoopModel;
 
 const encode = (model: onnx.ModelProto) => onnx.ModelProto.encode(model).finish();
 

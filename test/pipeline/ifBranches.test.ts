@@ -10,6 +10,7 @@ import { ALL_INT8 } from '../../src/core/model/QTable';
 import { SEARCH_DEFAULTS } from '../../src/core/search/SearchRequest';
 import { Workbench } from '../../src/core/Workbench';
 import { GraphBuilder, randomSamples } from '../support/GraphBuilder';
+import { convLoopModel } from '../support/loopModel';
 import { maxRelativeDifference, runModel } from '../support/runModel';
 
 /**
@@ -99,41 +100,11 @@ async function expectBodyLayerErrors(bench: Workbench): Promise<Map<string, Laye
   return byLayer;
 }
 
-/**
- * A Loop of 3 iterations whose body carries h: h -> Conv -> Relu -> Add(h) -> h, and also reads x
- * from the main graph; then a Conv after the Loop.
- */
-function loopModel(): Uint8Array {
-  const main = new GraphBuilder({ seed: 3, opset: 13 });
-  const x = main.input('x', [1, 4, 6, 6]);
-  const trips = main.constant(new BigInt64Array([3n]), []);
-  const model = main.toModel();
-  const f = onnx.TensorProto.DataType.FLOAT;
-  const info = (name: string, elemType: number, dims: number[]) => onnx.ValueInfoProto.create({ name, type: { tensorType: { elemType, shape: { dim: dims.map((d) => ({ dimValue: d })) } } } });
-  const b = new GraphBuilder({ seed: 8, opset: 13 });
-  b.input('h_in', [1, 4, 6, 6]);
-  const r = b.node('Relu', [b.conv('h_in', 4, 3, { name: 'body_conv' })], {}, 1, undefined, 'body_relu')[0];
-  const mixed = b.node('Add', [r, x], {}, 1, undefined, 'body_add')[0];
-  const bodyProto = b.toModel();
-  const condOut = onnx.NodeProto.create({ name: 'body_cond', opType: 'Identity', input: ['cond_in'], output: ['cond_out'] });
-  const body = onnx.GraphProto.create({
-    name: 'loop_body',
-    node: [...bodyProto.graph!.node, condOut],
-    initializer: bodyProto.graph!.initializer,
-    input: [info('iter', onnx.TensorProto.DataType.INT64, []), info('cond_in', onnx.TensorProto.DataType.BOOL, []), info('h_in', f, [1, 4, 6, 6])],
-    output: [info('cond_out', onnx.TensorProto.DataType.BOOL, []), info(mixed, f, [1, 4, 6, 6])],
-  });
-  model.graph!.node.push(onnx.NodeProto.create({ name: 'the_loop', opType: 'Loop', input: [trips, '', x], output: ['h_final'], attribute: [{ name: 'body', type: AttributeType.GRAPH, g: body }] }));
-  model.graph!.node.push(onnx.NodeProto.create({ name: 'after_conv', opType: 'Conv', input: ['h_final', 'after_w'], output: ['y'], attribute: [{ name: 'pads', type: AttributeType.INTS, ints: [1, 1, 1, 1] }] }));
-  model.graph!.initializer.push(onnx.TensorProto.create({ name: 'after_w', dims: [2, 4, 3, 3], dataType: f, floatData: Array.from({ length: 72 }, (_, i) => Math.cos(i) * 0.3) }));
-  model.graph!.output = [info('y', f, [1, 2, 6, 6])];
-  return onnx.ModelProto.encode(model).finish();
-}
 
 describe('layers inside a Loop body (issue #9)', () => {
   it('are calibrated on every iteration the samples run and quantized inside the body; predicted = exported', async () => {
     const engine = ortNodeEngine(1);
-    const bench = await Workbench.open(engine, loopModel(), 'loop.onnx');
+    const bench = await Workbench.open(engine, convLoopModel(), 'loop.onnx');
     expect(bench.graph.nodes.find((n) => n.name === 'body_conv')!.scope).toBe('the_loop/body');
     const samples = randomSamples('x', [1, 4, 6, 6], 3, 5);
     bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
