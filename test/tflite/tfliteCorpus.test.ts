@@ -18,12 +18,20 @@ const models = present ? readdirSync(CORPUS).filter((f) => f.endsWith('.tflite')
 const read = (file: string) => new Uint8Array(readFileSync(CORPUS + file));
 
 /**
- * Output quantization steps a quantized model may be off by. The simulation computes each layer in
- * float32 and rounds at the file's quantizers; TFLite accumulates in integers and rescales with
- * fixed-point multipliers, so a value a hair from a rounding boundary can land one step apart.
- * Most files come out exact or one step off; a deep network passes such one-step flips on.
+ * Output quantization steps a quantized model may be off by (1 for a file not listed). The
+ * simulation rounds at the file's quantizers; int8 CONV_2D, DEPTHWISE_CONV_2D and ADD compute
+ * XNNPACK's integer arithmetic (the references' interpreter), so MobileNetV2 is held exact: a deep
+ * network passes on any one-step flip (3 flips of one ADD once grew to 7 steps in its logits).
+ * int8 UNIDIRECTIONAL_SEQUENCE_LSTM computes TensorFlow Lite's integer kernel (int16 gates,
+ * gemmlowp's fixed-point sigmoid and tanh), so the LSTMs are held exact too: simulated in float,
+ * DTLN's second LSTM was one step off on 2 of 128 values, which became 23 of its 257 outputs one
+ * or two steps off after the FULLY_CONNECTED and the final LOGISTIC (output scale 1/256).
  */
-const STEPS: Record<string, number> = { 'mobilenet_v2_quantized_1x3x224x224.tflite': 6, 'dtln_noise_suppression.tflite': 2 };
+const STEPS: Record<string, number> = {
+  'mobilenet_v2_quantized_1x3x224x224.tflite': 0,
+  'dtln_noise_suppression.tflite': 0,
+  'trained_lstm_int8.tflite': 0,
+};
 
 interface Run {
   readonly got: Float32Array;

@@ -1,6 +1,7 @@
 import type { FlatOperator } from '../flatModel';
 import { transpose, TO_CF, type Lowering } from '../lowering';
 import { intAttr, intsAttr, option, produceActivated, windowPads, type OperatorLowering } from './common';
+import { integerConv } from './integer';
 
 interface WindowOptions {
   readonly padding: number;
@@ -27,6 +28,7 @@ export const conv2d: OperatorLowering = (l, op) => {
   const [x, w, b] = op.inputs;
   const o = windowOptions(op);
   constantKernel(l, w);
+  if (integerConv(l, op, false)) return;
   const [outC, kh, kw, inC] = l.tensor(w).shape;
   const channels = l.tensor(x).shape[3];
   const kernel = l.weightInit(w, transpose(l.constantFloats(w), [outC, kh, kw, inC], TO_CF), [outC, inC, kh, kw]);
@@ -43,6 +45,7 @@ export const depthwiseConv2d: OperatorLowering = (l, op) => {
   const [x, w, b] = op.inputs;
   const o = windowOptions(op);
   constantKernel(l, w);
+  if (integerConv(l, op, true)) return;
   const [, kh, kw, outC] = l.tensor(w).shape;
   const channels = l.tensor(x).shape[3];
   const kernel = l.weightInit(w, transpose(l.constantFloats(w), [1, kh, kw, outC], [3, 0, 1, 2]), [outC, 1, kh, kw]);

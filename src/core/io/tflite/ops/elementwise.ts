@@ -1,5 +1,6 @@
 import type { Layout, Lowering } from '../lowering';
 import { clip, floatAttr, option, produceActivated, stringAttr, type OperatorLowering } from './common';
+import { integerAdd } from './integer';
 
 /**
  * Where an element-wise operator computes: channels-first when every computed operand of rank 4
@@ -38,7 +39,11 @@ function unary(write: (l: Lowering, from: string, to: string, owner: string, op:
 
 const simple = (opType: string) => unary((l, from, to, owner) => l.node(opType, [from], [to], owner));
 
-export const add = binary('Add');
+const floatAdd = binary('Add');
+/** ADD; int8 in the file's own quantized model: XNNPACK's integer arithmetic (ops/integer.ts). */
+export const add: OperatorLowering = (l, op) => {
+  if (!integerAdd(l, op)) floatAdd(l, op);
+};
 export const sub = binary('Sub');
 export const mul = binary('Mul');
 export const div = binary('Div');

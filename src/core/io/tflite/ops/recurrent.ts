@@ -1,6 +1,7 @@
 import type { FlatOperator } from '../flatModel';
 import { transpose } from '../lowering';
 import { Activation, activation, clip, intAttr, option, produceActivated, reshape, type OperatorLowering } from './common';
+import { integerLstm } from './integerLstm';
 
 const present = (index: number | undefined): index is number => index !== undefined && index >= 0;
 
@@ -22,8 +23,11 @@ function stack(parts: readonly Float32Array[]): Float32Array {
  * does: unrolled, the float model is exact and the 'quantized' model passes each step's cell and
  * hidden state through the file's quantizers. Peepholes, CIFG (no input gate) and projection are
  * converted; layer-normalized LSTMs are refused. States start at zero (the interpreter's start).
+ * The 'quantized' model of an int8 LSTM as TensorFlow Lite's converter writes it computes the
+ * integer kernel instead (integerLstm.ts): the float simulation is a step off on a few values.
  */
 export const unidirectionalSequenceLstm: OperatorLowering = (l, op) => {
+  if (integerLstm(l, op)) return;
   const inputs = op.inputs;
   const [x] = inputs;
   const out = op.outputs[0];
