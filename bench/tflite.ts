@@ -42,17 +42,38 @@ export async function benchTfliteOpenNode() {
 }
 
 /**
- * In the page: from picking the file to its graph in the state (the worker's open, parse and
- * conversion included), and the worker's own open time (ModelSummary.openMs).
+ * In the page: from picking the file, once the page and its compute worker are up, to the model in
+ * the state (reading the file, the worker's open, parse, conversion and shape inference), the
+ * worker's own open time (ModelSummary.openMs), and the time from navigating to the page to the
+ * model (page load and worker start added). Each round loads the page afresh (`?session=0`: the
+ * previous round's saved session is not restored); medians of 5, the first round given apart.
  */
 export async function benchTfliteOpenBrowser(page: Page, baseUrl: string) {
   const bytes = modelBytes();
   if (!bytes) return null;
-  await page.goto(`${baseUrl}/?demo=0`);
-  const started = Date.now();
-  await page.getByTestId('pick-model-empty').setInputFiles({ name: FILE, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
-  await page.waitForFunction(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().model !== null, undefined, { timeout: 120_000 });
-  const pickToModelMs = Date.now() - started;
-  const openMs = await page.evaluate(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().model?.openMs ?? null);
-  return { model: FILE, pickToModelMs, workerOpenMs: openMs === null ? null : round(openMs), targetMs: 2000 };
+  const pick: number[] = [];
+  const load: number[] = [];
+  const worker: number[] = [];
+  for (let k = 0; k < ROUNDS; k++) {
+    const loading = Date.now();
+    await page.goto(`${baseUrl}/?demo=0&session=0`);
+    await page.getByTestId('pick-model-empty').waitFor({ state: 'attached' });
+    // The compute worker is up (it answered the page's first call), as it is by the time a user has picked a file.
+    await page.waitForFunction(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().capabilities !== null, undefined, { timeout: 120_000 });
+    const started = Date.now();
+    await page.getByTestId('pick-model-empty').setInputFiles({ name: FILE, mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await page.waitForFunction(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().model !== null, undefined, { timeout: 120_000 });
+    pick.push(Date.now() - started);
+    load.push(Date.now() - loading);
+    const openMs = await page.evaluate(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().model?.openMs ?? null);
+    if (openMs !== null) worker.push(openMs);
+  }
+  return {
+    model: FILE, rounds: ROUNDS,
+    pickToModelMs: round(median(pick)), firstPickToModelMs: pick[0],
+    // from navigating to the page (its load, the worker's start and onnxruntime-web's) to the model
+    pageLoadToModelMs: round(median(load)),
+    workerOpenMs: worker.length ? round(median(worker)) : null,
+    targetMs: 2000,
+  };
 }

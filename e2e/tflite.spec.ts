@@ -2,9 +2,13 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
+import * as flatbuffers from 'flatbuffers';
+import * as circle from '../src/core/io/circle/generated/circle';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { readFlatModel } from '../src/core/io/tflite/flatModel';
 import { seededRandom } from '../test/support/GraphBuilder';
+import { writeOneH5 } from '../test/support/oneH5';
+import { tfliteToCircle, to16x8 } from '../test/tflite/flatbufferFixtures';
 
 /**
  * Issue #14 in a real browser: a .tflite dropped in the page opens converted, its graph and its
@@ -45,6 +49,11 @@ async function layers(page: Page): Promise<LayerView[]> {
 async function download(page: Page, testId: string): Promise<string> {
   const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
   return readFileSync((await file.path())!, 'utf8');
+}
+
+async function downloadBytes(page: Page, testId: string): Promise<{ name: string; bytes: Uint8Array }> {
+  const [file] = await Promise.all([page.waitForEvent('download'), page.getByTestId(testId).click()]);
+  return { name: file.suggestedFilename(), bytes: new Uint8Array(readFileSync((await file.path())!)) };
 }
 
 /** ONE's configuration and the recipe, downloaded from the Export tab, name only operators of the file. */
@@ -120,5 +129,65 @@ test.describe('TensorFlow Lite in the page', () => {
     await setPrecision(page, first, 'INT16');
     await settled(page);
     await exportsNameTheFile(page, names);
+  });
+
+  test('ONE\'s flow on a .circle and an .h5: bisection, ONE\'s configuration, record-minmax\'s .circle', async ({ page }) => {
+    const bytes = tfliteToCircle(readFileSync(join(CORPUS, 'keras_mobilenetv2_035_96_float.tflite')));
+    const model = readFlatModel(bytes, 'm.circle');
+    const names = new Set(model.operators.flatMap((op) => op.outputs.map((t) => model.tensors[t].name)));
+    const input = model.tensors[model.inputs[0]].name;
+    const random = seededRandom(3);
+    const samples = [0, 1, 2].map(() => ({ [input]: { dtype: 'float32' as const, dims: [1, 96, 96, 3], data: Float32Array.from({ length: 96 * 96 * 3 }, () => random() * 2 - 1) } }));
+    const h5 = await writeOneH5(samples, [input]);
+    await page.goto('/?demo=0');
+    await page.getByTestId('pick-model-empty').setInputFiles({ name: 'mobilenetv2.circle', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await expect(page.getByTestId('model-note').filter({ hasText: /converted from Circle \(65 operators\)/i })).toHaveCount(1);
+    await page.getByTestId('pick-data').setInputFiles({ name: 'calib.h5', mimeType: 'application/octet-stream', buffer: Buffer.from(h5) });
+    await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^(0\.\d+|1)$/, { timeout: 150_000 });
+    await settled(page);
+    await page.getByTestId('scheme-select').selectOption('one');
+    await settled(page);
+
+    // ONE's mpqsolver bisection, the outputs' side INT16, scored by ONE's own qerror (MAE)
+    await page.getByTestId('tab-search').click();
+    await page.getByTestId('search-kind').selectOption('bisection');
+    await page.getByTestId('search-bisection-mode').selectOption('false');
+    await page.getByTestId('search-metric').selectOption('mae');
+    await page.getByTestId('search-run').click();
+    await expect(page.getByTestId('search-result')).toBeVisible({ timeout: 300_000 });
+    await page.getByTestId('search-apply').click();
+    await settled(page);
+
+    await page.getByTestId('tab-export').click();
+    const config = JSON.parse(await download(page, 'export-one_config')) as { layers: { name?: string; names?: string[]; dtype: string }[] };
+    const configNames = config.layers.flatMap((l) => [...(l.name ? [l.name] : []), ...(l.names ?? [])]);
+    expect(configNames.length).toBeGreaterThan(0);
+    for (const name of configNames) expect(names.has(name), name).toBe(true);
+
+    // record-minmax's .circle: every activation's min/max is the page's calibration
+    const minmax = await downloadBytes(page, 'export-record_minmax');
+    expect(minmax.name).toBe('mobilenetv2.minmax.circle');
+    const cali = await page.evaluate(() => (window as unknown as { qbenchState: () => { calibration: { table: [string, { min: number; max: number }][] } } }).qbenchState().calibration.table);
+    const byName = new Map(cali);
+    const graph = circle.Model.getRootAsModel(new flatbuffers.ByteBuffer(minmax.bytes)).subgraphs(0)!;
+    let recorded = 0;
+    for (let i = 0; i < graph.tensorsLength(); i++) {
+      const q = graph.tensors(i)!.quantization();
+      if (!q || q.minLength() === 0) continue;
+      const entry = byName.get(graph.tensors(i)!.name()!)!;
+      expect(q.min(0)).toBe(Math.fround(entry.min));
+      expect(q.max(0)).toBe(Math.fround(entry.max));
+      recorded++;
+    }
+    expect(recorded).toBe(66);
+  });
+
+  test('a 16x8 .tflite opens with its own precisions as the QTable: its int16 operators INT16', async ({ page }) => {
+    const bytes = to16x8(readFileSync(join(CORPUS, 'hello_world_int8.tflite')));
+    await page.goto('/?demo=0');
+    await page.getByTestId('pick-model-empty').setInputFiles({ name: 'hello_16x8.tflite', mimeType: 'application/octet-stream', buffer: Buffer.from(bytes) });
+    await expect(page.getByTestId('model-note').filter({ hasText: /the file is quantized/i })).toHaveCount(1);
+    const qtable = () => page.evaluate(() => [...(window as unknown as { qbenchState: () => { qtable: { layers: Map<string, string> } } }).qbenchState().qtable.layers.values()]);
+    await expect.poll(qtable).toEqual(['INT16', 'INT16', 'INT16']);
   });
 });

@@ -16,6 +16,7 @@ const TABLES: { kind: TableKind; title: string; text: string }[] = [
   { kind: 'bolt', title: 'Clip values (Bolt)', text: 'per quantized layer: input, weight and output clip values (scale = clip/127).' },
   { kind: 'model_explorer', title: 'Node data (Model Explorer)', text: 'per-layer cosine to overlay in Google AI Edge Model Explorer.' },
   { kind: 'ai_edge_recipe', title: 'Recipe (AI Edge Quantizer)', text: 'for a .tflite: each operator\'s precision as a regex recipe (a8w8, a16w8, no_quantize).' },
+  { kind: 'record_minmax', title: 'Min/max per tensor (ONE record-minmax)', text: 'for a float .circle or .tflite: the model as a .circle with this calibration\'s min/max in each activation\'s quantization, as record-minmax writes it (a .tflite converted as tflite2circle does); feeds circle-quantizer --quantize_with_minmax.' },
 ];
 
 /** Downloads: qtable, QDQ model (verified by running it), and every toolchain's table; imports. */

@@ -55,3 +55,37 @@ export function tfliteToCircle(bytes: Uint8Array, edit: (model: circle.ModelT) =
   circle.Model.finishModelBuffer(builder, model.pack(builder));
   return builder.asUint8Array().slice();
 }
+
+/**
+ * A "16x8" .tflite made from an int8 one: every int8 activation becomes int16, symmetric (zero point
+ * 0) over the range the int8 one covered, and each bias int64 at the new input scale times the
+ * weight's, as TensorFlow Lite's 16x8 converter stores them; weights stay int8.
+ */
+export function to16x8(bytes: Uint8Array): Uint8Array {
+  const model = unpackTflite(bytes);
+  const graph = model.subgraphs[0];
+  const constant = (t: tflite.TensorT) => model.buffers[t.buffer]?.data.length > 0;
+  for (const t of graph.tensors) {
+    const q = t.quantization;
+    if (constant(t) || t.type !== tflite.TensorType.INT8 || !q) continue;
+    const zp = Number(q.zeroPoint[0] ?? 0n);
+    const limit = Math.max(Math.abs((-128 - zp) * q.scale[0]), Math.abs((127 - zp) * q.scale[0]));
+    t.type = tflite.TensorType.INT16;
+    q.scale = [limit / 32767];
+    q.zeroPoint = [0n];
+  }
+  for (const op of graph.operators) {
+    const [input, weight, bias] = op.inputs.map((i) => (i >= 0 ? graph.tensors[i] : undefined));
+    if (!input || !weight || !bias || !constant(bias) || bias.type !== tflite.TensorType.INT32 || !bias.quantization) continue;
+    const stored = new Int32Array(Uint8Array.from(model.buffers[bias.buffer].data).buffer);
+    const wScales = weight.quantization!.scale;
+    const scales = Array.from(stored, (_, c) => input.quantization!.scale[0] * (wScales[c] ?? wScales[0]));
+    const biasScales = bias.quantization.scale;
+    const wide = BigInt64Array.from(stored, (q, c) => BigInt(Math.round((q * (biasScales[c] ?? biasScales[0])) / scales[c])));
+    model.buffers[bias.buffer].data = [...new Uint8Array(wide.buffer)];
+    bias.type = tflite.TensorType.INT64;
+    bias.quantization!.scale = scales;
+    bias.quantization!.zeroPoint = scales.map(() => 0n);
+  }
+  return packTflite(model);
+}

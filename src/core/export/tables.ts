@@ -3,6 +3,7 @@ import { boltClipTable, formatBoltClip } from '../io/boltClip';
 import { formatCaliTable } from '../io/caliTable';
 import { formatModelExplorerNodeData, modelExplorerNodeData } from '../io/modelExplorer';
 import { formatOneConfig } from '../io/oneConfig';
+import { writeRecordMinmax } from '../io/recordMinmax';
 import { formatVisq } from '../io/visq';
 import { flatbufferOrigins, formatAiEdgeRecipe, oneConfigLayers } from './flatbufferExports';
 import { inputRole } from '../quant/inputRoles';
@@ -13,11 +14,14 @@ import type { OnnxModel } from '../io/onnx/OnnxModel';
 import type { ModelGraph } from '../model/ModelGraph';
 
 /** Every table qbench writes besides the qtable and the QDQ model (docs/formats.md "Outputs"). */
-export type TableKind = 'cali_table' | 'one_config' | 'visq' | 'bolt' | 'model_explorer' | 'ai_edge_recipe';
+export type TableKind = 'cali_table' | 'one_config' | 'visq' | 'bolt' | 'model_explorer' | 'ai_edge_recipe' | 'record_minmax';
 
 export interface ExportedTable {
   readonly fileName: string;
+  /** The table's text; '' for a binary file (`bytes`). */
   readonly text: string;
+  /** A binary file's bytes (record-minmax's .circle), else absent. */
+  readonly bytes?: Uint8Array;
   /** What the file could not say (e.g. float layers in ONE's config), for the user to read. */
   readonly warnings: string[];
 }
@@ -27,6 +31,8 @@ export interface TableSource {
   readonly model: OnnxModel;
   readonly graph: ModelGraph;
   readonly caliTable: CaliTable;
+  /** The .tflite/.circle the model was converted from, as opened (record-minmax's .circle is written from it). */
+  readonly sourceFile?: { readonly bytes: Uint8Array; readonly fileName: string } | null;
 }
 
 function base(source: TableSource): string {
@@ -77,6 +83,15 @@ export function exportTable(kind: TableKind, source: TableSource, qtable: QTable
       const origins = flatbufferOrigins(source.model.proto);
       if (!origins) throw new QbenchError('An AI Edge Quantizer recipe names the operators of a .tflite: open the .tflite itself (this model was not converted from one)');
       return { fileName: `${name}.recipe.json`, text: formatAiEdgeRecipe(qtable, source.graph.nodes, origins), warnings: [] };
+    }
+    case 'record_minmax': {
+      // ONE's record-minmax output: the .circle with each float activation's quantization.min/max (docs/formats.md).
+      if (!source.sourceFile || !flatbufferOrigins(source.model.proto)) throw new QbenchError('record-minmax\'s min/max are written into a .circle: open the .circle or the .tflite itself (this model was not converted from one)');
+      const written = writeRecordMinmax(source.sourceFile.bytes, source.sourceFile.fileName, source.caliTable.entries);
+      const warnings = written.missing.length
+        ? [`record-minmax: ${written.missing.length} float activation${written.missing.length === 1 ? ' has' : 's have'} no calibrated range and no min/max (${written.missing.slice(0, 3).join(', ')}${written.missing.length > 3 ? ', …' : ''}); circle-quantizer leaves ${written.missing.length === 1 ? 'it' : 'them'} float.`]
+        : [];
+      return { fileName: `${name}.minmax.circle`, text: '', bytes: written.bytes, warnings };
     }
     case 'model_explorer': {
       const { data, skippedLayers } = modelExplorerNodeData(requireLayers(evaluation, 'The Model Explorer node data').layers, { metric: 'cos' });

@@ -39,6 +39,19 @@ export interface FlatTensor {
   readonly isVariable: boolean;
 }
 
+/**
+ * The name each tensor of the main subgraph goes by in the converted ONNX model (and so in the
+ * calibration and every table): its own, with `_<index>` after a name an earlier tensor took.
+ */
+export function convertedTensorNames(tensors: readonly FlatTensor[]): string[] {
+  const seen = new Set<string>();
+  return tensors.map((t) => {
+    const name = seen.has(t.name) ? `${t.name}_${t.index}` : t.name;
+    seen.add(name);
+    return name;
+  });
+}
+
 /** An operator of the main subgraph with its builtin options as plain data. */
 export interface FlatOperator {
   readonly index: number;

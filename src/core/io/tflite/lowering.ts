@@ -5,7 +5,7 @@ import { intsAttr } from '../onnx/attributes';
 import { DataType, onnx } from '../onnx/protobuf';
 import { quantizerRange } from '../onnx/quantizedForm';
 import { int64VectorProto, makeTensorProto, ONNX_DATA_TYPE } from '../onnx/tensorProto';
-import type { FlatModel, FlatOperator, FlatTensor } from './flatModel';
+import { convertedTensorNames, type FlatModel, type FlatOperator, type FlatTensor } from './flatModel';
 import { dtypeOf, floatValues, isQuantized, storedValues, TensorType } from './flatTensors';
 
 /**
@@ -70,12 +70,7 @@ export class Lowering {
   private outsideOrigin = '';
 
   constructor(readonly model: FlatModel, readonly mode: ConvertMode) {
-    const seen = new Set<string>();
-    this.own = model.tensors.map((t) => {
-      const name = seen.has(t.name) ? `${t.name}_${t.index}` : t.name;
-      seen.add(name);
-      return name;
-    });
+    this.own = convertedTensorNames(model.tensors);
     for (const name of this.own) this.takenTensors.add(name);
     this.graphOutputs = new Set(model.outputs);
   }
