@@ -1,7 +1,7 @@
 import { expect, test, type Page } from '@playwright/test';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { GraphBuilder } from '../test/support/GraphBuilder';
-import { scopedResidualModel } from '../test/support/deepGraph';
+import { deepResidualModel, scopedResidualModel } from '../test/support/deepGraph';
 import { openDemoOnSamples } from './support';
 
 /**
@@ -189,4 +189,92 @@ test('a 2,000-layer model opens with its name-scope groups collapsed; a click, a
   await page.getByTestId('graph-groups-toggle').click();
   await expect(groups).toHaveCount(0, { timeout: 60_000 });
   await expect(page.getByTestId('graph-node')).toHaveCount(1997);
+});
+
+/** The on-screen rectangle around some elements, `pad` px wider on every side. */
+async function around(page: Page, selector: string, pad = 3) {
+  return page.evaluate(([sel, p]) => {
+    const view = document.querySelector('[data-testid=graph-canvas]')!.getBoundingClientRect();
+    const rects = [...document.querySelectorAll(sel as string)].map((el) => el.getBoundingClientRect())
+      .filter((b) => b.top >= view.top && b.bottom <= view.bottom && b.left >= view.left && b.right <= view.right);
+    if (rects.length === 0) throw new Error(`nothing on screen for ${sel}`);
+    return { count: rects.length, x0: Math.min(...rects.map((b) => b.left)) - (p as number), y0: Math.min(...rects.map((b) => b.top)) - (p as number), x1: Math.max(...rects.map((b) => b.right)) + (p as number), y1: Math.max(...rects.map((b) => b.bottom)) + (p as number) };
+  }, [selector, pad] as const);
+}
+
+async function drag(page: Page, box: { x0: number; y0: number; x1: number; y1: number }) {
+  await page.mouse.move(box.x0, box.y0);
+  await page.mouse.down();
+  await page.mouse.move((box.x0 + box.x1) / 2, (box.y0 + box.y1) / 2, { steps: 3 });
+  await page.mouse.move(box.x1, box.y1, { steps: 3 });
+  await page.mouse.up();
+}
+
+test('a 3,000-layer model without name scopes opens collapsed into repeated blocks; one opens; a box selects layers the bulk precision sets', async ({ page }) => {
+  await page.goto('/?demo=0');
+  await page.getByTestId('pick-model-empty').setInputFiles({ name: 'deep3000.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(deepResidualModel(3000)) });
+  const groups = page.getByTestId('graph-group');
+  await expect(groups.first()).toBeVisible({ timeout: 60_000 });
+  const collapsed = await groups.count();
+  expect(collapsed).toBeGreaterThan(200);
+  expect(await page.getByTestId('graph-node').count()).toBeLessThan(10); // the stem's two layers
+  await expect(groups.first()).toContainText('Conv…Relu ×2 (10)');
+  await expect(page.getByTestId('graph-groups-toggle')).toHaveText('Expand');
+  const names = await page.evaluate(() => (globalThis as unknown as { qbenchState: () => { model: { graph: { nodes: { name: string; opType: string }[] } } } }).qbenchState().model.graph.nodes.map((n) => n.name));
+
+  // A search finds a layer inside a collapsed group: its group is marked.
+  await page.getByTestId('graph-search').fill(names[1502]);
+  await expect(page.locator('[data-testid=graph-group].is-match')).not.toHaveCount(0);
+  await page.getByTestId('graph-search').fill('');
+
+  // A click opens the first block group where it is: its ten layers appear.
+  const first = groups.first();
+  const firstId = await first.getAttribute('data-group');
+  await first.click();
+  await expect(groups).toHaveCount(collapsed - 1);
+  await expect(page.locator(`[data-testid=graph-group][data-group="${firstId}"]`)).toHaveCount(0);
+  await expect(page.locator(`[data-testid=graph-node][data-layer="${names[2]}"]`)).toBeVisible();
+  const opened = names.slice(2, 12);
+  await expect(page.locator('[data-testid=graph-node]')).toHaveCount(12);
+
+  // Box select (the toolbar's toggle): a rectangle over the opened layers on screen selects them.
+  await page.getByTestId('graph-zoom-out').click();
+  await page.waitForTimeout(400);
+  await page.getByTestId('graph-box-select').click();
+  await expect(page.getByTestId('graph-box-select')).toHaveAttribute('aria-pressed', 'true');
+  const layersBox = await around(page, opened.map((n) => `[data-testid=graph-node][data-layer="${n}"] rect`).join(', '));
+  expect(layersBox.count).toBeGreaterThanOrEqual(3);
+  await drag(page, layersBox);
+  const selection = (page: Page) => page.evaluate(() => [...(globalThis as unknown as { qbenchState: () => { selection: string[] } }).qbenchState().selection]);
+  await expect.poll(async () => (await selection(page)).length).toBe(layersBox.count);
+  const boxed = await selection(page);
+  expect(boxed.every((n) => opened.includes(n))).toBe(true);
+
+  // Shift+drag around the next group's box adds its ten layers (it stays collapsed).
+  for (let i = 0; i < 3; i++) {
+    await page.getByTestId('graph-zoom-out').click();
+    await page.waitForTimeout(300);
+  }
+  const next = groups.first();
+  const nextId = await next.getAttribute('data-group');
+  const groupBox = await around(page, `[data-testid=graph-group][data-group="${nextId}"] rect`);
+  await page.keyboard.down('Shift');
+  await drag(page, groupBox);
+  await page.keyboard.up('Shift');
+  await expect.poll(async () => (await selection(page)).length).toBe(layersBox.count + 10);
+  const all = await selection(page);
+  expect(all).toEqual(expect.arrayContaining([...boxed, ...names.slice(12, 22)]));
+  await expect(page.locator(`[data-testid=graph-group][data-group="${nextId}"]`)).toHaveCount(1);
+
+  // The table's bulk precision applies to them, in one edit.
+  await page.getByTestId('tab-layers').click();
+  await expect(page.getByTestId('selection-count')).toHaveText(String(all.length));
+  await page.getByTestId('bulk-FP16').click();
+  const fp16 = () => page.evaluate(() => [...(globalThis as unknown as { qbenchState: () => { qtable: { layers: Map<string, string> } } }).qbenchState().qtable.layers].filter(([, p]) => p === 'FP16').map(([l]) => l));
+  await expect.poll(async () => (await fp16()).length).toBeGreaterThan(0);
+  const set = await fp16();
+  expect(set.every((l) => all.includes(l))).toBe(true);
+  const convs = all.filter((n) => n.startsWith('Conv'));
+  expect(convs.length).toBeGreaterThan(4);
+  expect(set).toEqual(expect.arrayContaining(convs));
 });

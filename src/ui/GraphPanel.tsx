@@ -43,6 +43,13 @@ export function GraphPanel() {
     const next = graphSelection(useApp.getState().selection, layer, keys);
     setSelection(next.selection, next.primary);
   }, [setSelection]);
+  // A box drawn in the graph: its layers join the selection (add) or replace it, in one store update.
+  const onSelectMany = useCallback((layers: readonly string[], add: boolean) => {
+    if (layers.length === 0) return;
+    const base = add ? useApp.getState().selection : [];
+    const next = [...new Set([...base, ...layers])];
+    setSelection(next, layers[layers.length - 1]);
+  }, [setSelection]);
   const qtable = useApp((s) => s.qtable);
   const layerEvaluating = useApp((s) => isRunning(s.jobs, 'evaluate:layers'));
   const measuringLocal = useApp((s) => s.measuringLocal !== null);
@@ -114,7 +121,7 @@ export function GraphPanel() {
             : 'Heatmap appears after calibration';
   return (
     <div className="graph-panel">
-      <ScopedGraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} selection={selection} onSelect={onSelect} describe={describe}
+      <ScopedGraphView graph={model.graph} layout={layout} heat={heat} colorOf={scale.colorOf} badges={badges} selected={selected} selection={selection} onSelect={onSelect} onSelectMany={onSelectMany} describe={describe}
         worseIsHigher={metric === 'mse' || metric === 'sensitivity'} formatHeat={formatHeat} />
       <div className="graph-overlay">
         <div className="metric-switch" role="radiogroup" aria-label="Heatmap metric">

@@ -1,13 +1,24 @@
 import type { GraphNode, LayerName, ModelGraph } from '../model/ModelGraph';
 
-/** A run of layers of one name scope, drawn as one box when collapsed. */
+/**
+ * A run of consecutive layers (graph order) drawn as one box when collapsed: one name scope, or
+ * repeats of one block, or a chunk of layers that repeat nothing (blockGroups.ts).
+ */
 export interface ScopeGroup {
-  /** The box's id in a collapsed graph's layout: `group:<scope>`, `#2` on for a scope's later runs. */
+  /**
+   * The box's id in a collapsed graph's layout: `group:<scope>`, `#2` on for a scope's later runs;
+   * `group:@<k>` for blocks and chunks (`group:<scope>@<k>` inside a scope too big for one box),
+   * `<first group's id>+<count>` for a run of scopes.
+   */
   readonly id: string;
-  /** The top-level name scope, `/model.22` for `/model.22/cv2/conv/Conv`. */
+  /** The box's title: the top-level name scope, `/model.22` for `/model.22/cv2/conv/Conv`; for blocks `Conv…Relu ×8`. */
   readonly scope: string;
   /** Its layers, in graph order. */
   readonly members: readonly LayerName[];
+  /** What grouped them: a name scope (the default), a run of scopes, repeats of a block, or a chunk of the order. */
+  readonly kind?: 'scope' | 'scopes' | 'block' | 'chunk';
+  /** A block's op types, once (`Conv Relu Conv Add Relu`). */
+  readonly pattern?: string;
 }
 
 /** The id prefix of a group box (no layer name starts with it: they are layers' names or `<tensor>_<Op>`). */

@@ -30,6 +30,12 @@ export interface GraphViewProps {
   selection?: readonly string[];
   /** A click: `keys` says whether Ctrl/Cmd (toggle) or Shift (add) was held (issue #13 multi-select). */
   onSelect: (layer: string | null, keys?: { readonly toggle: boolean; readonly add: boolean }) => void;
+  /**
+   * A box selection: the layers in the rectangle, added to the selection (`add`, Shift+drag) or
+   * replacing it; the last one is meant as the primary. Absent: the view adds them one by one
+   * through `onSelect` (a plain select, then adds).
+   */
+  onSelectMany?: (layers: readonly string[], add: boolean) => void;
   /** The hover tooltip's text for a node id (layer name or terminal id); null: no tooltip. */
   describe?: (id: string) => NodeDetails | null;
   /** The model's graph when `graph` is a collapsed view of it: search looks through it, and a new one clears the search. */
@@ -66,7 +72,7 @@ const EDGES_PER_PATH = 96;
  * which moves one <g>: React renders the boxes once per layout and never during a gesture; heat,
  * selection and search marks are applied to the existing elements directly.
  */
-export function GraphView({ graph, layout, heat, colorOf, badges, selected, selection, onSelect, describe, model = graph, groups }: GraphViewProps) {
+export function GraphView({ graph, layout, heat, colorOf, badges, selected, selection, onSelect, onSelectMany, describe, model = graph, groups }: GraphViewProps) {
   const svgRef = useRef<SVGSVGElement>(null);
   const viewportRef = useRef<SVGGElement>(null);
   const zoomRef = useRef<ZoomBehavior<SVGSVGElement, unknown> | null>(null);
@@ -82,6 +88,14 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
   const keepViewRef = useRef<string | null>(null);
   const groupOfRef = useRef(groups?.groupOf);
   groupOfRef.current = groups?.groupOf;
+  /** Box selection: the toolbar's toggle (a plain drag draws the box) and the drag under way. */
+  const [boxMode, setBoxMode] = useState(false);
+  const boxModeRef = useRef(boxMode);
+  boxModeRef.current = boxMode;
+  const boxRef = useRef<HTMLDivElement>(null);
+  const boxDragRef = useRef<{ x0: number; y0: number; x1: number; y1: number; add: boolean; pointer: number } | null>(null);
+  /** The click that ends a box drag is not a click on a node. */
+  const swallowClickRef = useRef(false);
 
   const labels = useMemo(() => labelsOf(graph), [graph]);
   const opTypes = useMemo(() => new Map(graph.nodes.map((n) => [n.name, n.opType])), [graph]);
@@ -167,6 +181,9 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
       box.style.height = `${Math.max(2, y1 - y0)}px`;
     };
     const zoom = d3zoom<SVGSVGElement, unknown>()
+      // d3's default filter, less the drags that draw a selection box (Shift, or the Box toggle).
+      .filter((event: { type: string; ctrlKey: boolean; shiftKey: boolean; button: number }) => (!event.ctrlKey || event.type === 'wheel') && !event.button
+        && !(event.type === 'mousedown' && (event.shiftKey || boxModeRef.current)))
       .scaleExtent([Math.min(0.05, overview.k * 0.8), MAX_ZOOM])
       .extent(() => [[0, 0], viewSize()])
       .translateExtent([[-w, -h], [layout.width + w, layout.height + h]])
@@ -394,6 +411,7 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
   const [hovered, setHovered] = useState<string | null>(null);
   const details = useMemo(() => (hovered && describe ? describe(hovered) : null), [hovered, describe]);
   const onPointerMove = (event: PointerEvent<SVGSVGElement>) => {
+    if (onBoxMove(event)) return;
     // No tooltip during a drag (buttons held): it would chase the pointer over the boxes panned under it.
     const target = event.buttons ? null : ((event.target as Element).closest('g[data-node-id]') as SVGGElement | null);
     const id = target?.dataset.nodeId ?? null;
@@ -447,9 +465,68 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
     else groups.collapseAll();
   };
 
+  // --- box selection -------------------------------------------------------------------------------
+  // Shift+drag (or a drag with the Box toggle on) draws a rectangle; the layers whose centre is in
+  // it join the selection (Shift) or become it (Box toggle alone); a collapsed group in it brings
+  // all its layers. The rectangle is a div moved by style, like the minimap's outline: no render.
+  const drawBox = () => {
+    const el = boxRef.current;
+    const d = boxDragRef.current;
+    if (!el) return;
+    if (!d) {
+      el.style.display = 'none';
+      return;
+    }
+    el.style.display = 'block';
+    el.style.transform = `translate(${Math.min(d.x0, d.x1)}px, ${Math.min(d.y0, d.y1)}px)`;
+    el.style.width = `${Math.abs(d.x1 - d.x0)}px`;
+    el.style.height = `${Math.abs(d.y1 - d.y0)}px`;
+  };
+  const onPointerDown = (event: PointerEvent<SVGSVGElement>) => {
+    swallowClickRef.current = false; // a drag that ended outside the view left no click to swallow
+    if (event.button !== 0 || !(event.shiftKey || boxModeRef.current)) return;
+    const box = event.currentTarget.getBoundingClientRect();
+    const x = event.clientX - box.left;
+    const y = event.clientY - box.top;
+    boxDragRef.current = { x0: x, y0: y, x1: x, y1: y, add: event.shiftKey, pointer: event.pointerId };
+    event.currentTarget.setPointerCapture?.(event.pointerId);
+  };
+  const onBoxMove = (event: PointerEvent<SVGSVGElement>) => {
+    const d = boxDragRef.current;
+    if (!d || d.pointer !== event.pointerId) return false;
+    const box = event.currentTarget.getBoundingClientRect();
+    d.x1 = event.clientX - box.left;
+    d.y1 = event.clientY - box.top;
+    if (Math.abs(d.x1 - d.x0) + Math.abs(d.y1 - d.y0) > 4) drawBox();
+    return true;
+  };
+  const onPointerUp = (event: PointerEvent<SVGSVGElement>) => {
+    const d = boxDragRef.current;
+    if (!d || d.pointer !== event.pointerId) return;
+    boxDragRef.current = null;
+    drawBox();
+    // A short drag is a click (Shift-click adds a layer).
+    if (Math.abs(d.x1 - d.x0) + Math.abs(d.y1 - d.y0) <= 4) return;
+    swallowClickRef.current = true;
+    const t = transformRef.current;
+    const [ax, ay] = t.invert([Math.min(d.x0, d.x1), Math.min(d.y0, d.y1)]);
+    const [bx, by] = t.invert([Math.max(d.x0, d.x1), Math.max(d.y0, d.y1)]);
+    const layers = boxedLayers(byTop, { x0: ax, y0: ay, x1: bx, y1: by }, groups?.collapsed);
+    if (layers.length === 0) return;
+    // Drawn layers last: the last one is the primary selection (the inspector's), best one on screen.
+    const visible = new Set(layers.filter((l) => nodeById.has(l)));
+    const ordered = [...layers.filter((l) => !visible.has(l)), ...layers.filter((l) => visible.has(l))];
+    if (onSelectMany) onSelectMany(ordered, d.add);
+    else ordered.forEach((layer, i) => onSelect(layer, { toggle: false, add: d.add || i > 0 }));
+  };
+
   // --- clicks ---------------------------------------------------------------------------------------
   // d3-zoom swallows the click that ends a drag, so a pan never changes the selection.
   const onClick = (event: MouseEvent<SVGSVGElement>) => {
+    if (swallowClickRef.current) {
+      swallowClickRef.current = false;
+      return;
+    }
     const target = (event.target as Element).closest('g[data-node-id]') as SVGGElement | null;
     const keys = { toggle: event.ctrlKey || event.metaKey, add: event.shiftKey };
     if (!target) {
@@ -478,10 +555,16 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
     <div className="qg-root">
       <svg
         ref={svgRef}
-        className="qg-svg"
+        className={`qg-svg${boxMode ? ' is-box-mode' : ''}`}
         onClick={onClick}
         onKeyDown={onGraphKey}
         onPointerMove={onPointerMove}
+        onPointerDown={onPointerDown}
+        onPointerUp={onPointerUp}
+        onPointerCancel={() => {
+          boxDragRef.current = null;
+          drawBox();
+        }}
         onPointerLeave={() => setHovered(null)}
         tabIndex={0}
         role="application"
@@ -520,14 +603,19 @@ export function GraphView({ graph, layout, heat, colorOf, badges, selected, sele
           <button type="button" onClick={() => animateTo(fitAll(layout, viewSize()), 400)} title="The whole graph at once (an overview: names show on hover)" data-testid="graph-fit-all">All</button>
           <button type="button" onClick={() => jump('inputs')} title="Go to the graph's inputs (again: the next one)" aria-label="Go to the inputs" data-testid="graph-jump-inputs">⤒</button>
           <button type="button" onClick={() => jump('outputs')} title="Go to the graph's outputs (again: the next one)" aria-label="Go to the outputs" data-testid="graph-jump-outputs">⤓</button>
+          <button type="button" onClick={() => setBoxMode((on) => !on)} aria-pressed={boxMode} data-testid="graph-box-select"
+            title={boxMode ? 'Box select is on: drag a rectangle to select the layers in it (click to pan again)' : 'Box select: drag a rectangle to select the layers in it (or Shift+drag at any time, which adds to the selection)'}>
+            Box
+          </button>
           {groups && groups.count > 0 && (
             <button type="button" onClick={collapseOrExpandAll} data-testid="graph-groups-toggle" aria-pressed={groups.collapsed.size > 0}
-              title={groups.collapsed.size > 0 ? `Open every group (${groups.collapsed.size} collapsed; a click on a group opens it)` : `Collapse the ${groups.count} name-scope groups (/model.22/…) into boxes showing their worst error`}>
+              title={groups.collapsed.size > 0 ? `Open every group (${groups.collapsed.size} collapsed; a click on a group opens it)` : `Collapse the ${groups.count} groups (name scopes, else repeated blocks) into boxes showing their worst error`}>
               {groups.collapsed.size > 0 ? 'Expand' : 'Group'}
             </button>
           )}
         </div>
       </div>
+      <div ref={boxRef} className="qg-box" data-testid="graph-box" aria-hidden="true" />
       {minimap && <Minimap layout={layout} scale={minimap} heat={heat} colorOf={colorOf} viewBoxRef={minimapViewRef} onPan={panTo} />}
       <div ref={tooltipRef} className={`qg-tooltip${details ? '' : ' is-hidden'}`} data-testid="graph-tooltip" role="tooltip">
         {details && <GraphTooltip details={details} />}
@@ -630,9 +718,26 @@ interface Rect {
   y1: number;
 }
 
+/** The layers whose box centre is in `rect` (layout units), a collapsed group's members for its box. */
+function boxedLayers(byTop: readonly LayoutNode[], rect: Rect, collapsed?: ReadonlyMap<string, ScopeGroup>): string[] {
+  const layers: string[] = [];
+  for (const n of boxesIn(byTop, rect)) {
+    if (n.x < rect.x0 || n.x > rect.x1 || n.y < rect.y0 || n.y > rect.y1) continue;
+    const group = collapsed?.get(n.id);
+    if (group) layers.push(...group.members);
+    else if (n.kind === 'layer') layers.push(n.id);
+  }
+  return layers;
+}
+
 /** Ids of the boxes that meet `rect`; `byTop` is sorted by top edge. */
 function nodesIn(byTop: readonly LayoutNode[], rect: Rect): Set<string> {
-  const found = new Set<string>();
+  return new Set(boxesIn(byTop, rect).map((n) => n.id));
+}
+
+/** The boxes that meet `rect`; `byTop` is sorted by top edge. */
+function boxesIn(byTop: readonly LayoutNode[], rect: Rect): LayoutNode[] {
+  const found: LayoutNode[] = [];
   let lo = 0;
   let hi = byTop.length;
   const tallest = 64; // taller than any box (NODE_HEIGHT), so no box that reaches rect.y0 is skipped
@@ -644,7 +749,7 @@ function nodesIn(byTop: readonly LayoutNode[], rect: Rect): Set<string> {
   for (let i = lo; i < byTop.length; i++) {
     const n = byTop[i];
     if (n.y - n.height / 2 > rect.y1) break;
-    if (n.y + n.height / 2 >= rect.y0 && n.x + n.width / 2 >= rect.x0 && n.x - n.width / 2 <= rect.x1) found.add(n.id);
+    if (n.y + n.height / 2 >= rect.y0 && n.x + n.width / 2 >= rect.x0 && n.x - n.width / 2 <= rect.x1) found.push(n);
   }
   return found;
 }

@@ -1,4 +1,4 @@
-import { useCallback, useEffect, useMemo } from 'react';
+import { useCallback, useEffect, useMemo, useRef } from 'react';
 import { isGroupId } from '../../core/layout/scopeGroups';
 import { GraphView, type GraphViewProps, type GroupControls } from './GraphView';
 import type { NodeDetails } from './GraphTooltip';
@@ -12,17 +12,27 @@ export interface ScopedGraphViewProps extends GraphViewProps {
 }
 
 /**
- * GraphView with collapsible name-scope groups (`/model.22/...`): a collapsed group is one box
+ * GraphView with collapsible groups, by name scope (`/model.22/...`) or, in a big model without
+ * scopes, by repeated block (`Conv…Relu ×8`) or chunk of the layer order: a collapsed group is one box
  * coloured by its worst layer, saying that figure; a click opens it; a model above 1,500 layers
  * opens with every group collapsed; a layer selected elsewhere inside a collapsed group opens it.
  */
 export function ScopedGraphView({ worseIsHigher, formatHeat, ...props }: ScopedGraphViewProps) {
-  const { graph, layout, heat, describe, selected } = props;
+  const { graph, layout, heat, describe, selected, onSelect, onSelectMany } = props;
   const view = useScopeGroups(graph, layout);
   const { collapsed, groupOf, expandGroupOf } = view;
 
+  // A box selection over collapsed groups selects their layers and leaves the groups closed.
+  const boxedRef = useRef<string | null>(null);
+  const selectMany = useCallback((layers: readonly string[], add: boolean) => {
+    boxedRef.current = layers[layers.length - 1] ?? null;
+    if (onSelectMany) onSelectMany(layers, add);
+    else layers.forEach((layer, i) => onSelect(layer, { toggle: false, add: add || i > 0 }));
+  }, [onSelect, onSelectMany]);
+
   useEffect(() => {
-    if (selected !== null && groupOf.has(selected)) expandGroupOf(selected);
+    if (selected !== boxedRef.current) boxedRef.current = null;
+    if (selected !== null && groupOf.has(selected) && boxedRef.current === null) expandGroupOf(selected);
   }, [selected, groupOf, expandGroupOf]);
 
   // Each collapsed group's worst member: its colour, its figure and the layer it comes from.
@@ -57,12 +67,11 @@ export function ScopedGraphView({ worseIsHigher, formatHeat, ...props }: ScopedG
     const group = isGroupId(id) ? collapsed.get(id) : undefined;
     if (!group) return describe ? describe(id) : null;
     const w = worst.get(id);
-    return {
-      title: group.scope,
-      subtitle: `${group.members.length} layers · click to open`,
-      rows: w ? [['Worst', formatHeat(w.value)], ['in', w.layer]] : [],
-    };
+    const rows: [string, string][] = w ? [['Worst', formatHeat(w.value)], ['in', w.layer]] : [];
+    if (group.pattern) rows.push(['Block', group.pattern]);
+    if (group.kind) rows.push(['From', group.members[0]], ['to', group.members[group.members.length - 1]]);
+    return { title: group.scope, subtitle: `${group.members.length} layers · click to open`, rows };
   }, [collapsed, worst, describe, formatHeat]);
 
-  return <GraphView {...props} graph={view.graph} layout={view.layout} model={graph} heat={shownHeat} describe={describeShown} groups={view.groupCount > 0 ? controls : undefined} />;
+  return <GraphView {...props} onSelectMany={selectMany} graph={view.graph} layout={view.layout} model={graph} heat={shownHeat} describe={describeShown} groups={view.groupCount > 0 ? controls : undefined} />;
 }

@@ -1,12 +1,13 @@
 import { useCallback, useEffect, useMemo, useState } from 'react';
 import type { GraphLayout } from '../../core/layout/GraphLayout';
-import { collapseGroups, findScopeGroups, type ScopeGroup } from '../../core/layout/scopeGroups';
+import { findGroups } from '../../core/layout/blockGroups';
+import { collapseGroups, type ScopeGroup } from '../../core/layout/scopeGroups';
 import type { LayerName, ModelGraph } from '../../core/model/ModelGraph';
 import { layOutView } from '../../state/actions';
 
 /**
- * Above this many layers a model opens with its name-scope groups collapsed: a few hundred boxes
- * lay out in well under a second and pan smoothly, where 10,000 take seconds and drag (issue 13).
+ * Above this many layers a model opens with its groups collapsed: a few hundred boxes lay out in
+ * well under a second and pan smoothly, where 10,000 take seconds and drag (issue 13).
  */
 export const COLLAPSE_ABOVE = 1500;
 
@@ -19,7 +20,7 @@ export interface GroupedView {
   readonly collapsed: ReadonlyMap<string, ScopeGroup>;
   /** The collapsed group each hidden layer is in. */
   readonly groupOf: ReadonlyMap<LayerName, string>;
-  /** How many groups the model has (0: no name scopes, nothing to collapse). */
+  /** How many groups the model has (0: a small model without name scopes, nothing to collapse). */
   readonly groupCount: number;
   readonly toggle: (id: string) => void;
   readonly expandGroupOf: (layer: LayerName) => void;
@@ -29,9 +30,12 @@ export interface GroupedView {
 
 const NONE: ReadonlySet<string> = new Set();
 
-/** Collapsible groups by name scope (`/model.22/...`): which are collapsed, the graph and layout to draw. */
+/**
+ * Collapsible groups by name scope (`/model.22/...`), or by repeated block for a big model without
+ * usable scopes (core/layout/blockGroups.ts): which are collapsed, the graph and layout to draw.
+ */
 export function useScopeGroups(graph: ModelGraph, modelLayout: GraphLayout | null): GroupedView {
-  const groups = useMemo(() => findScopeGroups(graph), [graph]);
+  const groups = useMemo(() => findGroups(graph), [graph]);
   const byId = useMemo(() => new Map(groups.map((g) => [g.id, g])), [groups]);
   const defaultCollapsed = useCallback(() => (graph.nodes.length > COLLAPSE_ABOVE ? new Set(groups.map((g) => g.id)) : NONE), [graph, groups]);
   const [state, setState] = useState(() => ({ graph, collapsed: defaultCollapsed() }));
