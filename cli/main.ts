@@ -11,6 +11,8 @@ import { parseRules } from '../src/core/rules/rulesFile';
 import type { Rule } from '../src/core/rules/rules';
 import { checkSessionModel, parseSessionFile, type SessionFile } from '../src/core/io/sessionFile';
 import type { ImagePreprocess } from '../src/core/io/dataset/ImagePreprocess';
+import { preprocessForModel } from '../src/core/io/dataset/modelPreprocess';
+import type { Limits } from '../src/core/io/limits';
 import { jobContext } from '../src/core/jobs/Job';
 import type { ErrorMetrics } from '../src/core/metrics/similarity';
 import { targetScheme } from '../src/core/quant/schemes';
@@ -21,6 +23,7 @@ import { taskFiguresText } from '../src/core/metrics/taskMetrics';
 import { ALL_INT8, qtableFromData, qtableToData, type QTable } from '../src/core/model/QTable';
 import { formatOneConfig } from '../src/core/io/oneConfig';
 import { oneConfigLayers } from '../src/core/export/flatbufferExports';
+import { writeRecordMinmax } from '../src/core/io/recordMinmax';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
 import { resultOutputCos, SEARCH_LABEL } from '../src/core/search/describe';
 import { nodeSearchPool } from './nodeSearchPool';
@@ -33,7 +36,7 @@ import { CALIBRATION_METHODS, type CalibrationMethod } from '../src/core/model/C
 import { formatCaliTable, parseCaliTable } from '../src/core/io/caliTable';
 import { nodeImageDecoder } from './nodeImageDecoder';
 import { countFlag, FlagError, limitsFrom, LIMITS_USAGE } from './limitFlags';
-import { preprocessFrom } from './preprocessFlags';
+import { describePreprocess, preprocessFlagsGiven, preprocessFrom } from './preprocessFlags';
 import { readRegularFile, readRegularText } from './readChecked';
 import { ortNodeEngine } from './ortNodeEngine';
 import { errorLine } from './errorLine';
@@ -42,12 +45,13 @@ const USAGE = `qbench: quantization workbench, headless
 
 Usage:
   qbench calibrate --model m.onnx --data <dir|file.h5|file.npz> [--cali_method M] [--search search_threshold]
-                   [--histogram_bin_num 2048] -o cali_table [--json]
+                   [--histogram_bin_num 2048] -o cali_table [--record_minmax out.circle] [--json]
   qbench eval      --model m.onnx --data <dir|file>[,file...] [--qtable t.qtable] [--calibration_table t] [--local] [--json]
   qbench export    --model m.onnx --data <dir|file> [--qtable t.qtable] [--calibration_table t]
                    --out model.qdq.onnx [--qtable-out t.qtable]
   qbench search    sensitive|qtable|run_qtable|bisection|fp_forward|pattern|pattern_resolver
-                   --model m.onnx --data <dir|file> [search flags] -o out.qtable [--one_config out.json] [--json]
+                   --model m.onnx --data <dir|file> [search flags] -o out.qtable [--one_config out.json]
+                   [--record_minmax out.circle] [--json]
 
 Searches (TPU-MLIR's and ONE's names and defaults):
   sensitive     run_sensitive_layer: --quantize_method_list MAX,Percentile9999,KL --expected_cos 0.99
@@ -77,6 +81,11 @@ Outputs (every command):
                                  "<sample name> <class index>" per line (or the index alone, in order);
                                  folders: the data is a folder per class (data/<class>/<image>)
 
+ONE (a .circle or .tflite model):
+  --record_minmax out.circle     calibrate, search: the calibration as ONE's record-minmax writes it, the model
+                                 as a .circle with each float activation's quantization min/max (a .tflite is
+                                 converted as tflite2circle does); for circle-quantizer --quantize_with_minmax
+
 Calibration (every command):
   --cali_method max|percentile9999|kl|kl_tensorrt|mse|aciq_gauss|aciq_laplace|minmax_percentile|moving_average
                                  activation calibration method (default max); TPU-MLIR's use_* names work too
@@ -95,25 +104,27 @@ Corrections (every command; TPU-MLIR's names):
   --tune_num N                   tune the KL thresholds on N samples (with --cali_method kl)
 
 Data: a directory of .npy/.npz/.h5/images, or files separated by commas.
-Image preprocessing (TPU-MLIR's names):
+Image preprocessing (TPU-MLIR's names): images start from the model's own preprocessing (its input's layout and
+channels, uint8 as raw pixels, its metadata; else RGB, /255, stretch), or the --session's; each flag given goes
+over it, and a note says what was used:
   --mean 123.675,116.28,103.53   per-channel mean, in the pixel format's order
   --scale 0.0171,0.0175,0.0174   per-channel scale: value = (pixel - mean) * scale
-  --pixel_format rgb|bgr|gray    channel order (default rgb)
+  --pixel_format rgb|bgr|gray    channel order (default: the model's, else rgb)
   --preset imagenet|yolo|ppocr_det|ppocr_rec|minus1_1|raw
-                                 a model family's preprocessing; the flags below override it:
+                                 a model family's preprocessing over the model's layout and size; the flags below override it:
                                  imagenet: RGB, mean 255*[0.485,0.456,0.406], std 255*[0.229,0.224,0.225], crop
                                  yolo: RGB, /255, letterbox padded with 114 (640x640 when dynamic)
                                  ppocr_det: BGR, the ImageNet mean/std in BGR order, stretch (320x320 when dynamic)
                                  ppocr_rec: BGR, (x-127.5)/127.5, keep_aspect_pad padded with 127.5 (48x320)
                                  minus1_1: RGB, (x-127.5)/127.5; raw: RGB, 0..255 as they are
   --resize_mode stretch|crop|letterbox|keep_aspect_pad
-                                 how an image fits the input (default stretch; crop with --resize_dims):
+                                 how an image fits the input (default: the model's, else stretch; crop with --resize_dims):
                                  crop: cover, then the centre; letterbox: fit, centred, padded;
                                  keep_aspect_pad: height fills, width by the aspect (at most the input's), padded right
   --pad_value V                  the padding's pixel value, 0..255 (default 114 letterbox, 0 keep_aspect_pad)
   --resize_dims H,W              resize to H,W then centre-crop to the input size (--resize_mode crop)
   --input_size H,W               input size for models with dynamic height/width
-  --layout nchw|nhwc             tensor layout (default nchw)
+  --layout nchw|nhwc             tensor layout (default: the model's input, NHWC when its last axis is 1 or 3)
 Other:
   --target ort-qdq|tpu-mlir|one|bolt  quantization scheme (default ort-qdq: uint8 asymmetric activations)
   --session file.qbench          a session saved by the page (Export → Save session): its preprocessing, calibration
@@ -173,6 +184,7 @@ const OPTIONS = {
   threads: { type: 'string' },
   workers: { type: 'string' },
   one_config: { type: 'string' },
+  record_minmax: { type: 'string' },
   new_cali_table: { type: 'string' },
   expected_cos: { type: 'string' },
   max_float_layers: { type: 'string' },
@@ -262,7 +274,8 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   const limits = usage(() => limitsFrom(values));
   const maxSamples = values.max_samples ? usage(() => countFlag(values.max_samples!, 'max_samples')) : Infinity;
   const threads = values.threads ? usage(() => countFlag(values.threads!, 'threads', { limits, name: 'threads' })) : 0;
-  const flagPreprocess = usage(() => preprocessFrom(values, limits));
+  // Checked now (bad usage is exit 2 before any file is read); applied over the model's own once it is read.
+  usage(() => preprocessFrom(values, limits));
   const flagScheme = values.target ? targetSchemeFlag(values.target) : undefined;
   if (values.weight_granularity && !['channel', 'tensor'].includes(values.weight_granularity)) throw new UsageError(`--weight_granularity is channel or tensor, got "${values.weight_granularity}"`);
   if (values.weight_scale && !['max', 'mse'].includes(values.weight_scale)) throw new UsageError(`--weight_scale is max or mse, got "${values.weight_scale}"`);
@@ -271,7 +284,6 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   const settings = session ? { ...session.calibrationSettings, ...flagSettings } : flagSettings;
   if (values.tune_num && (settings.method ?? 'max') !== 'kl') throw new UsageError('--tune_num tunes KL thresholds: use it with --cali_method kl (or a session calibrated with KL)');
   const corrections = session ? sessionCorrections(session, flagCorrections, values) : flagCorrections;
-  const preprocess = session ? sessionPreprocess(session.preprocess, flagPreprocess, values) : flagPreprocess;
   const scheme = flagScheme ?? (session ? targetScheme(session.scheme) : undefined);
   // Refused before a byte is read: a directory, a FIFO, /dev/zero, a file over the model limit.
   const modelBytes = await readRegularFile(values.model, 'the model file', { limits, name: 'modelBytes' });
@@ -284,6 +296,7 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
+  const preprocess = imagePreprocess(values, limits, bench, session, files);
   // A damaged .h5 can send h5wasm into a loop of its own: reading is held to the same limit as a run.
   const dataset = await watchedCall(watchdog.buffer, 0, limits.runSeconds, 'reading the data', () => loadDataset(files, bench.graph.inputs, preprocess, nodeImageDecoder, limits));
   bench.setDataset(Number.isFinite(maxSamples) ? { samples: dataset.samples.slice(0, maxSamples), sampleNames: dataset.sampleNames.slice(0, maxSamples) } : dataset);
@@ -306,6 +319,14 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
     if (session?.rules.length && !values.rules) qtable = withRules(session.rules, basename(values.session!), qtable, bench, values.json === true);
   } else if (session) {
     qtable = sessionQTable(session, bench, basename(values.session!));
+  } else if (bench.sourceFile && bench.fileQTable) {
+    // A quantized .tflite/.circle starts from its own precisions (a 16x8 file's int16 operators INT16), as the page does.
+    qtable = bench.fileQTable;
+    if (!values.json) {
+      const counts = new Map<string, number>();
+      for (const p of qtable.layers.values()) counts.set(p, (counts.get(p) ?? 0) + 1);
+      process.stdout.write(`note: the file's own precisions are the QTable (${[...counts].map(([p, n]) => `${n} ${p}`).join(', ')}; the rest INT8); --qtable replaces them\n`);
+    }
   }
   if (values.rules) qtable = await withRulesFile(values.rules, qtable, bench, values.json === true);
   // Corrections calibrate too: the float ones change the model that is calibrated.
@@ -556,6 +577,18 @@ function printEvaluation(bench: Workbench, evaluation: Evaluation, precisions: R
   }
 }
 
+/**
+ * `--record_minmax out.circle`: the calibration in force as ONE's record-minmax leaves it (the
+ * .circle with each float activation's min/max; docs/formats.md). Warnings go to stderr.
+ */
+async function writeRecordMinmaxFile(bench: Workbench, path: string): Promise<{ out: string; tensors: number }> {
+  if (!bench.sourceFile) throw new QbenchError('--record_minmax writes the min/max into a .circle: give the .circle or the .tflite itself as --model (ONE imports an ONNX model to a .circle of its own)', bench.graph.fileName);
+  const written = writeRecordMinmax(bench.sourceFile.bytes, bench.sourceFile.fileName, bench.caliTable().entries);
+  await writeFile(path, written.bytes);
+  if (written.missing.length) process.stderr.write(`warning: ${path}: ${written.missing.length} float activation${written.missing.length === 1 ? ' has' : 's have'} no calibrated range and no min/max (${written.missing.slice(0, 3).join(', ')}${written.missing.length > 3 ? ', …' : ''})\n`);
+  return { out: path, tensors: written.recorded };
+}
+
 async function runCalibrate(values: Values): Promise<void> {
   if (!values.out) throw new UsageError('-o (the cali_table to write) is required');
   if (values.search && values.search !== 'search_threshold') throw new UsageError(`--search takes search_threshold here, got "${values.search}"`);
@@ -567,9 +600,10 @@ async function runCalibrate(values: Values): Promise<void> {
   }
   const table = bench.caliTable();
   await writeFile(values.out, formatCaliTable(table, { nodes: bench.graph.nodes }));
+  const minmax = values.record_minmax ? await writeRecordMinmaxFile(bench, values.record_minmax) : null;
   const summary = bench.summary();
   if (values.json) {
-    process.stdout.write(`${JSON.stringify({ method: bench.settings.method, samples: summary.sampleCount, tensors: summary.tensorCount, out: values.out, ...(search ? { search: search.map((r) => ({ method: r.method, ...metricsJson(r.output), ...(r.tasks ? { tasks: r.tasks } : {}), ...(r.warnings ? { warnings: r.warnings } : {}) })) } : {}), ...correctionsJson(bench) })}\n`);
+    process.stdout.write(`${JSON.stringify({ method: bench.settings.method, samples: summary.sampleCount, tensors: summary.tensorCount, out: values.out, ...(minmax ? { recordMinmax: minmax } : {}), ...(search ? { search: search.map((r) => ({ method: r.method, ...metricsJson(r.output), ...(r.tasks ? { tasks: r.tasks } : {}), ...(r.warnings ? { warnings: r.warnings } : {}) })) } : {}), ...correctionsJson(bench) })}\n`);
   } else {
     printCorrections(bench);
     if (search) {
@@ -581,6 +615,7 @@ async function runCalibrate(values: Values): Promise<void> {
       }
     }
     process.stdout.write(`wrote ${values.out}: ${summary.tensorCount} tensors, method ${bench.settings.method}, ${summary.sampleCount} samples\n`);
+    if (minmax) process.stdout.write(`wrote ${minmax.out}: min/max of ${minmax.tensors} activations (record-minmax's .circle)\n`);
   }
   await bench.dispose();
 }
@@ -668,6 +703,7 @@ async function runSearchCommand(values: Values, positionals: readonly string[]):
       const layers = oneConfigLayers(qtableFromData(result.qtable), bench.graph.nodes, bench.model.proto);
       await writeFile(values.one_config, formatOneConfig(layers.qtable, { nodes: layers.nodes, modelPath: bench.graph.fileName }).text);
     }
+    if (values.record_minmax) await writeRecordMinmaxFile(bench, values.record_minmax);
     if (values.new_cali_table) {
       // run_sensitive_layer's new_cali_table.txt: the cali_table in use, each ranked unit's output at its best method.
       bench.setTensorOverrides(bestMethodOverrides(result.ranking, bench.layers));
@@ -727,19 +763,25 @@ function sessionQTable(session: SessionFile, bench: Workbench, source: string): 
   return qtableFromData(session.qtable);
 }
 
-/** The session's preprocessing with each preprocessing flag given put over it (a --preset replaces it whole). */
-function sessionPreprocess(saved: ImagePreprocess, flags: ImagePreprocess, values: Values): ImagePreprocess {
-  if (values.preset) return flags;
-  return {
-    ...saved,
-    ...(values.mean ? { mean: flags.mean } : {}),
-    ...(values.scale ? { scale: flags.scale } : {}),
-    ...(values.pixel_format ? { pixelFormat: flags.pixelFormat } : {}),
-    ...(values.layout ? { layout: flags.layout } : {}),
-    ...(values.input_size ? { inputSize: flags.inputSize } : {}),
-    ...(values.resize_dims || values.resize_mode ? { resizeDims: flags.resizeDims, resizeMode: flags.resizeMode } : {}),
-    ...(values.pad_value !== undefined ? { padValue: flags.padValue } : {}),
-  };
+const IMAGE_FILE = /\.(jpe?g|png|bmp|webp)$/i;
+
+/**
+ * The preprocessing images get: the model's own (what it says of its input layout, channels, dtype
+ * and metadata; the page starts from the same, src/core/io/dataset/modelPreprocess.ts), or the
+ * session's when --session is given, with each preprocessing flag given over it. Said in a note
+ * when the data holds images.
+ */
+function imagePreprocess(values: Values, limits: Limits, bench: Workbench, session: SessionFile | null, files: readonly { readonly name: string }[]): ImagePreprocess {
+  const told = preprocessForModel(bench.graph.inputs[0], bench.graph.metadata);
+  const base = session ? session.preprocess : told.preprocess;
+  const preprocess = usage(() => preprocessFrom(values, limits, base));
+  if (!values.json && files.some((f) => IMAGE_FILE.test(f.name))) {
+    const source = session ? `the session ${basename(values.session!)}` : `the model (${told.notes.join('; ')})`;
+    const dims = bench.graph.inputs[0]?.dims;
+    const sizeOpen = dims?.length === 4 && (preprocess.layout === 'nhwc' ? [dims[1], dims[2]] : [dims[2], dims[3]]).some((d) => d === null || d <= 0);
+    process.stdout.write(`note: images preprocessed as ${describePreprocess(preprocess, source, preprocessFlagsGiven(values), sizeOpen)}\n`);
+  }
+  return preprocess;
 }
 
 /** The session's corrections with the correction flags given put over them (a flag can only turn one on). */

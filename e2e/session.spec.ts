@@ -1,7 +1,12 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { expect, test, type Page } from '@playwright/test';
 import { formatNpy } from '../src/core/io/dataset/npy';
 import { GraphBuilder } from '../test/support/GraphBuilder';
 import { slowModel } from '../test/support/slowModel';
+import { expectAnEditEvaluated, openDemoOnSamples } from './support';
 
 /**
  * Issue #12 in a real browser: the session survives a reload (IndexedDB and the origin-private file
@@ -13,6 +18,7 @@ interface StoreView {
   jobs: Record<string, { label: string }>;
   past: unknown[];
   tensorOverrides: [string, { method?: string }][];
+  qtable: { layers: Map<string, string> };
 }
 const store = <T>(page: Page, read: (s: StoreView) => T) => page.evaluate((fn) => new Function('s', `return (${fn})(s)`)((globalThis as unknown as { qbenchState: () => StoreView }).qbenchState()), read.toString()) as Promise<T>;
 const idle = (page: Page) => page.waitForFunction(() => Object.keys((globalThis as unknown as { qbenchState: () => StoreView }).qbenchState().jobs).length === 0, undefined, { timeout: 120_000 });
@@ -107,4 +113,101 @@ test('a storage quota too small for the session: the page says the session will 
   await expect(page.getByTestId('message-error').filter({ hasText: /^Your session could not be saved: the browser's storage for this page is full/ })).toBeVisible({ timeout: 30_000 });
   await page.getByTestId('pick-data').setInputFiles(samples([1, 3, 8, 8], 2));
   await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', /^0\.\d+/, { timeout: 60_000 });
+});
+
+const SQUEEZENET = join(fileURLToPath(new URL('..', import.meta.url)), '..', 'shared', 'corpus', 'onnx-opset9', 'light_squeezenet.onnx');
+const DEMO = 'ch_PP-OCRv4_det_infer.onnx';
+/** The files the kept sessions hold (OPFS, named by the SHA-256 of their bytes). */
+const storedFiles = (page: Page) => page.evaluate(async () => {
+  const dir = await (await navigator.storage.getDirectory()).getDirectoryHandle('qbench-session-files');
+  const names: string[] = [];
+  for await (const name of (dir as unknown as { keys(): AsyncIterable<string> }).keys()) names.push(name);
+  return names.sort();
+});
+/** The kept sessions' model names, newest first (IndexedDB). */
+const storedSessions = (page: Page) => page.evaluate(() => new Promise<string[]>((resolve, reject) => {
+  const open = indexedDB.open('qbench-session');
+  open.onerror = () => reject(open.error);
+  open.onsuccess = () => {
+    const request = open.result.transaction('sessions').objectStore('sessions').getAll();
+    request.onsuccess = () => {
+      open.result.close();
+      resolve((request.result as { summary: { modelName: string; savedAt: number } }[]).sort((a, b) => b.summary.savedAt - a.summary.savedAt).map((s) => s.summary.modelName));
+    };
+  };
+}));
+const precisions = (page: Page) => store(page, (s) => [...s.qtable.layers].map(([layer, p]) => `${layer}:${p}`).sort());
+
+test('recent sessions (issue 13 item 5): the demo edited, another model opened, the demo session reopened from the list in one click with the same QTable and output similarity', async ({ page }) => {
+  test.skip(!existsSync(SQUEEZENET), `${SQUEEZENET} is absent (the shared corpus is not laid beside the repository)`);
+  await openDemoOnSamples(page, 2);
+  await expectAnEditEvaluated(page);
+  await idle(page);
+  const cos = await page.getByTestId('output-cos').getAttribute('data-value');
+  const qtable = await precisions(page);
+  expect(qtable).toEqual(['p2o.Conv.17:FP32']);
+  await page.waitForTimeout(1000); // the save follows a change after 400 ms
+
+  // Another model: the page asks before it replaces the edits, then it is a session of its own.
+  await page.getByTestId('pick-model').setInputFiles(SQUEEZENET);
+  await page.getByTestId('confirm-ok').click();
+  await expect(page.getByTestId('model-info')).toContainText('light_squeezenet.onnx');
+  await idle(page);
+  await page.getByTestId('recent-sessions-button').click();
+  const dialog = page.getByTestId('recent-sessions-dialog');
+  await expect(dialog.getByTestId('recent-session')).toHaveCount(2);
+  const [newest, demo] = [dialog.getByTestId('recent-session').first(), dialog.getByTestId('recent-session').nth(1)];
+  await expect(newest).toHaveAttribute('data-model', 'light_squeezenet.onnx');
+  await expect(newest.getByTestId('recent-open')).toBeDisabled(); // the session open now
+  await expect(demo).toHaveAttribute('data-model', DEMO);
+  await expect(demo).toContainText('2 samples');
+  await expect(demo).toContainText('1 precision setting');
+  await expect(demo.getByTestId('recent-cos')).toHaveAttribute('data-value', cos!);
+
+  // One click: the demo's session is built again (nothing edited on squeezenet: no question asked).
+  await demo.getByTestId('recent-open').click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByTestId('model-info')).toContainText(DEMO, { timeout: 60_000 });
+  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', cos!, { timeout: 150_000 });
+  await idle(page);
+  expect(await precisions(page)).toEqual(qtable);
+  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', cos!);
+
+  // Both kept (the demo now the newest); one removed from the list, with the files only it named.
+  await page.waitForTimeout(1000);
+  await page.getByTestId('recent-sessions-button').click();
+  await expect(dialog.getByTestId('recent-session')).toHaveCount(2);
+  await expect(dialog.getByTestId('recent-session').first()).toHaveAttribute('data-model', DEMO);
+  await dialog.locator('[data-testid=recent-session][data-model="light_squeezenet.onnx"]').getByTestId('recent-remove').click();
+  await expect(dialog.getByTestId('recent-session')).toHaveCount(1);
+  expect(await storedFiles(page)).toEqual([]); // the demo's files are URLs: squeezenet's bytes went with its session
+
+  // The list on the start page: the demo session reopened from there too.
+  await page.goto('/?demo=0&session=0');
+  await expect(page.getByTestId('empty-state').getByTestId('recent-session')).toHaveCount(1);
+  await page.getByTestId('empty-state').getByTestId('recent-open').click();
+  await expect(page.getByTestId('output-cos')).toHaveAttribute('data-value', cos!, { timeout: 150_000 });
+});
+
+test('recent sessions: the last 8 kept, the oldest going with the files no other session names; the same bytes stored once', async ({ page }) => {
+  const model = (seed: number, name = `m${seed}.onnx`) => {
+    const b = new GraphBuilder({ seed });
+    b.output(b.conv(b.input('x', [1, 3, 8, 8]), 4, 3));
+    return { name, mimeType: 'application/octet-stream', buffer: Buffer.from(b.toBytes()) };
+  };
+  const sha = (buffer: Buffer) => createHash('sha256').update(buffer).digest('hex');
+  await page.goto('/?demo=0');
+  const opens = [...[0, 1, 2, 3, 4, 5, 6].map((k) => model(k)), model(1, 'again.onnx'), model(7), model(8)];
+  for (const [k, file] of opens.entries()) {
+    await page.getByTestId(k === 0 ? 'pick-model-empty' : 'pick-model').setInputFiles(file);
+    await expect(page.getByTestId('model-info')).toContainText(file.name);
+    await expect.poll(async () => (await storedSessions(page))[0]).toBe(file.name);
+    // again.onnx has m1.onnx's bytes: 8 sessions, 7 files.
+    if (file.name === 'again.onnx') expect(await storedFiles(page)).toHaveLength(7);
+  }
+  expect(await storedSessions(page)).toEqual(['m8.onnx', 'm7.onnx', 'again.onnx', 'm6.onnx', 'm5.onnx', 'm4.onnx', 'm3.onnx', 'm2.onnx']);
+  // m0's bytes went with its session; m1's stay, named by again.onnx.
+  expect(await storedFiles(page)).toEqual([1, 2, 3, 4, 5, 6, 7, 8].map((k) => sha(model(k).buffer)).sort());
+  await page.getByTestId('recent-sessions-button').click();
+  await expect(page.getByTestId('recent-sessions-dialog').getByTestId('recent-session')).toHaveCount(8);
 });

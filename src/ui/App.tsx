@@ -7,6 +7,7 @@ import { ConfirmDialog } from './dialogs/ConfirmDialog';
 import { onPageKey } from './dialogs/shortcuts';
 import { ShortcutsDialog } from './dialogs/ShortcutsDialog';
 import { ExportPanel } from './ExportPanel';
+import { RecentSessionList, RecentSessionsButton } from './RecentSessions';
 import { PickFiles, WindowDrop, DATA_ACCEPT } from './FileDrop';
 import { GraphPanel } from './GraphPanel';
 import { Header } from './Header';
@@ -28,10 +29,11 @@ function EmptyState() {
       <h2>{loading ? `Opening ${loading}…` : 'Drop a model to start'}</h2>
       <p>Drop an <b>.onnx</b> model and calibration data (<b>.npy</b>, <b>.npz</b>, ONE <b>.h5</b> or images) anywhere in this window.</p>
       <div className="row">
-        <PickFiles label="Open model" accept=".onnx" testId="pick-model-empty" className="btn primary" />
+        <PickFiles label="Open model" accept=".onnx,.tflite,.circle,.qbench" testId="pick-model-empty" className="btn primary" />
         <PickFiles label="Add data" accept={DATA_ACCEPT} multiple testId="pick-data-empty" />
         <button className="btn" onClick={() => void startDemo()}>Load the demo (PP-OCRv4 detector)</button>
       </div>
+      {!loading && <RecentSessionList heading="Recent sessions" />}
     </div>
   );
 }
@@ -53,11 +55,14 @@ function BottomPanel() {
   };
   return (
     <section className="bottom">
-      <div className="tabs" role="tablist" aria-label="Panels" ref={list} onKeyDown={onKey}>
-        {TABS.map(([id, label]) => (
-          <button key={id} id={`tab-${id}`} role="tab" aria-selected={tab === id} aria-controls="tab-panel" tabIndex={tab === id ? 0 : -1}
-            className={`tab${tab === id ? ' on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>{label}</button>
-        ))}
+      <div className="tabs-row">
+        <div className="tabs" role="tablist" aria-label="Panels" ref={list} onKeyDown={onKey}>
+          {TABS.map(([id, label]) => (
+            <button key={id} id={`tab-${id}`} role="tab" aria-selected={tab === id} aria-controls="tab-panel" tabIndex={tab === id ? 0 : -1}
+              className={`tab${tab === id ? ' on' : ''}`} onClick={() => setTab(id)} data-testid={`tab-${id}`}>{label}</button>
+          ))}
+        </div>
+        <RecentSessionsButton />
       </div>
       <div className="tab-body" id="tab-panel" role="tabpanel" aria-labelledby={`tab-${tab}`}>
         {tab === 'layers' ? <LayerTable /> : tab === 'data' ? <DataPanel /> : tab === 'search' ? <SearchPanel /> : tab === 'outputs' ? <OutputViewer /> : <ExportPanel />}

@@ -7,7 +7,8 @@ import type { Corrections } from '../../core/corrections/CorrectionState';
 import { calibrate, evaluateCurrent, layOut, loadData, openModel, putOverrides, runJob } from '../actions';
 import { useApp, type AppState } from '../store';
 import { currentSession, editFromData, type SessionRecord } from './record';
-import { canKeepSessions, loadSession, saveSession } from './storage';
+import { newSessionId, refreshRecent, useRecent } from './recentStore';
+import { canKeepSessions, listSessions, loadSession, removeSession, saveSession } from './storage';
 
 /**
  * Builds a session again in a new compute worker (issue #12): after the worker was lost (it
@@ -134,50 +135,91 @@ handleComputeWorkerLoss(({ reason, cancelled }) => {
 const SAVED_FIELDS = [
   'sources', 'engineKind', 'preprocess', 'limits', 'scheme', 'weightOptions', 'calibrationSettings', 'calibration',
   'qtable', 'tensorOverrides', 'rules', 'past', 'future', 'searchKind', 'searchRequests', 'searchResult', 'visitedRevision',
+  // Not in the record, but in the recent list's summary: the output similarity it shows.
+  'outputEvaluation',
 ] as const satisfies readonly (keyof AppState)[];
 
 /** How long the page waits after a change before saving (edits come in bursts). */
 const SAVE_DELAY_MS = 400;
 
+const isQuota = (error: unknown) => error instanceof DOMException && error.name === 'QuotaExceededError';
+
 /** The storage error said as the user can act on it. */
 function saveFailure(error: unknown): string {
-  const quota = error instanceof DOMException && error.name === 'QuotaExceededError';
-  return quota
+  return isQuota(error)
     ? `Your session could not be saved: the browser's storage for this page is full (${errorMessage(error)}). It will not come back after a reload; free some space (or drop smaller data) and it is saved again with the next change.`
     : `Your session could not be saved (${errorMessage(error)}); it will not come back after a reload.`;
 }
 
 let saving: Promise<void> = Promise.resolve();
+let timer: ReturnType<typeof setTimeout> | undefined;
 
 /** Saves the session after each change (IndexedDB and OPFS), from now on; a failure is shown once until saving works again. */
 function keepSession(): void {
-  let timer: ReturnType<typeof setTimeout> | undefined;
   useApp.subscribe((s, previous) => {
-    if (s.reopening || !SAVED_FIELDS.some((field) => s[field] !== previous[field])) return;
+    // A session built again (a reload, a recent one reopened) is saved once it stands: it is the newest.
+    const rebuilt = previous.reopening && !s.reopening;
+    if (s.reopening || (!rebuilt && !SAVED_FIELDS.some((field) => s[field] !== previous[field]))) return;
     clearTimeout(timer);
     timer = setTimeout(() => {
+      timer = undefined;
       saving = saving.then(saveNow);
     }, SAVE_DELAY_MS);
   });
 }
 
+/** Saves now what waits to be saved (before another session replaces the open one). */
+export function flushSave(): Promise<void> {
+  if (timer !== undefined) {
+    clearTimeout(timer);
+    timer = undefined;
+    saving = saving.then(saveNow);
+  }
+  return saving;
+}
+
 async function saveNow(): Promise<void> {
   const record = app().reopening ? null : currentSession(app());
   if (!record) return;
+  // Another model file than the open session's starts a session of its own; the same file (built
+  // again after a lost worker, on another engine, with a .qbench applied) goes on with its id.
+  let current = useRecent.getState().current;
+  if (!current || current.model !== record.model) {
+    current = { id: newSessionId(), model: record.model };
+    useRecent.setState({ current });
+  }
+  const s = app();
+  const facts = { samples: s.dataset?.sampleCount ?? null, edits: s.qtable.layers.size, outputCos: s.outputEvaluation?.output.cos ?? null };
   try {
-    await saveSession(record);
+    const evicted = await saveMakingRoom(current.id, record, facts);
+    if (evicted) app().notify('info', `The browser's storage for this page was full: ${evicted} older session${evicted === 1 ? ' was' : 's were'} removed from the recent sessions to keep this one.`);
     if (app().sessionSaveError) useApp.setState({ sessionSaveError: null });
   } catch (error) {
     const message = saveFailure(error);
     if (app().sessionSaveError === null) app().notify('error', message);
     useApp.setState({ sessionSaveError: message });
   }
+  await refreshRecent();
+}
+
+/** Saves the session; when storage is full, removes the oldest other sessions one by one until it fits. The count removed. */
+async function saveMakingRoom(id: string, record: SessionRecord<FileSource>, facts: Parameters<typeof saveSession>[2]): Promise<number> {
+  for (let evicted = 0; ; evicted++) {
+    try {
+      await saveSession(id, record, facts);
+      return evicted;
+    } catch (error) {
+      const oldest = isQuota(error) ? (await listSessions()).filter((s) => s.id !== id).at(-1) : undefined;
+      if (!oldest) throw error;
+      await removeSession(oldest.id);
+    }
+  }
 }
 
 /**
- * The page's start: the saved session when there is one (unless `?session=0`), else the demo
- * (unless `?demo=0`); from then on every change is saved. The per-inference time limit follows the
- * Limits setting.
+ * The page's start: the last saved session when there is one (unless `?session=0`), else the demo
+ * (unless `?demo=0`); from then on every change is saved. The recent sessions are listed either
+ * way. The per-inference time limit follows the Limits setting.
  */
 export async function startPage(query: URLSearchParams, startDemo: () => Promise<void>): Promise<void> {
   setRunTimeLimit(app().limits.runSeconds);
@@ -185,13 +227,15 @@ export async function startPage(query: URLSearchParams, startDemo: () => Promise
     if (s.limits !== previous.limits) setRunTimeLimit(s.limits.runSeconds);
   });
   const keeps = canKeepSessions();
+  if (keeps) await refreshRecent();
   if (keeps && query.get('session') !== '0') {
     try {
-      const { record, missing } = await loadSession();
+      const { id, record, missing } = await loadSession();
       if (missing) app().notify('error', `Your last session could not be restored: ${missing}.`);
-      if (record) {
+      if (id && record) {
         keepSession();
         app().notify('info', `Your last session on ${record.model.name} is back: data, settings, edits and undo history.`);
+        useRecent.setState({ current: { id, model: record.model } });
         await restoreSession(record);
         return;
       }
