@@ -5,7 +5,9 @@
  * Prints one JSON object on stdout; progress goes to stderr. Timing only: no pass/fail.
  *   npm run bench                          # everything
  *   npm run bench -- --node-only           # or --browser-only
- *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3), search (issue #4), tflite (issue #14), robustness (issue #12)
+ *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3), search (issue #4), tflite (issue #14), robustness (issue #12),
+ *                                            # graph (issue #13: 10,000-layer models in the page), rules (issue #13: rules re-applied, Node),
+ *                                            # whatif (issue #15: edit -> similarity and heatmap, before and after, Node and page)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -35,8 +37,10 @@ import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
 import { benchRobustnessNode } from './robustness';
 import { benchCalibrationFloorNode } from './calibrationFloor';
 import { ratio, round } from './figures';
+import { benchGraphBrowser, benchRulesNode } from './graph';
 import { benchSearchBrowser, benchSearchNode } from './search';
 import { benchTfliteOpenBrowser, benchTfliteOpenNode } from './tflite';
+import { benchEngineSplitBrowser, benchWhatIfBrowser, benchWhatIfNode } from './whatIf';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const SAMPLES = 12;
@@ -211,10 +215,12 @@ const VITE = join('node_modules', 'vite', 'bin', 'vite.js');
 /** Builds the page and serves it; vite runs as a direct child so that kill() stops it. */
 function startPreview(port: number): Promise<ChildProcess> {
   return new Promise((resolve, reject) => {
-    const build = spawn(process.execPath, [VITE, 'build', '--logLevel', 'error'], { stdio: ['ignore', 'ignore', 'inherit'] });
+    // BENCH_OUT_DIR / BENCH_PORT: a bench beside another checkout's build and server (as E2E_OUT_DIR / E2E_PORT).
+    const outDir = process.env.BENCH_OUT_DIR ?? 'dist';
+    const build = spawn(process.execPath, [VITE, 'build', '--logLevel', 'error', '--outDir', outDir], { stdio: ['ignore', 'ignore', 'inherit'] });
     build.on('exit', (code) => {
       if (code !== 0) return reject(new Error(`vite build exited ${code}`));
-      const server = spawn(process.execPath, [VITE, 'preview', '--port', String(port), '--strictPort'], { stdio: ['ignore', 'pipe', 'inherit'] });
+      const server = spawn(process.execPath, [VITE, 'preview', '--outDir', outDir, '--port', String(port), '--strictPort'], { stdio: ['ignore', 'pipe', 'inherit'] });
       process.on('exit', () => server.kill()); // also when the bench dies on an error
       server.stdout!.on('data', (chunk: Buffer) => { if (chunk.toString().includes(String(port))) resolve(server); });
       server.on('exit', (c) => reject(new Error(`vite preview exited ${c}`)));
@@ -401,7 +407,7 @@ async function benchCalibrationBrowser(page: Page, baseUrl: string) {
 async function main() {
   const args = new Set(process.argv.slice(2));
   const sectionArg = process.argv.find((a) => a.startsWith('--sections='));
-  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration', 'search', 'tflite', 'robustness']);
+  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration', 'search', 'tflite', 'robustness', 'rules', 'whatif']);
   const result: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
   };
@@ -419,9 +425,11 @@ async function main() {
     if (sections.has('search')) result.nodeSearch = await benchSearchNode();
     if (sections.has('tflite')) result.nodeTfliteOpen = await benchTfliteOpenNode();
     if (sections.has('robustness')) result.nodeRobustness = await benchRobustnessNode(DEMO_IMAGE_DIR);
+    if (sections.has('rules')) result.nodeRules = benchRulesNode();
+    if (sections.has('whatif')) result.nodeWhatIf = await benchWhatIfNode();
   }
   if (!args.has('--node-only')) {
-    const port = 4174;
+    const port = Number(process.env.BENCH_PORT ?? 4174);
     const server = await startPreview(port);
     const browser = await chromium.launch({
       executablePath: '/usr/bin/chromium',
@@ -439,6 +447,9 @@ async function main() {
         chromiumResults['graph-2000-nodes'] = await benchBigGraph(page, `http://localhost:${port}`);
         await page.close();
       }
+      if (sections.has('graph') || sections.has('core')) {
+        chromiumResults.graph = await benchGraphBrowser(() => browser.newPage({ viewport: { width: 1280, height: 800 } }), `http://localhost:${port}`);
+      }
       if (sections.has('calibration')) {
         const calibrationPage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         chromiumResults.calibration = await benchCalibrationBrowser(calibrationPage, `http://localhost:${port}`);
@@ -453,6 +464,10 @@ async function main() {
         const tflitePage = await browser.newPage({ viewport: { width: 1280, height: 800 } });
         chromiumResults.tfliteOpen = await benchTfliteOpenBrowser(tflitePage, `http://localhost:${port}`);
         await tflitePage.close();
+      }
+      if (sections.has('whatif')) {
+        chromiumResults.whatIf = await benchWhatIfBrowser(browser, `http://localhost:${port}`);
+        chromiumResults.engineSplit = await benchEngineSplitBrowser(`http://localhost:${port}`);
       }
       result.chromium = chromiumResults;
     } finally {

@@ -90,7 +90,9 @@ export function workbenchClient(): WorkbenchClient {
 function startComputeWorker(): WorkbenchClient {
   // A test's injected fault (?fault=, faults.ts) hits the first worker only: the one started after a loss runs clean.
   const fault = ++started === 1 ? new URLSearchParams(globalThis.location?.search ?? '').get('fault') : null;
-  const worker = new Worker(new URL('./qbench.worker.ts', import.meta.url), { type: 'module', name: nameWithFault('qbench-compute', fault) });
+  // ?what_if=whole (the benchmark's "before" of issue #15) rides in the name too: the worker has no URL of the page.
+  const whole = new URLSearchParams(globalThis.location?.search ?? '').get('what_if') === 'whole';
+  const worker = new Worker(new URL('./qbench.worker.ts', import.meta.url), { type: 'module', name: nameWithFault(`qbench-compute${whole ? ' what_if=whole' : ''}`, fault) });
   const remote = Comlink.wrap<WorkerApi>(worker);
   let reject!: (error: Error) => void;
   const died = new Promise<never>((_, r) => {

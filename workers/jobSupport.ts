@@ -33,7 +33,14 @@ export interface ModelSummary {
   readonly findings: ModelFindings;
   /** The file is a QDQ model opened as the float model it was made from (its own quantized model can be measured). */
   readonly dequantized: boolean;
+  /**
+   * A quantized .tflite/.circle's own precisions where they are not INT8 (int16 activations INT16,
+   * float operators FP32): the page starts its QTable from them. Null otherwise.
+   */
+  readonly fileQTable?: QTable | null;
+  /** Where float passes run, and where quantized models run (the same engine unless WebGPU was chosen). */
   readonly engine: string;
+  readonly quantizedEngine?: string;
   readonly openMs: number;
 }
 
@@ -45,7 +52,7 @@ export interface OpenOptions {
 export function summaryOf(bench: Workbench, started: number): ModelSummary {
   return {
     graph: bench.graph, layers: [...bench.layers.values()], findings: bench.findings, dequantized: bench.quantizedOriginal !== null,
-    engine: bench.engine.name, openMs: performance.now() - started,
+    fileQTable: bench.sourceFile ? bench.fileQTable : null, engine: bench.engine.name, quantizedEngine: bench.quantizedEngine.name, openMs: performance.now() - started,
   };
 }
 

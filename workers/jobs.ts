@@ -39,14 +39,18 @@ export const JOBS = {
     if (size !== undefined) checkLimit(limits, 'modelBytes', size, "the model file's size", source.name);
     const bytes = await readSource(source);
     const engine = await service.engines[engineKind]();
-    const bench = await Workbench.open(engine, bytes, source.name, { dequantize: options.dequantize === true, limits });
+    // With WebGPU, float passes run on the GPU and quantized models on WASM (Workbench.quantizedEngine).
+    const quantizedEngine = engineKind === 'webgpu' ? await service.engines.wasm() : engine;
+    const bench = await Workbench.open(engine, bytes, source.name, { dequantize: options.dequantize === true, limits, quantizedEngine });
+    // ?what_if=whole: every edit runs the whole model, as before issue #15 (the benchmark's "before").
+    if (wholeWhatIfRequested()) bench.setWholeWhatIf(true);
     await service.bench?.dispose();
     service.searchPools?.close();
     service.searchPools?.setRunTimeLimit(limits.runSeconds);
     service.bench = bench;
     const pools = service.searchPools;
-    // The pool's workers run WASM: a user who chose WebGPU gets WebGPU for evaluations.
-    if (pools) bench.setSearchPools((ctx) => pools.poolFor(ctx), { outputsOnPool: engineKind === 'wasm' });
+    // The pool's workers run WASM, where quantized models run with either engine.
+    if (pools) bench.setSearchPools((ctx) => pools.poolFor(ctx), { outputsOnPool: true });
     return summaryOf(bench, started);
   },
 
@@ -170,10 +174,10 @@ export const JOBS = {
     return { kind, summary: bench.summary(), unknownNames: parsed.unknownTensors };
   },
 
-  /** One of the tables qbench writes (cali_table, ONE config, visq, Bolt, Model Explorer). */
+  /** One of the tables qbench writes (cali_table, ONE config, visq, Bolt, Model Explorer, AI Edge recipe, record-minmax's .circle). */
   async exportTable(service: JobHost, { kind, qtable, evaluation }: { kind: TableKind; qtable: QTable; evaluation: Evaluation | null }) {
     const bench = service.requireBench();
-    return exportTable(kind, { model: bench.model, graph: bench.graph, caliTable: bench.caliTable() }, qtable, evaluation);
+    return exportTable(kind, { model: bench.model, graph: bench.graph, caliTable: bench.caliTable(), sourceFile: bench.sourceFile }, qtable, evaluation);
   },
 
   /** Calibrates; bias correction, when on, is measured for `qtable`. */
@@ -193,8 +197,8 @@ export const JOBS = {
     return { report, summary: bench.summary(), model };
   },
 
-  async evaluate(service: JobHost, { qtable, depth }: { qtable: QTable; depth: EvaluationDepth }, job: JobContext) {
-    return service.requireBench().evaluate(qtable, depth, job);
+  async evaluate(service: JobHost, { qtable, depth, firstSamples }: { qtable: QTable; depth: EvaluationDepth; firstSamples?: number }, job: JobContext) {
+    return service.requireBench().evaluate(qtable, depth, job, firstSamples === undefined ? {} : { firstSamples });
   },
 
   /** Each layer's local error under `qtable` (the page asks after the accumulated ones). */
@@ -246,3 +250,8 @@ export type JobName = keyof typeof JOBS;
 export const ENGINE_JOBS: ReadonlySet<JobName> = new Set<JobName>(['taskSpecs', 'setOutputTask', 'calibrate', 'setCorrections', 'evaluate', 'measureQuantizedOriginal', 'exportQdq', 'measureFloatInference', 'search', 'searchThreshold', 'evaluateLocal', 'measureFloatGain']);
 export type JobArgs<N extends JobName> = Parameters<(typeof JOBS)[N]>[1];
 export type JobResult<N extends JobName> = Awaited<ReturnType<(typeof JOBS)[N]>>;
+
+/** The page's ?what_if=whole, passed in the compute worker's name (workers/client.ts). */
+export function wholeWhatIfRequested(): boolean {
+  return typeof self !== 'undefined' && typeof (self as { name?: unknown }).name === 'string' && (self as unknown as { name: string }).name.includes('what_if=whole');
+}

@@ -39,6 +39,7 @@ import type { SearchRequest } from './search/SearchRequest';
 import { SearchRunner } from './search/pool/SearchRunner';
 import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
+import { disposeWhatIfRunners, whatIfRunners, type IncrementalOutputs } from './sim/incremental/IncrementalOutputs';
 import { derived } from './session/memo';
 import { valueRanges, type OutputPart, type OutputScoring } from './metrics/outputParts';
 import { outputScoring, sampleLabels } from './metrics/outputScoring';
@@ -79,29 +80,58 @@ export class Workbench {
   /** The simulator of the state's model, cali table, scheme and evaluation samples; a replaced one releases its sessions. */
   private readonly simulatorOf = derived(
     (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], cali: Map<string, CaliEntry>, scheme: TargetScheme, weights: WeightOptions, evaluation: NonNullable<SessionState['evaluation']>, biasShifts: SessionState['biasShifts'], scoring: OutputScoring) =>
-      new Simulator({ engine: this.engine, model, layers, types, cali, scheme, weights, samples: evaluation.samples, floatOutputs: evaluation.outputs, scoring, ...(biasShifts ? { biasShifts } : {}) }),
+      new Simulator({ engine: this.quantizedEngine, model, layers, types, cali, scheme, weights, samples: evaluation.samples, floatOutputs: evaluation.outputs, scoring, incremental: this.incrementalOf(evaluation.samples, this.wholeWhatIf), ...(biasShifts ? { biasShifts } : {}) }),
     (old) => void old.dispose(),
   );
+  /**
+   * What-if outputs computed incrementally (sim/incremental): kept across simulators while the
+   * evaluation samples stay, so an edit of a threshold or a method (a new cali table, a new
+   * simulator) also runs only what it changed. Values are matched by what computes them, so a new
+   * model (corrections) or a new table never reuses a stale one.
+   */
+  private readonly incrementalOf = derived(
+    (samples: Dataset, whole: boolean) => whatIfRunners(this.quantizedEngine, this.original.fileName, samples.samples, { enabled: !whole }),
+    (old) => void disposeWhatIfRunners(old),
+  );
+  /** True: every what-if runs the whole model on every sample, as before issue #15 (the benchmark's "before"). */
+  private wholeWhatIf = false;
+
+  setWholeWhatIf(whole: boolean): void {
+    this.wholeWhatIf = whole;
+    this.simulatorOf.clear();
+  }
   /** What searches score with (without extra compared tensors): the same object while nothing it holds changes, so pools keep it. */
   private readonly searchBase = derived(
-    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], scheme: TargetScheme, weights: WeightOptions, biasShifts: SessionState['biasShifts'], cali: Map<string, CaliEntry>, calibration: CalibrationResult, evaluation: NonNullable<SessionState['evaluation']>, scoring: OutputScoring): SearchContext => ({
+    (model: OnnxModel, layers: SessionState['layers'], types: SessionState['types'], scheme: TargetScheme, weights: WeightOptions, biasShifts: SessionState['biasShifts'], cali: Map<string, CaliEntry>, calibration: CalibrationResult, evaluation: NonNullable<SessionState['evaluation']>, scoring: OutputScoring, wholeWhatIf: boolean): SearchContext => ({
       model, layers, types, scheme, weights, ...(biasShifts ? { biasShifts } : {}), cali,
       methodTables: new Map(CALIBRATION_METHODS.filter((m) => calibration.collected(m)).map((m) => [m, calibration.entries(m)] as const)),
       samples: evaluation.samples, references: evaluation.outputs, scoring,
+      samplesKey: samplesKeyOf(evaluation.samples), ...(wholeWhatIf ? { wholeWhatIf } : {}),
     }));
   /** The search context with the float values of extra compared tensors, for the last set asked for. */
   private searchWithExtra?: { readonly base: SearchContext; readonly key: string; readonly ctx: SearchContext };
 
   /** Where searches (and, in the page, 'outputs' evaluations) run: this engine alone unless setSearchPools says otherwise. */
-  private searchPools: (ctx: SearchContext) => Promise<SearchPool> = async (ctx) => new SearchPool([new LocalRunnerPort(new SearchRunner(ctx, this.engine))]);
+  private searchPools: (ctx: SearchContext) => Promise<SearchPool> = async (ctx) => new SearchPool([new LocalRunnerPort(new SearchRunner(ctx, this.quantizedEngine))]);
   private outputsOnPool = false;
 
+  /**
+   * Where quantized models run (the simulation, searches, the export's check): `engine` unless
+   * open() was given another. The page with WebGPU gives WASM here: onnxruntime-web's WebGPU has no
+   * int8 kernels (a QDQ model would run its quantized groups on the CPU anyway, with copies between),
+   * so WebGPU takes the float passes (calibration, float references) and WASM the quantized ones.
+   */
+  readonly quantizedEngine: Engine;
+
   private constructor(
+    /** Where float models run (calibration, float references, corrections). */
     readonly engine: Engine,
     /** The model as read from the file. */
     readonly original: OnnxModel,
     private readonly originalTypes: ReadonlyMap<string, ValueInfo>,
+    quantizedEngine?: Engine,
   ) {
+    this.quantizedEngine = quantizedEngine ?? engine;
     this.state = {
       model: original, types: originalTypes, layers: describeLayers(original.graph, originalTypes, flatbufferOrigins(original.proto)?.origin),
       floatModelKey: floatModelKey(NO_CORRECTIONS, 0), datasetVersion: 0,
@@ -176,7 +206,7 @@ export class Workbench {
    * was made from instead, with the ranges of its quantizers imported as the calibration (issue #9;
    * dynamic quantization has none).
    */
-  static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean; readonly limits?: Pick<Limits, 'loopTrips'> } = {}): Promise<Workbench> {
+  static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean; readonly limits?: Pick<Limits, 'loopTrips'>; readonly quantizedEngine?: Engine } = {}): Promise<Workbench> {
     // A .tflite or .circle, told by its file identifier and not its name, is converted to ONNX
     // first (issue #14); a quantized one opens as float with its own scales as the calibration.
     const flat = flatFormatOf(bytes) ? readFlatbufferModel(bytes, fileName) : null;
@@ -193,7 +223,7 @@ export class Workbench {
       dequantized = { ranges: result.result.ranges, original: bytes, note: dequantizedNote(result), floatLayers: result.form === 'qdq' ? null : result.result.floatLayers };
     }
     const types = await inferTensorTypes(model, engine);
-    const bench = new Workbench(engine, model, types);
+    const bench = new Workbench(engine, model, types, options.quantizedEngine);
     if (dequantized) {
       bench.quantizedOriginal = dequantized.original;
       if (dequantized.floatLayers) bench.fileQTable = { defaultPrecision: 'INT8', layers: new Map(dequantized.floatLayers.filter((l) => bench.layers.has(l)).map((l) => [l, 'FP32'])) };
@@ -202,8 +232,17 @@ export class Workbench {
     } else if (flat) {
       bench.dequantizedNote = flat.note;
     }
+    if (flat) {
+      bench.sourceFile = { bytes, fileName };
+      // A quantized file's own precisions (int16 activations INT16, float operators FP32), as a QTable to start from.
+      const layers = [...flat.precisions].filter(([layer]) => bench.layers.has(layer));
+      if (layers.length) bench.fileQTable = { defaultPrecision: 'INT8', layers: new Map(layers) };
+    }
     return bench;
   }
+
+  /** The .tflite/.circle the model was converted from, as opened (record-minmax's .circle is written from it); null for an ONNX model. */
+  sourceFile: { readonly bytes: Uint8Array; readonly fileName: string } | null = null;
 
   /** The file's own quantized model, when it was opened de-quantized (to compare a re-quantization with). */
   quantizedOriginal: Uint8Array | null = null;
@@ -211,7 +250,9 @@ export class Workbench {
   /**
    * For a QOperator or dynamic file opened de-quantized: the QTable that quantizes the float model
    * as the file is (INT8, the layers the file computes in float FP32). With the imported ranges it
-   * reproduces the file's outputs; null for a QDQ file or a model opened as it is.
+   * reproduces the file's outputs; null for a QDQ file or a model opened as it is. For a quantized
+   * .tflite/.circle: its operators with int16 activations INT16 (a "16x8" file), those it computes
+   * in float FP32; null when every operator is int8.
    */
   fileQTable: QTable | null = null;
 
@@ -231,7 +272,7 @@ export class Workbench {
     if (!this.quantizedOriginal) return null;
     await this.ensureEvaluation(job);
     const evaluation = this.state.evaluation!;
-    return (await measureExportedModel(this.engine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, evaluation.samples, [...evaluation.outputs], job, this.scoring())).output;
+    return (await measureExportedModel(this.quantizedEngine, this.quantizedOriginal, `${this.model.fileName} (as quantized in the file)`, evaluation.samples, [...evaluation.outputs], job, this.scoring())).output;
   }
 
   /**
@@ -486,16 +527,21 @@ export class Workbench {
     };
   }
 
-  evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
+  /**
+   * `firstSamples` (depth 'outputs'): a preliminary figure from the first few evaluation samples only
+   * (marked `preliminary`); the full evaluation that follows does not run them again.
+   */
+  evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext, { firstSamples }: { readonly firstSamples?: number } = {}): Promise<Evaluation> {
     if (depth === 'outputs' && this.outputsOnPool) {
       return this.withCompleteCalibration(job, async () => {
-        const evaluation = await this.evaluateOutputsOnPool(qtable, job);
-        this.lastPoolOutputs = { simulator: this.simulator, evaluation };
+        const evaluation = await this.evaluateOutputsOnPool(qtable, job, firstSamples);
+        if (!evaluation.preliminary) this.lastPoolOutputs = { simulator: this.simulator, evaluation };
         return evaluation;
       });
     }
     return this.withCompleteCalibration(job, () => {
       const simulator = this.requireSimulator();
+      if (depth === 'outputs' && firstSamples !== undefined) return simulator.evaluateFirstSamples(qtable, firstSamples, job);
       // The outputs the pool measured for this simulator's QTable need not run again for the heatmap.
       const known = this.lastPoolOutputs?.simulator === simulator ? this.lastPoolOutputs.evaluation : undefined;
       return simulator.evaluate(qtable, depth, job, known);
@@ -506,10 +552,10 @@ export class Workbench {
   private lastPoolOutputs?: { readonly simulator: Simulator | undefined; readonly evaluation: Evaluation };
 
   /** The 'outputs' evaluation on the search pool's runners (evaluateOutputsOnPool). */
-  private async evaluateOutputsOnPool(qtable: QTable, job: JobContext): Promise<Evaluation> {
+  private async evaluateOutputsOnPool(qtable: QTable, job: JobContext, firstSamples?: number): Promise<Evaluation> {
     this.requireSimulator();
     const ctx = await this.searchContext([], job);
-    return evaluateOutputsOnPool(await this.searchPools(ctx), ctx, qtable, job);
+    return evaluateOutputsOnPool(await this.searchPools(ctx), ctx, qtable, job, firstSamples);
   }
 
   /**
@@ -563,7 +609,7 @@ export class Workbench {
       const evaluation = await this.withCompleteCalibration(job, async () => {
         const { model, layers, types, scheme, weights, evaluation, biasShifts } = this.state;
         const simulator = new Simulator({
-          engine: this.engine, model, layers, types, cali: activeCaliTable(this.requireCalibration(), method, new Map(), null), scheme, weights,
+          engine: this.quantizedEngine, model, layers, types, cali: activeCaliTable(this.requireCalibration(), method, new Map(), null), scheme, weights,
           samples: evaluation!.samples, floatOutputs: evaluation!.outputs, scoring: this.scoring(), ...(biasShifts ? { biasShifts } : {}),
         });
         try {
@@ -599,7 +645,7 @@ export class Workbench {
     const calibration = this.requireCalibration();
     await this.ensureEvaluation(job);
     const { model, layers, types, scheme, weights, biasShifts, evaluation } = this.state;
-    const base = this.searchBase(model, layers, types, scheme, weights, biasShifts, this.cali!, calibration, evaluation!, this.scoring());
+    const base = this.searchBase(model, layers, types, scheme, weights, biasShifts, this.cali!, calibration, evaluation!, this.scoring(), this.wholeWhatIf);
     const extra = compare.filter((t) => !(t in base.references[0]));
     if (extra.length === 0) return base;
     const key = extra.join('\u0000');
@@ -752,19 +798,26 @@ export class Workbench {
     const bytes = await this.exportQdq(qtable, job);
     const evaluation = await this.evaluate(qtable, 'outputs', job);
     const { samples, outputs } = this.state.evaluation!;
-    const measured = await measureExportedModel(this.engine, bytes, `${this.model.fileName} (exported QDQ)`, samples, [...outputs], job, this.scoring());
+    const measured = await measureExportedModel(this.quantizedEngine, bytes, `${this.model.fileName} (exported QDQ)`, samples, [...outputs], job, this.scoring());
     return {
       bytes,
       verification: {
-        predicted: evaluation.output, measured: measured.output, sampleCount: samples.samples.length, engine: this.engine.name,
+        predicted: evaluation.output, measured: measured.output, sampleCount: samples.samples.length, engine: this.quantizedEngine.name,
         ...(Object.keys(measured.tasks).length ? { tasks: { predicted: evaluation.tasks ?? {}, measured: measured.tasks } } : {}),
         ...(evaluation.warnings ? { warnings: evaluation.warnings } : {}),
       },
     };
   }
 
+  /** What the last incremental 'outputs' evaluation in this process ran: kept outputs, a part, or the whole model (tests, benchmark). */
+  lastIncrementalPlan(depth: EvaluationDepth = 'outputs'): IncrementalOutputs['lastPlan'] {
+    const { evaluation } = this.state;
+    return evaluation ? this.incrementalOf(evaluation.samples, this.wholeWhatIf)[depth === 'outputs' ? 'outputs' : 'layers'].lastPlan : null;
+  }
+
   async dispose(): Promise<void> {
     this.simulatorOf.clear();
+    this.incrementalOf.clear();
   }
 
   /** The evaluation samples and their float outputs (reused from calibration where they overlap). */
@@ -802,4 +855,13 @@ export class Workbench {
     if (!this.simulator) throw new QbenchError('the model is not calibrated yet: run calibration first');
     return this.simulator;
   }
+}
+
+/** A name per evaluation sample set (SearchContext.samplesKey): equal for the same Dataset object. */
+const samplesKeys = new WeakMap<Dataset, string>();
+let samplesCount = 0;
+function samplesKeyOf(samples: Dataset): string {
+  let key = samplesKeys.get(samples);
+  if (!key) samplesKeys.set(samples, (key = `samples-${++samplesCount}`));
+  return key;
 }

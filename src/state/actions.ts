@@ -7,10 +7,11 @@ import { formatQTable } from '../core/io/qtable';
 import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
-import { qtableFromData, qtableToData, sameQTable, type Precision, type QTableData } from '../core/model/QTable';
+import { qtableFromData, qtableToData, sameQTable, type Precision, type QTable, type QTableData } from '../core/model/QTable';
 import { SEARCH_DEFAULTS, type SearchRequest } from '../core/search/SearchRequest';
 import type { SearchEvent, SearchKind, VisitedConfiguration } from '../core/search/SearchSession';
 import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
+import { PRELIMINARY_SAMPLES } from './slices/evaluation';
 import { withBestMethods } from '../core/search/bestMethods';
 import { changedTensors, NO_OVERRIDES, sameOverrides, type OverrideList } from '../core/calib/overrideList';
 import type { CalibrationSettings, TensorOverride } from '../core/calib/Calibration';
@@ -128,6 +129,11 @@ async function openModelNow(source: FileSource, options: OpenOptions, restoring:
       app().replaceQTable(saved.qtable);
       const missing = saved.missing.length ? `; ${saved.missing.length} saved layer${saved.missing.length === 1 ? ' is' : 's are'} not in this model and ${saved.missing.length === 1 ? 'was' : 'were'} left out (${saved.missing.slice(0, 3).join(', ')}${saved.missing.length > 3 ? ', …' : ''})` : '';
       app().notify('info', `Restored ${saved.qtable.layers.size} precision setting${saved.qtable.layers.size === 1 ? '' : 's'} from your last session on ${summary.graph.fileName} (Undo drops them)${missing}.`);
+    } else if (!restoring && summary.fileQTable) {
+      // A quantized .tflite/.circle's own precisions (a 16x8 file's INT16 operators) are the QTable to start from.
+      const counts = [...summary.fileQTable.layers.values()].reduce((m, p) => m.set(p, (m.get(p) ?? 0) + 1), new Map<string, number>());
+      app().replaceQTable(summary.fileQTable);
+      app().notify('info', `${summary.graph.fileName}: the file's own precisions imported as the QTable (${[...counts].map(([p, n]) => `${n} ${p}`).join(', ')}; the rest INT8; Undo drops them).`);
     }
     layOut(summary.graph);
     return true;
@@ -196,7 +202,9 @@ export async function evaluateCurrent({ depths = ['outputs', 'layers'] }: { read
   useApp.setState({ evaluationGeneration: generation });
   for (const id of app().runningEvaluations) cancelJob(id);
   const { qtable } = app();
+  useApp.setState({ preliminaryEvaluation: null });
   for (const depth of depths) {
+    if (depth === 'outputs' && !(await firstFigure(qtable, generation))) return;
     const label = depth === 'outputs' ? 'Evaluating output similarity' : 'Evaluating every layer';
     let jobId = '';
     const evaluation = await runJob('evaluate', { qtable, depth }, label, {
@@ -213,6 +221,26 @@ export async function evaluateCurrent({ depths = ['outputs', 'layers'] }: { read
     if (depth === 'outputs') void measureQuantizedInFile();
   }
   useApp.setState({ editStartedAt: null });
+}
+
+/**
+ * Issue #15's progressive answer: with more evaluation samples than PRELIMINARY_SAMPLES, a first
+ * figure from the first few (what the edit changed, on those samples only), shown marked as such;
+ * the full evaluation then runs only the remaining samples. False when a newer edit superseded it.
+ */
+async function firstFigure(qtable: QTable, generation: number): Promise<boolean> {
+  const samples = app().calibration?.evaluationSampleCount ?? 0;
+  if (samples <= PRELIMINARY_SAMPLES || new URLSearchParams(globalThis.location?.search ?? '').get('what_if') === 'whole') return true;
+  let jobId = '';
+  const evaluation = await runJob('evaluate', { qtable, depth: 'outputs', firstSamples: PRELIMINARY_SAMPLES }, 'Evaluating output similarity (first samples)', {
+    kind: 'evaluate:outputs',
+    started: (id) => useApp.setState((s) => ({ runningEvaluations: [...s.runningEvaluations, (jobId = id)] })),
+  }).finally(() => useApp.setState((s) => ({ runningEvaluations: s.runningEvaluations.filter((id) => id !== jobId) })));
+  if (!evaluation || generation !== app().evaluationGeneration) return false;
+  app().evaluated(evaluation, 'outputs');
+  const { editStartedAt } = app();
+  if (editStartedAt !== null) useApp.setState({ lastEditToFirstFigureMs: performance.measure('qbench:edit-to-first-figure', { start: editStartedAt }).duration });
+  return true;
 }
 
 /**
@@ -454,8 +482,9 @@ export async function importTable(file: File): Promise<void> {
 
 export async function exportTableFile(kind: TableKind): Promise<OutputFile | undefined> {
   try {
-    const { fileName, text, warnings } = await call('exportTable', { kind, qtable: app().qtable, evaluation: app().layerEvaluation });
+    const { fileName, text, bytes, warnings } = await call('exportTable', { kind, qtable: app().qtable, evaluation: app().layerEvaluation });
     for (const warning of warnings) app().notify('info', warning);
+    if (bytes) return { fileName, data: bytes, type: 'application/octet-stream' };
     return { fileName, data: text, type: kind === 'cali_table' ? 'text/plain' : 'application/json' };
   } catch (error) {
     app().notify('error', errorMessage(error));

@@ -40,7 +40,7 @@ export function Header() {
         {loading ? <span className="muted">Opening {loading}…</span> : model ? (
           <>
             <span className="model-name" title={model.graph.fileName}>{model.graph.fileName}</span>
-            <span className="model-facts" title={`${model.graph.producer || 'unknown producer'}, engine ${model.engine}`}>
+            <span className="model-facts" title={`${model.graph.producer || 'unknown producer'}; float passes on ${model.engine}${model.quantizedEngine && model.quantizedEngine !== model.engine ? `, quantized models on ${model.quantizedEngine}` : ''}`}>
               opset {model.graph.opset}{model.findings.upgradedFrom !== null ? ` (from ${model.findings.upgradedFrom})` : ''} · {model.layers.length} layers · {formatBytes(model.graph.sizeBytes)}
             </span>
           </>
@@ -54,9 +54,12 @@ export function Header() {
         <button className="btn ghost icon" disabled={!canUndo} onClick={undo} title="Undo the last precision change (Ctrl+Z)" aria-label="Undo" data-testid="undo">↶</button>
         <button className="btn ghost icon" disabled={!canRedo} onClick={redo} title="Redo (Ctrl+Y or Ctrl+Shift+Z)" aria-label="Redo" data-testid="redo">↷</button>
         <span className="sep" />
-        <select value={engineKind} onChange={(e) => void setEngine(e.target.value as 'wasm' | 'webgpu')} data-testid="engine-select" aria-label="Engine" title="Where inference runs (onnxruntime-web)">
+        <select value={engineKind} onChange={(e) => void setEngine(e.target.value as 'wasm' | 'webgpu')} data-testid="engine-select" aria-label="Engine"
+          title={engineKind === 'webgpu'
+            ? 'WebGPU: the float passes (calibration, the float references) run on the GPU; quantized models (what-if, heatmap, searches, the export check) run on WASM, since onnxruntime-web has no int8 kernels on WebGPU'
+            : 'WASM: everything runs on the CPU (onnxruntime-web); searches and what-if split the samples over one worker per core'}>
           <option value="wasm">{narrow ? '' : 'Engine: '}WASM{capabilities && !capabilities.crossOriginIsolated ? ' (1 thread)' : ''}</option>
-          <option value="webgpu" disabled={!capabilities?.webgpu}>{narrow ? '' : 'Engine: '}WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ''}</option>
+          <option value="webgpu" disabled={!capabilities?.webgpu}>{narrow ? '' : 'Engine: '}WebGPU{capabilities && !capabilities.webgpu ? ' (no adapter)' : ' float + WASM int8'}</option>
         </select>
         <select value={scheme} disabled={!calibrated} onChange={(e) => void setScheme(e.target.value as TargetScheme['id'])} data-testid="scheme-select" aria-label="Target scheme" title="The toolchain whose quantization rules the simulation follows">
           {Object.values(TARGET_SCHEMES).map((s) => <option key={s.id} value={s.id} title={s.description}>{narrow ? '' : 'Target: '}{s.name}</option>)}

@@ -12,6 +12,7 @@ import { formatDuration, formatMetric } from './format';
  */
 export function OutputSimilarity() {
   const evaluation = useApp((s) => s.outputEvaluation);
+  const preliminary = useApp((s) => s.preliminaryEvaluation);
   const baseline = useApp((s) => s.baseline);
   const calibrated = useApp((s) => s.calibration !== null);
   const evaluating = useApp((s) => isRunning(s.jobs, 'evaluate:outputs'));
@@ -30,14 +31,21 @@ export function OutputSimilarity() {
   }
   if (!calibrated) return <div className="output-sim muted" data-testid="output-similarity">Output similarity: calibrate first</div>;
   const cos = evaluation?.output.cos;
+  // The progressive answer's first figure stands in, marked, until the full one arrives (issue #15).
+  const shown = preliminary ?? evaluation;
+  const shownCos = shown?.output.cos;
+  const status = preliminary?.preliminary
+    ? `first ${preliminary.sampleCount} of ${preliminary.preliminary.of} samples…`
+    : evaluating && evaluation ? 'updating…' : null;
   const delta = cos !== undefined && baseline && baseline !== evaluation ? cos - baseline.output.cos : undefined;
   const worst = evaluation ? worstName(evaluation) : null;
   return (
     <div className={`output-sim${evaluating ? ' stale' : ''}`} data-testid="output-similarity" title={`Cosine similarity of the model outputs, quantized vs float, averaged over the samples: the worst output, or the worst part of an output built by a Concat, never a mean${evaluation ? `\n${figuresText(evaluation)}` : ''}; after an edit, the time it took to update`}>
       <span className="label">Output cos</span>
       {worst && <span className="worst" data-testid="output-worst" title="The output (or output part) the headline figure comes from: the worst one">{worst}</span>}
-      <span className="value" data-testid="output-cos" data-value={cos ?? ''}>{formatMetric('cos', cos)}</span>
-      <span className="sub">SQNR {formatMetric('sqnr', evaluation?.output.sqnr)}{whatIfMs !== null && !evaluating ? ` · ${formatDuration(whatIfMs)}` : ''}</span>
+      {/* data-value is the full figure only; a preliminary one is in data-preliminary */}
+      <span className={`value${preliminary ? ' preliminary' : ''}`} data-testid="output-cos" data-value={cos ?? ''} {...(preliminary ? { 'data-preliminary': preliminary.output.cos } : {})}>{formatMetric('cos', shownCos)}</span>
+      <span className="sub">SQNR {formatMetric('sqnr', shown?.output.sqnr)}{status ? <span className="status" data-testid="output-status"> · {status}</span> : whatIfMs !== null ? ` · ${formatDuration(whatIfMs)}` : ''}</span>
       <TaskFigure evaluation={evaluation} />
       {delta !== undefined && Math.abs(delta) > 0 && (
         <span className={`delta ${delta > 0 ? 'up' : 'down'}`} title="change against all-INT8">{delta > 0 ? '+' : ''}{delta.toExponential(1)} vs INT8</span>

@@ -88,6 +88,11 @@ export interface Evaluation {
    */
   readonly floatForLackOfRanges?: readonly LayerName[];
   readonly sampleCount: number;
+  /**
+   * Set on a first, partial figure of an edit (issue #15's progressive answer): measured on the
+   * first `sampleCount` of `of` evaluation samples; the full figure follows.
+   */
+  readonly preliminary?: { readonly of: number };
   readonly elapsedMs: number;
   /** ai.onnx opset of the simulated (and exported) model. */
   readonly opset: number;

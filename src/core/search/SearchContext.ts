@@ -22,4 +22,11 @@ export interface SearchContext extends Omit<QuantizationContext, 'cali'> {
   readonly references: readonly TensorMap[];
   /** How outputs are scored: parts, tasks, labels (the evaluation's, so searches judge as it does). */
   readonly scoring: OutputScoring;
+  /**
+   * Names the evaluation samples: contexts with the same key hold the same samples, so a runner
+   * keeps its what-if values (sim/incremental) across them (a threshold edit makes a new context).
+   */
+  readonly samplesKey?: string;
+  /** True: every what-if runs the whole model (the benchmark's "before"). */
+  readonly wholeWhatIf?: boolean;
 }

@@ -21,6 +21,7 @@ import type { Evaluation, LayerError } from '../model/Evaluation';
 import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
 import { BodyProber, pinnedQTable } from './bodyProbes';
 import { letEventsIn } from '../jobs/letEventsIn';
+import { disposeWhatIfRunners, whatIfRunners, type WhatIfRunners } from './incremental/IncrementalOutputs';
 
 export interface SimulatorInput extends QuantizationContext {
   readonly engine: Engine;
@@ -29,6 +30,8 @@ export interface SimulatorInput extends QuantizationContext {
   readonly floatOutputs: readonly TensorMap[];
   /** How outputs are scored: their parts, tasks and the samples' labels (metrics/outputScoring.ts). */
   readonly scoring: OutputScoring;
+  /** Incremental what-if runs on these samples, shared by the simulators of one dataset; else the simulator's own. */
+  readonly incremental?: WhatIfRunners;
 }
 
 export type EvaluationDepth = 'outputs' | 'layers';
@@ -56,6 +59,8 @@ export class Simulator {
   private static readonly MAX_CACHED_SESSIONS = 6;
 
   constructor(readonly input: SimulatorInput) {
+    this.ownsIncremental = !input.incremental;
+    this.incremental = input.incremental ?? whatIfRunners(input.engine, input.model.fileName, input.samples.samples);
     this.probed = [];
     // A body's tensors cannot be read outside it: its layers are probed by running the body on its own.
     const scopeOf = new Map(input.model.graph.nodes.filter((n) => n.scope).map((n) => [n.name, n.scope!]));
@@ -93,6 +98,9 @@ export class Simulator {
   private lastOutputs?: { readonly key: string; readonly evaluation: Evaluation };
 
   private async evaluateOnce(qtable: QTable, depth: EvaluationDepth, job: JobContext): Promise<Evaluation> {
+    if (depth === 'outputs') return this.evaluateOutputs(qtable, job);
+    // Layers inside bodies are probed a body at a time (BodyProber): those models run whole.
+    if (this.probedInBodies.length === 0) return this.evaluateLayers(qtable, job);
     const started = performance.now();
     const { samples, floatOutputs, model } = this.input;
     const { session, probe, bodies, opset } = await this.session(qtable, depth);
@@ -121,8 +129,6 @@ export class Simulator {
       }
     }
     job.progress({ stage: 'evaluating', done: samples.samples.length, total: samples.samples.length });
-    const figures = outputFigures(perSampleOutputs, outputNames, this.input.scoring.parts);
-    this.ranges ??= valueRanges(floatOutputs, outputNames, this.input.scoring.parts);
     const layers: LayerError[] = probe
       ? [
         ...this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) })),
@@ -132,6 +138,15 @@ export class Simulator {
       ]
       : [];
     const floatForLackOfRanges = probe ? this.probedInBodies.filter(({ layer }) => probe.precisions.get(layer) === 'FP32' && this.precisionOf(qtable, layer) !== 'FP32').map(({ layer }) => layer) : [];
+    return { ...this.outputsEvaluation(qtable, perSampleOutputs, layers, opset, started), ...(floatForLackOfRanges.length ? { floatForLackOfRanges } : {}) };
+  }
+
+  /** An Evaluation from each sample's output comparison (and the layers' errors, if measured). */
+  private outputsEvaluation(qtable: QTable, perSampleOutputs: readonly OutputSample[], layers: LayerError[], opset: number, started: number): Evaluation {
+    const { floatOutputs, model } = this.input;
+    const outputNames = model.graph.outputs.map((o) => o.name);
+    const figures = outputFigures(perSampleOutputs, outputNames, this.input.scoring.parts);
+    this.ranges ??= valueRanges(floatOutputs, outputNames, this.input.scoring.parts);
     return {
       qtable: qtableToData(qtable),
       output: figures.output,
@@ -141,12 +156,65 @@ export class Simulator {
       ...(Object.keys(figures.tasks).length ? { tasks: figures.tasks } : {}),
       ...warningsOf({ evaluation: figures, graph: model.graph, parts: this.input.scoring.parts, ranges: this.ranges, quantizers: outputQuantizers(model.graph, this.input.layers, qtable, this.input.cali, this.input.scheme) }),
       layers,
-      ...(floatForLackOfRanges.length ? { floatForLackOfRanges } : {}),
-      sampleCount: samples.samples.length,
+      sampleCount: perSampleOutputs.length,
       elapsedMs: performance.now() - started,
       opset,
     };
   }
+
+  /**
+   * The 'outputs' depth: the QDQ model's outputs on every sample, where only what changed since the
+   * last QTable evaluated runs again (incremental/IncrementalOutputs.ts), compared with the float outputs.
+   */
+  private async evaluateOutputs(qtable: QTable, job: JobContext, count = this.input.samples.samples.length): Promise<Evaluation> {
+    const started = performance.now();
+    const { samples, floatOutputs, model } = this.input;
+    const qdq = this.buildQdq(qtable);
+    const outputNames = model.graph.outputs.map((o) => o.name);
+    const total = count;
+    const perSampleOutputs: OutputSample[] = [];
+    await this.incremental.outputs.run(qdq.proto, samples.samples.slice(0, count).map((_, i) => i), job, (i, result) => {
+      job.progress({ stage: 'evaluating', done: i + 1, total });
+      perSampleOutputs.push(compareOutputs(floatOutputs[i], (name) => (result[name] ? toFloat32(result[name], float16BitsToFloat32) : undefined), outputNames, this.input.scoring, i));
+    });
+    const evaluation = this.outputsEvaluation(qtable, perSampleOutputs, [], qdq.opset, started);
+    return count < samples.samples.length ? { ...evaluation, preliminary: { of: samples.samples.length } } : evaluation;
+  }
+
+  /**
+   * The 'layers' depth without bodies: the probe model (quantized and float halves, in-graph error
+   * sums per layer), where only what changed since the last QTable probed runs again: a layer
+   * outside the edit's cone keeps its error sums (their signatures say they are computed the same way).
+   */
+  private async evaluateLayers(qtable: QTable, job: JobContext): Promise<Evaluation> {
+    const started = performance.now();
+    const { samples, floatOutputs, model } = this.input;
+    const probe = buildProbeModel({ ...this.input, qtable, weightCache: this.weightCache }, this.probed);
+    const outputNames = model.graph.outputs.map((o) => o.name);
+    const fetches = [...new Set([...outputNames, ...probe.outputs.flatMap((o) => [o.dd, o.qq, o.ff, o.count])])];
+    const total = samples.samples.length;
+    const perSampleOutputs: OutputSample[] = [];
+    const layerSums = this.probed.map(() => [] as ErrorMetrics[]);
+    await this.incremental.layers.run(probe.proto, samples.samples.map((_, i) => i), job, (i, result) => {
+      job.progress({ stage: 'evaluating layers', done: i + 1, total });
+      perSampleOutputs.push(compareOutputs(floatOutputs[i], (name) => (result[name] ? toFloat32(result[name], float16BitsToFloat32) : undefined), outputNames, this.input.scoring, i));
+      probe.outputs.forEach(({ dd, qq, ff, count }, k) => {
+        layerSums[k].push(metricsFromSums({ ff: scalarOf(result[ff].data), qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: scalarOf(result[count].data) }));
+      });
+    }, fetches);
+    const layers: LayerError[] = this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) }));
+    const opset = Number(probe.proto.opsetImport.find((o) => !o.domain)?.version ?? 0);
+    return this.outputsEvaluation(qtable, perSampleOutputs, layers, opset, started);
+  }
+
+  /** A preliminary 'outputs' figure from the first `count` evaluation samples (the full one reuses what it ran). */
+  evaluateFirstSamples(qtable: QTable, count: number, job: JobContext): Promise<Evaluation> {
+    return this.evaluateOutputs(qtable, job, Math.max(1, Math.min(count, this.input.samples.samples.length)));
+  }
+
+  /** What-if evaluations: only what an edit changes runs again. */
+  private readonly incremental: WhatIfRunners;
+  private readonly ownsIncremental: boolean;
 
   /**
    * The model outputs the simulation computes for each sample (what the heatmap's evaluation ran),
@@ -229,7 +297,7 @@ export class Simulator {
   async dispose(): Promise<void> {
     const entries = [...this.sessions.values()];
     this.sessions.clear();
-    await Promise.all(entries.map((e) => e.then(({ session, bodies }) => Promise.all([session.dispose(), bodies?.dispose()])).catch(() => {})));
+    await Promise.all([...entries.map((e) => e.then(({ session, bodies }) => Promise.all([session.dispose(), bodies?.dispose()])).catch(() => {})), this.ownsIncremental ? disposeWhatIfRunners(this.incremental) : undefined]);
   }
 }
 

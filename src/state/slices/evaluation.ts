@@ -17,11 +17,21 @@ export interface EvaluationSlice {
    * the evaluation samples (what a re-quantization is compared with); null until measured.
    */
   quantizedInFile: ErrorMetrics | null;
+  /**
+   * A first figure of the QTable being evaluated, from its first few samples (issue #15's
+   * progressive answer): shown, marked as such, until the full figure replaces it; null otherwise.
+   */
+  preliminaryEvaluation: Evaluation | null;
+  /** Time from the last QTable edit to its first (preliminary) figure. */
+  lastEditToFirstFigureMs: number | null;
   /** Time from the last QTable edit to its output similarity, and to its per-layer errors. */
   lastEditToSimilarityMs: number | null;
   lastEditToLayersMs: number | null;
   evaluated: (evaluation: Evaluation, depth: 'outputs' | 'layers') => void;
 }
+
+/** Samples a first, preliminary figure is measured on before the full one (when there are more). */
+export const PRELIMINARY_SAMPLES = 2;
 
 export const createEvaluationSlice: StateCreator<AppState, [], [], EvaluationSlice> = (set) => ({
   outputEvaluation: null,
@@ -31,10 +41,13 @@ export const createEvaluationSlice: StateCreator<AppState, [], [], EvaluationSli
   quantizedInFile: null,
   lastEditToSimilarityMs: null,
   lastEditToLayersMs: null,
+  preliminaryEvaluation: null,
+  lastEditToFirstFigureMs: null,
   evaluated: (evaluation, depth) =>
     set((s) => {
       if (depth === 'layers') return { layerEvaluation: evaluation };
+      if (evaluation.preliminary) return { preliminaryEvaluation: evaluation };
       const isBaseline = evaluation.qtable.layers.length === 0 && evaluation.qtable.defaultPrecision === 'INT8';
-      return { outputEvaluation: evaluation, ...(isBaseline && !s.baseline ? { baseline: evaluation } : {}) };
+      return { outputEvaluation: evaluation, preliminaryEvaluation: null, ...(isBaseline && !s.baseline ? { baseline: evaluation } : {}) };
     }),
 });

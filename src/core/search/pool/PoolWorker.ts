@@ -8,6 +8,7 @@ import { SearchRunner, type TableChoice } from './SearchRunner';
 import type { SearchMetric } from '../scoring/searchMetric';
 import type { SensitivityOptions, UnitSensitivity } from '../scoring/sensitivity';
 import { searchContextFromData, type SearchContextData } from './serialize';
+import { IncrementalOutputs } from '../../sim/incremental/IncrementalOutputs';
 import type { QuantUnit } from '../scoring/units';
 
 /**
@@ -17,11 +18,19 @@ import type { QuantUnit } from '../scoring/units';
  */
 export class PoolWorker implements RunnerPort {
   private port?: LocalRunnerPort;
+  /** What-if values kept across contexts of the same evaluation samples (a threshold edit loads a new context). */
+  private incremental?: { readonly key: string; readonly outputs: IncrementalOutputs };
 
   constructor(private readonly engine: Engine) {}
 
   load(data: SearchContextData): void {
-    this.port = new LocalRunnerPort(new SearchRunner(searchContextFromData(data), this.engine));
+    const ctx = searchContextFromData(data);
+    const key = `${ctx.samplesKey ?? ''}|${!ctx.wholeWhatIf}`;
+    if (ctx.samplesKey === undefined || this.incremental?.key !== key) {
+      void this.incremental?.outputs.dispose();
+      this.incremental = { key, outputs: new IncrementalOutputs(this.engine, ctx.model.fileName, ctx.samples.samples, { enabled: !ctx.wholeWhatIf }) };
+    }
+    this.port = new LocalRunnerPort(new SearchRunner(ctx, this.engine, this.incremental.outputs));
   }
 
   rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, jobId: string, onResult: (result: UnitSensitivity) => void): Promise<void> {

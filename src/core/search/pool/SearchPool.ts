@@ -117,11 +117,15 @@ export class SearchPool {
 
   /** Each output's error per sample under a QTable, the samples split between runners (in sample order). */
   async outputErrors(qtable: QTable, sampleCount: number, job: JobContext): Promise<OutputSample[]> {
-    const slices = splitSamples(sampleCount, this.ports.length);
+    // Interleaved, so that a runner always gets the same samples whatever the count: a preliminary
+    // figure's first samples are where the full evaluation that follows finds them (kept outputs).
+    const slices = interleaveSamples(sampleCount, this.ports.length);
     const jobId = `pool-${++poolJobs}`;
     const data = qtableToData(qtable);
     const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].outputErrors(data, indices, jobId) : Promise.resolve([]))));
-    return parts.flat();
+    const ordered: OutputSample[] = new Array(sampleCount);
+    slices.forEach((indices, k) => indices.forEach((sample, j) => (ordered[sample] = parts[k][j])));
+    return ordered;
   }
 
   /** Mean score and output cosine of each QTable over `sampleCount` samples, the samples split between runners. */
@@ -190,6 +194,11 @@ export function chunkUnits(units: readonly UnitCost[], count: number): QuantUnit
 }
 
 /** Sample indices 0..n-1 in `parts` contiguous slices of nearly equal size. */
+/** Sample i to runner i mod parts. */
+export function interleaveSamples(n: number, parts: number): number[][] {
+  return Array.from({ length: parts }, (_, k) => Array.from({ length: Math.max(0, Math.ceil((n - k) / parts)) }, (_, i) => k + i * parts));
+}
+
 export function splitSamples(n: number, parts: number): number[][] {
   return Array.from({ length: parts }, (_, k) => {
     const start = Math.floor((k * n) / parts);

@@ -1,14 +1,14 @@
-import type { Engine, Session } from '../../engine/Engine';
+import type { Engine } from '../../engine/Engine';
 import type { OutputSample } from '../../metrics/outputParts';
 import { stepError } from '../../errors';
-import { letEventsIn } from '../../jobs/letEventsIn';
 import { compareOutputs } from '../../metrics/outputParts';
 import { float16BitsToFloat32 } from '../../model/float16';
 import { toFloat32 } from '../../model/tensor';
 import type { JobContext } from '../../jobs/Job';
 import { WeightCache } from '../../quant/WeightCache';
 import type { QTable } from '../../model/QTable';
-import { buildPartQdq, scoreBuiltPart, type PartScores } from '../scoring/scorePart';
+import { buildPartQdq, buildPartQdqProto, scoreBuiltPart, type PartScores } from '../scoring/scorePart';
+import { IncrementalOutputs } from '../../sim/incremental/IncrementalOutputs';
 import type { SearchContext } from '../SearchContext';
 import { comparedTensors, type SearchMetric } from '../scoring/searchMetric';
 import { localUnitScores, type LocalScore } from '../scoring/localErrors';
@@ -25,9 +25,12 @@ export type TableChoice = 'active' | { readonly method: import('../../model/Cali
  */
 export class SearchRunner {
   private readonly weightCache = new WeightCache();
-  private readonly sessions = new Map<string, Promise<Session>>();
+  /** What-if evaluations: only what an edit changes runs again (sim/incremental). */
+  private readonly incremental: IncrementalOutputs;
 
-  constructor(readonly ctx: SearchContext, readonly engine: Engine) {}
+  constructor(readonly ctx: SearchContext, readonly engine: Engine, incremental?: IncrementalOutputs) {
+    this.incremental = incremental ?? new IncrementalOutputs(engine, ctx.model.fileName, ctx.samples.samples, { enabled: !ctx.wholeWhatIf });
+  }
 
   rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, job: JobContext, onResult: (result: UnitSensitivity) => void): Promise<UnitSensitivity[]> {
     return rankUnits(this.ctx, this.engine, units, options, job, onResult);
@@ -47,30 +50,11 @@ export class SearchRunner {
 
   private async measureOutputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<OutputSample[]> {
     const { ctx } = this;
-    const key = `${qtable.defaultPrecision}|${[...qtable.layers].sort(([a], [b]) => (a < b ? -1 : 1)).map(([l, p]) => `${l}=${p}`).join(',')}`;
-    let session = this.sessions.get(key);
-    if (!session) {
-      const { bytes } = buildPartQdq(ctx, { part: ctx.model, qtable, cali: ctx.cali }, [], this.weightCache);
-      session = this.engine.createSession(bytes, { modelName: ctx.model.fileName });
-      session.catch(() => this.sessions.delete(key));
-      this.sessions.set(key, session);
-      while (this.sessions.size > 4) {
-        const oldest = this.sessions.keys().next().value!;
-        void this.sessions.get(oldest)!.then((s) => s.dispose()).catch(() => {});
-        this.sessions.delete(oldest);
-      }
-    }
-    const ready = await session;
+    const { proto } = buildPartQdqProto(ctx, { part: ctx.model, qtable, cali: ctx.cali }, [], this.weightCache);
     const names = ctx.model.graph.outputs.map((o) => o.name);
-    const results: OutputSample[] = [];
-    for (const i of sampleIndices) {
-      await letEventsIn();
-      job.throwIfCancelled();
-      const out = await ready.run(ctx.samples.samples[i], names);
-      // each output whole and each part of one built by a Concat (evaluateOnPool picks the worst)
-      results.push(compareOutputs(ctx.references[i], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, ctx.scoring, i));
-    }
-    return results;
+    const outputs = await this.incremental.run(proto, sampleIndices, job);
+    // each output whole and each part of one built by a Concat (evaluateOnPool picks the worst)
+    return outputs.map((out, k) => compareOutputs(ctx.references[sampleIndices[k]], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, ctx.scoring, sampleIndices[k]));
   }
 
   /** Per-sample scores (and output cosines) of each QTable, the whole model quantized, on the given samples. */

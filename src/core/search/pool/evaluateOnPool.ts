@@ -23,9 +23,11 @@ function rangesOf(ctx: SearchContext, outputs: readonly string[], parts: readonl
  * what-if: one engine per core instead of one). The same QDQ model and the same means as the
  * Simulator's.
  */
-export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext, qtable: QTable, job: JobContext): Promise<Evaluation> {
+export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext, qtable: QTable, job: JobContext, firstSamples?: number): Promise<Evaluation> {
   const started = performance.now();
-  const perSample = await pool.outputErrors(qtable, ctx.samples.samples.length, job);
+  const total = ctx.samples.samples.length;
+  const count = firstSamples === undefined ? total : Math.max(1, Math.min(total, firstSamples));
+  const perSample = await pool.outputErrors(qtable, count, job);
   const outputs = ctx.model.graph.outputs.map((o) => o.name);
   const { parts } = ctx.scoring;
   const figures = outputFigures(perSample, outputs, parts);
@@ -35,6 +37,6 @@ export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext
     ...(Object.keys(figures.perPart).length ? { perPart: figures.perPart } : {}),
     ...(Object.keys(figures.tasks).length ? { tasks: figures.tasks } : {}),
     ...warningsOf({ evaluation: figures, graph: ctx.model.graph, parts, ranges: rangesOf(ctx, outputs, parts), quantizers: outputQuantizers(ctx.model.graph, ctx.layers, qtable, ctx.cali, ctx.scheme) }),
-    sampleCount: perSample.length, elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
+    sampleCount: perSample.length, ...(count < total ? { preliminary: { of: total } } : {}), elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
   };
 }

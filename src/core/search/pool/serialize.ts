@@ -25,6 +25,8 @@ export interface SearchContextData {
   readonly samples: Dataset;
   readonly references: readonly TensorMap[];
   readonly scoring: OutputScoring;
+  readonly samplesKey?: string;
+  readonly wholeWhatIf?: boolean;
 }
 
 export function searchContextToData(ctx: SearchContext): SearchContextData {
@@ -41,6 +43,8 @@ export function searchContextToData(ctx: SearchContext): SearchContextData {
     samples: ctx.samples,
     references: ctx.references,
     scoring: ctx.scoring,
+    ...(ctx.samplesKey !== undefined ? { samplesKey: ctx.samplesKey } : {}),
+    ...(ctx.wholeWhatIf ? { wholeWhatIf: true } : {}),
   };
 }
 
@@ -59,5 +63,7 @@ export function searchContextFromData(data: SearchContextData): SearchContext {
     samples: data.samples,
     references: data.references,
     scoring: data.scoring,
+    ...(data.samplesKey !== undefined ? { samplesKey: data.samplesKey } : {}),
+    ...(data.wholeWhatIf ? { wholeWhatIf: true } : {}),
   };
 }

@@ -25,6 +25,12 @@ export interface PartConfiguration {
  * same builder as the export, so a part scores exactly what the whole exported model computes there.
  */
 export function buildPartQdq(ctx: SearchContext, config: PartConfiguration, compared: readonly CompareTensor[], weightCache: WeightCache): { bytes: Uint8Array; activationKey: string } {
+  const { proto, activationKey } = buildPartQdqProto(ctx, config, compared, weightCache);
+  return { bytes: onnx.ModelProto.encode(proto).finish(), activationKey };
+}
+
+/** buildPartQdq's model before encoding. */
+export function buildPartQdqProto(ctx: SearchContext, config: PartConfiguration, compared: readonly CompareTensor[], weightCache: WeightCache): { proto: onnx.ModelProto; activationKey: string } {
   const builder = new QdqBuilder({
     ...ctx, model: config.part, cali: config.cali, qtable: config.qtable, weightCache,
     ...(config.part === ctx.model ? {} : { ruleModel: ctx.model }),
@@ -39,7 +45,7 @@ export function buildPartQdq(ctx: SearchContext, config: PartConfiguration, comp
     extra.push({ name: tensor });
     outputs.add(tensor);
   }
-  return { bytes: onnx.ModelProto.encode(builder.finish(extra)).finish(), activationKey: activationKey(builder.writer.initializers) };
+  return { proto: builder.finish(extra), activationKey: activationKey(builder.writer.initializers) };
 }
 
 /**

@@ -1,0 +1,318 @@
+import type { Engine, Session } from '../../engine/Engine';
+import { sessionError } from '../../engine/engineErrors';
+import { referencedNames } from '../../io/onnx/GraphWriter';
+import { onnx } from '../../io/onnx/protobuf';
+import { ONNX_DATA_TYPE } from '../../io/onnx/tensorProto';
+import type { JobContext } from '../../jobs/Job';
+import { letEventsIn } from '../../jobs/letEventsIn';
+import type { Tensor, TensorMap } from '../../model/tensor';
+import { isConstant, tensorSignatures, type Signature } from './tensorSignatures';
+
+/**
+ * The graph outputs of a QDQ model on some samples, computing only what changed since the last
+ * model it ran (docs/architecture.md "Incremental evaluation").
+ *
+ * A what-if edit changes a layer and what lies downstream of it; every other tensor is computed the
+ * same way under both QTables, which their signatures (tensorSignatures.ts) tell exactly. When a
+ * model differs from the last one, the tensors where the changed region begins (its boundary) are
+ * fetched during that run and kept; the next model that only changes what lies behind that
+ * boundary (the same layer at another precision, an undo, an edit further down) runs as a
+ * sub-model fed those kept values. One boundary is kept per sample, never every activation.
+ *
+ * A boundary value read where a DequantizeLinear reads its integer input is kept as that integer
+ * tensor (a quarter of the float bytes), and the DequantizeLinear runs in the sub-model: that keeps
+ * onnxruntime's QDQ groups as the whole model forms them, so a sub-model computes the same values as
+ * the whole model (test/pipeline/incrementalWhatIf.test.ts holds them to 1e-6).
+ */
+export class IncrementalOutputs {
+  /** Values of the kept boundary, by signature, per sample index. */
+  private boundary = new Map<Signature, Map<number, Tensor>>();
+  /** Values of graph outputs, by signature, per sample index (those of the last model run). */
+  private outputs = new Map<Signature, Map<number, Tensor>>();
+  /** The last model run: its outputs' signatures (which tell one model from another) and every tensor's. */
+  private lastGraph?: { readonly key: string; readonly signatures: ReadonlySet<Signature> };
+  /** Every tensor signature of the model run before the current one, to tell what the current one changed. */
+  private previous?: ReadonlySet<Signature>;
+  private readonly sessions = new Map<string, Promise<Session>>();
+  private static readonly MAX_SESSIONS = 4;
+  /** What the last run computed (for the benchmark and tests). */
+  lastPlan: { readonly kind: 'cached' | 'whole' | 'part'; readonly nodes: number; readonly of: number; readonly boundary: number; readonly samples: number } | null = null;
+
+  private readonly enabled: boolean;
+
+  /** `enabled` false: every run is the whole model on every sample, nothing kept (the benchmark's "before"). */
+  constructor(
+    private readonly engine: Engine,
+    private readonly modelName: string,
+    private readonly samples: readonly TensorMap[],
+    { enabled = true }: { readonly enabled?: boolean } = {},
+  ) {
+    this.enabled = enabled;
+  }
+
+  /**
+   * Each requested sample's `targets` (by default the graph outputs) under `proto` (a QDQ build of
+   * the model, or its probe model). `onSample` is called as each sample finishes, in order.
+   */
+  async run(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
+    const graph = proto.graph!;
+    const signatures = tensorSignatures(graph);
+    const outputNames = targets ?? graph.output.map((o) => o.name);
+    const sigOf = (name: string) => signatures.get(name)!;
+    // A sample whose every output under this model is known (an earlier, partial figure of the same edit) does not run again.
+    const toRun = this.enabled ? sampleIndices.filter((i) => outputNames.some((name) => !this.outputs.get(sigOf(name))?.has(i))) : sampleIndices;
+    const have = (store: Map<Signature, Map<number, Tensor>>, sig: Signature) => toRun.every((i) => store.get(sig)?.has(i));
+    const missing = outputNames.filter((name) => !have(this.outputs, sigOf(name)));
+    const available = new Set(this.enabled ? [...this.boundary.keys()].filter((sig) => have(this.boundary, sig)) : []);
+
+    const graphKey = outputNames.map(sigOf).join(',');
+    if (graphKey !== this.lastGraph?.key) this.previous = this.lastGraph?.signatures;
+    let plan: RunPlan;
+    if (!this.enabled) plan = { kind: 'whole', nodes: new Set(graph.node.map((n) => n.name)), feeds: graph.input.map((i) => i.name), fetch: outputNames, keep: [] };
+    else if (toRun.length === 0 || missing.length === 0) plan = { kind: 'cached', nodes: new Set(), feeds: [], fetch: [], keep: [] };
+    else {
+      const part = partComputing(graph, signatures, missing, available);
+      plan = part.feeds.some((t) => available.has(sigOf(t)) && !isGraphInput(graph, t))
+        ? { kind: 'part', nodes: part.nodes, feeds: part.feeds, fetch: missing, keep: [] }
+        : this.wholePlan(graph, signatures, outputNames);
+    }
+    this.lastPlan = { kind: plan.kind, nodes: plan.nodes.size, of: graph.node.length, boundary: plan.kind === 'part' ? plan.feeds.length : plan.keep.length, samples: toRun.length };
+
+    const session = plan.kind === 'cached' ? null : await this.session(plan, proto, signatures);
+    const running = new Set(toRun);
+    const results: TensorMap[] = [];
+    const keptBoundary = new Map<Signature, Map<number, Tensor>>();
+    const newOutputs = new Map<Signature, Map<number, Tensor>>();
+    for (const i of sampleIndices) {
+      let computed: TensorMap = {};
+      if (session && running.has(i)) {
+        await letEventsIn();
+        job.throwIfCancelled();
+        const feeds: TensorMap = {};
+        for (const name of session.inputNames) feeds[name] = isGraphInput(graph, name) ? this.samples[i][name] : this.boundary.get(sigOf(name))!.get(i)!;
+        computed = await session.run(feeds, plan.fetch);
+      }
+      const outputs: TensorMap = {};
+      for (const name of outputNames) {
+        const sig = sigOf(name);
+        const value = computed[name] ?? this.outputs.get(sig)!.get(i)!;
+        outputs[name] = value;
+        let perSample = newOutputs.get(sig);
+        if (!perSample) newOutputs.set(sig, (perSample = new Map()));
+        perSample.set(i, value);
+      }
+      for (const name of plan.keep) {
+        if (!computed[name]) continue;
+        const sig = sigOf(name);
+        let perSample = keptBoundary.get(sig);
+        if (!perSample) keptBoundary.set(sig, (perSample = new Map()));
+        perSample.set(i, computed[name]);
+      }
+      results.push(outputs);
+      onSample?.(i, outputs);
+    }
+    // Outputs of other samples under this model are kept too, if they were computed before.
+    for (const [sig, perSample] of this.outputs) {
+      const into = newOutputs.get(sig);
+      if (into) for (const [i, value] of perSample) if (!into.has(i)) into.set(i, value);
+    }
+    this.outputs = newOutputs;
+    if (keptBoundary.size > 0) {
+      // The same boundary for more samples (the rest of a progressive figure) joins what is kept; another replaces it.
+      const same = keptBoundary.size === this.boundary.size && [...keptBoundary.keys()].every((sig) => this.boundary.has(sig));
+      if (same) for (const [sig, perSample] of keptBoundary) for (const [i, value] of perSample) this.boundary.get(sig)!.set(i, value);
+      else this.boundary = keptBoundary;
+    }
+    this.lastGraph = { key: graphKey, signatures: new Set(signatures.values()) };
+    return results;
+  }
+
+  async dispose(): Promise<void> {
+    const sessions = [...this.sessions.values()];
+    this.sessions.clear();
+    await Promise.all(sessions.map((s) => s.then((session) => session.dispose()).catch(() => {})));
+  }
+
+  private wholePlan(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, outputNames: readonly string[]): RunPlan {
+    // (outputNames: the run's targets)
+    const keep = this.boundaryToKeep(graph, signatures);
+    return { kind: 'whole', nodes: new Set((graph.node ?? []).map((n) => n.name!)), feeds: (graph.input ?? []).map((i) => i.name!), fetch: [...new Set([...outputNames, ...keep])], keep };
+  }
+
+  /**
+   * The tensors where the region this model changed (against the last different model run) begins:
+   * what the next edit of the same region can start from. Only values that onnxruntime computes the
+   * same way whether or not they are fetched are kept: an integer tensor a QuantizeLinear writes
+   * (not the float one a DequantizeLinear makes of it, which belongs to its consumer's int8 kernel),
+   * a graph input, or a float value no QuantizeLinear reads. A float value a QuantizeLinear reads is
+   * inside a fused group (DequantizeLinear -> Conv -> QuantizeLinear runs as one int8 kernel that
+   * never makes it): the region is taken up to that group's inputs instead.
+   */
+  private boundaryToKeep(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>): string[] {
+    const last = this.previous;
+    if (!last) return [];
+    const producer = new Map<string, onnx.INodeProto>();
+    const readByQuantize = new Set<string>();
+    for (const node of graph.node ?? []) {
+      for (const o of node.output ?? []) if (o) producer.set(o, node);
+      if (node.opType === 'QuantizeLinear' && node.input?.[0]) readByQuantize.add(node.input[0]);
+    }
+    const keep = new Set<string>();
+    const visited = new Set<string>();
+    const resolve = (tensor: string): void => {
+      if (visited.has(tensor)) return;
+      visited.add(tensor);
+      const sig = signatures.get(tensor);
+      if (!sig || isConstant(sig) || isGraphInput(graph, tensor)) return;
+      const from = producer.get(tensor);
+      if (!from) return;
+      if (from.opType === 'QuantizeLinear') keep.add(tensor);
+      else if (from.opType === 'DequantizeLinear' && from.input?.[0]) resolve(from.input[0]);
+      else if (readByQuantize.has(tensor) || isControlFlow(from)) for (const input of referencedNames([from])) resolve(input);
+      else keep.add(tensor);
+    };
+    for (const node of graph.node ?? []) {
+      if ((node.output ?? []).every((o) => !o || last.has(signatures.get(o)!))) continue;
+      for (const input of referencedNames([node])) {
+        const sig = signatures.get(input);
+        if (sig && last.has(sig)) resolve(input);
+      }
+    }
+    return [...keep];
+  }
+
+  private session(plan: RunPlan, proto: onnx.ModelProto, signatures: ReadonlyMap<string, Signature>): Promise<Session> {
+    const key = `${plan.kind}|${plan.feeds.map((t) => signatures.get(t)).sort().join(',')}|${plan.fetch.map((t) => `${t}=${signatures.get(t)}`).sort().join(',')}`;
+    let entry = this.sessions.get(key);
+    if (entry) {
+      this.sessions.delete(key);
+      this.sessions.set(key, entry);
+      return entry;
+    }
+    const bytes = plan.kind === 'whole' ? encodeWithOutputs(proto, plan.fetch) : encodePart(proto, plan, this.boundaryTypes(plan.feeds, signatures));
+    entry = this.engine.createSession(bytes, { modelName: this.modelName }).catch((error: unknown) => {
+      this.sessions.delete(key);
+      throw sessionError(error, this.modelName);
+    });
+    this.sessions.set(key, entry);
+    while (this.sessions.size > IncrementalOutputs.MAX_SESSIONS) {
+      const oldest = this.sessions.keys().next().value!;
+      void this.sessions.get(oldest)!.then((s) => s.dispose()).catch(() => {});
+      this.sessions.delete(oldest);
+    }
+    return entry;
+  }
+
+  /** Type and shape of each kept boundary tensor fed to a part: from the kept values (a dimension that varies between samples is left symbolic). */
+  private boundaryTypes(feeds: readonly string[], signatures: ReadonlyMap<string, Signature>): Map<string, { dtype: Tensor['dtype']; dims: (number | null)[] }> {
+    const types = new Map<string, { dtype: Tensor['dtype']; dims: (number | null)[] }>();
+    for (const name of feeds) {
+      const values = this.boundary.get(signatures.get(name)!);
+      if (!values) continue;
+      const all = [...values.values()];
+      const first = all[0];
+      types.set(name, { dtype: first.dtype, dims: first.dims.map((d, k) => (all.every((v) => v.dims[k] === d) ? d : null)) });
+    }
+    return types;
+  }
+}
+
+interface RunPlan {
+  readonly kind: 'cached' | 'whole' | 'part';
+  readonly nodes: ReadonlySet<string>;
+  /** Graph inputs and kept tensors the run reads. */
+  readonly feeds: readonly string[];
+  /** Tensors the run returns. */
+  readonly fetch: readonly string[];
+  /** Fetched tensors kept as the new boundary (a whole run's). */
+  readonly keep: readonly string[];
+}
+
+function isGraphInput(graph: onnx.IGraphProto, name: string): boolean {
+  return (graph.input ?? []).some((i) => i.name === name);
+}
+
+/** A node holding a body (If, Loop, Scan): its outputs are kept only at its inputs (a body is not cut). */
+function isControlFlow(node: onnx.INodeProto): boolean {
+  return (node.attribute ?? []).some((a) => a.g || (a.graphs && a.graphs.length > 0));
+}
+
+/** The nodes that compute `targets` from the graph inputs and the `available` tensors, and which of those they read. */
+function partComputing(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, targets: readonly string[], available: ReadonlySet<Signature>): { nodes: Set<string>; feeds: string[] } {
+  const producer = new Map<string, onnx.INodeProto>();
+  for (const node of graph.node ?? []) for (const o of node.output ?? []) if (o) producer.set(o, node);
+  const inputs = new Set((graph.input ?? []).map((i) => i.name!));
+  const nodes = new Set<string>();
+  const feeds = new Set<string>();
+  const seen = new Set<string>();
+  const stack = [...targets];
+  while (stack.length) {
+    const tensor = stack.pop()!;
+    if (seen.has(tensor)) continue;
+    seen.add(tensor);
+    const sig = signatures.get(tensor);
+    if (inputs.has(tensor)) feeds.add(tensor);
+    else if (sig?.startsWith('init:')) continue;
+    // a constant computed in the graph (a weight's DequantizeLinear): its nodes go into the part
+    else if (sig && available.has(sig) && !targets.includes(tensor)) feeds.add(tensor);
+    else {
+      const node = producer.get(tensor);
+      if (!node || nodes.has(node.name!)) continue;
+      nodes.add(node.name!);
+      for (const read of referencedNames([node])) stack.push(read);
+    }
+  }
+  return { nodes, feeds: [...feeds] };
+}
+
+function encodeWithOutputs(proto: onnx.ModelProto, fetch: readonly string[]): Uint8Array {
+  const graph = proto.graph!;
+  const declared = new Set(graph.output.map((o) => o.name));
+  const extra = fetch.filter((t) => !declared.has(t)).map((name) => onnx.ValueInfoProto.create({ name }));
+  if (extra.length === 0) return onnx.ModelProto.encode(proto).finish();
+  return onnx.ModelProto.encode(onnx.ModelProto.create({ ...proto, graph: onnx.GraphProto.create({ ...graph, output: [...graph.output, ...extra] }) })).finish();
+}
+
+function encodePart(proto: onnx.ModelProto, plan: RunPlan, types: ReadonlyMap<string, { dtype: Tensor['dtype']; dims: (number | null)[] }>): Uint8Array {
+  const graph = proto.graph!;
+  const node = graph.node.filter((n) => plan.nodes.has(n.name));
+  const used = referencedNames(node);
+  const originalInputs = new Map(graph.input.map((i) => [i.name, i]));
+  const originalOutputs = new Map(graph.output.map((o) => [o.name, o]));
+  const input = plan.feeds.map((name) => {
+    const original = originalInputs.get(name);
+    if (original) return original;
+    const type = types.get(name);
+    if (!type) return onnx.ValueInfoProto.create({ name });
+    return onnx.ValueInfoProto.create({
+      name,
+      type: { tensorType: { elemType: ONNX_DATA_TYPE[type.dtype], shape: { dim: type.dims.map((d, k) => (d === null ? { dimParam: `${name}_dim${k}` } : { dimValue: d })) } } },
+    });
+  });
+  const part = onnx.ModelProto.create({
+    ...proto,
+    graph: onnx.GraphProto.create({
+      ...graph,
+      node,
+      input,
+      output: plan.fetch.map((name) => originalOutputs.get(name) ?? onnx.ValueInfoProto.create({ name })),
+      initializer: graph.initializer.filter((t) => used.has(t.name)),
+      valueInfo: [],
+    }),
+  });
+  return onnx.ModelProto.encode(part).finish();
+}
+
+/** The two incremental runners of one sample set: the QDQ model's outputs, and the probe model's per-layer error sums. */
+export interface WhatIfRunners {
+  readonly outputs: IncrementalOutputs;
+  readonly layers: IncrementalOutputs;
+}
+
+export function whatIfRunners(engine: Engine, modelName: string, samples: readonly TensorMap[], options: { readonly enabled?: boolean } = {}): WhatIfRunners {
+  return { outputs: new IncrementalOutputs(engine, modelName, samples, options), layers: new IncrementalOutputs(engine, modelName, samples, options) };
+}
+
+export async function disposeWhatIfRunners(runners: WhatIfRunners): Promise<void> {
+  await Promise.all([runners.outputs.dispose(), runners.layers.dispose()]);
+}
