@@ -7,7 +7,8 @@
  *   npm run bench -- --node-only           # or --browser-only
  *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3), search (issue #4), tflite (issue #14), robustness (issue #12),
  *                                            # graph (issue #13: 10,000-layer models in the page), rules (issue #13: rules re-applied, Node),
- *                                            # whatif (issue #15: edit -> similarity and heatmap, before and after, Node and page)
+ *                                            # whatif (issue #15: edit -> similarity and heatmap, before and after, Node and page),
+ *                                            # engines (issue #15: float inference on WebGPU against WASM in the page)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -465,10 +466,8 @@ async function main() {
         chromiumResults.tfliteOpen = await benchTfliteOpenBrowser(tflitePage, `http://localhost:${port}`);
         await tflitePage.close();
       }
-      if (sections.has('whatif')) {
-        chromiumResults.whatIf = await benchWhatIfBrowser(browser, `http://localhost:${port}`);
-        chromiumResults.engineSplit = await benchEngineSplitBrowser(`http://localhost:${port}`);
-      }
+      if (sections.has('whatif')) chromiumResults.whatIf = await benchWhatIfBrowser(browser, `http://localhost:${port}`);
+      if (sections.has('whatif') || sections.has('engines')) chromiumResults.engineSplit = await benchEngineSplitBrowser(`http://localhost:${port}`);
       result.chromium = chromiumResults;
     } finally {
       await browser.close();

@@ -233,6 +233,8 @@ export async function benchEngineSplitBrowser(baseUrl: string) {
       try {
         await page.goto(`${baseUrl}/?demo=0&session=0`);
         const option = page.locator('[data-testid=engine-select] option[value=webgpu]');
+        // The page learns whether an adapter exists after it loads.
+        if (engine === 'webgpu') await option.isEnabled().then(async (enabled) => enabled || (await page.waitForFunction(() => !(document.querySelector('[data-testid=engine-select] option[value=webgpu]') as HTMLOptionElement | null)?.disabled, undefined, { timeout: 30_000 }).then(() => true, () => false)));
         if (engine === 'webgpu' && !(await option.isEnabled())) {
           result[engine] = 'no WebGPU adapter';
           continue;
