@@ -25,8 +25,10 @@ import { isConstant, tensorSignatures, type Signature } from './tensorSignatures
  * the whole model (test/pipeline/incrementalWhatIf.test.ts holds them to 1e-6).
  */
 export class IncrementalOutputs {
-  /** Values of the kept boundary, by signature, per sample index. */
+  /** Values of the kept boundary (the last edit's), by signature, per sample index. */
   private boundary = new Map<Signature, Map<number, Tensor>>();
+  /** Values of the checkpoints the last whole run kept (checkpoints()). */
+  private checkpoints = new Map<Signature, Map<number, Tensor>>();
   /** Values of graph outputs, by signature, per sample index (those of the last model run). */
   private outputs = new Map<Signature, Map<number, Tensor>>();
   /** The last model run: its outputs' signatures (which tell one model from another) and every tensor's. */
@@ -63,17 +65,18 @@ export class IncrementalOutputs {
     const toRun = this.enabled ? sampleIndices.filter((i) => outputNames.some((name) => !this.outputs.get(sigOf(name))?.has(i))) : sampleIndices;
     const have = (store: Map<Signature, Map<number, Tensor>>, sig: Signature) => toRun.every((i) => store.get(sig)?.has(i));
     const missing = outputNames.filter((name) => !have(this.outputs, sigOf(name)));
-    const available = new Set(this.enabled ? [...this.boundary.keys()].filter((sig) => have(this.boundary, sig)) : []);
+    const kept = (sig: Signature, i: number) => this.boundary.get(sig)?.get(i) ?? this.checkpoints.get(sig)?.get(i);
+    const available = new Set(this.enabled ? [...this.boundary.keys(), ...this.checkpoints.keys()].filter((sig) => toRun.every((i) => kept(sig, i) !== undefined)) : []);
 
     const graphKey = outputNames.map(sigOf).join(',');
     if (graphKey !== this.lastGraph?.key) this.previous = this.lastGraph?.signatures;
     let plan: RunPlan;
-    if (!this.enabled) plan = { kind: 'whole', nodes: new Set(graph.node.map((n) => n.name)), feeds: graph.input.map((i) => i.name), fetch: outputNames, keep: [] };
-    else if (toRun.length === 0 || missing.length === 0) plan = { kind: 'cached', nodes: new Set(), feeds: [], fetch: [], keep: [] };
+    if (!this.enabled) plan = { kind: 'whole', nodes: new Set(graph.node.map((n) => n.name)), feeds: graph.input.map((i) => i.name), fetch: outputNames, keep: [], checkpoints: [] };
+    else if (toRun.length === 0 || missing.length === 0) plan = { kind: 'cached', nodes: new Set(), feeds: [], fetch: [], keep: [], checkpoints: [] };
     else {
       const part = partComputing(graph, signatures, missing, available);
       plan = part.feeds.some((t) => available.has(sigOf(t)) && !isGraphInput(graph, t))
-        ? { kind: 'part', nodes: part.nodes, feeds: part.feeds, fetch: missing, keep: [] }
+        ? this.partPlan(graph, signatures, part, missing, available)
         : this.wholePlan(graph, signatures, outputNames);
     }
     this.lastPlan = { kind: plan.kind, nodes: plan.nodes.size, of: graph.node.length, boundary: plan.kind === 'part' ? plan.feeds.length : plan.keep.length, samples: toRun.length };
@@ -81,7 +84,7 @@ export class IncrementalOutputs {
     const session = plan.kind === 'cached' ? null : await this.session(plan, proto, signatures);
     const running = new Set(toRun);
     const results: TensorMap[] = [];
-    const keptBoundary = new Map<Signature, Map<number, Tensor>>();
+    const keptValues = new Map<Signature, Map<number, Tensor>>();
     const newOutputs = new Map<Signature, Map<number, Tensor>>();
     for (const i of sampleIndices) {
       let computed: TensorMap = {};
@@ -89,7 +92,7 @@ export class IncrementalOutputs {
         await letEventsIn();
         job.throwIfCancelled();
         const feeds: TensorMap = {};
-        for (const name of session.inputNames) feeds[name] = isGraphInput(graph, name) ? this.samples[i][name] : this.boundary.get(sigOf(name))!.get(i)!;
+        for (const name of session.inputNames) feeds[name] = isGraphInput(graph, name) ? this.samples[i][name] : kept(sigOf(name), i)!;
         computed = await session.run(feeds, plan.fetch);
       }
       const outputs: TensorMap = {};
@@ -101,11 +104,11 @@ export class IncrementalOutputs {
         if (!perSample) newOutputs.set(sig, (perSample = new Map()));
         perSample.set(i, value);
       }
-      for (const name of plan.keep) {
+      for (const name of [...plan.keep, ...plan.checkpoints]) {
         if (!computed[name]) continue;
         const sig = sigOf(name);
-        let perSample = keptBoundary.get(sig);
-        if (!perSample) keptBoundary.set(sig, (perSample = new Map()));
+        let perSample = keptValues.get(sig);
+        if (!perSample) keptValues.set(sig, (perSample = new Map()));
         perSample.set(i, computed[name]);
       }
       results.push(outputs);
@@ -117,12 +120,8 @@ export class IncrementalOutputs {
       if (into) for (const [i, value] of perSample) if (!into.has(i)) into.set(i, value);
     }
     this.outputs = newOutputs;
-    if (keptBoundary.size > 0) {
-      // The same boundary for more samples (the rest of a progressive figure) joins what is kept; another replaces it.
-      const same = keptBoundary.size === this.boundary.size && [...keptBoundary.keys()].every((sig) => this.boundary.has(sig));
-      if (same) for (const [sig, perSample] of keptBoundary) for (const [i, value] of perSample) this.boundary.get(sig)!.set(i, value);
-      else this.boundary = keptBoundary;
-    }
+    this.boundary = keepValues(this.boundary, plan.keep.map(sigOf), keptValues);
+    this.checkpoints = keepValues(this.checkpoints, plan.checkpoints.map(sigOf), keptValues);
     this.lastGraph = { key: graphKey, signatures: new Set(signatures.values()) };
     return results;
   }
@@ -133,49 +132,39 @@ export class IncrementalOutputs {
     await Promise.all(sessions.map((s) => s.then((session) => session.dispose()).catch(() => {})));
   }
 
+  /** The whole model, keeping the edit's boundary and the graph's checkpoints. */
   private wholePlan(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, outputNames: readonly string[]): RunPlan {
     // (outputNames: the run's targets)
-    const keep = this.boundaryToKeep(graph, signatures);
-    return { kind: 'whole', nodes: new Set((graph.node ?? []).map((n) => n.name!)), feeds: (graph.input ?? []).map((i) => i.name!), fetch: [...new Set([...outputNames, ...keep])], keep };
+    const keepable = keepableResolver(graph, signatures);
+    const keep = this.boundaryToKeep(graph, signatures, keepable);
+    const cuts = checkpoints(graph, keepable).filter((t) => !keep.includes(t));
+    return { kind: 'whole', nodes: new Set((graph.node ?? []).map((n) => n.name!)), feeds: (graph.input ?? []).map((i) => i.name!), fetch: [...new Set([...outputNames, ...keep, ...cuts])], keep, checkpoints: cuts };
+  }
+
+  /**
+   * A part fed kept values; it also keeps the edit's own boundary where the part computes it (the
+   * first edit of a region runs from a checkpoint above it; the next ones from its boundary).
+   */
+  private partPlan(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, part: { nodes: Set<string>; feeds: string[] }, missing: readonly string[], available: ReadonlySet<Signature>): RunPlan {
+    const producedInPart = new Set((graph.node ?? []).filter((n) => part.nodes.has(n.name!)).flatMap((n) => n.output ?? []));
+    const keep = this.boundaryToKeep(graph, signatures, keepableResolver(graph, signatures)).filter((t) => producedInPart.has(t) && !available.has(signatures.get(t)!));
+    return { kind: 'part', nodes: part.nodes, feeds: part.feeds, fetch: [...new Set([...missing, ...keep])], keep, checkpoints: [] };
   }
 
   /**
    * The tensors where the region this model changed (against the last different model run) begins:
-   * what the next edit of the same region can start from. Only values that onnxruntime computes the
-   * same way whether or not they are fetched are kept: an integer tensor a QuantizeLinear writes
-   * (not the float one a DequantizeLinear makes of it, which belongs to its consumer's int8 kernel),
-   * a graph input, or a float value no QuantizeLinear reads. A float value a QuantizeLinear reads is
-   * inside a fused group (DequantizeLinear -> Conv -> QuantizeLinear runs as one int8 kernel that
-   * never makes it): the region is taken up to that group's inputs instead.
+   * what the next edit of the same region can start from (resolved to keepable values, see
+   * keepableResolver).
    */
-  private boundaryToKeep(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>): string[] {
+  private boundaryToKeep(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, keepable: (tensor: string) => readonly string[]): string[] {
     const last = this.previous;
     if (!last) return [];
-    const producer = new Map<string, onnx.INodeProto>();
-    const readByQuantize = new Set<string>();
-    for (const node of graph.node ?? []) {
-      for (const o of node.output ?? []) if (o) producer.set(o, node);
-      if (node.opType === 'QuantizeLinear' && node.input?.[0]) readByQuantize.add(node.input[0]);
-    }
     const keep = new Set<string>();
-    const visited = new Set<string>();
-    const resolve = (tensor: string): void => {
-      if (visited.has(tensor)) return;
-      visited.add(tensor);
-      const sig = signatures.get(tensor);
-      if (!sig || isConstant(sig) || isGraphInput(graph, tensor)) return;
-      const from = producer.get(tensor);
-      if (!from) return;
-      if (from.opType === 'QuantizeLinear') keep.add(tensor);
-      else if (from.opType === 'DequantizeLinear' && from.input?.[0]) resolve(from.input[0]);
-      else if (readByQuantize.has(tensor) || isControlFlow(from)) for (const input of referencedNames([from])) resolve(input);
-      else keep.add(tensor);
-    };
     for (const node of graph.node ?? []) {
       if ((node.output ?? []).every((o) => !o || last.has(signatures.get(o)!))) continue;
       for (const input of referencedNames([node])) {
         const sig = signatures.get(input);
-        if (sig && last.has(sig)) resolve(input);
+        if (sig && last.has(sig)) for (const t of keepable(input)) keep.add(t);
       }
     }
     return [...keep];
@@ -207,7 +196,7 @@ export class IncrementalOutputs {
   private boundaryTypes(feeds: readonly string[], signatures: ReadonlyMap<string, Signature>): Map<string, { dtype: Tensor['dtype']; dims: (number | null)[] }> {
     const types = new Map<string, { dtype: Tensor['dtype']; dims: (number | null)[] }>();
     for (const name of feeds) {
-      const values = this.boundary.get(signatures.get(name)!);
+      const values = this.boundary.get(signatures.get(name)!) ?? this.checkpoints.get(signatures.get(name)!);
       if (!values) continue;
       const all = [...values.values()];
       const first = all[0];
@@ -217,6 +206,94 @@ export class IncrementalOutputs {
   }
 }
 
+/**
+ * The values a tensor can be kept as: only values onnxruntime computes the same way whether or not
+ * they are fetched. An integer tensor a QuantizeLinear writes (not the float a DequantizeLinear
+ * makes of it, which belongs to its consumer's int8 kernel), a graph input (none needed), a float
+ * value no QuantizeLinear reads. A float value a QuantizeLinear reads sits inside a fused group
+ * (DequantizeLinear -> Conv -> QuantizeLinear runs as one int8 kernel that never makes it): the
+ * group's inputs are kept instead. Constants are never kept (an int8 kernel needs its weights as
+ * constants).
+ */
+function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>): (tensor: string) => readonly string[] {
+  const producer = new Map<string, onnx.INodeProto>();
+  const readByQuantize = new Set<string>();
+  for (const node of graph.node ?? []) {
+    for (const o of node.output ?? []) if (o) producer.set(o, node);
+    if (node.opType === 'QuantizeLinear' && node.input?.[0]) readByQuantize.add(node.input[0]);
+  }
+  const memo = new Map<string, readonly string[]>();
+  const resolve = (tensor: string, depth: number): readonly string[] => {
+    const known = memo.get(tensor);
+    if (known) return known;
+    const sig = signatures.get(tensor);
+    const from = producer.get(tensor);
+    let result: readonly string[];
+    if (!sig || isConstant(sig) || isGraphInput(graph, tensor) || !from || depth > 64) result = [];
+    else if (from.opType === 'QuantizeLinear') result = [tensor];
+    else if (from.opType === 'DequantizeLinear' && from.input?.[0]) result = resolve(from.input[0], depth + 1);
+    else if (readByQuantize.has(tensor) || isControlFlow(from)) result = [...new Set([...referencedNames([from])].flatMap((t) => resolve(t, depth + 1)))];
+    else result = [tensor];
+    memo.set(tensor, result);
+    return result;
+  };
+  return (tensor) => resolve(tensor, 0);
+}
+
+/** Checkpoints a whole run keeps besides an edit's boundary: at most this many cuts, spread over the graph. */
+const CHECKPOINTS = 4;
+/** A cut is kept only if its values are few tensors (a chain's single activation, a probe's two halves). */
+const CUT_WIDTH = 4;
+
+/**
+ * Narrow cuts of the graph: points of the node order where every value still to be read is one of
+ * a few keepable tensors. Kept by whole runs, they let the first edit of any region downstream run
+ * from the nearest cut above it instead of from the inputs (the edit's own boundary is only known
+ * once it happened).
+ */
+function checkpoints(graph: onnx.IGraphProto, keepable: (tensor: string) => readonly string[]): string[] {
+  const nodes = graph.node ?? [];
+  const remaining = new Map<string, number>();
+  for (const node of nodes) for (const t of referencedNames([node])) remaining.set(t, (remaining.get(t) ?? 0) + 1);
+  const live = new Set<string>();
+  const cuts: { index: number; tensors: readonly string[] }[] = [];
+  nodes.forEach((node, index) => {
+    for (const t of referencedNames([node])) {
+      const left = (remaining.get(t) ?? 1) - 1;
+      remaining.set(t, left);
+      if (left === 0) live.delete(t);
+    }
+    for (const o of node.output ?? []) if (o && (remaining.get(o) ?? 0) > 0) live.add(o);
+    if (index === nodes.length - 1 || live.size === 0 || live.size > CUT_WIDTH * 2) return;
+    const tensors = [...new Set([...live].flatMap((t) => keepable(t)))];
+    if (tensors.length > 0 && tensors.length <= CUT_WIDTH) cuts.push({ index, tensors });
+  });
+  if (cuts.length === 0) return [];
+  const picked = new Set<string>();
+  for (let k = 1; k <= CHECKPOINTS; k++) {
+    const target = (k * nodes.length) / (CHECKPOINTS + 1);
+    let best = cuts[0];
+    for (const cut of cuts) if (Math.abs(cut.index - target) < Math.abs(best.index - target)) best = cut;
+    for (const t of best.tensors) picked.add(t);
+  }
+  return [...picked];
+}
+
+/**
+ * A kept set after a run: the run's values for `sigs` join the set when it is the same set (more
+ * samples: the rest of a progressive figure), or replace it; no sigs leave it as it was.
+ */
+function keepValues(current: Map<Signature, Map<number, Tensor>>, sigs: readonly Signature[], values: ReadonlyMap<Signature, Map<number, Tensor>>): Map<Signature, Map<number, Tensor>> {
+  const fresh = [...new Set(sigs)].filter((sig) => values.has(sig));
+  if (fresh.length === 0) return current;
+  const same = fresh.length === current.size && fresh.every((sig) => current.has(sig));
+  if (same) {
+    for (const sig of fresh) for (const [i, value] of values.get(sig)!) current.get(sig)!.set(i, value);
+    return current;
+  }
+  return new Map(fresh.map((sig) => [sig, values.get(sig)!]));
+}
+
 interface RunPlan {
   readonly kind: 'cached' | 'whole' | 'part';
   readonly nodes: ReadonlySet<string>;
@@ -224,8 +301,10 @@ interface RunPlan {
   readonly feeds: readonly string[];
   /** Tensors the run returns. */
   readonly fetch: readonly string[];
-  /** Fetched tensors kept as the new boundary (a whole run's). */
+  /** Fetched tensors kept as the edit's boundary. */
   readonly keep: readonly string[];
+  /** Fetched tensors kept as checkpoints (a whole run's). */
+  readonly checkpoints: readonly string[];
 }
 
 function isGraphInput(graph: onnx.IGraphProto, name: string): boolean {
