@@ -38,9 +38,10 @@ import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
 import { benchRobustnessNode } from './robustness';
 import { benchCalibrationFloorNode } from './calibrationFloor';
 import { ratio, round } from './figures';
-import { benchGraphBrowser, benchRulesNode } from './graph';
+import { benchGraphBrowser, benchRulesNode, framesPerSecond } from './graph';
 import { benchSearchBrowser, benchSearchNode } from './search';
 import { benchTfliteOpenBrowser, benchTfliteOpenNode } from './tflite';
+import { calibratedAndIdle } from './pageWait';
 import { benchEngineSplitBrowser, benchWhatIfBrowser, benchWhatIfNode } from './whatIf';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
@@ -297,17 +298,7 @@ async function benchBigGraph(page: Page, baseUrl: string) {
   const s = await state(page);
   const box = (await page.locator('.graph-panel').boundingBox())!;
   await page.mouse.move(box.x + box.width / 2, box.y + box.height / 2);
-  const fps = async (move: () => Promise<void>) => {
-    // A string, not a function: tsx would wrap a named inner function in a helper the page lacks.
-    const frames = page.evaluate<number>(`new Promise((resolve) => {
-      let count = 0;
-      const start = performance.now();
-      const tick = () => { count++; if (performance.now() - start < 2000) requestAnimationFrame(tick); else resolve(count / ((performance.now() - start) / 1000)); };
-      requestAnimationFrame(tick);
-    })`);
-    const [rate] = await Promise.all([frames, move()]);
-    return Math.round(rate);
-  };
+  const fps = (move: () => Promise<void>) => framesPerSecond(page, move);
   const zoomFps = await fps(async () => { for (let i = 0; i < 40; i++) { await page.mouse.wheel(0, i < 20 ? 120 : -120); await page.waitForTimeout(40); } });
   const panFps = await fps(async () => {
     await page.mouse.down();
@@ -379,10 +370,7 @@ async function benchCalibrationBrowser(page: Page, baseUrl: string) {
   const path = join(mkdtempSync(join(tmpdir(), 'qbench-bench-')), 'batch100.npy');
   writeFileSync(path, formatNpy({ dtype: 'float32', dims: [100, 3, 224, 224], data: randomBatch(100) }));
   await page.getByTestId('pick-data').setInputFiles(path);
-  const idle = () => page.waitForFunction(() => {
-    const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
-    return s.calibration !== null && s.layerEvaluation !== null && Object.keys(s.jobs).length === 0;
-  }, undefined, { timeout: 900_000 });
+  const idle = () => calibratedAndIdle(page);
   await idle();
   await page.getByTestId('tab-data').click();
   const ratios: Record<string, number> = {};

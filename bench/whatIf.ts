@@ -26,6 +26,7 @@ import { seededRandom } from '../test/support/GraphBuilder';
 import { mobileNetV2 } from '../test/support/mobilenetV2';
 import { DEMO_IMAGE_DIR, REAL_MODELS } from '../test/support/models';
 import { round } from './figures';
+import { calibratedAndIdle } from './pageWait';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 
@@ -243,11 +244,7 @@ export async function benchEngineSplitBrowser(baseUrl: string) {
         await page.getByTestId('pick-model-empty').setInputFiles({ name: 'mobilenetv2.onnx', mimeType: 'application/octet-stream', buffer: Buffer.from(mobileNetV2()) });
         await page.getByTestId('model-info').getByText('opset').waitFor({ timeout: 300_000 });
         await page.getByTestId('pick-data').setInputFiles({ name: 'batch.npy', mimeType: 'application/octet-stream', buffer: Buffer.from(randomNpy(12, [3, 224, 224], 42)) });
-        const idle = () => page.waitForFunction(() => {
-          const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
-          return s.calibration !== null && s.layerEvaluation !== null && Object.keys(s.jobs).length === 0;
-        }, undefined, { timeout: 900_000 });
-        await idle();
+        await calibratedAndIdle(page);
         await page.getByTestId('tab-data').click();
         await page.getByTestId('measure-baseline').click();
         await page.waitForFunction(() => (globalThis as unknown as { qbenchState: () => AppState }).qbenchState().floatBaseline !== null, undefined, { timeout: 600_000 });
