@@ -37,16 +37,19 @@ export function OutputSimilarity() {
   const status = preliminary?.preliminary
     ? `first ${preliminary.sampleCount} of ${preliminary.preliminary.of} samples…`
     : evaluating && evaluation ? 'updating…' : null;
-  const delta = cos !== undefined && baseline && baseline !== evaluation ? cos - baseline.output.cos : undefined;
-  const worst = evaluation ? worstName(evaluation) : null;
+  // Beside a preliminary headline (2 samples, marked by the status) no figure of the previous table
+  // stays, and none that 2 samples cannot carry: the task figure and the change against all-INT8
+  // (measured on every sample) wait for the full evaluation.
+  const delta = !preliminary && cos !== undefined && baseline && baseline !== evaluation ? cos - baseline.output.cos : undefined;
+  const worst = shown ? worstName(shown) : null;
   return (
-    <div className={`output-sim${evaluating ? ' stale' : ''}`} data-testid="output-similarity" title={`Cosine similarity of the model outputs, quantized vs float, averaged over the samples: the worst output, or the worst part of an output built by a Concat, never a mean${evaluation ? `\n${figuresText(evaluation)}` : ''}; after an edit, the time it took to update`}>
+    <div className={`output-sim${evaluating ? ' stale' : ''}`} data-testid="output-similarity" title={`Cosine similarity of the model outputs, quantized vs float, averaged over the samples: the worst output, or the worst part of an output built by a Concat, never a mean${shown ? `\n${figuresText(shown)}` : ''}; after an edit, the time it took to update`}>
       <span className="label">Output cos</span>
       {worst && <span className="worst" data-testid="output-worst" title="The output (or output part) the headline figure comes from: the worst one">{worst}</span>}
       {/* data-value is the full figure only; a preliminary one is in data-preliminary */}
       <span className={`value${preliminary ? ' preliminary' : ''}`} data-testid="output-cos" data-value={cos ?? ''} {...(preliminary ? { 'data-preliminary': preliminary.output.cos } : {})}>{formatMetric('cos', shownCos)}</span>
       <span className="sub">SQNR {formatMetric('sqnr', shown?.output.sqnr)}{status ? <span className="status" data-testid="output-status"> · {status}</span> : whatIfMs !== null ? ` · ${formatDuration(whatIfMs)}` : ''}</span>
-      <TaskFigure evaluation={evaluation} />
+      <TaskFigure evaluation={preliminary ? null : evaluation} />
       {delta !== undefined && Math.abs(delta) > 0 && (
         <span className={`delta ${delta > 0 ? 'up' : 'down'}`} title="change against all-INT8">{delta > 0 ? '+' : ''}{delta.toExponential(1)} vs INT8</span>
       )}
