@@ -8,6 +8,8 @@ import { compareTensors } from '../../src/core/metrics/similarity';
 import type { Evaluation } from '../../src/core/model/Evaluation';
 import type { TensorMap } from '../../src/core/model/tensor';
 import { Workbench } from '../../src/core/Workbench';
+import type { Engine } from '../../src/core/engine/Engine';
+import { onnx } from '../../src/core/io/onnx/protobuf';
 import { GraphBuilder, seededRandom } from '../support/GraphBuilder';
 
 /**
@@ -217,5 +219,31 @@ describe('incremental what-if (issue #15)', () => {
       await expectSameAsWhole(bench, qtable, evaluation);
     }
     expect(parts).toBeGreaterThan(0);
+  }, 120_000);
+
+  it('a part onnxruntime refuses to load: the whole model runs instead, with the same figures', async () => {
+    const engine = ortNodeEngine(0);
+    // Refuses any model fed a kept value (a part): what a part whose shapes onnxruntime cannot infer meets.
+    const refusing: Engine = {
+      name: engine.name,
+      createSession(bytes, options) {
+        const inputs = onnx.ModelProto.decode(bytes).graph!.input.map((i) => i.name);
+        return inputs.some((name) => name !== 'image') ? Promise.reject(new Error('cannot infer a shape')) : engine.createSession(bytes, options);
+      },
+    };
+    bench = await Workbench.open(refusing, twoHeadModel(), 'twoHeads.onnx');
+    const reference = await openWith(twoHeadModel(), 'twoHeads.onnx', 2, 6);
+    whole = reference;
+    bench.setDataset((reference as unknown as { state: { dataset: Parameters<Workbench['setDataset']>[0] } }).state.dataset);
+    bench.setCalibrationSettings({ evaluationSamples: 2 });
+    await bench.calibrate(silentJob);
+    await bench.evaluate(ALL_INT8, 'outputs', silentJob);
+    const conv = bench.graph.nodes.filter((n) => n.opType === 'Conv')[3].name;
+    for (const precision of ['FP32', 'FP16'] as const) {
+      const qtable = withPrecision(ALL_INT8, conv, precision);
+      const evaluation = await bench.evaluate(qtable, 'outputs', silentJob);
+      expect(bench.lastIncrementalPlan()?.kind).toBe('whole');
+      await expectSameAsWhole(bench, qtable, evaluation);
+    }
   }, 120_000);
 });

@@ -1,5 +1,6 @@
 import type { Engine, Session } from '../../engine/Engine';
 import { sessionError } from '../../engine/engineErrors';
+import { isCancelled } from '../../errors';
 import { referencedNames } from '../../io/onnx/GraphWriter';
 import { onnx } from '../../io/onnx/protobuf';
 import { ONNX_DATA_TYPE } from '../../io/onnx/tensorProto';
@@ -57,6 +58,19 @@ export class IncrementalOutputs {
    * the model, or its probe model). `onSample` is called as each sample finishes, in order.
    */
   async run(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
+    try {
+      return await this.runOnce(proto, sampleIndices, job, onSample, targets);
+    } catch (error) {
+      if (this.lastPlan?.kind !== 'part' || isCancelled(error)) throw error;
+      // A part onnxruntime would not load or run (a shape it cannot infer from a kept value): the
+      // kept values go and the whole model runs, as it would without them; its failure is the user's.
+      this.boundary = new Map();
+      this.checkpoints = new Map();
+      return this.runOnce(proto, sampleIndices, job, onSample, targets);
+    }
+  }
+
+  private async runOnce(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
     const graph = proto.graph!;
     const signatures = tensorSignatures(graph);
     const outputNames = targets ?? graph.output.map((o) => o.name);
