@@ -2,18 +2,11 @@ import { describe, expect, it } from 'vitest';
 import type { ValueDesc } from '../../model/ModelGraph';
 import { fitImage } from './fit';
 import type { RgbaImage } from './ImageDecoder';
+import { grey } from './testSupport';
 import { DEFAULT_PREPROCESS, type ImagePreprocess } from './ImagePreprocess';
 import { imageInputShape, imageToTensor } from './images';
 import { previewImage } from './preview';
 
-/** A grey image from rows of levels (R = G = B). */
-function grey(rows: number[][]): RgbaImage {
-  const height = rows.length;
-  const width = rows[0].length;
-  const data = new Uint8ClampedArray(width * height * 4);
-  rows.flat().forEach((v, i) => data.set([v, v, v, 255], i * 4));
-  return { width, height, data };
-}
 
 const input = (dims: number[]): ValueDesc => ({ name: 'x', dtype: 'float32', dims });
 /** Raw pixels, one channel's plane of an NCHW tensor, as rows. */

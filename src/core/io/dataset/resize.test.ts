@@ -2,17 +2,10 @@ import { readFileSync } from 'node:fs';
 import { PNG } from 'pngjs';
 import { describe, expect, it } from 'vitest';
 import type { RgbaImage } from './ImageDecoder';
+import { grey } from './testSupport';
 import { parseNpy } from './npy';
 import { centerCrop, resizeBilinear } from './resize';
 
-/** A grey image: R = G = B = value, alpha 255; rows given top to bottom. */
-function grey(rows: number[][]): RgbaImage {
-  const height = rows.length;
-  const width = rows[0].length;
-  const data = new Uint8ClampedArray(width * height * 4);
-  rows.flat().forEach((v, i) => data.set([v, v, v, 255], i * 4));
-  return { width, height, data };
-}
 
 /** Channel 0 of each pixel, as rows (and a check that the other channels went the same way). */
 function rowsOf(image: RgbaImage): number[][] {

@@ -1,4 +1,5 @@
 import h5wasm from 'h5wasm';
+import type { RgbaImage } from './ImageDecoder';
 
 interface MemoryFs {
   readFile(path: string): Uint8Array;
@@ -17,4 +18,13 @@ export async function makeH5(build: (file: InstanceType<typeof h5wasm.File>) => 
   const bytes = fs.readFile(path);
   fs.unlink(path);
   return bytes;
+}
+
+/** A grey image: R = G = B = value, alpha 255; rows given top to bottom. */
+export function grey(rows: number[][]): RgbaImage {
+  const height = rows.length;
+  const width = rows[0].length;
+  const data = new Uint8ClampedArray(width * height * 4);
+  rows.flat().forEach((v, i) => data.set([v, v, v, 255], i * 4));
+  return { width, height, data };
 }
