@@ -1,9 +1,10 @@
-import type { Engine, Session } from '../../engine/Engine';
+import type { Engine, Session, ValueInfo } from '../../engine/Engine';
+import { OnnxModel } from '../../io/onnx/OnnxModel';
+import { subModel } from '../../search/scoring/subgraphs';
 import { sessionError } from '../../engine/engineErrors';
 import { isCancelled } from '../../errors';
 import { referencedNames } from '../../io/onnx/GraphWriter';
 import { onnx } from '../../io/onnx/protobuf';
-import { ONNX_DATA_TYPE } from '../../io/onnx/tensorProto';
 import type { JobContext } from '../../jobs/Job';
 import { letEventsIn } from '../../jobs/letEventsIn';
 import type { Tensor, TensorMap } from '../../model/tensor';
@@ -192,7 +193,9 @@ export class IncrementalOutputs {
       this.sessions.set(key, entry);
       return entry;
     }
-    const bytes = plan.kind === 'whole' ? encodeWithOutputs(proto, plan.fetch) : encodePart(proto, plan, this.boundaryTypes(plan.feeds, signatures));
+    const bytes = plan.kind === 'whole'
+      ? encodeWithOutputs(proto, plan.fetch)
+      : subModel(new OnnxModel(proto, this.modelName, 0), plan.nodes, plan.feeds, plan.fetch, this.boundaryTypes(plan.feeds, signatures)).encode();
     entry = this.engine.createSession(bytes, { modelName: this.modelName }).catch((error: unknown) => {
       this.sessions.delete(key);
       throw sessionError(error, this.modelName);
@@ -206,18 +209,19 @@ export class IncrementalOutputs {
     return entry;
   }
 
-  /** Type and shape of each kept boundary tensor fed to a part: from the kept values (a dimension that varies between samples is left symbolic). */
-  private boundaryTypes(feeds: readonly string[], signatures: ReadonlyMap<string, Signature>): Map<string, { dtype: Tensor['dtype']; dims: (number | null)[] }> {
-    const types = new Map<string, { dtype: Tensor['dtype']; dims: (number | null)[] }>();
+  /** Type and shape of each kept tensor fed to a part: from the kept values (a dimension that varies between samples is left symbolic). */
+  private boundaryTypes(feeds: readonly string[], signatures: ReadonlyMap<string, Signature>): Map<string, ValueInfo> {
+    const types = new Map<string, ValueInfo>();
     for (const name of feeds) {
       const values = this.boundary.get(signatures.get(name)!) ?? this.checkpoints.get(signatures.get(name)!);
       if (!values) continue;
       const all = [...values.values()];
       const first = all[0];
-      types.set(name, { dtype: first.dtype, dims: first.dims.map((d, k) => (all.every((v) => v.dims[k] === d) ? d : null)) });
+      types.set(name, { name, dtype: first.dtype, dims: first.dims.map((d, k) => (all.every((v) => v.dims[k] === d) ? d : null)) });
     }
     return types;
   }
+
 }
 
 /**
@@ -364,36 +368,6 @@ function encodeWithOutputs(proto: onnx.ModelProto, fetch: readonly string[]): Ui
   const extra = fetch.filter((t) => !declared.has(t)).map((name) => onnx.ValueInfoProto.create({ name }));
   if (extra.length === 0) return onnx.ModelProto.encode(proto).finish();
   return onnx.ModelProto.encode(onnx.ModelProto.create({ ...proto, graph: onnx.GraphProto.create({ ...graph, output: [...graph.output, ...extra] }) })).finish();
-}
-
-function encodePart(proto: onnx.ModelProto, plan: RunPlan, types: ReadonlyMap<string, { dtype: Tensor['dtype']; dims: (number | null)[] }>): Uint8Array {
-  const graph = proto.graph!;
-  const node = graph.node.filter((n) => plan.nodes.has(n.name));
-  const used = referencedNames(node);
-  const originalInputs = new Map(graph.input.map((i) => [i.name, i]));
-  const originalOutputs = new Map(graph.output.map((o) => [o.name, o]));
-  const input = plan.feeds.map((name) => {
-    const original = originalInputs.get(name);
-    if (original) return original;
-    const type = types.get(name);
-    if (!type) return onnx.ValueInfoProto.create({ name });
-    return onnx.ValueInfoProto.create({
-      name,
-      type: { tensorType: { elemType: ONNX_DATA_TYPE[type.dtype], shape: { dim: type.dims.map((d, k) => (d === null ? { dimParam: `${name}_dim${k}` } : { dimValue: d })) } } },
-    });
-  });
-  const part = onnx.ModelProto.create({
-    ...proto,
-    graph: onnx.GraphProto.create({
-      ...graph,
-      node,
-      input,
-      output: plan.fetch.map((name) => originalOutputs.get(name) ?? onnx.ValueInfoProto.create({ name })),
-      initializer: graph.initializer.filter((t) => used.has(t.name)),
-      valueInfo: [],
-    }),
-  });
-  return onnx.ModelProto.encode(part).finish();
 }
 
 /** The two incremental runners of one sample set: the QDQ model's outputs, and the probe model's per-layer error sums. */
