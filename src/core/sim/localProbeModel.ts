@@ -39,7 +39,9 @@ export function buildLocalProbeModel(input: QdqBuildInput, probed: readonly Prob
   const asFloat = addFloatHalf(builder, input.model);
   const nodes = new Map(input.model.proto.graph!.node.map((n) => [n.name, n]));
   const probes: LocalProbe[] = [];
-  for (const { layer, tensor } of probed) {
+  // Last layer first, as in probeModel.ts: onnxruntime then measures each copy as soon as its float
+  // inputs exist instead of keeping every float activation until the end.
+  for (const { layer, tensor } of [...probed].reverse()) {
     const node = nodes.get(layer);
     const local = node && builder.emitLocalLayer(node, asFloat)?.get(tensor);
     if (!local) continue;
@@ -55,6 +57,7 @@ export function buildLocalProbeModel(input: QdqBuildInput, probed: readonly Prob
       count: addReduction(writer, 'Size', reference),
     });
   }
+  probes.reverse();
   const sums = probes.flatMap((p) => [p.dd, p.qq, p.ff, p.count]);
   const proto = builder.finish(sums.map((name) => ({ name })));
   // The model's own outputs are not computed under their names here (the float half renames them).

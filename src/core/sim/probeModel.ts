@@ -5,7 +5,10 @@ import { onnx } from '../io/onnx/protobuf';
 import type { LayerName } from '../model/ModelGraph';
 import type { Precision } from '../model/QTable';
 import { QdqBuilder, type QdqBuildInput } from '../export/buildQdqModel';
-import { addReduction } from './reductions';
+import type { ErrorSums } from '../metrics/similarity';
+import type { TensorMap } from '../model/tensor';
+import type { LayerInfo } from '../quant/layerInfo';
+import { addReduction, scalarOf } from './reductions';
 
 /**
  * Adds the float model next to the quantized one: every node output renamed `float/<name>`, graph
@@ -83,6 +86,29 @@ export interface ProbedTensor {
   readonly tensor: string;
 }
 
+/**
+ * The layer outputs a probe model measures (`main`), and those of layers inside If/Loop/Scan bodies,
+ * which cannot be read outside their body and are measured a body at a time (bodyProbes.ts).
+ */
+export function probedTensors(model: OnnxModel, layers: ReadonlyMap<LayerName, LayerInfo>): { main: ProbedTensor[]; inBodies: (ProbedTensor & { readonly scope: string })[] } {
+  const scopeOf = new Map(model.graph.nodes.filter((n) => n.scope).map((n) => [n.name, n.scope!]));
+  const main: ProbedTensor[] = [];
+  const inBodies: (ProbedTensor & { readonly scope: string })[] = [];
+  for (const info of layers.values()) {
+    const tensor = info.floatOutputs[0];
+    if (!tensor) continue;
+    const scope = scopeOf.get(info.name);
+    if (scope) inBodies.push({ layer: info.name, tensor, scope });
+    else main.push({ layer: info.name, tensor });
+  }
+  return { main, inBodies };
+}
+
+/** Each probed layer's error sums in one run of a probe model (its fetched outputs). */
+export function probeSums(probe: Pick<ProbeModel, 'outputs'>, result: TensorMap): ErrorSums[] {
+  return probe.outputs.map(({ dd, qq, ff, count }) => ({ ff: scalarOf(result[ff].data), qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: scalarOf(result[count].data) }));
+}
+
 export interface ProbeModel {
   readonly proto: onnx.ModelProto;
   /** The float half's name of a tensor (the tensor itself where both halves share it: weights, shared inputs). */
@@ -113,7 +139,12 @@ export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTen
   const floatInputNames = new Set(input.model.proto.graph!.input.map((i) => asFloat(i.name)));
   const isFloatInput = (t: string) => floatInputNames.has(t);
 
-  const outputs = probed.map(({ tensor }) => {
+  // The error sums are written last layer first. onnxruntime orders execution by a depth-first walk
+  // from the graph's leaves, taken from the last one written: that way it computes each layer's sums
+  // as soon as its two values exist, instead of computing every layer of both halves first while
+  // each value waits for its sums (the demo's probe held 312 MB in onnxruntime's heap against 29 MB
+  // for its QDQ model).
+  const outputs = [...probed].reverse().map(({ tensor }) => {
     const quantized = builder.floatValue(tensor);
     const difference = writer.uniqueName(`${tensor}/qbench_error`);
     writer.addNode('Sub', [asFloat(tensor), quantized], [difference], `${tensor}/qbench_error`);
@@ -123,7 +154,7 @@ export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTen
       ff: addReduction(writer, 'ReduceSumSquare', asFloat(tensor)),
       count: addReduction(writer, 'Size', asFloat(tensor)),
     };
-  });
+  }).reverse();
   const sums = outputs.flatMap((o) => [{ name: o.dd }, { name: o.qq }, { name: o.ff }, { name: o.count }]);
   // Inputs are not fetched (the caller has them); names already exposed are not exposed twice.
   const declared = new Set([...input.model.proto.graph!.output.map((o) => o.name), ...sums.map((o) => o.name), ...input.model.proto.graph!.input.map((i) => i.name)]);
@@ -136,3 +167,4 @@ export function buildProbeModel(input: QdqBuildInput, probed: readonly ProbedTen
   }
   return { proto, floatName: asFloat, precisions: builder.precisions, outputs };
 }
+
