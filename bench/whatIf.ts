@@ -113,12 +113,19 @@ async function nodeRun(model: WhatIfModel, whole: boolean) {
         edit: label, ...(first ? { editToFirstFigureMs: round(firstMs) } : {}),
         editToSimilarityMs: round(firstMs + outputsMs), editToHeatmapMs: round(firstMs + outputsMs + layersMs),
         ran: plan ? `${plan.kind} ${plan.nodes}/${plan.of} nodes` : null, cos: evaluation.output.cos,
+        ...(whole ? {} : { keptMb: keptMb(bench) }),
       });
     }
     return steps;
   } finally {
     await bench.dispose();
   }
+}
+
+/** What the what-if runners keep between edits (boundary, checkpoints and outputs, all samples), MB. */
+function keptMb(bench: Workbench): Record<string, number> {
+  const total = (depth: 'outputs' | 'layers') => Object.values(bench.keptWhatIfValues(depth) ?? {}).reduce((sum, kept) => sum + kept.bytes, 0);
+  return { outputs: round(total('outputs') / 1e6), layers: round(total('layers') / 1e6) };
 }
 
 export async function benchWhatIfNode() {
@@ -130,8 +137,8 @@ export async function benchWhatIfNode() {
   return result;
 }
 
-/** Resident memory (MB) of the browser's processes (this process's Chromium descendants): every renderer and worker of the page. */
-function browserMemoryMb(): number {
+/** Resident memory (MB) of the browser's processes (this process's Chromium descendants): the browser, GPU and utility processes and every renderer. */
+function browserMemoryMb(): { all: number; renderer: number } {
   const pids = [process.pid];
   for (let k = 0; k < pids.length; k++) {
     try {
@@ -142,16 +149,42 @@ function browserMemoryMb(): number {
     }
   }
   let kb = 0;
+  let renderer = 0;
   for (const p of pids) {
     try {
-      if (!readFileSync(`/proc/${p}/cmdline`, 'utf8').includes('chromium')) continue;
+      const command = readFileSync(`/proc/${p}/cmdline`, 'utf8');
+      if (!command.includes('chromium')) continue;
       const match = /VmRSS:\s+(\d+)/.exec(readFileSync(`/proc/${p}/status`, 'utf8'));
-      if (match) kb += Number(match[1]);
+      if (!match) continue;
+      kb += Number(match[1]);
+      // The page's renderer holds the page and its workers (one process; the largest renderer here).
+      if (command.includes('--type=renderer')) renderer = Math.max(renderer, Number(match[1]));
     } catch {
       // gone meanwhile
     }
   }
-  return Math.round(kb / 1024);
+  return { all: Math.round(kb / 1024), renderer: Math.round(renderer / 1024) };
+}
+
+/**
+ * The page's own memory as the web platform reports it (performance.measureUserAgentSpecificMemory,
+ * available to a cross-origin isolated page): the JavaScript heaps of the page and each of its
+ * workers, with the WebAssembly memory of their onnxruntime instances. MB, total and per worker.
+ */
+function pageMemoryMb(page: Page): Promise<{ total: number; byWorker: Record<string, number> } | string> {
+  return page.evaluate(async () => {
+    const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number; breakdown: { bytes: number; attribution: { url?: string; scope?: string }[] }[] }> }).measureUserAgentSpecificMemory;
+    if (!measure) return 'measureUserAgentSpecificMemory is not available';
+    const result = await measure.call(performance);
+    const byWorker: Record<string, number> = {};
+    for (const part of result.breakdown) {
+      for (const a of part.attribution) {
+        const name = (a.url ?? '').split('/').pop()!.replace(/-[\w-]+\.js$/, '').replace(/\?.*$/, '') || a.scope || 'other';
+        byWorker[name] = Math.round(((byWorker[name] ?? 0) + part.bytes / 1e6 / part.attribution.length) * 10) / 10;
+      }
+    }
+    return { total: Math.round(result.bytes / 1e6), byWorker };
+  });
 }
 
 const pageState = (page: Page) => page.evaluate(() => {
@@ -174,7 +207,7 @@ async function pageRun(model: WhatIfModel, page: Page, baseUrl: string, whole: b
   }, undefined, { timeout: 600_000 });
   const graph = readOnnx(model.bytes(), model.name).graph;
   const [a, b] = model.layers(graph);
-  let peakMb = browserMemoryMb();
+  let peak = browserMemoryMb();
   const steps = [];
   const clicks: [string, string, Precision][] = [[`${a} -> FP32 (first edit)`, a, 'FP32'], [`${a} -> FP16`, a, 'FP16'], [`${a} -> INT8 (undo)`, a, 'INT8'], [`${b} -> FP32 (downstream)`, b, 'FP32']];
   for (const [label, layer, precision] of clicks) {
@@ -183,7 +216,10 @@ async function pageRun(model: WhatIfModel, page: Page, baseUrl: string, whole: b
     await page.locator(`[data-testid=table-row][data-layer="${layer}"]`).click();
     const before = (await pageState(page)).layers;
     await page.getByTestId(`precision-${precision}`).click();
-    const sampler = setInterval(() => (peakMb = Math.max(peakMb, browserMemoryMb())), 100);
+    const sampler = setInterval(() => {
+      const now = browserMemoryMb();
+      peak = { all: Math.max(peak.all, now.all), renderer: Math.max(peak.renderer, now.renderer) };
+    }, 100);
     try {
       await page.waitForFunction((previous) => {
         const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
@@ -195,7 +231,7 @@ async function pageRun(model: WhatIfModel, page: Page, baseUrl: string, whole: b
     const s = await pageState(page);
     steps.push({ edit: label, ...(s.first !== null && !whole ? { editToFirstFigureMs: round(s.first) } : {}), editToSimilarityMs: round(s.similarity ?? NaN), editToHeatmapMs: round(s.layers ?? NaN), cos: s.cos });
   }
-  return { steps, browserMemoryPeakMb: peakMb };
+  return { steps, memory: { pageAfterEditsMb: await pageMemoryMb(page), rendererPeakMb: peak.renderer, allChromiumProcessesPeakMb: peak.all } };
 }
 
 export async function benchWhatIfBrowser(browser: Browser, baseUrl: string) {

@@ -10,6 +10,8 @@ interface Figures {
   readonly cos: number;
   readonly firstFigureMs: number | null;
   readonly preliminarySeen: boolean;
+  /** Each layer's accumulated cosine in the heatmap. */
+  readonly layers: Record<string, number>;
 }
 
 async function demoReady(page: Page, query: string): Promise<void> {
@@ -40,13 +42,13 @@ async function edit(page: Page, layer: string, precision: string): Promise<Figur
     return s.lastEditToLayersMs !== previous && s.editStartedAt === null && Object.keys(s.jobs).length === 0;
   }, before, { timeout: 180_000 });
   return page.evaluate(() => {
-    const w = globalThis as unknown as { preliminarySeen: boolean; qbenchState: () => { outputEvaluation: { output: { cos: number } }; lastEditToFirstFigureMs: number | null; preliminaryEvaluation: unknown } };
+    const w = globalThis as unknown as { preliminarySeen: boolean; qbenchState: () => { outputEvaluation: { output: { cos: number } }; layerEvaluation: { layers: { layer: string; cos: number }[] }; lastEditToFirstFigureMs: number | null; preliminaryEvaluation: unknown } };
     const s = w.qbenchState();
-    return { cos: s.outputEvaluation.output.cos, firstFigureMs: s.lastEditToFirstFigureMs, preliminarySeen: w.preliminarySeen };
+    return { cos: s.outputEvaluation.output.cos, firstFigureMs: s.lastEditToFirstFigureMs, preliminarySeen: w.preliminarySeen, layers: Object.fromEntries(s.layerEvaluation.layers.map((l) => [l.layer, l.cos])) };
   });
 }
 
-test('an edit answers with a first figure from 2 samples, then the full one, equal to running the whole model', async ({ page, browser }) => {
+test('an edit answers with a first figure from 2 samples, then the full one; figures and heatmap equal running the whole model', async ({ page, browser }) => {
   test.setTimeout(420_000);
   const steps: [string, string][] = [['p2o.Conv.17', 'FP32'], ['p2o.Conv.17', 'FP16']];
   await demoReady(page, '');
@@ -65,6 +67,9 @@ test('an edit answers with a first figure from 2 samples, then the full one, equ
     for (const [k, [layer, precision]] of steps.entries()) {
       const reference = await edit(whole, layer, precision);
       expect(Math.abs(incremental[k].cos - reference.cos), `${layer} -> ${precision}`).toBeLessThanOrEqual(1e-6);
+      // The heatmap, measured on the pool from the kept boundary, against the whole probe model.
+      expect(Object.keys(incremental[k].layers).length).toBe(Object.keys(reference.layers).length);
+      for (const [name, cos] of Object.entries(reference.layers)) expect(Math.abs(incremental[k].layers[name] - cos), `${layer} -> ${precision}: ${name}`).toBeLessThanOrEqual(1e-6);
     }
   } finally {
     await whole.close();

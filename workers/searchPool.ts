@@ -58,6 +58,7 @@ export class BrowserSearchPools {
         scoreQTables: (qtables, table, metric, indices, jobId) => liveness.watch(remote.scoreQTables(qtables, table, metric, indices, jobId)),
         localChunk: (units, jobId, onResult) => liveness.watch(remote.localChunk(units, jobId, Comlink.proxy(onResult))),
         outputErrors: (qtable, indices, jobId) => liveness.watch(remote.outputErrors(qtable, indices, jobId)),
+        layerSums: (qtable, indices, jobId) => liveness.watch(remote.layerSums(qtable, indices, jobId)),
         cancel: (jobId) => void remote.cancel(jobId),
       }, died)));
     }

@@ -25,7 +25,7 @@ import type { ErrorMetrics } from './metrics/similarity';
 import { biasCorrection, correctFloatModel, tuneThresholds } from './corrections';
 import { describeLayers, qtableLayer, type LayerInfo } from './quant/layerInfo';
 import { flatbufferOrigins } from './export/flatbufferExports';
-import { ALL_INT8, type Precision, type QTable } from './model/QTable';
+import { ALL_INT8, qtableFromData, sameQTable, type Precision, type QTable } from './model/QTable';
 import { TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation, FloatGain, LocalErrors } from './model/Evaluation';
 import { measureLocalErrors } from './sim/localErrors';
@@ -46,7 +46,7 @@ import { outputScoring, sampleLabels } from './metrics/outputScoring';
 import type { OutputTask, TaskSpec } from './metrics/tasks';
 import { floatModelKey, NO_CORRECTIONS, NO_EFFECTS, type CorrectionEffects, type CorrectionReport, type Corrections } from './corrections/CorrectionState';
 import { flagOutlierMethods, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from './session/views';
-import { evaluateOutputsOnPool } from './search/pool/evaluateOnPool';
+import { evaluateLayersOnPool, evaluateOutputsOnPool } from './search/pool/evaluateOnPool';
 import { activationTensors, calibratedTensors } from './calib/calibratedTensors';
 import { statisticsBytes } from './calib/statisticsBytes';
 import { clippingWarnings } from './calib/clippingWarnings';
@@ -539,6 +539,16 @@ export class Workbench {
         return evaluation;
       });
     }
+    if (depth === 'layers' && this.outputsOnPool && this.requireSimulator().probesInOneModel) {
+      return this.withCompleteCalibration(job, async () => {
+        const simulator = this.requireSimulator();
+        const known = this.lastPoolOutputs?.simulator === simulator && sameQTable(qtableFromData(this.lastPoolOutputs.evaluation.qtable), qtable) ? this.lastPoolOutputs.evaluation : undefined;
+        const outputs = known ?? await this.evaluateOutputsOnPool(qtable, job);
+        if (!known) this.lastPoolOutputs = { simulator, evaluation: outputs };
+        const ctx = await this.searchContext([], job);
+        return evaluateLayersOnPool(await this.searchPools(ctx), ctx, qtable, outputs, job);
+      });
+    }
     return this.withCompleteCalibration(job, () => {
       const simulator = this.requireSimulator();
       if (depth === 'outputs' && firstSamples !== undefined) return simulator.evaluateFirstSamples(qtable, firstSamples, job);
@@ -811,8 +821,17 @@ export class Workbench {
 
   /** What the last incremental 'outputs' evaluation in this process ran: kept outputs, a part, or the whole model (tests, benchmark). */
   lastIncrementalPlan(depth: EvaluationDepth = 'outputs'): IncrementalOutputs['lastPlan'] {
+    return this.whatIfRunner(depth)?.lastPlan ?? null;
+  }
+
+  /** What the what-if evaluations in this process keep between edits (tests, benchmark: issue #15's memory). */
+  keptWhatIfValues(depth: EvaluationDepth = 'outputs'): ReturnType<IncrementalOutputs['keptValues']> | null {
+    return this.whatIfRunner(depth)?.keptValues() ?? null;
+  }
+
+  private whatIfRunner(depth: EvaluationDepth): IncrementalOutputs | null {
     const { evaluation } = this.state;
-    return evaluation ? this.incrementalOf(evaluation.samples, this.wholeWhatIf)[depth === 'outputs' ? 'outputs' : 'layers'].lastPlan : null;
+    return evaluation ? this.incrementalOf(evaluation.samples, this.wholeWhatIf)[depth === 'outputs' ? 'outputs' : 'layers'] : null;
   }
 
   async dispose(): Promise<void> {

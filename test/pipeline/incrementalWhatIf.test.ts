@@ -11,6 +11,9 @@ import { Workbench } from '../../src/core/Workbench';
 import type { Engine } from '../../src/core/engine/Engine';
 import { onnx } from '../../src/core/io/onnx/protobuf';
 import { GraphBuilder, seededRandom } from '../support/GraphBuilder';
+import { PoolWorker } from '../../src/core/search/pool/PoolWorker';
+import { SearchPool } from '../../src/core/search/pool/SearchPool';
+import { searchContextToData } from '../../src/core/search/pool/serialize';
 
 /**
  * Issue #15: "Incremental results equal a full evaluation of the same QTable (every output figure
@@ -112,7 +115,34 @@ async function randomEdits(wb: Workbench, steps: number, seed: number): Promise<
   return plans;
 }
 
+/** Evaluations of `wb` on a pool of `size` runners in this thread (as the page's workers run them), which the test can look into. */
+function onPool(wb: Workbench, size: number): PoolWorker[] {
+  const engine = ortNodeEngine(0);
+  const runners = Array.from({ length: size }, () => new PoolWorker(engine));
+  wb.setSearchPools(async (ctx) => {
+    const data = searchContextToData(ctx);
+    for (const runner of runners) runner.load(data);
+    return new SearchPool(runners);
+  }, { outputsOnPool: true });
+  return runners;
+}
+
 describe('incremental what-if (issue #15)', () => {
+  it('the heatmap keeps where the edited cone begins, not the float activation of every layer in it', async () => {
+    bench = await openWith(new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx', 2, 4);
+    const early = [...bench.layers.values()].filter((l) => l.quantizable)[2].name;
+    await bench.evaluate(ALL_INT8, 'layers', silentJob);
+    await bench.evaluate(withPrecision(ALL_INT8, early, 'FP32'), 'layers', silentJob);
+    const second = await bench.evaluate(withPrecision(ALL_INT8, early, 'FP16'), 'layers', silentJob);
+    expect(bench.lastIncrementalPlan('layers')?.kind).toBe('part');
+    // The edit changes the error of most layers downstream; what is kept is the cone's entry (the
+    // quantized value it reads and the float one), a few tensors whatever the cone's size.
+    const moved = second.layers.filter((l) => l.precision !== 'FP32').length;
+    expect(moved).toBeGreaterThan(20);
+    expect(bench.keptWhatIfValues('layers')!.boundary.tensors).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+
   it('equals the whole model after random edits, undos and per-tensor method and threshold changes on a two-output model', async () => {
     bench = await openWith(twoHeadModel(), 'twoHeads.onnx', 3, 1);
     const plans = await randomEdits(bench, 24, 7);
@@ -161,11 +191,14 @@ describe('incremental what-if (issue #15)', () => {
     await expectSameAsWhole(bench, qtable, full);
   }, 120_000);
 
-  it('the heatmap: every layer error equals the whole probe model after random edits (two-output model and SqueezeNet)', async () => {
+  // The page measures the heatmap on its pool (the samples dealt between workers, each keeping its own
+  // values); Node's Workbench on its simulator. Both are held against the whole probe model.
+  it.each(['the simulator', 'a pool of two runners'] as const)('the heatmap on %s: every layer error equals the whole probe model after random edits (two-output model and SqueezeNet)', async (where) => {
     for (const [bytes, name] of [[twoHeadModel(), 'twoHeads.onnx'], [new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx']] as const) {
-      bench = await openWith(bytes, name, 2, 4);
-      whole = await openWith(bytes, name, 2, 4);
+      bench = await openWith(bytes, name, 3, 4);
+      whole = await openWith(bytes, name, 3, 4);
       whole.setWholeWhatIf(true);
+      const runners = where === 'a pool of two runners' ? onPool(bench, 2) : null;
       const random = seededRandom(13);
       const layers = [...bench.layers.values()].filter((l) => l.quantizable).map((l) => l.name);
       let qtable: QTable = ALL_INT8;
@@ -178,7 +211,8 @@ describe('incremental what-if (issue #15)', () => {
           whole.setTensorOverride(tensor, { method: 'kl' });
         }
         const got = await bench.evaluate(qtable, 'layers', silentJob);
-        if (bench.lastIncrementalPlan('layers')?.kind === 'part') parts++;
+        const plans = runners ? runners.map((r) => r.whatIfState('layers')?.plan) : [bench.lastIncrementalPlan('layers')];
+        if (plans.every((p) => p?.kind === 'part')) parts++;
         const want = await whole.evaluate(qtable, 'layers', silentJob);
         expect(whole.lastIncrementalPlan('layers')?.kind).toBe('whole');
         const wanted = new Map(want.layers.map((l) => [l.layer, l]));
@@ -194,6 +228,7 @@ describe('incremental what-if (issue #15)', () => {
         expect(Math.abs(got.output.cos - want.output.cos)).toBeLessThanOrEqual(1e-6);
       }
       expect(parts).toBeGreaterThan(2);
+      if (runners) expect(runners.every((r) => r.whatIfState('layers')!.kept.outputs.tensors > 0)).toBe(true);
       await bench.dispose();
       await whole.dispose();
       bench = whole = null;

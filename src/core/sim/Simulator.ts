@@ -11,14 +11,13 @@ import { outputFigures } from '../metrics/outputFigures';
 import { float16BitsToFloat32 } from '../model/float16';
 import type { LayerName } from '../model/ModelGraph';
 import { toFloat32, type TensorMap } from '../model/tensor';
-import { scalarOf } from './reductions';
 import { buildQdqModel, type QdqModel } from '../export/buildQdqModel';
 import { WeightCache } from '../quant/WeightCache';
 import { type QuantizationContext } from '../quant/QuantizationContext';
 import { qtableFromData, qtableToData, type Precision, type QTable } from '../model/QTable';
 import { effectivePrecision } from '../quant/schemes';
 import type { Evaluation, LayerError } from '../model/Evaluation';
-import { buildProbeModel, type ProbedTensor, type ProbeModel } from './probeModel';
+import { buildProbeModel, probedTensors, probeSums, type ProbedTensor, type ProbeModel } from './probeModel';
 import { BodyProber, pinnedQTable } from './bodyProbes';
 import { letEventsIn } from '../jobs/letEventsIn';
 import { disposeWhatIfRunners, whatIfRunners, type WhatIfRunners } from './incremental/IncrementalOutputs';
@@ -55,22 +54,21 @@ export class Simulator {
   /** Float value ranges of the outputs and their parts on the evaluation samples (for the warnings' words). */
   private ranges?: Record<string, [number, number]>;
   /** Layers inside If/Loop/Scan bodies: measured by a BodyProber, a body at a time. */
-  private readonly probedInBodies: (ProbedTensor & { readonly scope: string })[] = [];
+  private readonly probedInBodies: readonly (ProbedTensor & { readonly scope: string })[];
   private static readonly MAX_CACHED_SESSIONS = 6;
 
   constructor(readonly input: SimulatorInput) {
     this.ownsIncremental = !input.incremental;
     this.incremental = input.incremental ?? whatIfRunners(input.engine, input.model.fileName, input.samples.samples);
-    this.probed = [];
     // A body's tensors cannot be read outside it: its layers are probed by running the body on its own.
-    const scopeOf = new Map(input.model.graph.nodes.filter((n) => n.scope).map((n) => [n.name, n.scope!]));
-    for (const info of input.layers.values()) {
-      const tensor = info.floatOutputs[0];
-      if (!tensor) continue;
-      const scope = scopeOf.get(info.name);
-      if (scope) this.probedInBodies.push({ layer: info.name, tensor, scope });
-      else this.probed.push({ layer: info.name, tensor });
-    }
+    const { main, inBodies } = probedTensors(input.model, input.layers);
+    this.probed = main;
+    this.probedInBodies = inBodies;
+  }
+
+  /** Whether every layer's error comes from the one probe model (no layer inside a body): what the pool can split by samples. */
+  get probesInOneModel(): boolean {
+    return this.probedInBodies.length === 0;
   }
 
   /** The QDQ model of a QTable: what export writes and what 'outputs' evaluations run. */
@@ -122,11 +120,7 @@ export class Simulator {
         await bodies.accumulate(model, { values: { ...samples.samples[i], ...result }, floatName: probe.floatName }, sums, job);
         for (const [layer, s] of sums) if (s.count > 0) bodyLayerMetrics.get(layer)?.push(metricsFromSums(s));
       }
-      if (probe) {
-        probe.outputs.forEach(({ dd, qq, ff, count }, k) => {
-          layerSums[k].push(metricsFromSums({ ff: scalarOf(result[ff].data), qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: scalarOf(result[count].data) }));
-        });
-      }
+      if (probe) probeSums(probe, result).forEach((sums, k) => layerSums[k].push(metricsFromSums(sums)));
     }
     job.progress({ stage: 'evaluating', done: samples.samples.length, total: samples.samples.length });
     const layers: LayerError[] = probe
@@ -198,9 +192,7 @@ export class Simulator {
     await this.incremental.layers.run(probe.proto, samples.samples.map((_, i) => i), job, (i, result) => {
       job.progress({ stage: 'evaluating layers', done: i + 1, total });
       perSampleOutputs.push(compareOutputs(floatOutputs[i], (name) => (result[name] ? toFloat32(result[name], float16BitsToFloat32) : undefined), outputNames, this.input.scoring, i));
-      probe.outputs.forEach(({ dd, qq, ff, count }, k) => {
-        layerSums[k].push(metricsFromSums({ ff: scalarOf(result[ff].data), qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: scalarOf(result[count].data) }));
-      });
+      probeSums(probe, result).forEach((sums, k) => layerSums[k].push(metricsFromSums(sums)));
     }, fetches);
     const layers: LayerError[] = this.probed.map(({ layer, tensor }, k) => ({ layer, tensor, precision: this.precisionOf(qtable, layer), ...meanMetrics(layerSums[k]) }));
     const opset = Number(probe.proto.opsetImport.find((o) => !o.domain)?.version ?? 0);

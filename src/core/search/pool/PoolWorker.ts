@@ -8,7 +8,8 @@ import { SearchRunner, type TableChoice } from './SearchRunner';
 import type { SearchMetric } from '../scoring/searchMetric';
 import type { SensitivityOptions, UnitSensitivity } from '../scoring/sensitivity';
 import { searchContextFromData, type SearchContextData } from './serialize';
-import { IncrementalOutputs } from '../../sim/incremental/IncrementalOutputs';
+import { disposeWhatIfRunners, whatIfRunners, type IncrementalOutputs, type WhatIfRunners } from '../../sim/incremental/IncrementalOutputs';
+import type { ErrorSums } from '../../metrics/similarity';
 import type { QuantUnit } from '../scoring/units';
 
 /**
@@ -19,7 +20,7 @@ import type { QuantUnit } from '../scoring/units';
 export class PoolWorker implements RunnerPort {
   private port?: LocalRunnerPort;
   /** What-if values kept across contexts of the same evaluation samples (a threshold edit loads a new context). */
-  private incremental?: { readonly key: string; readonly outputs: IncrementalOutputs };
+  private incremental?: { readonly key: string; readonly runners: WhatIfRunners };
 
   constructor(private readonly engine: Engine) {}
 
@@ -27,10 +28,10 @@ export class PoolWorker implements RunnerPort {
     const ctx = searchContextFromData(data);
     const key = `${ctx.samplesKey ?? ''}|${!ctx.wholeWhatIf}`;
     if (ctx.samplesKey === undefined || this.incremental?.key !== key) {
-      void this.incremental?.outputs.dispose();
-      this.incremental = { key, outputs: new IncrementalOutputs(this.engine, ctx.model.fileName, ctx.samples.samples, { enabled: !ctx.wholeWhatIf }) };
+      if (this.incremental) void disposeWhatIfRunners(this.incremental.runners);
+      this.incremental = { key, runners: whatIfRunners(this.engine, ctx.model.fileName, ctx.samples.samples, { enabled: !ctx.wholeWhatIf }) };
     }
-    this.port = new LocalRunnerPort(new SearchRunner(ctx, this.engine, this.incremental.outputs));
+    this.port = new LocalRunnerPort(new SearchRunner(ctx, this.engine, this.incremental.runners));
   }
 
   rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, jobId: string, onResult: (result: UnitSensitivity) => void): Promise<void> {
@@ -47,6 +48,16 @@ export class PoolWorker implements RunnerPort {
 
   outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]> {
     return this.require().outputErrors(qtable, sampleIndices, jobId);
+  }
+
+  layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]> {
+    return this.require().layerSums(qtable, sampleIndices, jobId);
+  }
+
+  /** What this worker's last what-if of each kind ran and what it keeps (tests, benchmark). */
+  whatIfState(depth: 'outputs' | 'layers'): { readonly plan: IncrementalOutputs['lastPlan']; readonly kept: ReturnType<IncrementalOutputs['keptValues']> } | null {
+    const runner = this.incremental?.runners[depth];
+    return runner ? { plan: runner.lastPlan, kept: runner.keptValues() } : null;
   }
 
   cancel(jobId: string): void {

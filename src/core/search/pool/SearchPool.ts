@@ -1,5 +1,6 @@
 import { CancelToken, jobContext, type JobContext } from '../../jobs/Job';
 import type { OutputSample } from '../../metrics/outputParts';
+import type { ErrorSums } from '../../metrics/similarity';
 import { qtableFromData, qtableToData, type QTable, type QTableData } from '../../model/QTable';
 import type { SearchMetric } from '../scoring/searchMetric';
 import type { SearchRunner, TableChoice } from './SearchRunner';
@@ -18,6 +19,7 @@ export interface RunnerPort {
   scoreQTables(qtables: readonly QTableData[], table: TableChoice, metric: SearchMetric, sampleIndices: readonly number[], jobId: string): Promise<PartScores[]>;
   localChunk(units: readonly QuantUnit[], jobId: string, onResult: (score: LocalScore) => void): Promise<void>;
   outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]>;
+  layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]>;
   cancel(jobId: string): void;
 }
 
@@ -41,6 +43,10 @@ export class LocalRunnerPort implements RunnerPort {
 
   outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]> {
     return this.withJob(jobId, (job) => this.runner.outputErrors(qtableFromData(qtable), sampleIndices, job));
+  }
+
+  layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]> {
+    return this.withJob(jobId, (job) => this.runner.layerSums(qtableFromData(qtable), sampleIndices, job));
   }
 
   cancel(jobId: string): void {
@@ -124,6 +130,17 @@ export class SearchPool {
     const data = qtableToData(qtable);
     const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].outputErrors(data, indices, jobId) : Promise.resolve([]))));
     const ordered: OutputSample[] = new Array(sampleCount);
+    slices.forEach((indices, k) => indices.forEach((sample, j) => (ordered[sample] = parts[k][j])));
+    return ordered;
+  }
+
+  /** Each layer's error sums per sample under a QTable (SearchRunner.layerSums), split as outputErrors splits them, in sample order. */
+  async layerSums(qtable: QTable, sampleCount: number, job: JobContext): Promise<ErrorSums[][]> {
+    const slices = interleaveSamples(sampleCount, this.ports.length);
+    const jobId = `pool-${++poolJobs}`;
+    const data = qtableToData(qtable);
+    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].layerSums(data, indices, jobId) : Promise.resolve([]))));
+    const ordered: ErrorSums[][] = new Array(sampleCount);
     slices.forEach((indices, k) => indices.forEach((sample, j) => (ordered[sample] = parts[k][j])));
     return ordered;
   }

@@ -8,7 +8,9 @@ import type { JobContext } from '../../jobs/Job';
 import { WeightCache } from '../../quant/WeightCache';
 import type { QTable } from '../../model/QTable';
 import { buildPartQdq, buildPartQdqProto, scoreBuiltPart, type PartScores } from '../scoring/scorePart';
-import { IncrementalOutputs } from '../../sim/incremental/IncrementalOutputs';
+import { whatIfRunners, type WhatIfRunners } from '../../sim/incremental/IncrementalOutputs';
+import { buildProbeModel, probedTensors, probeSums } from '../../sim/probeModel';
+import type { ErrorSums } from '../../metrics/similarity';
 import type { SearchContext } from '../SearchContext';
 import { comparedTensors, type SearchMetric } from '../scoring/searchMetric';
 import { localUnitScores, type LocalScore } from '../scoring/localErrors';
@@ -26,10 +28,10 @@ export type TableChoice = 'active' | { readonly method: import('../../model/Cali
 export class SearchRunner {
   private readonly weightCache = new WeightCache();
   /** What-if evaluations: only what an edit changes runs again (sim/incremental). */
-  private readonly incremental: IncrementalOutputs;
+  private readonly incremental: WhatIfRunners;
 
-  constructor(readonly ctx: SearchContext, readonly engine: Engine, incremental?: IncrementalOutputs) {
-    this.incremental = incremental ?? new IncrementalOutputs(engine, ctx.model.fileName, ctx.samples.samples, { enabled: !ctx.wholeWhatIf });
+  constructor(readonly ctx: SearchContext, readonly engine: Engine, incremental?: WhatIfRunners) {
+    this.incremental = incremental ?? whatIfRunners(engine, ctx.model.fileName, ctx.samples.samples, { enabled: !ctx.wholeWhatIf });
   }
 
   rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, job: JobContext, onResult: (result: UnitSensitivity) => void): Promise<UnitSensitivity[]> {
@@ -52,9 +54,22 @@ export class SearchRunner {
     const { ctx } = this;
     const { proto } = buildPartQdqProto(ctx, { part: ctx.model, qtable, cali: ctx.cali }, [], this.weightCache);
     const names = ctx.model.graph.outputs.map((o) => o.name);
-    const outputs = await this.incremental.run(proto, sampleIndices, job);
+    const outputs = await this.incremental.outputs.run(proto, sampleIndices, job);
     // each output whole and each part of one built by a Concat (evaluateOnPool picks the worst)
     return outputs.map((out, k) => compareOutputs(ctx.references[sampleIndices[k]], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, ctx.scoring, sampleIndices[k]));
+  }
+
+  /**
+   * Each layer's error sums (probedTensors' main layers, in order) on each of the given samples under
+   * a QTable: the heatmap's probe model (sim/probeModel.ts), split between runners by samples.
+   */
+  layerSums(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<ErrorSums[][]> {
+    return this.inStep(`measuring every layer's error with ${describeQTable(qtable)}`, async () => {
+      const probe = buildProbeModel({ ...this.ctx, qtable, weightCache: this.weightCache }, probedTensors(this.ctx.model, this.ctx.layers).main);
+      const fetches = probe.outputs.flatMap((o) => [o.dd, o.qq, o.ff, o.count]);
+      const results = await this.incremental.layers.run(probe.proto, sampleIndices, job, undefined, fetches);
+      return results.map((result) => probeSums(probe, result));
+    });
   }
 
   /** Per-sample scores (and output cosines) of each QTable, the whole model quantized, on the given samples. */

@@ -3,7 +3,9 @@ import { outputFigures } from '../../metrics/outputFigures';
 import { valueRanges, type OutputPart } from '../../metrics/outputParts';
 import { warningsOf } from '../../metrics/collapseWarnings';
 import { outputQuantizers } from '../../quant/outputQuantizers';
-import type { Evaluation } from '../../model/Evaluation';
+import type { Evaluation, LayerError } from '../../model/Evaluation';
+import { meanMetrics, metricsFromSums } from '../../metrics/similarity';
+import { probedTensors } from '../../sim/probeModel';
 import { qtableToData, type QTable } from '../../model/QTable';
 import { qdqOpset } from '../../export/buildQdqModel';
 import { effectivePrecision } from '../../quant/schemes';
@@ -39,4 +41,24 @@ export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext
     ...warningsOf({ evaluation: figures, graph: ctx.model.graph, parts, ranges: rangesOf(ctx, outputs, parts), quantizers: outputQuantizers(ctx.model.graph, ctx.layers, qtable, ctx.cali, ctx.scheme) }),
     sampleCount: perSample.length, ...(count < total ? { preliminary: { of: total } } : {}), elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
   };
+}
+
+/**
+ * The 'layers' evaluation (the heatmap) with the samples split between the pool's runners: each runs
+ * the probe model on its samples (SearchRunner.layerSums) and the means are taken here, in sample
+ * order, as the Simulator takes them. `outputs` is the same QTable's 'outputs' evaluation: its
+ * figures are the plain QDQ model's, as in the Simulator (the probe's extra readers can change
+ * onnxruntime's fusions). For models without layers inside bodies (Simulator.probesInOneModel).
+ */
+export async function evaluateLayersOnPool(pool: SearchPool, ctx: SearchContext, qtable: QTable, outputs: Evaluation, job: JobContext): Promise<Evaluation> {
+  const started = performance.now();
+  const total = ctx.samples.samples.length;
+  job.progress({ stage: 'evaluating layers', done: 0, total });
+  const perSample = await pool.layerSums(qtable, total, job);
+  job.progress({ stage: 'evaluating layers', done: total, total });
+  const layers: LayerError[] = probedTensors(ctx.model, ctx.layers).main.map(({ layer, tensor }, k) => ({
+    layer, tensor, precision: effectivePrecision(ctx.layers.get(layer), qtable, ctx.scheme),
+    ...meanMetrics(perSample.map((sums) => metricsFromSums(sums[k]))),
+  }));
+  return { ...outputs, layers, elapsedMs: outputs.elapsedMs + performance.now() - started };
 }

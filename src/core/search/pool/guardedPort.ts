@@ -26,6 +26,7 @@ export function guardedPort(port: RunnerPort, died: Promise<never>): GuardedPort
     scoreQTables: (qtables, table, metric, indices, jobId) => guard(() => port.scoreQTables(qtables, table, metric, indices, jobId)),
     localChunk: (units, jobId, onResult) => guard(() => port.localChunk(units, jobId, onResult)),
     outputErrors: (qtable, indices, jobId) => guard(() => port.outputErrors(qtable, indices, jobId)),
+    layerSums: (qtable, indices, jobId) => guard(() => port.layerSums(qtable, indices, jobId)),
     cancel: (jobId) => port.cancel(jobId),
     inFlight: async () => {
       await Promise.race([Promise.allSettled(running), died.catch(() => {})]);

@@ -40,7 +40,7 @@ export class IncrementalOutputs {
   private readonly sessions = new Map<string, Promise<Session>>();
   private static readonly MAX_SESSIONS = 4;
   /** What the last run computed (for the benchmark and tests). */
-  lastPlan: { readonly kind: 'cached' | 'whole' | 'part'; readonly nodes: number; readonly of: number; readonly boundary: number; readonly samples: number } | null = null;
+  lastPlan: { readonly kind: 'cached' | 'whole' | 'part'; readonly nodes: number; readonly of: number; readonly boundary: number; readonly samples: number; sessionMs?: number; runMs?: number } | null = null;
 
   private readonly enabled: boolean;
 
@@ -94,9 +94,11 @@ export class IncrementalOutputs {
         ? this.partPlan(graph, signatures, part, missing, available)
         : this.wholePlan(graph, signatures, outputNames);
     }
-    this.lastPlan = { kind: plan.kind, nodes: plan.nodes.size, of: graph.node.length, boundary: plan.kind === 'part' ? plan.feeds.length : plan.keep.length, samples: toRun.length };
+    const lastPlan = (this.lastPlan = { kind: plan.kind, nodes: plan.nodes.size, of: graph.node.length, boundary: plan.kind === 'part' ? plan.feeds.length : plan.keep.length, samples: toRun.length });
 
+    const sessionStarted = performance.now();
     const session = plan.kind === 'cached' ? null : await this.session(plan, proto, signatures);
+    const runStarted = performance.now();
     const running = new Set(toRun);
     const results: TensorMap[] = [];
     const keptValues = new Map<Signature, Map<number, Tensor>>();
@@ -138,7 +140,17 @@ export class IncrementalOutputs {
     this.boundary = keepValues(this.boundary, plan.keep.map(sigOf), keptValues);
     this.checkpoints = keepValues(this.checkpoints, plan.checkpoints.map(sigOf), keptValues);
     this.lastGraph = { key: graphKey, signatures: new Set(signatures.values()) };
+    Object.assign(lastPlan, { sessionMs: runStarted - sessionStarted, runMs: performance.now() - runStarted });
     return results;
+  }
+
+  /** The values kept between runs, per kind: how many tensors (per sample) and their bytes (all samples). For the benchmark and tests (issue #15's memory). */
+  keptValues(): Record<'boundary' | 'checkpoints' | 'outputs', { readonly tensors: number; readonly bytes: number }> {
+    const measure = (store: Map<Signature, Map<number, Tensor>>) => ({
+      tensors: store.size,
+      bytes: [...store.values()].reduce((sum, perSample) => sum + [...perSample.values()].reduce((s, t) => s + t.data.byteLength, 0), 0),
+    });
+    return { boundary: measure(this.boundary), checkpoints: measure(this.checkpoints), outputs: measure(this.outputs) };
   }
 
   async dispose(): Promise<void> {
@@ -182,7 +194,7 @@ export class IncrementalOutputs {
         if (sig && last.has(sig)) for (const t of keepable(input)) keep.add(t);
       }
     }
-    return [...keep];
+    return withoutRecomputable(graph, signatures, [...keep]);
   }
 
   private session(plan: RunPlan, proto: onnx.ModelProto, signatures: ReadonlyMap<string, Signature>): Promise<Session> {
@@ -258,6 +270,54 @@ function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<strin
   return (tensor) => resolve(tensor, 0);
 }
 
+/** How many nodes a part may run again to spare keeping one boundary value (recomputable()). */
+const RECOMPUTE_NODES = 64;
+
+/**
+ * The boundary without the values the part can compute again from the others: a probe model reads
+ * the float half's value of every layer in the edited cone, all unchanged, and keeping each of them
+ * would hold every float activation of the cone per sample (the demo: 48 MB a sample). Only the first
+ * of such a chain is kept; the part runs the float layers behind it (issue #15: a boundary, not the
+ * cone's activations). A value stays kept where computing it again would start from the graph's
+ * inputs or run more than RECOMPUTE_NODES nodes.
+ */
+function withoutRecomputable(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, keep: readonly string[]): string[] {
+  const producer = new Map<string, onnx.INodeProto>();
+  for (const node of graph.node ?? []) for (const o of node.output ?? []) if (o) producer.set(o, node);
+  const inputs = new Set((graph.input ?? []).map((i) => i.name!));
+  const kept = new Set(keep);
+  // Upstream values first: a value dropped below is then computed from the ones above it.
+  const order = new Map((graph.node ?? []).map((n, k) => [n, k] as const));
+  const byPosition = [...keep].sort((a, b) => (order.get(producer.get(a)!) ?? -1) - (order.get(producer.get(b)!) ?? -1));
+  for (const tensor of byPosition.reverse()) {
+    kept.delete(tensor);
+    if (!recomputable(tensor, kept, producer, inputs, signatures)) kept.add(tensor);
+  }
+  return keep.filter((t) => kept.has(t));
+}
+
+/** Whether `tensor` follows from the `from` values and constants through at most RECOMPUTE_NODES plain nodes. */
+function recomputable(tensor: string, from: ReadonlySet<string>, producer: ReadonlyMap<string, onnx.INodeProto>, inputs: ReadonlySet<string>, signatures: ReadonlyMap<string, Signature>): boolean {
+  const visited = new Set<onnx.INodeProto>();
+  const stack = [tensor];
+  const seen = new Set<string>();
+  while (stack.length) {
+    const t = stack.pop()!;
+    if (seen.has(t)) continue;
+    seen.add(t);
+    if (t !== tensor && from.has(t)) continue;
+    const sig = signatures.get(t);
+    if (sig && isConstant(sig)) continue;
+    const node = producer.get(t);
+    if (inputs.has(t) || !node || isControlFlow(node)) return false;
+    if (visited.has(node)) continue;
+    visited.add(node);
+    if (visited.size > RECOMPUTE_NODES) return false;
+    for (const read of referencedNames([node])) stack.push(read);
+  }
+  return true;
+}
+
 /** Checkpoints a whole run keeps besides an edit's boundary: at most this many cuts, spread over the graph. */
 const CHECKPOINTS = 4;
 /** A cut is kept only if its values are few tensors (a chain's single activation, a probe's two halves). */
@@ -270,7 +330,22 @@ const CUT_WIDTH = 4;
  * once it happened).
  */
 function checkpoints(graph: onnx.IGraphProto, keepable: (tensor: string) => readonly string[]): string[] {
-  const nodes = graph.node ?? [];
+  // A cut at position k of an order means the k nodes before it are done: the part from it runs the rest.
+  const cuts = [...cutsAlong(graph.node ?? [], keepable), ...cutsAlong(executionOrder(graph), keepable)];
+  if (cuts.length === 0) return [];
+  const total = (graph.node ?? []).length;
+  const picked = new Set<string>();
+  for (let k = 1; k <= CHECKPOINTS; k++) {
+    const target = (k * total) / (CHECKPOINTS + 1);
+    let best = cuts[0];
+    for (const cut of cuts) if (Math.abs(cut.index - target) < Math.abs(best.index - target)) best = cut;
+    for (const t of best.tensors) picked.add(t);
+  }
+  return [...picked];
+}
+
+/** The narrow cuts along one topological order of the nodes: where every value still to be read is one of a few keepable tensors. */
+function cutsAlong(nodes: readonly onnx.INodeProto[], keepable: (tensor: string) => readonly string[]): { index: number; tensors: readonly string[] }[] {
   const remaining = new Map<string, number>();
   for (const node of nodes) for (const t of referencedNames([node])) remaining.set(t, (remaining.get(t) ?? 0) + 1);
   const live = new Set<string>();
@@ -286,15 +361,39 @@ function checkpoints(graph: onnx.IGraphProto, keepable: (tensor: string) => read
     const tensors = [...new Set([...live].flatMap((t) => keepable(t)))];
     if (tensors.length > 0 && tensors.length <= CUT_WIDTH) cuts.push({ index, tensors });
   });
-  if (cuts.length === 0) return [];
-  const picked = new Set<string>();
-  for (let k = 1; k <= CHECKPOINTS; k++) {
-    const target = (k * nodes.length) / (CHECKPOINTS + 1);
-    let best = cuts[0];
-    for (const cut of cuts) if (Math.abs(cut.index - target) < Math.abs(best.index - target)) best = cut;
-    for (const t of best.tensors) picked.add(t);
+  return cuts;
+}
+
+/**
+ * The nodes in the order onnxruntime runs them (its default order: a depth-first walk from the
+ * graph's leaves, the last one first, each node after its inputs' producers). Cuts are looked for in
+ * that order too: in the file's order a probe model lists its float half after the whole quantized
+ * half, and no cut exists there past its first layers.
+ */
+function executionOrder(graph: onnx.IGraphProto): onnx.INodeProto[] {
+  const nodes = graph.node ?? [];
+  const producer = new Map<string, number>();
+  nodes.forEach((node, k) => {
+    for (const o of node.output ?? []) if (o) producer.set(o, k);
+  });
+  const read = new Set<number>();
+  const inputsOf = nodes.map((node) => [...new Set([...referencedNames([node])].map((t) => producer.get(t)).filter((p): p is number => p !== undefined))].sort((a, b) => a - b));
+  for (const producers of inputsOf) for (const p of producers) read.add(p);
+  const order: onnx.INodeProto[] = [];
+  const visited = new Set<number>();
+  const stack: [number, boolean][] = nodes.map((_, k) => k).filter((k) => !read.has(k)).map((k) => [k, false]);
+  while (stack.length) {
+    const [k, done] = stack.pop()!;
+    if (done) {
+      order.push(nodes[k]);
+      continue;
+    }
+    if (visited.has(k)) continue;
+    visited.add(k);
+    stack.push([k, true]);
+    for (const p of inputsOf[k]) if (!visited.has(p)) stack.push([p, false]);
   }
-  return [...picked];
+  return order;
 }
 
 /**
