@@ -41,6 +41,7 @@ export async function nodeSearchPool(ctx: SearchContext, size = Math.max(1, avai
     localChunk: (units, jobId, onResult) => remote.localChunk(units, jobId, Comlink.proxy(onResult)),
     outputErrors: (qtable, indices, jobId) => remote.outputErrors(qtable, indices, jobId),
     layerSums: (qtable, indices, jobId) => remote.layerSums(qtable, indices, jobId),
+    localSums: (qtable, indices, jobId) => remote.localSums(qtable, indices, jobId),
     cancel: (jobId) => void remote.cancel(jobId).catch(() => {}),
   }, deaths[k]));
   const close = async () => {

@@ -33,16 +33,18 @@ class WorkerApi extends WorkbenchService {
 
 let wasm: ReturnType<typeof ortWebWasmEngine> | undefined;
 let webgpu: ReturnType<typeof ortWebGpuEngine> | undefined;
+const wasmEngine = async () => (wasm ??= faults.engine(ortWebWasmEngine()));
 
 Comlink.expose(
   new WorkerApi(
     {
-      wasm: async () => (wasm ??= faults.engine(ortWebWasmEngine())),
+      wasm: wasmEngine,
       webgpu: () => (webgpu ??= ortWebGpuEngine().then((engine) => faults.engine(engine))),
     },
     browserImageDecoder,
     hasWebGpuAdapter,
-    new BrowserSearchPools(undefined, faultSpec),
+    // One runner of the pool is this worker (on its WASM engine: quantized models run there).
+    new BrowserSearchPools(undefined, faultSpec, wasmEngine),
   ),
 );
 

@@ -5,7 +5,8 @@ import { DEFAULT_LIMITS } from '../src/core/io/limits';
 import { guardedPort } from '../src/core/search/pool/guardedPort';
 import { SearchPool, type RunnerPort } from '../src/core/search/pool/SearchPool';
 import { searchContextToData } from '../src/core/search/pool/serialize';
-import type { PoolWorker } from '../src/core/search/pool/PoolWorker';
+import { PoolWorker } from '../src/core/search/pool/PoolWorker';
+import type { Engine } from '../src/core/engine/Engine';
 import { nameWithFault } from './faults';
 import { connectLiveness, type Liveness } from './liveness';
 
@@ -27,8 +28,11 @@ interface Member {
 }
 
 /**
- * The page's search pool, made by the compute worker: one Web Worker per core, each with its own
+ * The page's search pool, made by the compute worker: one runner per core, each with its own
  * onnxruntime-web, kept for the session and given a new context only when the workbench's changes.
+ * One runner is the compute worker itself (`inProcess`: its engine, the context without a copy);
+ * the others are Web Workers. A worker costs its own copy of the samples and its own WebAssembly heap
+ * (the demo: about 220 MB each), and the compute worker waits on the pool anyway.
  * A worker that fails or stops answering fails the calls waiting on it (the search ends with a
  * message naming the model and the worker) and takes its pool with it: the next search or
  * evaluation starts new workers.
@@ -39,11 +43,15 @@ export class BrowserSearchPools {
   private pool: SearchPool | null = null;
   private generation = 0;
   private silenceMs = SEARCH_WORKER_SILENCE_MS;
+  /** The runner in the compute worker (kept across pools: its what-if values live as long as the samples). */
+  private inProcessRunner?: Promise<PoolWorker>;
 
   constructor(
     private readonly size = Math.max(1, globalThis.navigator?.hardwareConcurrency ?? 1),
     /** The page's ?fault= (faults.ts), handed to the first workers only. */
     private readonly faultSpec: string | null = null,
+    /** The compute worker's WASM engine: one runner of the pool runs on it, in that thread. */
+    private readonly inProcess?: () => Promise<Engine>,
   ) {}
 
   async poolFor(ctx: SearchContext): Promise<SearchPool> {
@@ -51,16 +59,20 @@ export class BrowserSearchPools {
     if (this.members.length === 0) this.members = this.start(ctx.model.fileName);
     if (this.loaded !== ctx || !this.pool) {
       const data = searchContextToData(ctx);
+      const local = this.inProcess ? await (this.inProcessRunner ??= this.inProcess().then((engine) => new PoolWorker(engine))) : null;
+      local?.loadContext(ctx);
       await Promise.all(this.members.map((m) => Promise.race([m.liveness.watch(m.remote.load(data)), m.died])));
       this.loaded = ctx;
-      this.pool = new SearchPool(this.members.map(({ remote, died, liveness }): RunnerPort => guardedPort({
+      const inThisThread: RunnerPort[] = local ? [guardedPort(local, new Promise<never>(() => {}))] : [];
+      this.pool = new SearchPool([...this.members.map(({ remote, died, liveness }): RunnerPort => guardedPort({
         rankChunk: (units, options, jobId, onResult) => liveness.watch(remote.rankChunk(units, options, jobId, Comlink.proxy(onResult))),
         scoreQTables: (qtables, table, metric, indices, jobId) => liveness.watch(remote.scoreQTables(qtables, table, metric, indices, jobId)),
         localChunk: (units, jobId, onResult) => liveness.watch(remote.localChunk(units, jobId, Comlink.proxy(onResult))),
         outputErrors: (qtable, indices, jobId) => liveness.watch(remote.outputErrors(qtable, indices, jobId)),
         layerSums: (qtable, indices, jobId) => liveness.watch(remote.layerSums(qtable, indices, jobId)),
+        localSums: (qtable, indices, jobId) => liveness.watch(remote.localSums(qtable, indices, jobId)),
         cancel: (jobId) => void remote.cancel(jobId),
-      }, died)));
+      }, died)), ...inThisThread]);
     }
     return this.pool;
   }
@@ -89,7 +101,8 @@ export class BrowserSearchPools {
   private start(model: string): Member[] {
     // An injected fault hits the first workers only, so that the search after the failure runs clean.
     const fault = ++this.generation === 1 ? this.faultSpec : null;
-    return Array.from({ length: this.size }, (_, k) => {
+    const count = this.inProcess ? this.size - 1 : this.size;
+    return Array.from({ length: count }, (_, k) => {
       const worker = new Worker(new URL('./search.worker.ts', import.meta.url), { type: 'module', name: nameWithFault(`qbench-search-${k + 1}`, fault) });
       let reject!: (error: Error) => void;
       const died = new Promise<never>((_, r) => {
@@ -101,7 +114,7 @@ export class BrowserSearchPools {
         member.dead = true;
         member.liveness.stop();
         worker.terminate();
-        reject(new QbenchError(`search worker ${k + 1} of ${this.size} ${what}; the next search starts new workers`, model));
+        reject(new QbenchError(`search worker ${k + 1} of ${count} ${what}; the next search starts new workers`, model));
       };
       worker.addEventListener('error', (event) => {
         // Handled here: unhandled, a nested worker's error is reported again in the compute

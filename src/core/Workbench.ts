@@ -28,7 +28,7 @@ import { flatbufferOrigins } from './export/flatbufferExports';
 import { ALL_INT8, qtableFromData, sameQTable, type Precision, type QTable } from './model/QTable';
 import { TARGET_SCHEMES, type TargetScheme } from './quant/schemes';
 import type { Evaluation, FloatGain, LocalErrors } from './model/Evaluation';
-import { measureLocalErrors } from './sim/localErrors';
+import { localErrorsFromSums, measureLocalErrors } from './sim/localErrors';
 import { measureFloatGain } from './sim/floatGain';
 import { effectivePrecision } from './quant/schemes';
 import type { SearchContext } from './search/SearchContext';
@@ -39,7 +39,7 @@ import type { SearchRequest } from './search/SearchRequest';
 import { SearchRunner } from './search/pool/SearchRunner';
 import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
-import { disposeWhatIfRunners, whatIfRunners, type IncrementalOutputs } from './sim/incremental/IncrementalOutputs';
+import { disposeWhatIfRunners, whatIfRunners, type IncrementalOutputs, type WhatIfRunners } from './sim/incremental/IncrementalOutputs';
 import { derived } from './session/memo';
 import { valueRanges, type OutputPart, type OutputScoring } from './metrics/outputParts';
 import { outputScoring, sampleLabels } from './metrics/outputScoring';
@@ -59,6 +59,9 @@ import type { SampleOutputs } from './sim/sampleView/SampleOutputs';
 
 export { NO_CORRECTIONS, type CorrectionEffects, type CorrectionReport, type Corrections } from './corrections/CorrectionState';
 export { bestThresholdMethod, flagOutlierMethods, type CalibrationSummary, type TensorCalibrationView, type ThresholdSearchRow } from './session/views';
+
+/** Which what-if runner: the outputs, the accumulated errors' probe, the local errors' probe. */
+type WhatIfKind = keyof WhatIfRunners;
 
 /**
  * One model and its dataset, calibrated and evaluated: the core job that the worker (for the page)
@@ -704,7 +707,13 @@ export class Workbench {
 
   /** Each layer's local error under a QTable (docs/algorithms.md §4; sim/localErrors.ts). */
   localErrors(qtable: QTable, job: JobContext): Promise<LocalErrors> {
-    return this.withCompleteCalibration(job, () => measureLocalErrors(this.requireSimulator().input, qtable, job));
+    return this.withCompleteCalibration(job, async () => {
+      const simulator = this.requireSimulator();
+      if (!this.outputsOnPool) return measureLocalErrors(simulator.input, qtable, this.incrementalOf(simulator.input.samples, this.wholeWhatIf).local, job);
+      // The page: on the pool, as its accumulated errors (each runner keeps its samples' values).
+      const ctx = await this.searchContext([], job);
+      return localErrorsFromSums(await (await this.searchPools(ctx)).localSums(qtable, ctx.samples.samples.length, job));
+    });
   }
 
   /** The output gain of setting `layer` to FP32 under a QTable (sim/floatGain.ts). */
@@ -820,18 +829,18 @@ export class Workbench {
   }
 
   /** What the last incremental 'outputs' evaluation in this process ran: kept outputs, a part, or the whole model (tests, benchmark). */
-  lastIncrementalPlan(depth: EvaluationDepth = 'outputs'): IncrementalOutputs['lastPlan'] {
-    return this.whatIfRunner(depth)?.lastPlan ?? null;
+  lastIncrementalPlan(kind: WhatIfKind = 'outputs'): IncrementalOutputs['lastPlan'] {
+    return this.whatIfRunner(kind)?.lastPlan ?? null;
   }
 
   /** What the what-if evaluations in this process keep between edits (tests, benchmark: issue #15's memory). */
-  keptWhatIfValues(depth: EvaluationDepth = 'outputs'): ReturnType<IncrementalOutputs['keptValues']> | null {
-    return this.whatIfRunner(depth)?.keptValues() ?? null;
+  keptWhatIfValues(kind: WhatIfKind = 'outputs'): ReturnType<IncrementalOutputs['keptValues']> | null {
+    return this.whatIfRunner(kind)?.keptValues() ?? null;
   }
 
-  private whatIfRunner(depth: EvaluationDepth): IncrementalOutputs | null {
+  private whatIfRunner(kind: WhatIfKind): IncrementalOutputs | null {
     const { evaluation } = this.state;
-    return evaluation ? this.incrementalOf(evaluation.samples, this.wholeWhatIf)[depth === 'outputs' ? 'outputs' : 'layers'] : null;
+    return evaluation ? this.incrementalOf(evaluation.samples, this.wholeWhatIf)[kind] : null;
   }
 
   async dispose(): Promise<void> {

@@ -235,6 +235,33 @@ describe('incremental what-if (issue #15)', () => {
     }
   }, 180_000);
 
+  it.each(['the simulator', 'a pool of two runners'] as const)('local errors on %s: after each edit only the changed copies run, and every figure equals the whole local probe', async (where) => {
+    for (const [bytes, name] of [[twoHeadModel(), 'twoHeads.onnx'], [new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx']] as const) {
+      bench = await openWith(bytes, name, 3, 4);
+      whole = await openWith(bytes, name, 3, 4);
+      whole.setWholeWhatIf(true);
+      const runners = where === 'a pool of two runners' ? onPool(bench, 2) : null;
+      const random = seededRandom(21);
+      const layers = [...bench.layers.values()].filter((l) => l.quantizable).map((l) => l.name);
+      let qtable: QTable = ALL_INT8;
+      let parts = 0;
+      for (let step = 0; step < 6; step++) {
+        if (step > 0) qtable = withPrecision(qtable, layers[Math.floor(random() * layers.length)], PRECISIONS[Math.floor(random() * PRECISIONS.length)]);
+        const got = await bench.localErrors(qtable, silentJob);
+        const plans = runners ? runners.map((r) => r.whatIfState('local')?.plan) : [bench.lastIncrementalPlan('local')];
+        // A part runs the changed copies and what feeds them from the kept float values: a few nodes of thousands.
+        if (plans.every((p) => p?.kind === 'part' && p.nodes < p.of / 4)) parts++;
+        const want = await whole.localErrors(qtable, silentJob);
+        expect(Object.keys(got).sort()).toEqual(Object.keys(want).sort());
+        for (const [layer, w] of Object.entries(want)) expect(Math.abs(got[layer].cos - w.cos), `${name} step ${step} ${layer}`).toBeLessThanOrEqual(1e-6);
+      }
+      expect(parts).toBeGreaterThan(2);
+      await bench.dispose();
+      await whole.dispose();
+      bench = whole = null;
+    }
+  }, 180_000);
+
   // Third-party models of other shapes: Silero VAD v5 (its network inside If branches, three inputs),
   // Keras MobileNetV2 from a .tflite (NHWC, converted), MediaPipe BlazeFace (two detector heads).
   it.each([

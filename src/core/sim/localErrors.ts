@@ -1,57 +1,49 @@
-import type { Engine } from '../engine/Engine';
-import { openSession } from '../engine/openSession';
 import type { Dataset } from '../io/dataset/Dataset';
-import { onnx } from '../io/onnx/protobuf';
 import type { JobContext } from '../jobs/Job';
-import { letEventsIn } from '../jobs/letEventsIn';
-import { meanMetrics, metricsFromSums, type ErrorMetrics } from '../metrics/similarity';
+import { meanMetrics, metricsFromSums, type ErrorSums } from '../metrics/similarity';
 import type { LocalErrors } from '../model/Evaluation';
+import type { LayerName } from '../model/ModelGraph';
 import type { QTable } from '../model/QTable';
 import type { QuantizationContext } from '../quant/QuantizationContext';
 import type { WeightCache } from '../quant/WeightCache';
+import type { IncrementalOutputs } from './incremental/IncrementalOutputs';
 import { buildLocalProbeModel } from './localProbeModel';
-import type { ProbedTensor } from './probeModel';
-import { scalarOf } from './reductions';
+import { probedTensors, probeSums } from './probeModel';
 
 export interface LocalErrorInput extends QuantizationContext {
-  readonly engine: Engine;
   /** The evaluation samples (the accumulated errors' samples). */
   readonly samples: Dataset;
   readonly weightCache?: WeightCache;
 }
 
+/** Each measured layer's local error sums on some samples: the layers, and per sample one sum per layer. */
+export interface LocalSums {
+  readonly layers: readonly LayerName[];
+  readonly perSample: readonly (readonly ErrorSums[])[];
+}
+
 /**
- * Each layer's local error under `qtable` (docs/algorithms.md §4), averaged over the samples as the
- * accumulated errors are: one session of the local probe (localProbeModel.ts), one run per sample,
- * released at the end (the page asks once per QTable, after its accumulated errors).
- * Layers the QTable leaves in float, and layers inside If/Loop/Scan bodies, have no entry.
+ * Each layer's local error sums under `qtable` (docs/algorithms.md §4) on the given samples: the
+ * local probe (localProbeModel.ts) run by `runner`, so that after an edit only the copies the edit
+ * changed run again, from the float values they read (incremental/IncrementalOutputs.ts): a layer's
+ * local error depends on its own quantization alone. Layers the QTable leaves in float, and layers
+ * inside If/Loop/Scan bodies, have no entry.
  */
-export async function measureLocalErrors(input: LocalErrorInput, qtable: QTable, job: JobContext): Promise<LocalErrors> {
-  const probed: ProbedTensor[] = [];
-  const scoped = new Set(input.model.graph.nodes.filter((n) => n.scope).map((n) => n.name));
-  for (const info of input.layers.values()) {
-    const tensor = info.floatOutputs[0];
-    if (tensor && !scoped.has(info.name)) probed.push({ layer: info.name, tensor });
-  }
-  const { proto, probes } = buildLocalProbeModel({ ...input, qtable }, probed);
-  if (probes.length === 0) return {};
-  const session = await openSession(input.engine, onnx.ModelProto.encode(proto).finish(), input.model.fileName);
-  const perLayer = probes.map(() => [] as ErrorMetrics[]);
+export async function localErrorSums(input: LocalErrorInput, qtable: QTable, sampleIndices: readonly number[], runner: IncrementalOutputs, job: JobContext): Promise<LocalSums> {
+  const { proto, probes } = buildLocalProbeModel({ ...input, qtable }, probedTensors(input.model, input.layers).main);
+  if (probes.length === 0) return { layers: [], perSample: sampleIndices.map(() => []) };
   const fetches = probes.flatMap((p) => [p.dd, p.qq, p.ff, p.count]);
-  const total = input.samples.samples.length;
-  try {
-    for (let i = 0; i < total; i++) {
-      await letEventsIn();
-      job.throwIfCancelled();
-      job.progress({ stage: 'local errors', done: i, total });
-      const result = await session.run(input.samples.samples[i], fetches);
-      probes.forEach(({ dd, qq, ff, count }, k) => {
-        perLayer[k].push(metricsFromSums({ ff: scalarOf(result[ff].data), qq: scalarOf(result[qq].data), dd: scalarOf(result[dd].data), count: scalarOf(result[count].data) }));
-      });
-    }
-  } finally {
-    await session.dispose();
-  }
-  job.progress({ stage: 'local errors', done: total, total });
-  return Object.fromEntries(probes.map((p, k) => [p.layer, meanMetrics(perLayer[k])]));
+  let done = 0;
+  const results = await runner.run(proto, sampleIndices, job, () => job.progress({ stage: 'local errors', done: ++done, total: sampleIndices.length }), fetches);
+  return { layers: probes.map((p) => p.layer), perSample: results.map((result) => probeSums({ outputs: probes }, result)) };
+}
+
+/** Local errors from the sums of every evaluation sample, averaged in sample order as the accumulated errors are. */
+export function localErrorsFromSums({ layers, perSample }: LocalSums): LocalErrors {
+  return Object.fromEntries(layers.map((layer, k) => [layer, meanMetrics(perSample.map((sums) => metricsFromSums(sums[k])))]));
+}
+
+/** Each layer's local error under `qtable`, on every evaluation sample (the Workbench in this thread). */
+export async function measureLocalErrors(input: LocalErrorInput, qtable: QTable, runner: IncrementalOutputs, job: JobContext): Promise<LocalErrors> {
+  return localErrorsFromSums(await localErrorSums(input, qtable, input.samples.samples.map((_, i) => i), runner, job));
 }

@@ -8,8 +8,10 @@ import { SearchRunner, type TableChoice } from './SearchRunner';
 import type { SearchMetric } from '../scoring/searchMetric';
 import type { SensitivityOptions, UnitSensitivity } from '../scoring/sensitivity';
 import { searchContextFromData, type SearchContextData } from './serialize';
+import type { SearchContext } from '../SearchContext';
 import { disposeWhatIfRunners, whatIfRunners, type IncrementalOutputs, type WhatIfRunners } from '../../sim/incremental/IncrementalOutputs';
 import type { ErrorSums } from '../../metrics/similarity';
+import type { LocalSums } from '../../sim/localErrors';
 import type { QuantUnit } from '../scoring/units';
 
 /**
@@ -25,7 +27,11 @@ export class PoolWorker implements RunnerPort {
   constructor(private readonly engine: Engine) {}
 
   load(data: SearchContextData): void {
-    const ctx = searchContextFromData(data);
+    this.loadContext(searchContextFromData(data));
+  }
+
+  /** The context itself, for a runner in the thread that holds it (the page's compute worker: no copy of the samples). */
+  loadContext(ctx: SearchContext): void {
     const key = `${ctx.samplesKey ?? ''}|${!ctx.wholeWhatIf}`;
     if (ctx.samplesKey === undefined || this.incremental?.key !== key) {
       if (this.incremental) void disposeWhatIfRunners(this.incremental.runners);
@@ -54,8 +60,12 @@ export class PoolWorker implements RunnerPort {
     return this.require().layerSums(qtable, sampleIndices, jobId);
   }
 
+  localSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<LocalSums> {
+    return this.require().localSums(qtable, sampleIndices, jobId);
+  }
+
   /** What this worker's last what-if of each kind ran and what it keeps (tests, benchmark). */
-  whatIfState(depth: 'outputs' | 'layers'): { readonly plan: IncrementalOutputs['lastPlan']; readonly kept: ReturnType<IncrementalOutputs['keptValues']> } | null {
+  whatIfState(depth: 'outputs' | 'layers' | 'local'): { readonly plan: IncrementalOutputs['lastPlan']; readonly kept: ReturnType<IncrementalOutputs['keptValues']> } | null {
     const runner = this.incremental?.runners[depth];
     return runner ? { plan: runner.lastPlan, kept: runner.keptValues() } : null;
   }

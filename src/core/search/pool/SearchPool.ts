@@ -1,6 +1,7 @@
 import { CancelToken, jobContext, type JobContext } from '../../jobs/Job';
 import type { OutputSample } from '../../metrics/outputParts';
 import type { ErrorSums } from '../../metrics/similarity';
+import type { LocalSums } from '../../sim/localErrors';
 import { qtableFromData, qtableToData, type QTable, type QTableData } from '../../model/QTable';
 import type { SearchMetric } from '../scoring/searchMetric';
 import type { SearchRunner, TableChoice } from './SearchRunner';
@@ -20,6 +21,7 @@ export interface RunnerPort {
   localChunk(units: readonly QuantUnit[], jobId: string, onResult: (score: LocalScore) => void): Promise<void>;
   outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]>;
   layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]>;
+  localSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<LocalSums>;
   cancel(jobId: string): void;
 }
 
@@ -47,6 +49,10 @@ export class LocalRunnerPort implements RunnerPort {
 
   layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]> {
     return this.withJob(jobId, (job) => this.runner.layerSums(qtableFromData(qtable), sampleIndices, job));
+  }
+
+  localSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<LocalSums> {
+    return this.withJob(jobId, (job) => this.runner.localSums(qtableFromData(qtable), sampleIndices, job));
   }
 
   cancel(jobId: string): void {
@@ -143,6 +149,17 @@ export class SearchPool {
     const ordered: ErrorSums[][] = new Array(sampleCount);
     slices.forEach((indices, k) => indices.forEach((sample, j) => (ordered[sample] = parts[k][j])));
     return ordered;
+  }
+
+  /** Each quantized layer's local error sums per sample under a QTable (SearchRunner.localSums), split as outputErrors splits them, in sample order. */
+  async localSums(qtable: QTable, sampleCount: number, job: JobContext): Promise<LocalSums> {
+    const slices = interleaveSamples(sampleCount, this.ports.length);
+    const jobId = `pool-${++poolJobs}`;
+    const data = qtableToData(qtable);
+    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].localSums(data, indices, jobId) : Promise.resolve(null))));
+    const perSample: (readonly ErrorSums[])[] = new Array(sampleCount);
+    slices.forEach((indices, k) => indices.forEach((sample, j) => (perSample[sample] = parts[k]!.perSample[j])));
+    return { layers: parts.find((p) => p)?.layers ?? [], perSample };
   }
 
   /** Mean score and output cosine of each QTable over `sampleCount` samples, the samples split between runners. */

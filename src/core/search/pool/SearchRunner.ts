@@ -11,6 +11,7 @@ import { buildPartQdq, buildPartQdqProto, scoreBuiltPart, type PartScores } from
 import { whatIfRunners, type WhatIfRunners } from '../../sim/incremental/IncrementalOutputs';
 import { buildProbeModel, probedTensors, probeSums } from '../../sim/probeModel';
 import type { ErrorSums } from '../../metrics/similarity';
+import { localErrorSums, type LocalSums } from '../../sim/localErrors';
 import type { SearchContext } from '../SearchContext';
 import { comparedTensors, type SearchMetric } from '../scoring/searchMetric';
 import { localUnitScores, type LocalScore } from '../scoring/localErrors';
@@ -70,6 +71,11 @@ export class SearchRunner {
       const results = await this.incremental.layers.run(probe.proto, sampleIndices, job, undefined, fetches);
       return results.map((result) => probeSums(probe, result));
     });
+  }
+
+  /** Each quantized layer's local error sums on each of the given samples under a QTable (the heatmap's local errors, split between runners by samples). */
+  localSums(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<LocalSums> {
+    return this.inStep(`measuring each layer alone with ${describeQTable(qtable)}`, () => localErrorSums({ ...this.ctx, weightCache: this.weightCache }, qtable, sampleIndices, this.incremental.local, job));
   }
 
   /** Per-sample scores (and output cosines) of each QTable, the whole model quantized, on the given samples. */

@@ -27,6 +27,7 @@ export function guardedPort(port: RunnerPort, died: Promise<never>): GuardedPort
     localChunk: (units, jobId, onResult) => guard(() => port.localChunk(units, jobId, onResult)),
     outputErrors: (qtable, indices, jobId) => guard(() => port.outputErrors(qtable, indices, jobId)),
     layerSums: (qtable, indices, jobId) => guard(() => port.layerSums(qtable, indices, jobId)),
+    localSums: (qtable, indices, jobId) => guard(() => port.localSums(qtable, indices, jobId)),
     cancel: (jobId) => port.cancel(jobId),
     inFlight: async () => {
       await Promise.race([Promise.allSettled(running), died.catch(() => {})]);

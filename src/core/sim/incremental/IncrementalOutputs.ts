@@ -43,15 +43,20 @@ export class IncrementalOutputs {
   lastPlan: { readonly kind: 'cached' | 'whole' | 'part'; readonly nodes: number; readonly of: number; readonly boundary: number; readonly samples: number; sessionMs?: number; runMs?: number } | null = null;
 
   private readonly enabled: boolean;
+  private readonly checkpointBytes: number;
 
-  /** `enabled` false: every run is the whole model on every sample, nothing kept (the benchmark's "before"). */
+  /**
+   * `enabled` false: every run is the whole model on every sample, nothing kept (the benchmark's
+   * "before"). `checkpointBytesPerSample`: what the checkpoints may hold (affordableCuts).
+   */
   constructor(
     private readonly engine: Engine,
     private readonly modelName: string,
     private readonly samples: readonly TensorMap[],
-    { enabled = true }: { readonly enabled?: boolean } = {},
+    { enabled = true, checkpointBytesPerSample = CHECKPOINT_BYTES_PER_SAMPLE }: { readonly enabled?: boolean; readonly checkpointBytesPerSample?: number } = {},
   ) {
     this.enabled = enabled;
+    this.checkpointBytes = checkpointBytesPerSample;
   }
 
   /**
@@ -90,7 +95,10 @@ export class IncrementalOutputs {
     else if (toRun.length === 0 || missing.length === 0) plan = { kind: 'cached', nodes: new Set(), feeds: [], fetch: [], keep: [], checkpoints: [] };
     else {
       const part = partComputing(graph, signatures, missing, available);
-      plan = part.feeds.some((t) => available.has(sigOf(t)) && !isGraphInput(graph, t))
+      // From kept values; or from the inputs when what is missing needs a small share of the graph
+      // (a local probe's changed copy needs only the float layers before it: 300 of 3,700 nodes).
+      const fromKept = part.feeds.some((t) => available.has(sigOf(t)) && !isGraphInput(graph, t));
+      plan = fromKept || part.nodes.size <= graph.node.length * SMALL_PART
         ? this.partPlan(graph, signatures, part, missing, available)
         : this.wholePlan(graph, signatures, outputNames);
     }
@@ -121,7 +129,7 @@ export class IncrementalOutputs {
         if (!perSample) newOutputs.set(sig, (perSample = new Map()));
         perSample.set(i, value);
       }
-      for (const name of [...plan.keep, ...plan.checkpoints]) {
+      for (const name of [...plan.keep, ...plan.checkpoints.flat()]) {
         if (!computed[name]) continue;
         const sig = sigOf(name);
         let perSample = keptValues.get(sig);
@@ -138,7 +146,7 @@ export class IncrementalOutputs {
     }
     this.outputs = newOutputs;
     this.boundary = keepValues(this.boundary, plan.keep.map(sigOf), keptValues);
-    this.checkpoints = keepValues(this.checkpoints, plan.checkpoints.map(sigOf), keptValues);
+    this.checkpoints = keepValues(this.checkpoints, affordableCuts(plan.checkpoints.map((cut) => cut.map(sigOf)), keptValues, toRun.length, this.checkpointBytes).flat(), keptValues);
     this.lastGraph = { key: graphKey, signatures: new Set(signatures.values()) };
     Object.assign(lastPlan, { sessionMs: runStarted - sessionStarted, runMs: performance.now() - runStarted });
     return results;
@@ -164,8 +172,8 @@ export class IncrementalOutputs {
     // (outputNames: the run's targets)
     const keepable = keepableResolver(graph, signatures);
     const keep = this.boundaryToKeep(graph, signatures, keepable);
-    const cuts = checkpoints(graph, keepable).filter((t) => !keep.includes(t));
-    return { kind: 'whole', nodes: new Set((graph.node ?? []).map((n) => n.name!)), feeds: (graph.input ?? []).map((i) => i.name!), fetch: [...new Set([...outputNames, ...keep, ...cuts])], keep, checkpoints: cuts };
+    const cuts = checkpoints(graph, keepable).map((cut) => cut.filter((t) => !keep.includes(t))).filter((cut) => cut.length > 0);
+    return { kind: 'whole', nodes: new Set((graph.node ?? []).map((n) => n.name!)), feeds: (graph.input ?? []).map((i) => i.name!), fetch: [...new Set([...outputNames, ...keep, ...cuts.flat()])], keep, checkpoints: cuts };
   }
 
   /**
@@ -212,11 +220,14 @@ export class IncrementalOutputs {
       this.sessions.delete(key);
       throw sessionError(error, this.modelName);
     });
+    // One whole model at a time: the rest of a progressive figure reuses it, little else does, and it
+    // holds every weight of the model (the demo's probe: 46 MB of onnxruntime-web heap).
+    const evicted = new Set([...this.sessions.keys()].filter((k) => plan.kind === 'whole' && k.startsWith('whole|')));
     this.sessions.set(key, entry);
-    while (this.sessions.size > IncrementalOutputs.MAX_SESSIONS) {
-      const oldest = this.sessions.keys().next().value!;
-      void this.sessions.get(oldest)!.then((s) => s.dispose()).catch(() => {});
-      this.sessions.delete(oldest);
+    for (const k of this.sessions.keys()) if (this.sessions.size - evicted.size > IncrementalOutputs.MAX_SESSIONS) evicted.add(k);
+    for (const old of evicted) {
+      void this.sessions.get(old)?.then((s) => s.dispose()).catch(() => {});
+      this.sessions.delete(old);
     }
     return entry;
   }
@@ -240,10 +251,10 @@ export class IncrementalOutputs {
  * The values a tensor can be kept as: only values onnxruntime computes the same way whether or not
  * they are fetched. An integer tensor a QuantizeLinear writes (not the float a DequantizeLinear
  * makes of it, which belongs to its consumer's int8 kernel), a graph input (none needed), a float
- * value no QuantizeLinear reads. A float value a QuantizeLinear reads sits inside a fused group
- * (DequantizeLinear -> Conv -> QuantizeLinear runs as one int8 kernel that never makes it): the
- * group's inputs are kept instead. Constants are never kept (an int8 kernel needs its weights as
- * constants).
+ * value no QuantizeLinear reads, or that no dequantized value went into. A float value made from
+ * dequantized values and read by a QuantizeLinear sits inside a fused group (DequantizeLinear ->
+ * Conv -> QuantizeLinear runs as one int8 kernel that never makes it): the group's inputs are kept
+ * instead. Constants are never kept (an int8 kernel needs its weights as constants).
  */
 function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>): (tensor: string) => readonly string[] {
   const producer = new Map<string, onnx.INodeProto>();
@@ -252,6 +263,21 @@ function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<strin
     for (const o of node.output ?? []) if (o) producer.set(o, node);
     if (node.opType === 'QuantizeLinear' && node.input?.[0]) readByQuantize.add(node.input[0]);
   }
+  // Whether a value is computed from dequantized values without passing a QuantizeLinear: only such
+  // a value can sit inside a fused int8 group. A float value computed from float values alone (a
+  // probe's float half, read by a local copy's input quantizer) is made whether fetched or not.
+  const dequantizedMemo = new Map<string, boolean>();
+  const fromDequantized = (tensor: string, depth: number): boolean => {
+    const known = dequantizedMemo.get(tensor);
+    if (known !== undefined) return known;
+    const from = producer.get(tensor);
+    const result = !from ? false
+      : from.opType === 'DequantizeLinear' ? true
+      : from.opType === 'QuantizeLinear' ? false
+      : depth > 64 || [...referencedNames([from])].some((t) => fromDequantized(t, depth + 1));
+    dequantizedMemo.set(tensor, result);
+    return result;
+  };
   const memo = new Map<string, readonly string[]>();
   const resolve = (tensor: string, depth: number): readonly string[] => {
     const known = memo.get(tensor);
@@ -262,13 +288,16 @@ function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<strin
     if (!sig || isConstant(sig) || isGraphInput(graph, tensor) || !from || depth > 64) result = [];
     else if (from.opType === 'QuantizeLinear') result = [tensor];
     else if (from.opType === 'DequantizeLinear' && from.input?.[0]) result = resolve(from.input[0], depth + 1);
-    else if (readByQuantize.has(tensor) || isControlFlow(from)) result = [...new Set([...referencedNames([from])].flatMap((t) => resolve(t, depth + 1)))];
+    else if ((readByQuantize.has(tensor) && fromDequantized(tensor, 0)) || isControlFlow(from)) result = [...new Set([...referencedNames([from])].flatMap((t) => resolve(t, depth + 1)))];
     else result = [tensor];
     memo.set(tensor, result);
     return result;
   };
   return (tensor) => resolve(tensor, 0);
 }
+
+/** A part from the graph inputs runs instead of the whole model (which keeps checkpoints) when it is at most this share of the nodes. */
+const SMALL_PART = 0.5;
 
 /** How many nodes a part may run again to spare keeping one boundary value (recomputable()). */
 const RECOMPUTE_NODES = 64;
@@ -329,19 +358,39 @@ const CUT_WIDTH = 4;
  * from the nearest cut above it instead of from the inputs (the edit's own boundary is only known
  * once it happened).
  */
-function checkpoints(graph: onnx.IGraphProto, keepable: (tensor: string) => readonly string[]): string[] {
+function checkpoints(graph: onnx.IGraphProto, keepable: (tensor: string) => readonly string[]): (readonly string[])[] {
   // A cut at position k of an order means the k nodes before it are done: the part from it runs the rest.
   const cuts = [...cutsAlong(graph.node ?? [], keepable), ...cutsAlong(executionOrder(graph), keepable)];
   if (cuts.length === 0) return [];
   const total = (graph.node ?? []).length;
-  const picked = new Set<string>();
+  const picked = new Set<{ index: number; tensors: readonly string[] }>();
   for (let k = 1; k <= CHECKPOINTS; k++) {
     const target = (k * total) / (CHECKPOINTS + 1);
     let best = cuts[0];
     for (const cut of cuts) if (Math.abs(cut.index - target) < Math.abs(best.index - target)) best = cut;
-    for (const t of best.tensors) picked.add(t);
+    picked.add(best);
   }
-  return [...picked];
+  return [...picked].map((cut) => cut.tensors);
+}
+
+/**
+ * Checkpoints cost memory and only save time (the boundary is what the next edit of a region
+ * needs): a runner keeps cuts, cheapest first, while their values (a tensor shared by two cuts
+ * counted once) hold at most this many bytes per sample. The demo keeps its QDQ model's four (int8,
+ * 1.2 MB a sample) and two of its probe's (float and int8 values of both halves, 3 MB).
+ */
+const CHECKPOINT_BYTES_PER_SAMPLE = 4 * 1024 * 1024;
+
+/** The cuts (as signatures) a run keeps within `budget` bytes per sample, measured on the values it fetched. */
+function affordableCuts(cuts: readonly (readonly Signature[])[], values: ReadonlyMap<Signature, Map<number, Tensor>>, samples: number, budget: number): (readonly Signature[])[] {
+  if (samples === 0) return [];
+  const bytesOf = (sig: Signature) => [...(values.get(sig)?.values() ?? [])].reduce((s, t) => s + t.data.byteLength, 0) / samples;
+  const union = (sigs: Iterable<Signature>) => [...new Set(sigs)].reduce((sum, sig) => sum + bytesOf(sig), 0);
+  const kept: (readonly Signature[])[] = [];
+  for (const cut of [...cuts].sort((a, b) => union(a) - union(b))) {
+    if (union([...kept.flat(), ...cut]) <= budget) kept.push(cut);
+  }
+  return kept;
 }
 
 /** The narrow cuts along one topological order of the nodes: where every value still to be read is one of a few keepable tensors. */
@@ -420,8 +469,8 @@ interface RunPlan {
   readonly fetch: readonly string[];
   /** Fetched tensors kept as the edit's boundary. */
   readonly keep: readonly string[];
-  /** Fetched tensors kept as checkpoints (a whole run's). */
-  readonly checkpoints: readonly string[];
+  /** Fetched cuts kept as checkpoints (a whole run's), each a few tensors. */
+  readonly checkpoints: readonly (readonly string[])[];
 }
 
 function isGraphInput(graph: onnx.IGraphProto, name: string): boolean {
@@ -469,16 +518,23 @@ function encodeWithOutputs(proto: onnx.ModelProto, fetch: readonly string[]): Ui
   return onnx.ModelProto.encode(onnx.ModelProto.create({ ...proto, graph: onnx.GraphProto.create({ ...graph, output: [...graph.output, ...extra] }) })).finish();
 }
 
-/** The two incremental runners of one sample set: the QDQ model's outputs, and the probe model's per-layer error sums. */
+/**
+ * The incremental runners of one sample set: the QDQ model's outputs, the probe model's per-layer
+ * error sums, the local probe's. The local probe keeps no checkpoints: a changed copy needs only the
+ * float values it reads, kept as its boundary or computed from the inputs by the float layers before
+ * it (a small part), and its cuts would hold float activations (the demo: 22 MB over 6 samples).
+ */
 export interface WhatIfRunners {
   readonly outputs: IncrementalOutputs;
   readonly layers: IncrementalOutputs;
+  readonly local: IncrementalOutputs;
 }
 
 export function whatIfRunners(engine: Engine, modelName: string, samples: readonly TensorMap[], options: { readonly enabled?: boolean } = {}): WhatIfRunners {
-  return { outputs: new IncrementalOutputs(engine, modelName, samples, options), layers: new IncrementalOutputs(engine, modelName, samples, options) };
+  const runner = () => new IncrementalOutputs(engine, modelName, samples, options);
+  return { outputs: runner(), layers: runner(), local: new IncrementalOutputs(engine, modelName, samples, { ...options, checkpointBytesPerSample: 0 }) };
 }
 
 export async function disposeWhatIfRunners(runners: WhatIfRunners): Promise<void> {
-  await Promise.all([runners.outputs.dispose(), runners.layers.dispose()]);
+  await Promise.all([runners.outputs.dispose(), runners.layers.dispose(), runners.local.dispose()]);
 }
