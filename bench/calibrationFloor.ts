@@ -3,7 +3,7 @@
  * (bench/run.ts benchCalibrationNode). Issue #3 asks KL calibration over 100 samples to cost at most
  * 1.5x 100 float inferences; this measures whether onnxruntime-node leaves room for that at all.
  * The model is run as is and with only the cheapest in-graph observation added to every tensor
- * calibration observes:
+ * calibration reduces (the observed tensors less those derived from another, derivedTensors.ts):
  *   - maxOnly:   one ReduceMax each (what the max method alone needs; KL needs min and max as well);
  *   - minMax:    ReduceMin and ReduceMax each (what every method needs: exact extremes);
  *   - oneRowEach: one row of each tensor (Gather of index 0 on its second-to-last axis), no reduction:
@@ -11,6 +11,7 @@
  * Rounds are interleaved (float, maxOnly, minMax, oneRowEach, float, ...) and medians kept: the
  * machine is noisy. Every variant returns its observations in one fetch, as the statistics pass does.
  */
+import { derivedTensors } from '../src/core/calib/derivedTensors';
 import { openSession } from '../src/core/engine/openSession';
 import { concatFlat, extendedModel, writerOver } from '../src/core/io/onnx/graphExtension';
 import type { Engine, Session } from '../src/core/engine/Engine';
@@ -27,7 +28,7 @@ function variantModel(bench: Workbench, variant: Variant): { bytes: Uint8Array; 
   const outputs = bench.model.graph.outputs.map((o) => o.name);
   if (variant === 'float') return { bytes: bench.model.encode(), fetches: outputs };
   const writer = writerOver(bench.model);
-  const tensors = bench.calibratedTensors();
+  const tensors = reducedTensors(bench);
   const reduce = (op: 'ReduceMin' | 'ReduceMax') => concatFlat(writer, tensors.map((t) => {
     const out = writer.uniqueName(`${t}/floor_${op}`);
     writer.addNode(op, [t], [out], `${t}/floor_${op}`);
@@ -46,6 +47,13 @@ function variantModel(bench: Workbench, variant: Variant): { bytes: Uint8Array; 
     }), 'floor_rows'));
   }
   return { bytes: extendedModel(bench.model.proto, writer, added), fetches: [...outputs, ...added] };
+}
+
+/** The tensors the statistics pass reduces: the observed ones less those derived from another (derivedTensors.ts). */
+function reducedTensors(bench: Workbench): string[] {
+  const tensors = bench.calibratedTensors();
+  const derived = derivedTensors(bench.model, tensors);
+  return tensors.filter((_, i) => !derived[i]);
 }
 
 async function perSampleMs(session: Session, fetches: readonly string[], dataset: Dataset): Promise<number> {
@@ -79,6 +87,7 @@ export async function benchCalibrationFloorNode(engine: Engine, bench: Workbench
       samplesPerRound: dataset.samples.length,
       rounds,
       observedTensors: bench.calibratedTensors().length,
+      reducedTensors: reducedTensors(bench).length,
       floatPerSampleMs: round(floatMs),
       maxOnly: vsFloat('maxOnly'),
       minMax: vsFloat('minMax'),
