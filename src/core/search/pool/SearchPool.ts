@@ -2,6 +2,7 @@ import { CancelToken, jobContext, type JobContext } from '../../jobs/Job';
 import type { OutputSample } from '../../metrics/outputParts';
 import type { ErrorSums } from '../../metrics/similarity';
 import type { LocalSums } from '../../sim/localErrors';
+import type { LayerName } from '../../model/ModelGraph';
 import { qtableFromData, qtableToData, type QTable, type QTableData } from '../../model/QTable';
 import type { SearchMetric } from '../scoring/searchMetric';
 import type { SearchRunner, TableChoice } from './SearchRunner';
@@ -128,38 +129,38 @@ export class SearchPool {
   }
 
   /** Each output's error per sample under a QTable, the samples split between runners (in sample order). */
-  async outputErrors(qtable: QTable, sampleCount: number, job: JobContext): Promise<OutputSample[]> {
-    // Interleaved, so that a runner always gets the same samples whatever the count: a preliminary
-    // figure's first samples are where the full evaluation that follows finds them (kept outputs).
-    const slices = interleaveSamples(sampleCount, this.ports.length);
-    const jobId = `pool-${++poolJobs}`;
-    const data = qtableToData(qtable);
-    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].outputErrors(data, indices, jobId) : Promise.resolve([]))));
-    const ordered: OutputSample[] = new Array(sampleCount);
-    slices.forEach((indices, k) => indices.forEach((sample, j) => (ordered[sample] = parts[k][j])));
-    return ordered;
+  outputErrors(qtable: QTable, sampleCount: number, job: JobContext): Promise<OutputSample[]> {
+    return this.perSample(sampleCount, job, (port, indices, jobId) => port.outputErrors(qtableToData(qtable), indices, jobId));
   }
 
   /** Each layer's error sums per sample under a QTable (SearchRunner.layerSums), split as outputErrors splits them, in sample order. */
-  async layerSums(qtable: QTable, sampleCount: number, job: JobContext): Promise<ErrorSums[][]> {
-    const slices = interleaveSamples(sampleCount, this.ports.length);
-    const jobId = `pool-${++poolJobs}`;
-    const data = qtableToData(qtable);
-    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].layerSums(data, indices, jobId) : Promise.resolve([]))));
-    const ordered: ErrorSums[][] = new Array(sampleCount);
-    slices.forEach((indices, k) => indices.forEach((sample, j) => (ordered[sample] = parts[k][j])));
-    return ordered;
+  layerSums(qtable: QTable, sampleCount: number, job: JobContext): Promise<ErrorSums[][]> {
+    return this.perSample(sampleCount, job, (port, indices, jobId) => port.layerSums(qtableToData(qtable), indices, jobId));
   }
 
   /** Each quantized layer's local error sums per sample under a QTable (SearchRunner.localSums), split as outputErrors splits them, in sample order. */
   async localSums(qtable: QTable, sampleCount: number, job: JobContext): Promise<LocalSums> {
+    let layers: readonly LayerName[] = [];
+    const perSample = await this.perSample(sampleCount, job, async (port, indices, jobId) => {
+      const sums = await port.localSums(qtableToData(qtable), indices, jobId);
+      layers = sums.layers;
+      return sums.perSample;
+    });
+    return { layers, perSample };
+  }
+
+  /**
+   * One result per sample, the samples dealt between runners and put back in sample order.
+   * Interleaved, so that a runner always gets the same samples whatever the count: a preliminary
+   * figure's first samples are where the full evaluation that follows finds them (kept values).
+   */
+  private async perSample<T>(sampleCount: number, job: JobContext, call: (port: RunnerPort, indices: readonly number[], jobId: string) => Promise<readonly T[]>): Promise<T[]> {
     const slices = interleaveSamples(sampleCount, this.ports.length);
     const jobId = `pool-${++poolJobs}`;
-    const data = qtableToData(qtable);
-    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? this.ports[k].localSums(data, indices, jobId) : Promise.resolve(null))));
-    const perSample: (readonly ErrorSums[])[] = new Array(sampleCount);
-    slices.forEach((indices, k) => indices.forEach((sample, j) => (perSample[sample] = parts[k]!.perSample[j])));
-    return { layers: parts.find((p) => p)?.layers ?? [], perSample };
+    const parts = await this.whileCancellable(job, jobId, () => slices.map((indices, k) => (indices.length ? call(this.ports[k], indices, jobId) : Promise.resolve([]))));
+    const ordered: T[] = new Array(sampleCount);
+    slices.forEach((indices, k) => indices.forEach((sample, j) => (ordered[sample] = parts[k][j])));
+    return ordered;
   }
 
   /** Mean score and output cosine of each QTable over `sampleCount` samples, the samples split between runners. */
