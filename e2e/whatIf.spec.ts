@@ -52,6 +52,8 @@ test('an edit answers with a first figure from 2 samples, then the full one; fig
   test.setTimeout(420_000);
   const steps: [string, string][] = [['p2o.Conv.17', 'FP32'], ['p2o.Conv.17', 'FP16']];
   await demoReady(page, '');
+  // Once the figures are in, the tensors calibration left out are observed in the background, ahead of the edit that un-fuses one.
+  expect(await page.evaluate(() => { const s = (globalThis as unknown as { qbenchState: () => { calibration: unknown; leftOutObservedFor: unknown } }).qbenchState(); return s.calibration !== null && s.leftOutObservedFor === s.calibration; })).toBe(true);
   const incremental: Figures[] = [];
   for (const [layer, precision] of steps) incremental.push(await edit(page, layer, precision));
   for (const figures of incremental) {

@@ -206,6 +206,11 @@ export const JOBS = {
     return service.requireBench().localErrors(qtable, job);
   },
 
+  /** Observes the tensors calibration left out, which a later edit may need (the page asks once the figures are in); how many. */
+  async calibrateRemaining(service: JobHost, _args: Record<string, never>, job: JobContext) {
+    return service.requireBench().calibrateRemainingTensors(job);
+  },
+
   /** The output gain of setting one layer to FP32 under `qtable` (two outputs evaluations). */
   async measureFloatGain(service: JobHost, { qtable, layer }: { qtable: QTable; layer: string }, job: JobContext) {
     return service.requireBench().floatGain(qtable, layer, job);
@@ -247,7 +252,7 @@ export const JOBS = {
 export type JobName = keyof typeof JOBS;
 
 /** The jobs that run the engine over the data (what the job bar shows with progress). */
-export const ENGINE_JOBS: ReadonlySet<JobName> = new Set<JobName>(['taskSpecs', 'setOutputTask', 'calibrate', 'setCorrections', 'evaluate', 'measureQuantizedOriginal', 'exportQdq', 'measureFloatInference', 'search', 'searchThreshold', 'evaluateLocal', 'measureFloatGain']);
+export const ENGINE_JOBS: ReadonlySet<JobName> = new Set<JobName>(['taskSpecs', 'setOutputTask', 'calibrate', 'setCorrections', 'evaluate', 'measureQuantizedOriginal', 'exportQdq', 'measureFloatInference', 'search', 'searchThreshold', 'evaluateLocal', 'measureFloatGain', 'calibrateRemaining']);
 export type JobArgs<N extends JobName> = Parameters<(typeof JOBS)[N]>[1];
 export type JobResult<N extends JobName> = Awaited<ReturnType<(typeof JOBS)[N]>>;
 

@@ -38,6 +38,27 @@ export async function measureLocalErrors(): Promise<void> {
     done();
     if (app().measuringLocal === evaluation) useApp.setState({ measuringLocal: null });
   }
+  if (app().layerEvaluation?.local && app().evaluationGeneration === generation) await calibrateRemainingTensors();
+}
+
+/**
+ * Once a calibration's figures are all in, the tensors it left out (fused into their activation)
+ * are observed in the background: the first edit that un-fuses one (a Conv set to FP32 before its
+ * Relu6) would otherwise wait for that pass over the calibration samples. An edit cancels it like
+ * any evaluation (and then runs the pass itself if it needs it); it is tried again after the next
+ * evaluation's local errors. Once per calibration (`leftOutObservedFor`).
+ */
+async function calibrateRemainingTensors(): Promise<void> {
+  const { calibration, evaluationGeneration: generation } = app();
+  if (!calibration || app().leftOutObservedFor === calibration) return;
+  let done = () => {};
+  try {
+    await runJob('calibrateRemaining', {}, 'Calibrating the tensors an edit may un-fuse', { kind: 'calibrate:remaining', started: (id) => (done = asEvaluation(id)) });
+  } finally {
+    done();
+  }
+  // Cancelled by an edit: tried again later. Done or failed (the message is shown): not again for this calibration.
+  if (app().evaluationGeneration === generation && app().calibration === calibration) useApp.setState({ leftOutObservedFor: calibration });
 }
 
 /**

@@ -9,6 +9,7 @@ import { ALL_INT8, withPrecision } from '../../src/core/model/QTable';
 import { exposeAllTensors } from '../../src/core/engine/tensorTypes';
 import { bestThresholdMethod, Workbench } from '../../src/core/Workbench';
 import type { TensorMap } from '../../src/core/model/tensor';
+import type { Engine } from '../../src/core/engine/Engine';
 import { GraphBuilder, randomSamples } from '../support/GraphBuilder';
 
 const engine = ortNodeEngine(1);
@@ -22,8 +23,8 @@ function cnn(): Uint8Array {
   return b.toBytes();
 }
 
-async function calibrated() {
-  const bench = await Workbench.open(engine, cnn(), 'cnn.onnx');
+async function calibrated(on: Engine = engine) {
+  const bench = await Workbench.open(on, cnn(), 'cnn.onnx');
   const samples = randomSamples('x', [1, 3, 12, 12], 6, 9);
   bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
   await bench.calibrate(silentJob);
@@ -129,6 +130,30 @@ describe('calibration in the workbench', () => {
     const evaluation = await bench.evaluate(withPrecision(ALL_INT8, relu.name, 'FP32'), 'outputs', silentJob);
     expect(evaluation.output.cos).toBeGreaterThan(0.9);
     expect(bench.caliTable().entries.get(conv1)!.max).toBeGreaterThan(0);
+  });
+
+  it('the left-out tensors can be observed ahead of the edit that un-fuses one: the same ranges, and the edit runs no calibration pass', async () => {
+    // Sessions created: the edit's QDQ model, plus a float model with observations when it calibrates.
+    const counting = (): { sessions: number; engine: Engine } => {
+      const counter: { sessions: number; engine: Engine } = { sessions: 0, engine };
+      counter.engine = { name: engine.name, createSession: (bytes, options) => (counter.sessions++, engine.createSession(bytes, options)) };
+      return counter;
+    };
+    const [ahead, during] = [counting(), counting()];
+    const a = (await calibrated(ahead.engine)).bench;
+    const b = (await calibrated(during.engine)).bench;
+    const conv1 = a.graph.nodes.find((n) => n.name === 'conv1')!.outputs[0];
+    const relu = a.graph.nodes.find((n) => n.opType === 'Relu' && n.inputs[0] === conv1)!;
+    for (const bench of [a, b]) await bench.evaluate(ALL_INT8, 'outputs', silentJob);
+    expect(await a.calibrateRemainingTensors(silentJob)).toBeGreaterThan(0);
+    expect(a.caliTable().entries.get(conv1)!.max).toBeGreaterThan(0);
+    expect(await a.calibrateRemainingTensors(silentJob)).toBe(0);
+    const edit = withPrecision(ALL_INT8, relu.name, 'FP32');
+    const sessions = [ahead.sessions, during.sessions];
+    const [ea, eb] = [await a.evaluate(edit, 'outputs', silentJob), await b.evaluate(edit, 'outputs', silentJob)];
+    expect(ea.output.cos).toBe(eb.output.cos);
+    expect(a.caliTable().entries.get(conv1)).toEqual(b.caliTable().entries.get(conv1));
+    expect(during.sessions - sessions[1]).toBeGreaterThan(ahead.sessions - sessions[0]);
   });
 
   it("keeping one method's statistics calibrates for it, and another method needs a new pass", async () => {

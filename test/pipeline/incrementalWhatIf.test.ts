@@ -142,6 +142,20 @@ describe('incremental what-if (issue #15)', () => {
     expect(bench.keptWhatIfValues('layers')!.boundary.tensors).toBeLessThanOrEqual(4);
   }, 60_000);
 
+  it('the QDQ model\'s runner and the heatmap\'s keep one copy of the int8 values both keep', async () => {
+    bench = await openWith(new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx', 2, 4);
+    const early = [...bench.layers.values()].filter((l) => l.quantizable)[2].name;
+    for (const qtable of [ALL_INT8, withPrecision(ALL_INT8, early, 'FP32'), withPrecision(ALL_INT8, early, 'FP16')]) {
+      await bench.evaluate(qtable, 'outputs', silentJob);
+      await bench.evaluate(qtable, 'layers', silentJob);
+    }
+    const kinds = (['outputs', 'layers', 'local'] as const).map((kind) => bench!.keptWhatIfValues(kind)!);
+    const separately = kinds.reduce((sum, kept) => sum + kept.boundary.bytes + kept.checkpoints.bytes + kept.outputs.bytes, 0);
+    // Both boundaries begin with the int8 value the edited layer reads (the heatmap's also with its float twin).
+    expect(bench.keptWhatIfBytes()).toBeLessThan(separately);
+    expect(separately - bench.keptWhatIfBytes()).toBeGreaterThanOrEqual(Math.min(kinds[0].boundary.bytes, kinds[1].boundary.bytes) / 2);
+  }, 60_000);
+
 
   it('equals the whole model after random edits, undos and per-tensor method and threshold changes on a two-output model', async () => {
     bench = await openWith(twoHeadModel(), 'twoHeads.onnx', 3, 1);

@@ -59,11 +59,16 @@ export class KlHistogramBuilder {
         this.counts = grown;
       }
     }
-    const last = this.counts.length - 1;
-    for (let i = 0; i < values.length; i++) {
+    // The hottest loop of a KL calibration (4,096 values a tensor and sample): fields read once, and
+    // truncation instead of Math.floor, the same for the non-negative bins below counts.length.
+    const { counts, width } = this;
+    const last = counts.length - 1;
+    const n = values.length;
+    for (let i = 0; i < n; i++) {
       const a = Math.abs(values[i]);
       if (a === 0) continue;
-      this.counts[Math.min(last, Math.floor(a / this.width + 0.5))] += weight;
+      const bin = a / width + 0.5;
+      counts[bin < last ? bin | 0 : last] += weight;
     }
   }
 
@@ -112,10 +117,14 @@ export class TensorRtHistogramBuilder {
       this.counts[0] += this.pendingZeros;
       this.pendingZeros = 0;
     }
-    const n = this.counts.length;
-    while (runningAbsMax >= n * this.width) this.mergePairs();
-    for (let i = 0; i < values.length; i++) {
-      this.counts[Math.min(n - 1, Math.floor(Math.abs(values[i]) / this.width))] += weight;
+    const { counts } = this;
+    const last = counts.length - 1;
+    while (runningAbsMax >= counts.length * this.width) this.mergePairs();
+    const { width } = this;
+    const n = values.length;
+    for (let i = 0; i < n; i++) {
+      const bin = Math.abs(values[i]) / width; // truncation is floor for the non-negative bins below last
+      counts[bin < last ? bin | 0 : last] += weight;
     }
   }
 

@@ -25,6 +25,11 @@ export interface LayerErrorsSlice {
   measuringGain: { readonly layer: LayerName; readonly jobId: string } | null;
   /** The full evaluation whose local errors are being measured (one job per evaluation). */
   measuringLocal: Evaluation | null;
+  /**
+   * The calibration whose left-out tensors (fused into their activation) the worker has observed, or
+   * tried to, after its figures came in: the first edit that un-fuses one need not wait for that pass.
+   */
+  leftOutObservedFor: CalibrationSummary | null;
   /** Fit the heat legend to the values on screen instead of the metric's fixed range. */
   heatFit: boolean;
   /** Per metric, a range frozen until unpinned: colours then compare across edits whatever the values. */
@@ -37,6 +42,7 @@ export const createLayerErrorsSlice: StateCreator<AppState, [], [], LayerErrorsS
   floatGains: [],
   measuringGain: null,
   measuringLocal: null,
+  leftOutObservedFor: null,
   heatFit: false,
   pinnedHeat: {},
   setHeatFit: (heatFit) => set({ heatFit }),

@@ -44,6 +44,8 @@ export class IncrementalOutputs {
 
   private readonly enabled: boolean;
   private readonly checkpointBytes: number;
+  /** The other runners of the same samples (whatIfRunners): a value one of them keeps, byte for byte the same, is shared, not held twice. */
+  private siblings: readonly IncrementalOutputs[] = [];
 
   /**
    * `enabled` false: every run is the whole model on every sample, nothing kept (the benchmark's
@@ -134,7 +136,7 @@ export class IncrementalOutputs {
         const sig = sigOf(name);
         let perSample = keptValues.get(sig);
         if (!perSample) keptValues.set(sig, (perSample = new Map()));
-        perSample.set(i, computed[name]);
+        perSample.set(i, this.sharedValue(sig, i, computed[name]));
       }
       results.push(outputs);
       onSample?.(i, outputs);
@@ -150,6 +152,34 @@ export class IncrementalOutputs {
     this.lastGraph = { key: graphKey, signatures: new Set(signatures.values()) };
     Object.assign(lastPlan, { sessionMs: runStarted - sessionStarted, runMs: performance.now() - runStarted });
     return results;
+  }
+
+  /** Every value this runner keeps (boundary, checkpoints, outputs), for counting shared ones once (keptBytes). */
+  keptTensors(): Tensor[] {
+    return [this.boundary, this.checkpoints, this.outputs].flatMap((store) => [...store.values()].flatMap((perSample) => [...perSample.values()]));
+  }
+
+  /**
+   * Runners that keep values of the same samples: the QDQ model's and its probe's boundaries are often
+   * the same int8 tensors (the demo's edit of p2o.Conv.17: three of the probe's six), and where they
+   * hold the same bytes one copy serves both (sharedValue).
+   */
+  shareKeptValuesWith(siblings: readonly IncrementalOutputs[]): void {
+    this.siblings = siblings.filter((s) => s !== this);
+  }
+
+  /**
+   * `own`, or a sibling's kept value of the same tensor and sample when it is the same bytes. The
+   * same signature is not enough: onnxruntime fuses differently in a model with more readers (a
+   * probe's error sums), and a value can come out a rounding step apart (an int8 step on a Keras
+   * MobileNetV2, up to 11 in DTLN's LSTM cells); a runner must go on from its own model's values.
+   */
+  private sharedValue(sig: Signature, i: number, own: Tensor): Tensor {
+    for (const s of this.siblings) {
+      const value = s.boundary.get(sig)?.get(i) ?? s.checkpoints.get(sig)?.get(i);
+      if (value && sameBytes(value, own)) return value;
+    }
+    return own;
   }
 
   /** The values kept between runs, per kind: how many tensors (per sample) and their bytes (all samples). For the benchmark and tests (issue #15's memory). */
@@ -532,7 +562,33 @@ export interface WhatIfRunners {
 
 export function whatIfRunners(engine: Engine, modelName: string, samples: readonly TensorMap[], options: { readonly enabled?: boolean } = {}): WhatIfRunners {
   const runner = () => new IncrementalOutputs(engine, modelName, samples, options);
-  return { outputs: runner(), layers: runner(), local: new IncrementalOutputs(engine, modelName, samples, { ...options, checkpointBytesPerSample: 0 }) };
+  const runners = { outputs: runner(), layers: runner(), local: new IncrementalOutputs(engine, modelName, samples, { ...options, checkpointBytesPerSample: 0 }) };
+  const all = Object.values(runners);
+  for (const r of all) r.shareKeptValuesWith(all);
+  return runners;
+}
+
+/** Whether two tensors hold the same dtype, dims and bytes. */
+function sameBytes(a: Tensor, b: Tensor): boolean {
+  if (a.dtype !== b.dtype || a.dims.length !== b.dims.length || a.dims.some((d, k) => d !== b.dims[k])) return false;
+  const x = a.data as ArrayBufferView;
+  const y = b.data as ArrayBufferView;
+  if (x.byteLength !== y.byteLength) return false;
+  // Four bytes at a time where both views allow it (a kept float value runs to megabytes).
+  const words = x.byteOffset % 4 === 0 && y.byteOffset % 4 === 0 ? Math.floor(x.byteLength / 4) : 0;
+  const xw = new Int32Array(x.buffer, x.byteOffset, words);
+  const yw = new Int32Array(y.buffer, y.byteOffset, words);
+  for (let k = 0; k < words; k++) if (xw[k] !== yw[k]) return false;
+  const xb = new Uint8Array(x.buffer, x.byteOffset, x.byteLength);
+  const yb = new Uint8Array(y.buffer, y.byteOffset, y.byteLength);
+  for (let k = words * 4; k < x.byteLength; k++) if (xb[k] !== yb[k]) return false;
+  return true;
+}
+
+/** Bytes the runners keep between edits, a value two of them share counted once. */
+export function keptBytes(runners: WhatIfRunners): number {
+  const buffers = new Set([runners.outputs, runners.layers, runners.local].flatMap((r) => r.keptTensors().map((t) => t.data)));
+  return [...buffers].reduce((sum, data) => sum + data.byteLength, 0);
 }
 
 export async function disposeWhatIfRunners(runners: WhatIfRunners): Promise<void> {
