@@ -1,6 +1,7 @@
 import * as Comlink from 'comlink';
 import { CancelledError, QbenchError } from '../src/core/errors';
 import { DEFAULT_LIMITS } from '../src/core/io/limits';
+import { untilLost } from '../src/core/jobs/untilLost';
 import { nameWithFault } from './faults';
 import { connectLiveness } from './liveness';
 import type { WorkerApi } from './qbench.worker';
@@ -124,10 +125,11 @@ function startComputeWorker(): WorkbenchClient {
     () => lose('it ended: closed, killed or out of memory'),
   );
   // Every method of the remote, each call watched and failing when the worker is lost.
+  const untilDied = untilLost(died);
   const guarded = new Proxy({} as WorkbenchClient, {
     get(_, key) {
       if (typeof key !== 'string' || key === 'then') return undefined; // not a thenable
-      return (...args: unknown[]) => Promise.race([liveness.watch((remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key](...args)), died]);
+      return (...args: unknown[]) => untilDied(liveness.watch((remote as unknown as Record<string, (...a: unknown[]) => Promise<unknown>>)[key](...args)));
     },
   });
   return guarded;

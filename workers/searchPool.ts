@@ -2,6 +2,7 @@ import * as Comlink from 'comlink';
 import type { SearchContext } from '../src/core/search/SearchContext';
 import { CancelledError, QbenchError } from '../src/core/errors';
 import { DEFAULT_LIMITS } from '../src/core/io/limits';
+import { untilLost } from '../src/core/jobs/untilLost';
 import { guardedPort } from '../src/core/search/pool/guardedPort';
 import { SearchPool, type RunnerPort } from '../src/core/search/pool/SearchPool';
 import { searchContextToData } from '../src/core/search/pool/serialize';
@@ -21,6 +22,8 @@ interface Member {
   readonly remote: Comlink.Remote<PoolWorker>;
   /** Rejects, with the message the user sees, when the worker fails or goes silent. */
   readonly died: Promise<never>;
+  /** A call, or `died`'s error if the worker goes first (untilLost). */
+  readonly untilDied: <T>(call: Promise<T>) => Promise<T>;
   readonly liveness: Liveness;
   /** Fails the calls waiting on it with `error` (once). */
   readonly fail: (error: Error) => void;
@@ -58,10 +61,9 @@ export class BrowserSearchPools {
     if (this.members.some((m) => m.dead)) this.close();
     if (this.members.length === 0) this.members = this.start(ctx.model.fileName);
     if (this.loaded !== ctx || !this.pool) {
-      const data = searchContextToData(ctx);
       const local = this.inProcess ? await (this.inProcessRunner ??= this.inProcess().then((engine) => new PoolWorker(engine))) : null;
       local?.loadContext(ctx);
-      await Promise.all(this.members.map((m) => Promise.race([m.liveness.watch(m.remote.load(data)), m.died])));
+      await this.loadMembers(ctx);
       this.loaded = ctx;
       const inThisThread: RunnerPort[] = local ? [guardedPort(local, new Promise<never>(() => {}))] : [];
       this.pool = new SearchPool([...this.members.map(({ remote, died, liveness }): RunnerPort => guardedPort({
@@ -75,6 +77,15 @@ export class BrowserSearchPools {
       }, died)), ...inThisThread]);
     }
     return this.pool;
+  }
+
+  /**
+   * Sends the context to the workers. A method of its own so that the copy it sends (the model's
+   * bytes) is not in the scope of the pool's closures below, which would keep it as long as the pool.
+   */
+  private async loadMembers(ctx: SearchContext): Promise<void> {
+    const data = searchContextToData(ctx);
+    await Promise.all(this.members.map((m) => m.untilDied(m.liveness.watch(m.remote.load(data)))));
   }
 
   /** The per-inference time limit (the page's Limits → Seconds per inference), for the workers to come. */
@@ -129,7 +140,7 @@ export class BrowserSearchPools {
         () => lost(`stopped answering (no answer for ${this.silenceMs / 1000} s: an inference ran past the limit of ${this.silenceMs / 1000} s per inference, or it hangs)`),
         () => lost('ended (closed, killed or out of memory)'),
       );
-      const member: Member = { worker, remote: Comlink.wrap<PoolWorker>(worker), died, liveness, fail: (error) => reject(error), dead: false };
+      const member: Member = { worker, remote: Comlink.wrap<PoolWorker>(worker), died, untilDied: untilLost(died), liveness, fail: (error) => reject(error), dead: false };
       return member;
     });
   }

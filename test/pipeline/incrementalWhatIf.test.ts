@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ortNodeEngine } from '../../cli/ortNodeEngine';
 import { silentJob } from '../../src/core/jobs/Job';
-import { ALL_INT8, withPrecision, type Precision, type QTable } from '../../src/core/model/QTable';
+import { ALL_INT8, qtableToData, withPrecision, type Precision, type QTable } from '../../src/core/model/QTable';
 import { compareTensors } from '../../src/core/metrics/similarity';
 import type { Evaluation } from '../../src/core/model/Evaluation';
 import type { TensorMap } from '../../src/core/model/tensor';
@@ -13,7 +13,7 @@ import { onnx } from '../../src/core/io/onnx/protobuf';
 import { GraphBuilder, seededRandom } from '../support/GraphBuilder';
 import { PoolWorker } from '../../src/core/search/pool/PoolWorker';
 import { SearchPool } from '../../src/core/search/pool/SearchPool';
-import { searchContextToData } from '../../src/core/search/pool/serialize';
+import { searchContextToData, type SearchContextData } from '../../src/core/search/pool/serialize';
 
 /**
  * Issue #15: "Incremental results equal a full evaluation of the same QTable (every output figure
@@ -156,6 +156,31 @@ describe('incremental what-if (issue #15)', () => {
     expect(separately - bench.keptWhatIfBytes()).toBeGreaterThanOrEqual(Math.min(kinds[0].boundary.bytes, kinds[1].boundary.bytes) / 2);
   }, 60_000);
 
+
+  it('a pool worker given a new context of the same samples (a copy, as a Web Worker receives it) keeps one copy of them', async () => {
+    bench = await openWith(new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx', 2, 4);
+    const contexts: SearchContextData[] = [];
+    const inPool = new PoolWorker(ortNodeEngine(0));
+    bench.setSearchPools(async (ctx) => {
+      contexts.push(searchContextToData(ctx));
+      inPool.load(contexts[contexts.length - 1]);
+      return new SearchPool([inPool]);
+    }, { outputsOnPool: true });
+    const early = [...bench.layers.values()].filter((l) => l.quantizable)[2].name;
+    await bench.evaluate(ALL_INT8, 'outputs', silentJob);
+    bench.setTensorOverride([...bench.layers.values()].find((l) => l.name === early)!.floatOutputs[0], { method: 'kl' });
+    await bench.evaluate(withPrecision(ALL_INT8, early, 'FP32'), 'outputs', silentJob);
+    // Two contexts of the same samples (an override makes a new one), each received as a copy.
+    expect(contexts.length).toBeGreaterThanOrEqual(2);
+    expect(contexts[1].samplesKey).toBe(contexts[0].samplesKey);
+    const worker = new PoolWorker(ortNodeEngine(0));
+    const [first, second] = [structuredClone(contexts[0]), structuredClone(contexts[1])];
+    worker.load(first);
+    await worker.outputErrors(qtableToData(ALL_INT8), [0, 1], 'job');
+    worker.load(second);
+    expect(worker.samplesInUse()).toBe(first.samples.samples);
+    expect(worker.whatIfState('outputs')!.kept.outputs.tensors).toBeGreaterThan(0); // the what-if values survived too
+  }, 60_000);
 
   it('equals the whole model after random edits, undos and per-tensor method and threshold changes on a two-output model', async () => {
     bench = await openWith(twoHeadModel(), 'twoHeads.onnx', 3, 1);

@@ -1,3 +1,4 @@
+import { untilLost } from '../../jobs/untilLost';
 import type { RunnerPort } from './SearchPool';
 
 /**
@@ -14,12 +15,13 @@ export function guardedPort(port: RunnerPort, died: Promise<never>): GuardedPort
   const running = new Set<Promise<unknown>>();
   // `died` may reject while nothing waits on it; that is not an unhandled rejection.
   died.catch(() => {});
+  const untilDied = untilLost(died);
   const guard = <T>(call: () => Promise<T>): Promise<T> => {
     const inner = call();
     running.add(inner);
     const settle = () => running.delete(inner);
     inner.then(settle, settle);
-    return Promise.race([inner, died]);
+    return untilDied(inner);
   };
   return {
     rankChunk: (units, options, jobId, onResult) => guard(() => port.rankChunk(units, options, jobId, onResult)),
