@@ -1,6 +1,7 @@
 import type { CalibrationSettings, TensorOverride } from '../src/core/calib/Calibration';
 import { exportTable, type TableKind } from '../src/core/export/tables';
 import { parseCaliTable } from '../src/core/io/caliTable';
+import { inSharedMemory } from './sharedSamples';
 import { decodeImageFile, loadDataset, type DatasetFile, type ImagePreprocess } from '../src/core/io/dataset/loadDataset';
 import { imageInputShape } from '../src/core/io/dataset/images';
 import { previewImage } from '../src/core/io/dataset/preview';
@@ -58,7 +59,7 @@ export const JOBS = {
     const bench = service.requireBench();
     // A dropped .h5 stays a File: h5wasm mounts it in this worker instead of copying it.
     const files = await Promise.all(sources.map(async (s): Promise<DatasetFile> => (s.file && /\.(h5|hdf5)$/i.test(s.name) ? { name: s.name, blob: s.file } : { name: s.name, bytes: await readSource(s) })));
-    const dataset = await loadDataset(files, bench.graph.inputs, preprocess, service.imageDecoder, limits);
+    const dataset = inSharedMemory(await loadDataset(files, bench.graph.inputs, preprocess, service.imageDecoder, limits));
     bench.setDataset(dataset);
     const first = dataset.samples[0];
     return {

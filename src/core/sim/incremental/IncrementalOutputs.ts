@@ -38,7 +38,13 @@ export class IncrementalOutputs {
   /** Every tensor signature of the model run before the current one, to tell what the current one changed. */
   private previous?: ReadonlySet<Signature>;
   private readonly sessions = new Map<string, Promise<Session>>();
-  private static readonly MAX_SESSIONS = 4;
+  /**
+   * Sessions kept per runner: two, so that toggling a layer between two settings creates none. Each
+   * holds its own weights in onnxruntime-web's heap, which never shrinks: with four, the demo's probe
+   * runner grew its worker's heap 105 -> 125 MB after four edits; with two it stays at the whole
+   * probe run's 105 MB.
+   */
+  private static readonly MAX_SESSIONS = 2;
   /** What the last run computed (for the benchmark and tests). */
   lastPlan: { readonly kind: 'cached' | 'whole' | 'part'; readonly nodes: number; readonly of: number; readonly boundary: number; readonly samples: number; sessionMs?: number; runMs?: number } | null = null;
 
