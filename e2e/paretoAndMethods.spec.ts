@@ -140,7 +140,9 @@ test("best methods, reset and the Pareto view: each one edit that Undo takes bac
     const largest = [...visited].sort((a, b) => b.weightBytes - a.weightBytes || a.id - b.id)[0];
     // zoomed in on them, the list holds the configurations in view only, and the cosine axis spans theirs
     const sameSize = visited.filter((c) => c.weightBytes === largest.weightBytes).length;
-    for (let turn = 0; turn < 8 && (await page.getByTestId('pareto-row').count()) !== sameSize; turn++) {
+    // At least one turn: where every configuration of the search has the same size, the list already
+    // holds them all before any zoom (once, under load, the search visited only such ones).
+    for (let turn = 0; turn < 8 && (turn === 0 || (await page.getByTestId('pareto-row').count()) !== sameSize); turn++) {
       const at = (await centers()).find((c) => c.id === largest.id)!;
       const zoom = (await chart.getAttribute('data-zoom'))!;
       await page.mouse.move(at.x, at.y);
