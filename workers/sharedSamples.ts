@@ -6,7 +6,9 @@ import type { Tensor, TensorData, TensorMap } from '../src/core/model/tensor';
  * (cross-origin isolated, as its servers set it up). Each search worker is sent the search context
  * with its samples; a typed array over shared memory crosses postMessage as the same memory instead
  * of a copy: one copy of the samples for the whole pool rather than one a worker (the demo at 30
- * samples: 37 MB a worker). The values are only ever read after this.
+ * samples: 37 MB a worker). The values are only ever read after this. Page only: onnxruntime-node
+ * refuses an input over a SharedArrayBuffer ("Invalid argument"); onnxruntime-web copies it into
+ * its heap.
  */
 export function inSharedMemory(dataset: Dataset): Dataset {
   if (!globalThis.crossOriginIsolated || typeof SharedArrayBuffer === 'undefined') return dataset;
