@@ -8,7 +8,8 @@
  *   npm run bench -- --sections=calibration  # core (issue #2), calibration (issue #3), search (issue #4), tflite (issue #14), robustness (issue #12),
  *                                            # graph (issue #13: 10,000-layer models in the page), rules (issue #13: rules re-applied, Node),
  *                                            # whatif (issue #15: edit -> similarity and heatmap, before and after, Node and page),
- *                                            # engines (issue #15: float inference on WebGPU against WASM in the page)
+ *                                            # engines (issue #15: float inference on WebGPU against WASM in the page),
+ *                                            # heap (issue #15, opt-in: the workers' heap snapshots after the demo's 30-sample what-if)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -43,6 +44,7 @@ import { benchSearchBrowser, benchSearchNode } from './search';
 import { benchTfliteOpenBrowser, benchTfliteOpenNode } from './tflite';
 import { calibratedAndIdle } from './pageWait';
 import { benchEngineSplitBrowser, benchWhatIfBrowser, benchWhatIfNode } from './whatIf';
+import { benchHeapBrowser } from './heap';
 
 const log = (message: string) => process.stderr.write(`bench: ${message}\n`);
 const SAMPLES = 12;
@@ -470,6 +472,7 @@ async function main() {
       }
       if (sections.has('whatif')) chromiumResults.whatIf = await benchWhatIfBrowser(browser, `http://localhost:${port}`);
       if (sections.has('whatif') || sections.has('engines')) chromiumResults.engineSplit = await benchEngineSplitBrowser(`http://localhost:${port}`);
+      if (sections.has('heap')) chromiumResults.heap = await benchHeapBrowser(`http://localhost:${port}`);
       result.chromium = chromiumResults;
     } finally {
       await browser.close();

@@ -53,7 +53,7 @@ const BLAZEFACE = join(new URL('..', import.meta.url).pathname, 'node_modules', 
 const SAMPLES = 30;
 
 /** The demo's images, repeated under distinct names up to `count` (issue #15's memory target is a 30-sample what-if on the demo; it ships 12). */
-function demoImages(count: number): { name: string; mimeType: string; buffer: Buffer }[] {
+export function demoImages(count: number): { name: string; mimeType: string; buffer: Buffer }[] {
   const names = readdirSync(DEMO_IMAGE_DIR).sort();
   return Array.from({ length: count }, (_, k) => {
     const name = names[k % names.length];
@@ -193,7 +193,7 @@ function browserMemoryMb(): { all: number; renderer: number } {
  * available to a cross-origin isolated page): the JavaScript heaps of the page and each of its
  * workers, with the WebAssembly memory of their onnxruntime instances. MB, total and per worker.
  */
-function pageMemoryMb(page: Page): Promise<{ total: number; byWorker: Record<string, number> } | string> {
+export function pageMemoryMb(page: Page): Promise<{ total: number; byWorker: Record<string, number> } | string> {
   return page.evaluate(async () => {
     const measure = (performance as unknown as { measureUserAgentSpecificMemory?: () => Promise<{ bytes: number; breakdown: { bytes: number; attribution: { url?: string; scope?: string }[] }[] }> }).measureUserAgentSpecificMemory;
     if (!measure) return 'measureUserAgentSpecificMemory is not available';
@@ -213,6 +213,19 @@ const pageState = (page: Page) => page.evaluate(() => {
   const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
   return { first: s.lastEditToFirstFigureMs, similarity: s.lastEditToSimilarityMs, layers: s.lastEditToLayersMs, cos: s.outputEvaluation?.output.cos ?? null, busy: Object.keys(s.jobs).length > 0 };
 });
+
+/** Sets `layer` to `precision` from the layer table as a user does, and waits until the edit's heatmap is in and no job runs. */
+export async function editPrecision(page: Page, layer: string, precision: Precision): Promise<void> {
+  await page.getByTestId('tab-layers').click();
+  await page.getByTestId('table-filter').fill(layer);
+  await page.locator(`[data-testid=table-row][data-layer="${layer}"]`).click();
+  const before = (await pageState(page)).layers;
+  await page.getByTestId(`precision-${precision}`).click();
+  await page.waitForFunction((previous) => {
+    const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
+    return s.lastEditToLayersMs !== previous && s.editStartedAt === null && Object.keys(s.jobs).length === 0;
+  }, before, { timeout: 600_000 });
+}
 
 async function pageRun(model: WhatIfModel, page: Page, baseUrl: string, whole: boolean) {
   const isDemo = model.onDemo === true;
@@ -238,20 +251,12 @@ async function pageRun(model: WhatIfModel, page: Page, baseUrl: string, whole: b
   const steps = [];
   const clicks: [string, string, Precision][] = [[`${a} -> FP32 (first edit)`, a, 'FP32'], [`${a} -> FP16`, a, 'FP16'], [`${a} -> INT8 (undo)`, a, 'INT8'], [`${b} -> FP32 (downstream)`, b, 'FP32']];
   for (const [label, layer, precision] of clicks) {
-    await page.getByTestId('tab-layers').click();
-    await page.getByTestId('table-filter').fill(layer);
-    await page.locator(`[data-testid=table-row][data-layer="${layer}"]`).click();
-    const before = (await pageState(page)).layers;
-    await page.getByTestId(`precision-${precision}`).click();
     const sampler = setInterval(() => {
       const now = browserMemoryMb();
       peak = { all: Math.max(peak.all, now.all), renderer: Math.max(peak.renderer, now.renderer) };
     }, 100);
     try {
-      await page.waitForFunction((previous) => {
-        const s = (globalThis as unknown as { qbenchState: () => AppState }).qbenchState();
-        return s.lastEditToLayersMs !== previous && s.editStartedAt === null && Object.keys(s.jobs).length === 0;
-      }, before, { timeout: 600_000 });
+      await editPrecision(page, layer, precision);
     } finally {
       clearInterval(sampler);
     }
