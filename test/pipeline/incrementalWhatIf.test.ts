@@ -157,6 +157,42 @@ describe('incremental what-if (issue #15)', () => {
   }, 60_000);
 
 
+  it('probe models run at onnxruntime\'s level "extended", and a whole model\'s session goes once its runner needs another', async () => {
+    const engine = ortNodeEngine(0);
+    const opened: { probe: boolean; level: string | undefined; disposed: boolean }[] = [];
+    // Records each session: whether its model sums layer errors (a probe), the level it ran at, whether it was let go.
+    const recording: Engine = {
+      name: engine.name,
+      async createSession(bytes, options) {
+        const session = await engine.createSession(bytes, options);
+        const entry = { probe: onnx.ModelProto.decode(bytes).graph!.node.some((n) => n.opType === 'ReduceSumSquare'), level: options?.graphOptimization, disposed: false };
+        opened.push(entry);
+        return Object.assign(Object.create(Object.getPrototypeOf(session) as object) as typeof session, session, { dispose: () => { entry.disposed = true; return session.dispose(); } });
+      },
+    };
+    const reference = await openWith(new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx', 2, 4);
+    whole = reference;
+    bench = await Workbench.open(recording, new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx');
+    bench.setDataset((reference as unknown as { state: { dataset: Parameters<Workbench['setDataset']>[0] } }).state.dataset);
+    bench.setCalibrationSettings({ evaluationSamples: 2 });
+    await bench.calibrate(silentJob);
+    const early = [...bench.layers.values()].filter((l) => l.quantizable)[2].name;
+    await bench.evaluate(ALL_INT8, 'layers', silentJob);
+    expect(bench.lastIncrementalPlan('layers')?.kind).toBe('whole');
+    const wholeProbe = opened.filter((s) => s.probe);
+    expect(wholeProbe).toHaveLength(1);
+    await bench.evaluate(withPrecision(ALL_INT8, early, 'FP32'), 'layers', silentJob);
+    expect(bench.lastIncrementalPlan('layers')?.kind).toBe('part');
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(wholeProbe[0].disposed).toBe(true);
+    const probes = opened.filter((s) => s.probe);
+    expect(probes.length).toBeGreaterThanOrEqual(2);
+    for (const s of probes) expect(s.level).toBe('extended');
+    // The QDQ model itself runs as a user's onnxruntime would: every optimization.
+    await bench.evaluate(ALL_INT8, 'outputs', silentJob);
+    expect(opened.filter((s) => !s.probe).every((s) => s.level !== 'extended')).toBe(true);
+  }, 60_000);
+
   it('a pool worker given a new context of the same samples (a copy, as a Web Worker receives it) keeps one copy of them', async () => {
     bench = await openWith(new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx', 2, 4);
     const contexts: SearchContextData[] = [];

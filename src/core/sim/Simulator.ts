@@ -17,7 +17,7 @@ import { type QuantizationContext } from '../quant/QuantizationContext';
 import { qtableFromData, qtableToData, type Precision, type QTable } from '../model/QTable';
 import { effectivePrecision } from '../quant/schemes';
 import type { Evaluation, LayerError } from '../model/Evaluation';
-import { buildProbeModel, probedTensors, probeSums, type ProbedTensor, type ProbeModel } from './probeModel';
+import { buildProbeModel, PROBE_GRAPH_OPTIMIZATION, probedTensors, probeSums, type ProbedTensor, type ProbeModel } from './probeModel';
 import { BodyProber, pinnedQTable } from './bodyProbes';
 import { letEventsIn } from '../jobs/letEventsIn';
 import { disposeWhatIfRunners, whatIfRunners, type WhatIfRunners } from './incremental/IncrementalOutputs';
@@ -279,7 +279,7 @@ export class Simulator {
       opset = qdq.opset;
     }
     try {
-      const session = await engine.createSession(onnx.ModelProto.encode(proto).finish(), { modelName: model.fileName });
+      const session = await engine.createSession(onnx.ModelProto.encode(proto).finish(), { modelName: model.fileName, ...(probe ? { graphOptimization: PROBE_GRAPH_OPTIMIZATION } : {}) });
       return { session, probe, bodies, opset };
     } catch (error) {
       throw sessionError(error, model.fileName);

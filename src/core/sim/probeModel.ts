@@ -80,6 +80,16 @@ export function addFloatHalf(builder: QdqBuilder, model: OnnxModel, options: { r
   return asFloat;
 }
 
+/**
+ * onnxruntime's graph optimization level for probe models. 'extended' keeps every fusion of QDQ
+ * groups into int8 kernels (the quantized half computes what the exported model does) and leaves
+ * out level 'all''s layout transformations: those put float convolutions in a blocked channel
+ * layout and convert back wherever a value is read in the plain one, and in a probe every float
+ * activation is read by its error sums. On the demo, one whole probe's run grew onnxruntime-web's
+ * heap by 52 MB at 'all' against 15 MB at 'extended', and ran faster (docs/architecture.md).
+ */
+export const PROBE_GRAPH_OPTIMIZATION = 'extended' as const;
+
 /** A layer output whose error the probe measures. */
 export interface ProbedTensor {
   readonly layer: LayerName;

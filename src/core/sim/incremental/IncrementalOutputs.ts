@@ -1,4 +1,4 @@
-import type { Engine, Session, ValueInfo } from '../../engine/Engine';
+import type { Engine, Session, SessionOptions, ValueInfo } from '../../engine/Engine';
 import { OnnxModel } from '../../io/onnx/OnnxModel';
 import { subModel } from '../../search/scoring/subgraphs';
 import { sessionError } from '../../engine/engineErrors';
@@ -8,7 +8,15 @@ import { onnx } from '../../io/onnx/protobuf';
 import type { JobContext } from '../../jobs/Job';
 import { letEventsIn } from '../../jobs/letEventsIn';
 import type { Tensor, TensorMap } from '../../model/tensor';
+import { PROBE_GRAPH_OPTIMIZATION } from '../probeModel';
 import { isConstant, tensorSignatures, type Signature } from './tensorSignatures';
+
+/** How a runner runs: see the constructor. */
+export interface RunnerOptions {
+  readonly enabled?: boolean;
+  readonly checkpointBytesPerSample?: number;
+  readonly graphOptimization?: SessionOptions['graphOptimization'];
+}
 
 /**
  * The graph outputs of a QDQ model on some samples, computing only what changed since the last
@@ -50,21 +58,25 @@ export class IncrementalOutputs {
 
   private readonly enabled: boolean;
   private readonly checkpointBytes: number;
+  private readonly graphOptimization: SessionOptions['graphOptimization'];
   /** The other runners of the same samples (whatIfRunners): a value one of them keeps, byte for byte the same, is shared, not held twice. */
   private siblings: readonly IncrementalOutputs[] = [];
 
   /**
    * `enabled` false: every run is the whole model on every sample, nothing kept (the benchmark's
    * "before"). `checkpointBytesPerSample`: what the checkpoints may hold (affordableCuts).
+   * `graphOptimization`: onnxruntime's level for every session of this runner, whole or part (one
+   * level for both, so that a part computes what the whole would).
    */
   constructor(
     private readonly engine: Engine,
     private readonly modelName: string,
     private readonly samples: readonly TensorMap[],
-    { enabled = true, checkpointBytesPerSample = CHECKPOINT_BYTES_PER_SAMPLE }: { readonly enabled?: boolean; readonly checkpointBytesPerSample?: number } = {},
+    { enabled = true, checkpointBytesPerSample = CHECKPOINT_BYTES_PER_SAMPLE, graphOptimization }: RunnerOptions = {},
   ) {
     this.enabled = enabled;
     this.checkpointBytes = checkpointBytesPerSample;
+    this.graphOptimization = graphOptimization;
   }
 
   /**
@@ -252,13 +264,15 @@ export class IncrementalOutputs {
     const bytes = plan.kind === 'whole'
       ? encodeWithOutputs(proto, plan.fetch)
       : subModel(new OnnxModel(proto, this.modelName, 0), plan.nodes, plan.feeds, plan.fetch, this.boundaryTypes(plan.feeds, signatures)).encode();
-    entry = this.engine.createSession(bytes, { modelName: this.modelName }).catch((error: unknown) => {
+    entry = this.engine.createSession(bytes, { modelName: this.modelName, graphOptimization: this.graphOptimization }).catch((error: unknown) => {
       this.sessions.delete(key);
       throw sessionError(error, this.modelName);
     });
-    // One whole model at a time: the rest of a progressive figure reuses it, little else does, and it
-    // holds every weight of the model (the demo's probe: 46 MB of onnxruntime-web heap).
-    const evicted = new Set([...this.sessions.keys()].filter((k) => plan.kind === 'whole' && k.startsWith('whole|')));
+    // A whole model's session goes when the runner needs another one. The rest of a progressive
+    // figure reuses it, little else does (a later whole run keeps another boundary, so fetches other
+    // tensors: another session), and it holds every weight of the model; with the probes' whole
+    // sessions cached, the demo's first part run grew a worker's heap 73 -> 105 MB, without them not at all.
+    const evicted = new Set([...this.sessions.keys()].filter((k) => k.startsWith('whole|')));
     this.sessions.set(key, entry);
     for (const k of this.sessions.keys()) if (this.sessions.size - evicted.size > IncrementalOutputs.MAX_SESSIONS) evicted.add(k);
     for (const old of evicted) {
@@ -567,8 +581,12 @@ export interface WhatIfRunners {
 }
 
 export function whatIfRunners(engine: Engine, modelName: string, samples: readonly TensorMap[], options: { readonly enabled?: boolean } = {}): WhatIfRunners {
-  const runner = () => new IncrementalOutputs(engine, modelName, samples, options);
-  const runners = { outputs: runner(), layers: runner(), local: new IncrementalOutputs(engine, modelName, samples, { ...options, checkpointBytesPerSample: 0 }) };
+  const probe = { ...options, graphOptimization: PROBE_GRAPH_OPTIMIZATION };
+  const runners = {
+    outputs: new IncrementalOutputs(engine, modelName, samples, options),
+    layers: new IncrementalOutputs(engine, modelName, samples, probe),
+    local: new IncrementalOutputs(engine, modelName, samples, { ...probe, checkpointBytesPerSample: 0 }),
+  };
   const all = Object.values(runners);
   for (const r of all) r.shareKeptValuesWith(all);
   return runners;
