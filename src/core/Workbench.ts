@@ -853,6 +853,11 @@ export class Workbench {
     return this.whatIfRunner(kind)?.keptValues() ?? null;
   }
 
+  /** The signatures of the values a what-if runner keeps as checkpoints (tests). */
+  whatIfCheckpoints(kind: WhatIfKind): readonly string[] {
+    return this.whatIfRunner(kind)?.checkpointSignatures() ?? [];
+  }
+
   /** Bytes all what-if runners keep between edits, a value they share counted once (benchmark, tests). */
   keptWhatIfBytes(): number {
     const { evaluation } = this.state;

@@ -10,6 +10,7 @@ import type { TensorMap } from '../../src/core/model/tensor';
 import { Workbench } from '../../src/core/Workbench';
 import type { Engine } from '../../src/core/engine/Engine';
 import { onnx } from '../../src/core/io/onnx/protobuf';
+import { tensorSignatures } from '../../src/core/sim/incremental/tensorSignatures';
 import { GraphBuilder, seededRandom } from '../support/GraphBuilder';
 import { PoolWorker } from '../../src/core/search/pool/PoolWorker';
 import { SearchPool } from '../../src/core/search/pool/SearchPool';
@@ -140,6 +141,40 @@ describe('incremental what-if (issue #15)', () => {
     const moved = second.layers.filter((l) => l.precision !== 'FP32').length;
     expect(moved).toBeGreaterThan(20);
     expect(bench.keptWhatIfValues('layers')!.boundary.tensors).toBeLessThanOrEqual(4);
+  }, 60_000);
+
+  it('the heatmap\'s checkpoints keep none of the float half\'s values: a part computes them again from the inputs, with the same figures', async () => {
+    const engine = ortNodeEngine(0);
+    let probe: onnx.ModelProto | null = null;
+    // The first probe model the workbench runs (the whole one, ALL_INT8): its float half is named float/<tensor>.
+    const recording: Engine = {
+      name: engine.name,
+      createSession(bytes, options) {
+        const model = onnx.ModelProto.decode(bytes);
+        if (!probe && model.graph!.node.some((n) => n.opType === 'ReduceSumSquare')) probe = model;
+        return engine.createSession(bytes, options);
+      },
+    };
+    whole = await openWith(new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx', 2, 4);
+    bench = await Workbench.open(recording, new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx');
+    bench.setDataset((whole as unknown as { state: { dataset: Parameters<Workbench['setDataset']>[0] } }).state.dataset);
+    bench.setCalibrationSettings({ evaluationSamples: 2 });
+    await bench.calibrate(silentJob);
+    await bench.evaluate(ALL_INT8, 'layers', silentJob);
+    const signatures = tensorSignatures(probe!.graph!);
+    const floatHalf = new Set([...signatures].filter(([name]) => name.startsWith('float/')).map(([, sig]) => sig));
+    const kept = bench.whatIfCheckpoints('layers');
+    expect(kept.length).toBeGreaterThan(0);
+    expect(kept.filter((sig) => floatHalf.has(sig))).toEqual([]);
+    // The first edit of a region below a checkpoint runs from it (int8) and the float layers from the inputs.
+    const late = [...bench.layers.values()].filter((l) => l.quantizable).at(-3)!.name;
+    const qtable = withPrecision(ALL_INT8, late, 'FP32');
+    const edited = await bench.evaluate(qtable, 'layers', silentJob);
+    const plan = bench.lastIncrementalPlan('layers')!;
+    expect(plan.kind).toBe('part');
+    expect(plan.nodes).toBeLessThan(plan.of);
+    const reference = await whole.evaluate(qtable, 'layers', silentJob);
+    for (const [k, layer] of edited.layers.entries()) expect(Math.abs(layer.cos - reference.layers[k].cos)).toBeLessThanOrEqual(1e-6);
   }, 60_000);
 
   it('the QDQ model\'s runner and the heatmap\'s keep one copy of the int8 values both keep', async () => {

@@ -45,14 +45,15 @@ export class IncrementalOutputs {
   private lastGraph?: { readonly key: string; readonly signatures: ReadonlySet<Signature> };
   /** Every tensor signature of the model run before the current one, to tell what the current one changed. */
   private previous?: ReadonlySet<Signature>;
-  private readonly sessions = new Map<string, Promise<Session>>();
   /**
-   * Sessions kept per runner: two, so that toggling a layer between two settings creates none. Each
-   * holds its own weights in onnxruntime-web's heap, which never shrinks: with four, the demo's probe
-   * runner grew its worker's heap 105 -> 125 MB after four edits; with two it stays at the whole
-   * probe run's 105 MB.
+   * The one session a runner keeps, by what it computes. Each session holds its own weights in
+   * onnxruntime-web's heap, which never shrinks: with two a runner (toggling a layer between two
+   * settings then creates none), the demo's worker heap went 73 -> 87 MB over four edits; with four,
+   * 105 -> 125. An edit of another layer needs a new part session anyway; a toggle back pays its
+   * creation again (the demo's heatmap part: 100-300 ms). The last one goes before the next one
+   * loads, so the two never hold the heap at once.
    */
-  private static readonly MAX_SESSIONS = 2;
+  private session: { readonly key: string; readonly session: Promise<Session> } | null = null;
   /** What the last run computed (for the benchmark and tests). */
   lastPlan: { readonly kind: 'cached' | 'whole' | 'part'; readonly nodes: number; readonly of: number; readonly boundary: number; readonly samples: number; sessionMs?: number; runMs?: number } | null = null;
 
@@ -83,7 +84,17 @@ export class IncrementalOutputs {
    * Each requested sample's `targets` (by default the graph outputs) under `proto` (a QDQ build of
    * the model, or its probe model). `onSample` is called as each sample finishes, in order.
    */
-  async run(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
+  run(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
+    // One run at a time: a run may let go of the session another one is still running.
+    const result = this.running.then(() => this.runOrWhole(proto, sampleIndices, job, onSample, targets));
+    this.running = result.then(() => undefined, () => undefined);
+    return result;
+  }
+
+  /** The last run started (run() waits for it). */
+  private running: Promise<void> = Promise.resolve();
+
+  private async runOrWhole(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
     try {
       return await this.runOnce(proto, sampleIndices, job, onSample, targets);
     } catch (error) {
@@ -125,7 +136,7 @@ export class IncrementalOutputs {
     const lastPlan = (this.lastPlan = { kind: plan.kind, nodes: plan.nodes.size, of: graph.node.length, boundary: plan.kind === 'part' ? plan.feeds.length : plan.keep.length, samples: toRun.length });
 
     const sessionStarted = performance.now();
-    const session = plan.kind === 'cached' ? null : await this.session(plan, proto, signatures);
+    const session = plan.kind === 'cached' ? null : await this.sessionFor(plan, proto, signatures);
     const runStarted = performance.now();
     const running = new Set(toRun);
     const results: TensorMap[] = [];
@@ -200,19 +211,30 @@ export class IncrementalOutputs {
     return own;
   }
 
-  /** The values kept between runs, per kind: how many tensors (per sample) and their bytes (all samples). For the benchmark and tests (issue #15's memory). */
-  keptValues(): Record<'boundary' | 'checkpoints' | 'outputs', { readonly tensors: number; readonly bytes: number }> {
+  /** The signatures of the checkpoints' values (tests: which tensors a whole run kept). */
+  checkpointSignatures(): Signature[] {
+    return [...this.checkpoints.keys()];
+  }
+
+  /**
+   * The values kept between runs, per kind: how many tensors (per sample), their bytes (all samples)
+   * and how many of those bytes are float values. For the benchmark and tests (issue #15's memory).
+   */
+  keptValues(): Record<'boundary' | 'checkpoints' | 'outputs', { readonly tensors: number; readonly bytes: number; readonly floatBytes: number }> {
+    const bytesOf = (store: Map<Signature, Map<number, Tensor>>, which: (t: Tensor) => boolean) =>
+      [...store.values()].reduce((sum, perSample) => sum + [...perSample.values()].reduce((s, t) => s + (which(t) ? t.data.byteLength : 0), 0), 0);
     const measure = (store: Map<Signature, Map<number, Tensor>>) => ({
       tensors: store.size,
-      bytes: [...store.values()].reduce((sum, perSample) => sum + [...perSample.values()].reduce((s, t) => s + t.data.byteLength, 0), 0),
+      bytes: bytesOf(store, () => true),
+      floatBytes: bytesOf(store, (t) => t.dtype.startsWith('float')),
     });
     return { boundary: measure(this.boundary), checkpoints: measure(this.checkpoints), outputs: measure(this.outputs) };
   }
 
   async dispose(): Promise<void> {
-    const sessions = [...this.sessions.values()];
-    this.sessions.clear();
-    await Promise.all(sessions.map((s) => s.then((session) => session.dispose()).catch(() => {})));
+    const last = this.session;
+    this.session = null;
+    await last?.session.then((session) => session.dispose()).catch(() => {});
   }
 
   /** The whole model, keeping the edit's boundary and the graph's checkpoints. */
@@ -220,7 +242,8 @@ export class IncrementalOutputs {
     // (outputNames: the run's targets)
     const keepable = keepableResolver(graph, signatures);
     const keep = this.boundaryToKeep(graph, signatures, keepable);
-    const cuts = checkpoints(graph, keepable).map((cut) => cut.filter((t) => !keep.includes(t))).filter((cut) => cut.length > 0);
+    const free = quantizerFree(graph);
+    const cuts = checkpoints(graph, keepable).map((cut) => cut.filter((t) => !keep.includes(t) && !free.has(t))).filter((cut) => cut.length > 0);
     return { kind: 'whole', nodes: new Set((graph.node ?? []).map((n) => n.name!)), feeds: (graph.input ?? []).map((i) => i.name!), fetch: [...new Set([...outputNames, ...keep, ...cuts.flat()])], keep, checkpoints: cuts };
   }
 
@@ -253,33 +276,21 @@ export class IncrementalOutputs {
     return withoutRecomputable(graph, signatures, [...keep]);
   }
 
-  private session(plan: RunPlan, proto: onnx.ModelProto, signatures: ReadonlyMap<string, Signature>): Promise<Session> {
+  private async sessionFor(plan: RunPlan, proto: onnx.ModelProto, signatures: ReadonlyMap<string, Signature>): Promise<Session> {
     const key = `${plan.kind}|${plan.feeds.map((t) => signatures.get(t)).sort().join(',')}|${plan.fetch.map((t) => `${t}=${signatures.get(t)}`).sort().join(',')}`;
-    let entry = this.sessions.get(key);
-    if (entry) {
-      this.sessions.delete(key);
-      this.sessions.set(key, entry);
-      return entry;
-    }
+    if (this.session?.key === key) return this.session.session;
+    const last = this.session;
+    this.session = null;
+    await last?.session.then((session) => session.dispose()).catch(() => {});
     const bytes = plan.kind === 'whole'
       ? encodeWithOutputs(proto, plan.fetch)
       : subModel(new OnnxModel(proto, this.modelName, 0), plan.nodes, plan.feeds, plan.fetch, this.boundaryTypes(plan.feeds, signatures)).encode();
-    entry = this.engine.createSession(bytes, { modelName: this.modelName, graphOptimization: this.graphOptimization }).catch((error: unknown) => {
-      this.sessions.delete(key);
+    const session = this.engine.createSession(bytes, { modelName: this.modelName, graphOptimization: this.graphOptimization }).catch((error: unknown) => {
+      if (this.session?.session === session) this.session = null;
       throw sessionError(error, this.modelName);
     });
-    // A whole model's session goes when the runner needs another one. The rest of a progressive
-    // figure reuses it, little else does (a later whole run keeps another boundary, so fetches other
-    // tensors: another session), and it holds every weight of the model; with the probes' whole
-    // sessions cached, the demo's first part run grew a worker's heap 73 -> 105 MB, without them not at all.
-    const evicted = new Set([...this.sessions.keys()].filter((k) => k.startsWith('whole|')));
-    this.sessions.set(key, entry);
-    for (const k of this.sessions.keys()) if (this.sessions.size - evicted.size > IncrementalOutputs.MAX_SESSIONS) evicted.add(k);
-    for (const old of evicted) {
-      void this.sessions.get(old)?.then((s) => s.dispose()).catch(() => {});
-      this.sessions.delete(old);
-    }
-    return entry;
+    this.session = { key, session };
+    return session;
   }
 
   /** Type and shape of each kept tensor fed to a part: from the kept values (a dimension that varies between samples is left symbolic). */
@@ -424,10 +435,27 @@ function checkpoints(graph: onnx.IGraphProto, keepable: (tensor: string) => read
 }
 
 /**
+ * The tensors no quantizer reaches: made from the graph's inputs and initializers by nodes none of
+ * which is a QuantizeLinear or DequantizeLinear (nor holds a body): a probe model's float half, a QDQ
+ * model's float layers before its first quantizer. No QTable changes them, so a checkpoint does not
+ * keep them: a part starting from the cut computes them again from the inputs. On the demo's probe
+ * they are the cuts' float values (37 MB in each worker at 30 samples); the first edit of a region
+ * then runs 80 more float nodes (its heatmap part 2.0 -> 2.2 s for 15 samples in Node).
+ */
+function quantizerFree(graph: onnx.IGraphProto): Set<string> {
+  const free = new Set<string>([...(graph.input ?? []).map((i) => i.name!), ...(graph.initializer ?? []).map((t) => t.name!)]);
+  for (const node of graph.node ?? []) {
+    if (/^(Quantize|Dequantize)Linear$/.test(node.opType ?? '') || isControlFlow(node)) continue;
+    if ((node.input ?? []).every((t) => !t || free.has(t))) for (const o of node.output ?? []) if (o) free.add(o);
+  }
+  return free;
+}
+
+/**
  * Checkpoints cost memory and only save time (the boundary is what the next edit of a region
  * needs): a runner keeps cuts, cheapest first, while their values (a tensor shared by two cuts
  * counted once) hold at most this many bytes per sample. The demo keeps its QDQ model's four (int8,
- * 1.2 MB a sample) and two of its probe's (float and int8 values of both halves, 3 MB).
+ * 1.2 MB a sample) and its probe's (the quantized half's int8 values: quantizerFree).
  */
 const CHECKPOINT_BYTES_PER_SAMPLE = 4 * 1024 * 1024;
 
