@@ -192,15 +192,16 @@ describe('incremental what-if (issue #15)', () => {
   }, 60_000);
 
 
-  it('probe models run at onnxruntime\'s level "extended", and a whole model\'s session goes once its runner needs another', async () => {
+  it('probe models run at onnxruntime\'s level "extended", and the what-if runners keep one session between them', async () => {
     const engine = ortNodeEngine(0);
-    const opened: { probe: boolean; level: string | undefined; disposed: boolean }[] = [];
-    // Records each session: whether its model sums layer errors (a probe), the level it ran at, whether it was let go.
+    const opened: { probe: boolean; quantized: boolean; level: string | undefined; disposed: boolean }[] = [];
+    // Records each session: whether its model sums layer errors (a probe) or quantizes at all, the level it ran at, whether it was let go.
     const recording: Engine = {
       name: engine.name,
       async createSession(bytes, options) {
         const session = await engine.createSession(bytes, options);
-        const entry = { probe: onnx.ModelProto.decode(bytes).graph!.node.some((n) => n.opType === 'ReduceSumSquare'), level: options?.graphOptimization, disposed: false };
+        const nodes = onnx.ModelProto.decode(bytes).graph!.node;
+        const entry = { probe: nodes.some((n) => n.opType === 'ReduceSumSquare'), quantized: nodes.some((n) => n.opType === 'QuantizeLinear'), level: options?.graphOptimization, disposed: false };
         opened.push(entry);
         return Object.assign(Object.create(Object.getPrototypeOf(session) as object) as typeof session, session, { dispose: () => { entry.disposed = true; return session.dispose(); } });
       },
@@ -226,6 +227,13 @@ describe('incremental what-if (issue #15)', () => {
     // The QDQ model itself runs as a user's onnxruntime would: every optimization.
     await bench.evaluate(ALL_INT8, 'outputs', silentJob);
     expect(opened.filter((s) => !s.probe).every((s) => s.level !== 'extended')).toBe(true);
+    // The QDQ model's, the heatmap's and the local errors' runners: one session open between them.
+    await bench.localErrors(ALL_INT8, silentJob);
+    await bench.evaluate(withPrecision(ALL_INT8, early, 'FP16'), 'outputs', silentJob);
+    await bench.evaluate(withPrecision(ALL_INT8, early, 'FP16'), 'layers', silentJob);
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    expect(opened.filter((s) => s.quantized).length).toBeGreaterThanOrEqual(5);
+    expect(opened.filter((s) => s.quantized && !s.disposed)).toHaveLength(1);
   }, 60_000);
 
   it('a pool worker given a new context of the same samples (a copy, as a Web Worker receives it) keeps one copy of them', async () => {

@@ -9,6 +9,7 @@ import type { JobContext } from '../../jobs/Job';
 import { letEventsIn } from '../../jobs/letEventsIn';
 import type { Tensor, TensorMap } from '../../model/tensor';
 import { PROBE_GRAPH_OPTIMIZATION } from '../probeModel';
+import { SessionSlot } from './SessionSlot';
 import { isConstant, tensorSignatures, type Signature } from './tensorSignatures';
 
 /** How a runner runs: see the constructor. */
@@ -16,6 +17,8 @@ export interface RunnerOptions {
   readonly enabled?: boolean;
   readonly checkpointBytesPerSample?: number;
   readonly graphOptimization?: SessionOptions['graphOptimization'];
+  /** Where the runner keeps its session; runners of one worker share one (whatIfRunners). */
+  readonly slot?: SessionSlot;
 }
 
 /**
@@ -45,21 +48,13 @@ export class IncrementalOutputs {
   private lastGraph?: { readonly key: string; readonly signatures: ReadonlySet<Signature> };
   /** Every tensor signature of the model run before the current one, to tell what the current one changed. */
   private previous?: ReadonlySet<Signature>;
-  /**
-   * The one session a runner keeps, by what it computes. Each session holds its own weights in
-   * onnxruntime-web's heap, which never shrinks: with two a runner (toggling a layer between two
-   * settings then creates none), the demo's worker heap went 73 -> 87 MB over four edits; with four,
-   * 105 -> 125. An edit of another layer needs a new part session anyway; a toggle back pays its
-   * creation again (the demo's heatmap part: 100-300 ms). The last one goes before the next one
-   * loads, so the two never hold the heap at once.
-   */
-  private session: { readonly key: string; readonly session: Promise<Session> } | null = null;
   /** What the last run computed (for the benchmark and tests). */
   lastPlan: { readonly kind: 'cached' | 'whole' | 'part'; readonly nodes: number; readonly of: number; readonly boundary: number; readonly samples: number; sessionMs?: number; runMs?: number } | null = null;
 
   private readonly enabled: boolean;
   private readonly checkpointBytes: number;
   private readonly graphOptimization: SessionOptions['graphOptimization'];
+  private readonly slot: SessionSlot;
   /** The other runners of the same samples (whatIfRunners): a value one of them keeps, byte for byte the same, is shared, not held twice. */
   private siblings: readonly IncrementalOutputs[] = [];
 
@@ -73,8 +68,9 @@ export class IncrementalOutputs {
     private readonly engine: Engine,
     private readonly modelName: string,
     private readonly samples: readonly TensorMap[],
-    { enabled = true, checkpointBytesPerSample = CHECKPOINT_BYTES_PER_SAMPLE, graphOptimization }: RunnerOptions = {},
+    { enabled = true, checkpointBytesPerSample = CHECKPOINT_BYTES_PER_SAMPLE, graphOptimization, slot = new SessionSlot() }: RunnerOptions = {},
   ) {
+    this.slot = slot;
     this.enabled = enabled;
     this.checkpointBytes = checkpointBytesPerSample;
     this.graphOptimization = graphOptimization;
@@ -85,14 +81,8 @@ export class IncrementalOutputs {
    * the model, or its probe model). `onSample` is called as each sample finishes, in order.
    */
   run(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
-    // One run at a time: a run may let go of the session another one is still running.
-    const result = this.running.then(() => this.runOrWhole(proto, sampleIndices, job, onSample, targets));
-    this.running = result.then(() => undefined, () => undefined);
-    return result;
+    return this.slot.exclusive(() => this.runOrWhole(proto, sampleIndices, job, onSample, targets));
   }
-
-  /** The last run started (run() waits for it). */
-  private running: Promise<void> = Promise.resolve();
 
   private async runOrWhole(proto: onnx.ModelProto, sampleIndices: readonly number[], job: JobContext, onSample?: (index: number, outputs: TensorMap) => void, targets?: readonly string[]): Promise<TensorMap[]> {
     try {
@@ -232,9 +222,7 @@ export class IncrementalOutputs {
   }
 
   async dispose(): Promise<void> {
-    const last = this.session;
-    this.session = null;
-    await last?.session.then((session) => session.dispose()).catch(() => {});
+    await this.slot.dispose();
   }
 
   /** The whole model, keeping the edit's boundary and the graph's checkpoints. */
@@ -276,21 +264,16 @@ export class IncrementalOutputs {
     return withoutRecomputable(graph, signatures, [...keep]);
   }
 
-  private async sessionFor(plan: RunPlan, proto: onnx.ModelProto, signatures: ReadonlyMap<string, Signature>): Promise<Session> {
-    const key = `${plan.kind}|${plan.feeds.map((t) => signatures.get(t)).sort().join(',')}|${plan.fetch.map((t) => `${t}=${signatures.get(t)}`).sort().join(',')}`;
-    if (this.session?.key === key) return this.session.session;
-    const last = this.session;
-    this.session = null;
-    await last?.session.then((session) => session.dispose()).catch(() => {});
-    const bytes = plan.kind === 'whole'
-      ? encodeWithOutputs(proto, plan.fetch)
-      : subModel(new OnnxModel(proto, this.modelName, 0), plan.nodes, plan.feeds, plan.fetch, this.boundaryTypes(plan.feeds, signatures)).encode();
-    const session = this.engine.createSession(bytes, { modelName: this.modelName, graphOptimization: this.graphOptimization }).catch((error: unknown) => {
-      if (this.session?.session === session) this.session = null;
-      throw sessionError(error, this.modelName);
+  private sessionFor(plan: RunPlan, proto: onnx.ModelProto, signatures: ReadonlyMap<string, Signature>): Promise<Session> {
+    const key = `${this.graphOptimization ?? 'all'}|${plan.kind}|${plan.feeds.map((t) => signatures.get(t)).sort().join(',')}|${plan.fetch.map((t) => `${t}=${signatures.get(t)}`).sort().join(',')}`;
+    return this.slot.open(key, () => {
+      const bytes = plan.kind === 'whole'
+        ? encodeWithOutputs(proto, plan.fetch)
+        : subModel(new OnnxModel(proto, this.modelName, 0), plan.nodes, plan.feeds, plan.fetch, this.boundaryTypes(plan.feeds, signatures)).encode();
+      return this.engine.createSession(bytes, { modelName: this.modelName, graphOptimization: this.graphOptimization }).catch((error: unknown) => {
+        throw sessionError(error, this.modelName);
+      });
     });
-    this.session = { key, session };
-    return session;
   }
 
   /** Type and shape of each kept tensor fed to a part: from the kept values (a dimension that varies between samples is left symbolic). */
@@ -609,9 +592,10 @@ export interface WhatIfRunners {
 }
 
 export function whatIfRunners(engine: Engine, modelName: string, samples: readonly TensorMap[], options: { readonly enabled?: boolean } = {}): WhatIfRunners {
-  const probe = { ...options, graphOptimization: PROBE_GRAPH_OPTIMIZATION };
+  const slot = new SessionSlot();
+  const probe = { ...options, slot, graphOptimization: PROBE_GRAPH_OPTIMIZATION };
   const runners = {
-    outputs: new IncrementalOutputs(engine, modelName, samples, options),
+    outputs: new IncrementalOutputs(engine, modelName, samples, { ...options, slot }),
     layers: new IncrementalOutputs(engine, modelName, samples, probe),
     local: new IncrementalOutputs(engine, modelName, samples, { ...probe, checkpointBytesPerSample: 0 }),
   };
