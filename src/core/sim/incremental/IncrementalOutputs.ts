@@ -206,17 +206,11 @@ export class IncrementalOutputs {
     return [...this.checkpoints.keys()];
   }
 
-  /**
-   * The values kept between runs, per kind: how many tensors (per sample), their bytes (all samples)
-   * and how many of those bytes are float values. For the benchmark and tests (issue #15's memory).
-   */
-  keptValues(): Record<'boundary' | 'checkpoints' | 'outputs', { readonly tensors: number; readonly bytes: number; readonly floatBytes: number }> {
-    const bytesOf = (store: Map<Signature, Map<number, Tensor>>, which: (t: Tensor) => boolean) =>
-      [...store.values()].reduce((sum, perSample) => sum + [...perSample.values()].reduce((s, t) => s + (which(t) ? t.data.byteLength : 0), 0), 0);
+  /** The values kept between runs, per kind: how many tensors (per sample) and their bytes (all samples). For the benchmark and tests (issue #15's memory). */
+  keptValues(): Record<'boundary' | 'checkpoints' | 'outputs', { readonly tensors: number; readonly bytes: number }> {
     const measure = (store: Map<Signature, Map<number, Tensor>>) => ({
       tensors: store.size,
-      bytes: bytesOf(store, () => true),
-      floatBytes: bytesOf(store, (t) => t.dtype.startsWith('float')),
+      bytes: [...store.values()].reduce((sum, perSample) => sum + [...perSample.values()].reduce((s, t) => s + t.data.byteLength, 0), 0),
     });
     return { boundary: measure(this.boundary), checkpoints: measure(this.checkpoints), outputs: measure(this.outputs) };
   }
