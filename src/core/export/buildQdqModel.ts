@@ -54,6 +54,12 @@ interface QuantizedNames {
 
 /** Operators whose float weights onnxruntime quantizes when their input comes from a DequantizeLinear. */
 const AUTO_QUANTIZED_BY_ORT = new Set(['Conv', 'ConvTranspose', 'Gemm']);
+/**
+ * Nodes onnxruntime removes (Identity, Dropout) or moves a DequantizeLinear forward through (its QDQ
+ * propagation: Reshape, Transpose, Squeeze, Unsqueeze, Slice, MaxPool; Flatten too, to be safe):
+ * after them a value read by an FP32 layer is still a DequantizeLinear's output (movedFromStored).
+ */
+const SEEN_THROUGH_BY_ORT = new Set(['Identity', 'Dropout', 'Reshape', 'Transpose', 'Squeeze', 'Unsqueeze', 'Slice', 'MaxPool', 'Flatten']);
 
 /** Inputs whose type stays float32 when the layer computes in float16 (Resize's roi and scales). */
 function keepsFloat32(opType: string, index: number): boolean {
@@ -358,7 +364,11 @@ export class QdqBuilder {
     }
     if (role === 'data' && isIntegerPrecision(precision)) return this.quantValue(tensor, precision);
     if (precision === 'FP16' && !keepsFloat32(layer.opType, k)) return this.fp16Value(tensor);
-    if (precision === 'FP32' && AUTO_QUANTIZED_BY_ORT.has(layer.opType) && this.storedQuant.has(tensor)) return this.arithmeticDequantized(tensor);
+    if (precision === 'FP32' && AUTO_QUANTIZED_BY_ORT.has(layer.opType)) {
+      if (this.storedQuant.has(tensor)) return this.arithmeticDequantized(tensor);
+      const moved = this.movedFromStored(tensor);
+      if (moved) return moved;
+    }
     return this.floatValue(tensor);
   }
 
@@ -381,6 +391,51 @@ export class QdqBuilder {
       return out;
     });
   }
+
+  /**
+   * A float value that only moves a stored tensor's dequantized elements (`tensor` made by a chain of
+   * SEEN_THROUGH_BY_ORT nodes from a DequantizeLinear's output) reaches an FP32 Conv, ConvTranspose
+   * or Gemm as the same chain copied onto the arithmetic dequantization (arithmeticDequantized).
+   * onnxruntime removes Identity and Dropout and moves a DequantizeLinear forward through
+   * Reshape, Transpose, Squeeze, Unsqueeze, Slice and MaxPool (its QDQ propagation), so the layer
+   * would read a DequantizeLinear after all and have its weights quantized (a TFLite
+   * FullyConnected's flattening Reshape: DTLN's last dense layer ran as an int8 QGemm when set to
+   * FP32). Undefined when the chain does not start at a stored tensor.
+   */
+  private movedFromStored(tensor: string): string | undefined {
+    if (this.local || this.inBranch) return undefined; // local copies read the float half; branches never write DequantizeLinear
+    const chain: onnx.NodeProto[] = [];
+    let current = tensor;
+    while (!this.storedQuant.has(current)) {
+      const node = this.writtenProducer(current);
+      if (!node || !SEEN_THROUGH_BY_ORT.has(node.opType) || node.output[0] !== current || chain.length >= 32) return undefined;
+      chain.push(node);
+      current = node.input[0];
+    }
+    if (chain.length === 0) return undefined;
+    const stored = current;
+    return this.cached(`${tensor}\u0000moved-for-fp32`, () => {
+      let value = this.arithmeticDequantized(stored);
+      for (const node of chain.reverse()) {
+        const out = this.writer.uniqueName(`${node.output[0]}_for_fp32_layer`);
+        this.writer.nodes.push(onnx.NodeProto.create({ ...node, name: this.writer.uniqueName(`${node.name}/for_fp32_layer`), input: [value, ...node.input.slice(1)], output: [out] }));
+        value = out;
+      }
+      return value;
+    });
+  }
+
+  /** The main graph's written node that produces `name` (nodes are only ever appended: scanned once each). */
+  private writtenProducer(name: string): onnx.NodeProto | undefined {
+    const nodes = this.writer.nodes;
+    for (; this.producersScanned < nodes.length; this.producersScanned++) {
+      for (const output of nodes[this.producersScanned].output) if (output) this.producers.set(output, nodes[this.producersScanned]);
+    }
+    return this.producers.get(name);
+  }
+
+  private readonly producers = new Map<string, onnx.NodeProto>();
+  private producersScanned = 0;
 
   /** The float32 value of a tensor as every non-quantized reader sees it (always its own name). */
   floatValue(tensor: string): string {

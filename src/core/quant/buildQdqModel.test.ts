@@ -33,12 +33,17 @@ async function exported(bench: Workbench, qtable: QTable) {
   return { proto, graph, producer, init, nodeNamed };
 }
 
-/** Operator types of the graph onnxruntime actually runs after its optimizations. */
-async function optimizedOps(bytes: Uint8Array): Promise<string[]> {
+/** The graph onnxruntime actually runs after its optimizations. */
+async function optimizedGraph(bytes: Uint8Array): Promise<onnx.GraphProto> {
   const optimized = join(mkdtempSync(join(tmpdir(), 'qbench-')), 'optimized.onnx');
   const session = await ort.InferenceSession.create(bytes, { optimizedModelFilePath: optimized, logSeverityLevel: 3 });
   await session.release();
-  return onnx.ModelProto.decode(readFileSync(optimized)).graph!.node.map((n) => n.opType);
+  return onnx.ModelProto.decode(readFileSync(optimized)).graph!;
+}
+
+/** Operator types of the graph onnxruntime actually runs after its optimizations. */
+async function optimizedOps(bytes: Uint8Array): Promise<string[]> {
+  return (await optimizedGraph(bytes)).node.map((n) => n.opType);
 }
 
 describe('QDQ export', () => {
@@ -85,6 +90,31 @@ describe('QDQ export', () => {
     const ops = await optimizedOps(await bench.exportQdq(qtable));
     expect(ops.filter((op) => op === 'QLinearConv')).toHaveLength(2); // conv2 runs as a float Conv
     expect(ops.filter((op) => op.startsWith('Conv') || op === 'FusedConv')).toHaveLength(1);
+  });
+
+  it('FP32 Gemm reading a quantized tensor through an Identity and a Reshape (a TFLite FullyConnected): its weights stay float', async () => {
+    // onnxruntime removes the Identity and moves the DequantizeLinear through the Reshape (QDQ
+    // propagation), so a Gemm after them would read a DequantizeLinear and have its weights quantized.
+    const b = new GraphBuilder({ seed: 5, opset: 13 });
+    const x = b.relu(b.conv(b.input('x', [1, 3, 6, 6]), 4, 3, { name: 'conv' }));
+    const shape = b.shapeOf(x);
+    const [same] = b.node('Identity', [x], {}, 1, shape, 'identity');
+    const [flat] = b.node('Reshape', [same, b.constant(BigInt64Array.from([1n, -1n]), [2])], {}, 1, [1, shape.reduce((a, d) => a * d, 1)], 'fc/flatten');
+    const fc = b.gemm(flat, 5);
+    b.output(b.node('Sigmoid', [fc], {}, 1, [1, 5], 'sigmoid')[0]); // an INT8 reader: the Gemm's output is quantized
+    const bench = await Workbench.open(ortNodeEngine(1), b.toBytes(), 'fc.onnx');
+    const samples = randomSamples('x', [1, 3, 6, 6], 3);
+    bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
+    await bench.calibrate(silentJob);
+    const gemm = bench.graph.nodes.find((n) => n.opType === 'Gemm')!.name;
+    const reshape = bench.graph.nodes.find((n) => n.opType === 'Reshape')!.name;
+    const qtable = withPrecision(withPrecision(ALL_INT8, gemm, 'FP32'), reshape, 'FP32');
+    const optimized = await optimizedGraph(await bench.exportQdq(qtable));
+    expect(optimized.node.map((n) => n.opType)).not.toContain('QGemm');
+    const runGemm = optimized.node.find((n) => n.opType === 'Gemm')!;
+    expect(optimized.node.find((n) => n.output.includes(runGemm.input[1]))).toBeUndefined(); // a float initializer, no DequantizeLinear
+    const { init, nodeNamed } = await exported(bench, qtable);
+    expect(init.get(nodeNamed(gemm).input[1])!.dataType).toBe(DataType.FLOAT);
   });
 
   it('FP16 layer: computes in float16 through Cast nodes and float16 weights', async () => {
