@@ -107,7 +107,9 @@ export class IncrementalOutputs {
     const have = (store: Map<Signature, Map<number, Tensor>>, sig: Signature) => toRun.every((i) => store.get(sig)?.has(i));
     const missing = outputNames.filter((name) => !have(this.outputs, sigOf(name)));
     const kept = (sig: Signature, i: number) => this.boundary.get(sig)?.get(i) ?? this.checkpoints.get(sig)?.get(i);
-    const available = new Set(this.enabled ? [...this.boundary.keys(), ...this.checkpoints.keys()].filter((sig) => toRun.every((i) => kept(sig, i) !== undefined)) : []);
+    // A value this model's onnxruntime merges into a double Q/DQ pair is never fed (doubleQdqPairs).
+    const merged = this.enabled ? new Set([...doubleQdqPairs(graph)].map(sigOf)) : new Set<Signature>();
+    const available = new Set(this.enabled ? [...this.boundary.keys(), ...this.checkpoints.keys()].filter((sig) => !merged.has(sig) && toRun.every((i) => kept(sig, i) !== undefined)) : []);
 
     const graphKey = outputNames.map(sigOf).join(',');
     if (graphKey !== this.lastGraph?.key) this.previous = this.lastGraph?.signatures;
@@ -316,6 +318,7 @@ function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<strin
     dequantizedMemo.set(tensor, result);
     return result;
   };
+  const mergedByOrt = doubleQdqPairs(graph);
   const memo = new Map<string, readonly string[]>();
   const resolve = (tensor: string, depth: number): readonly string[] => {
     const known = memo.get(tensor);
@@ -324,7 +327,7 @@ function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<strin
     const from = producer.get(tensor);
     let result: readonly string[];
     if (!sig || isConstant(sig) || isGraphInput(graph, tensor) || !from || depth > 64) result = [];
-    else if (from.opType === 'QuantizeLinear') result = [tensor];
+    else if (from.opType === 'QuantizeLinear') result = mergedByOrt.has(tensor) ? resolve(from.input?.[0] ?? '', depth + 1) : [tensor];
     else if (from.opType === 'DequantizeLinear' && from.input?.[0]) result = resolve(from.input[0], depth + 1);
     else if ((readByQuantize.has(tensor) && fromDequantized(tensor, 0)) || isControlFlow(from)) result = [...new Set([...referencedNames([from])].flatMap((t) => resolve(t, depth + 1)))];
     else result = [tensor];
@@ -446,6 +449,43 @@ function affordableCuts(cuts: readonly (readonly Signature[])[], values: Readonl
     if (union([...kept.flat(), ...cut]) <= budget) kept.push(cut);
   }
   return kept;
+}
+
+/**
+ * The integer tensors of QuantizeLinear -> DequantizeLinear -> QuantizeLinear -> DequantizeLinear
+ * chains (Identity and Dropout between them count as nothing: onnxruntime removes them first).
+ * onnxruntime's DoubleQDQPairsRemover replaces such a chain by one pair with merged qparams, which
+ * rounds differently, but only where neither integer tensor has another reader: fetching one (to
+ * keep it) would stop the merge and change every value after it (DTLN's LSTM output: 3e-4 of output
+ * cosine), and feeding one to a part has no first pair to merge. Neither is kept.
+ */
+function doubleQdqPairs(graph: onnx.IGraphProto): Set<string> {
+  const readers = new Map<string, onnx.INodeProto[]>();
+  for (const node of graph.node ?? []) {
+    for (const t of referencedNames([node])) (readers.get(t) ?? readers.set(t, []).get(t)!).push(node);
+  }
+  const outputs = new Set((graph.output ?? []).map((o) => o.name!));
+  const soleReader = (tensor: string | undefined): onnx.INodeProto | undefined => {
+    for (let depth = 0; tensor && depth < 16; depth++) {
+      const read = readers.get(tensor) ?? [];
+      if (read.length !== 1 || outputs.has(tensor)) return undefined;
+      if (read[0].opType !== 'Identity' && read[0].opType !== 'Dropout') return read[0];
+      tensor = read[0].output?.[0];
+    }
+    return undefined;
+  };
+  const merged = new Set<string>();
+  for (const first of graph.node ?? []) {
+    if (first.opType !== 'QuantizeLinear' || !first.output?.[0]) continue;
+    const dq = soleReader(first.output[0]);
+    if (dq?.opType !== 'DequantizeLinear') continue;
+    const second = soleReader(dq.output?.[0]);
+    if (second?.opType !== 'QuantizeLinear' || !second.output?.[0]) continue;
+    if (soleReader(second.output[0])?.opType !== 'DequantizeLinear') continue;
+    merged.add(first.output[0]);
+    merged.add(second.output[0]);
+  }
+  return merged;
 }
 
 /** The narrow cuts along one topological order of the nodes: where every value still to be read is one of a few keepable tensors. */
