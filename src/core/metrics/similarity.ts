@@ -25,6 +25,9 @@ export interface ErrorSums {
  */
 export function metricsFromSums({ ff, qq, dd, count }: ErrorSums): ErrorMetrics {
   const mse = count > 0 ? dd / count : 0;
+  // A sum past float32's range (a probe sums in the graph, in float32: activations of 1e19 and more)
+  // is infinite: neither the cosine nor the SQNR can be told, and ∞ dB would read as "exact".
+  if (!Number.isFinite(ff) || !Number.isFinite(qq) || !Number.isFinite(dd)) return { cos: NaN, mse: Number.isFinite(dd) ? mse : NaN, sqnr: NaN };
   const sqnr = dd === 0 ? Infinity : ff === 0 ? -Infinity : 10 * Math.log10(ff / dd);
   let cos: number;
   if (ff === 0 && qq === 0) cos = 1;
