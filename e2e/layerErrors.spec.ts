@@ -93,3 +93,33 @@ test('local errors beside accumulated ones, heatmap modes, a legend that holds a
   await expect(legend(page)).toHaveAttribute('data-range', 'fixed');
   await page.screenshot({ path: 'test-results/layer-errors.png' });
 });
+
+test('a layer output fused into its activation says that its range, method or threshold changes no figure, until the two run at different precisions', async ({ page }) => {
+  await openDemoOnSamples(page, 2);
+  await page.getByTestId('tab-layers').click();
+  // The demo's first Conv feeds only its BatchNormalization: fused, no quantizer between them.
+  await page.getByTestId('table-filter').fill('p2o.Conv.0');
+  await page.locator('[data-testid=table-row][data-layer="p2o.Conv.0"]').click();
+  const note = page.getByTestId('unquantized-note');
+  await expect(note).toBeVisible({ timeout: 60_000 });
+  await expect(note).toContainText('p2o.BatchNormalization.0');
+  await note.scrollIntoViewIfNeeded();
+  await page.screenshot({ path: 'test-results/unquantized-note.png' });
+  // A layer whose output is quantized has no such note.
+  await page.getByTestId('table-filter').fill('p2o.Conv.17');
+  await page.locator('[data-testid=table-row][data-layer="p2o.Conv.17"]').click();
+  await expect(page.getByTestId('layer-calibration')).toBeVisible({ timeout: 60_000 });
+  await expect(note).toHaveCount(0);
+  // The BatchNormalization at FP32: the Conv's output gets its own quantizer, and the note goes.
+  await page.getByTestId('table-filter').fill('p2o.BatchNormalization.0');
+  await page.locator('[data-testid=table-row][data-layer="p2o.BatchNormalization.0"]').click();
+  await page.getByTestId('precision-FP32').click();
+  await idle(page);
+  await page.getByTestId('table-filter').fill('p2o.Conv.0');
+  await page.locator('[data-testid=table-row][data-layer="p2o.Conv.0"]').click();
+  await expect(page.getByTestId('layer-calibration')).toBeVisible({ timeout: 60_000 });
+  await expect(note).toHaveCount(0);
+  // The Conv at FP32 too: its output is made and read by float layers only.
+  await page.getByTestId('precision-FP32').click();
+  await expect(note).toContainText('float layers only', { timeout: 60_000 });
+});

@@ -1,6 +1,8 @@
-import { Fragment } from 'react';
+import { Fragment, useMemo } from 'react';
 import { EDITABLE_PRECISIONS } from '../core/model/QTable';
+import { quantizerAbsence } from '../core/quant/fusedTensors';
 import { layerPrecision } from '../core/quant/layerInfo';
+import { effectivePrecision, TARGET_SCHEMES } from '../core/quant/schemes';
 import { floatFromSelection, markBlock, setPrecision } from '../state/actions';
 import { isSearching, useApp } from '../state/store';
 import { useCaliTable, useLayerErrors, useLayerInfo, useSensitivities } from './hooks';
@@ -46,6 +48,20 @@ function FloatRegion({ layer }: { layer: string }) {
   );
 }
 
+/**
+ * A layer output with no quantizer under the QTable (fused into its activation at the same integer
+ * precision, docs/algorithms.md "Fusion"; or made and read by float layers only): a method or
+ * threshold chosen for it is kept, but changes no figure until the precisions around it change.
+ * Said here rather than left for the user to find.
+ */
+function UnquantizedNote({ tensor, absence }: { readonly tensor: string; readonly absence: ReturnType<typeof quantizerAbsence> }) {
+  if (!absence) return null;
+  const [why, until] = 'fusedInto' in absence
+    ? [<>is fused into <code>{absence.fusedInto.name}</code>: while both run at the same integer precision no quantizer sits between them</>, 'once the two run at different precisions']
+    : [<>is made and read by float layers only: no quantizer sits on it</>, 'once a layer next to it is quantized'];
+  return <p className="muted note" data-testid="unquantized-note"><code>{tensor}</code> {why}, so its range, method or threshold changes no figure. It applies {until}.</p>;
+}
+
 /** The selected layer: its precision, its error, its tensors and attributes. */
 export function Inspector() {
   const model = useApp((s) => s.model);
@@ -55,6 +71,9 @@ export function Inspector() {
   const info = useLayerInfo();
   const errors = useLayerErrors();
   const ranges = useCaliTable();
+  const scheme = useApp((s) => s.scheme);
+  // Each layer's precision under the QTable: whether the selected output sits fused into its activation.
+  const precisions = useMemo(() => new Map((model?.graph.nodes ?? []).map((n) => [n.name, effectivePrecision(info.get(n.name), qtable, TARGET_SCHEMES[scheme])])), [model, info, qtable, scheme]);
   if (!model) return <aside className="inspector" />;
   const node = selected ? model.graph.nodes.find((n) => n.name === selected) : undefined;
   if (!node) {
@@ -103,6 +122,7 @@ export function Inspector() {
       {error?.tensor && (
         <section>
           <h4>Calibration of its output</h4>
+          <UnquantizedNote tensor={error.tensor} absence={quantizerAbsence(model.graph, error.tensor, precisions)} />
           <LayerCalibration tensor={error.tensor} />
         </section>
       )}
