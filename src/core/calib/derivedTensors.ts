@@ -8,8 +8,9 @@ import type { GraphNode } from '../model/ModelGraph';
  *   min = map(root min), max = map(root max)   (swapped when decreasing),
  *   the value at flat position p = map(root value at p),
  * so the statistics pass observes the root only and still returns, for the derived tensor, its exact
- * extremes and the values at its own seeded positions (gathered from the root): bit for bit what
- * observing the tensor itself returns (test/pipeline/derivedTensors.test.ts checks it on the demo).
+ * extremes and its values at the root's sampled positions (the positions a derivable tensor is
+ * sampled at whether it is derived or observed): bit for bit what observing the tensor itself
+ * returns (test/pipeline/derivedTensors.test.ts checks it on the demo).
  */
 export interface DerivedTensor {
   /** Index of the root in the observed tensor list. */

@@ -130,9 +130,9 @@ async function tensorSizes(engine: Engine, model: OnnxModel, tensors: readonly s
  * min and max (ReduceMin/ReduceMax of the flattened tensor in the graph) and a seeded sample of its
  * values (GatherElements in the graph), all leaving the engine as one concatenated vector per run.
  * A tensor that follows element by element from another listed one (derivedTensors.ts: a Reshape,
- * an Add/Sub/Mul/Div by a scalar, a Clip) is not reduced: its extremes are mapped from its root's
- * and its values gathered from the root at its own positions and mapped, bit for bit what observing
- * it gives. Activations themselves never reach JavaScript, so memory stays flat however many
+ * an Add/Sub/Mul/Div by a scalar, a Clip) is not reduced or gathered: it is sampled at its root's
+ * positions (whether derived or observed), so its extremes and values are its root's mapped, bit for
+ * bit what observing it gives. Activations themselves never reach JavaScript, so memory stays flat however many
  * samples there are. Also returns the float model's graph outputs per sample, which later
  * evaluations compare with.
  *
@@ -158,8 +158,12 @@ export async function runStatisticsPass(
   /** The extended model for these element counts, and where each statistic sits in its output. */
   const prepare = async (sizes: readonly number[]) => {
     // A tensor that follows element by element from another observed one (derivedTensors.ts) is
-    // not reduced: its extremes come from its root's and its values from the root's at its own positions.
-    const derived = options.derive === false ? tensors.map(() => null) : derivedTensors(model, tensors).map((d, i) => (d && sizes[d.root] === sizes[i] ? d : null));
+    // not reduced: its extremes come from its root's and its values from the root's sampled ones.
+    const derivable = derivedTensors(model, tensors).map((d, i) => (d && sizes[d.root] === sizes[i] ? d : null));
+    const derived = options.derive === false ? tensors.map(() => null) : derivable;
+    // A derivable tensor is sampled at its root's positions, derived or observed: its values are then
+    // its root's mapped, with no gather of its own, and observing it gives the same numbers.
+    const positionsSeed = (i: number) => (options.seed ?? 1) + (derivable[i]?.root ?? i);
     const writer = writerOver(model);
     const flatShape = writer.addInitializer(int64VectorProto(writer.uniqueName('qbench_flat'), [-1]));
     const dependents = new Map<number, number[]>();
@@ -189,8 +193,8 @@ export async function runStatisticsPass(
       maxAt[r] = offset + 1;
       offset += 2;
       for (const i of [r, ...(dependents.get(r) ?? [])]) {
-        // A derived tensor whose every element is sampled reads its root's values (same size, same flat order).
-        if (derived[i] && everyElement(i)) continue;
+        // A derived tensor reads its root's values (same size, same flat order, same positions).
+        if (derived[i]) continue;
         const size = sizes[i];
         const want = everyElement(i) ? size : options.valuesPerTensor as number;
         starts[i] = offset;
@@ -200,7 +204,7 @@ export async function runStatisticsPass(
           continue;
         }
         // int32 positions where they fit: GatherElements reads them faster than int64 ones
-        const picked = samplePositions(size, want, (options.seed ?? 1) + i);
+        const picked = samplePositions(size, want, positionsSeed(i));
         const positionsName = writer.uniqueName(`${tensors[i]}/qbench_positions`);
         const positions = writer.addInitializer(size <= 0x7fffffff ? makeTensorProto(positionsName, { dtype: 'int32', dims: [want], data: Int32Array.from(picked) }) : int64VectorProto(positionsName, picked));
         const out = writer.uniqueName(`${tensors[i]}/qbench_sample`);
@@ -214,10 +218,8 @@ export async function runStatisticsPass(
       if (!d) return;
       minAt[i] = minAt[d.root];
       maxAt[i] = maxAt[d.root];
-      if (everyElement(i)) {
-        starts[i] = starts[d.root];
-        ends[i] = ends[d.root];
-      }
+      starts[i] = starts[d.root];
+      ends[i] = ends[d.root];
     });
     const statisticsOut = writer.uniqueName('qbench_statistics');
     writer.addNode('Concat', parts, [statisticsOut], 'qbench_statistics/Concat', [intAttr('axis', 0)]);
