@@ -1,5 +1,6 @@
 import { Fragment, useMemo } from 'react';
-import { EDITABLE_PRECISIONS } from '../core/model/QTable';
+import type { LayerName, ModelGraph } from '../core/model/ModelGraph';
+import { EDITABLE_PRECISIONS, type Precision } from '../core/model/QTable';
 import { quantizerAbsence } from '../core/quant/fusedTensors';
 import { layerPrecision } from '../core/quant/layerInfo';
 import { effectivePrecision, TARGET_SCHEMES } from '../core/quant/schemes';
@@ -54,7 +55,9 @@ function FloatRegion({ layer }: { layer: string }) {
  * threshold chosen for it is kept, but changes no figure until the precisions around it change.
  * Said here rather than left for the user to find.
  */
-function UnquantizedNote({ tensor, absence }: { readonly tensor: string; readonly absence: ReturnType<typeof quantizerAbsence> }) {
+function UnquantizedNote({ graph, tensor, precisions }: { readonly graph: ModelGraph; readonly tensor: string; readonly precisions: ReadonlyMap<LayerName, Precision> }) {
+  // Indexes the whole graph: once per tensor and QTable, not on every render of the inspector.
+  const absence = useMemo(() => quantizerAbsence(graph, tensor, precisions), [graph, tensor, precisions]);
   if (!absence) return null;
   const [why, until] = 'fusedInto' in absence
     ? [<>is fused into <code>{absence.fusedInto.name}</code>: while both run at the same integer precision no quantizer sits between them</>, 'once the two run at different precisions']
@@ -122,7 +125,7 @@ export function Inspector() {
       {error?.tensor && (
         <section>
           <h4>Calibration of its output</h4>
-          <UnquantizedNote tensor={error.tensor} absence={quantizerAbsence(model.graph, error.tensor, precisions)} />
+          <UnquantizedNote graph={model.graph} tensor={error.tensor} precisions={precisions} />
           <LayerCalibration tensor={error.tensor} />
         </section>
       )}

@@ -107,8 +107,9 @@ export class IncrementalOutputs {
     const have = (store: Map<Signature, Map<number, Tensor>>, sig: Signature) => toRun.every((i) => store.get(sig)?.has(i));
     const missing = outputNames.filter((name) => !have(this.outputs, sigOf(name)));
     const kept = (sig: Signature, i: number) => this.boundary.get(sig)?.get(i) ?? this.checkpoints.get(sig)?.get(i);
-    // A value this model's onnxruntime merges into a double Q/DQ pair is never fed (doubleQdqPairs).
-    const merged = this.enabled ? new Set([...doubleQdqPairs(graph)].map(sigOf)) : new Set<Signature>();
+    // A value this model's onnxruntime merges into a double Q/DQ pair is never fed nor kept (doubleQdqPairs).
+    const mergedTensors = this.enabled ? doubleQdqPairs(graph) : new Set<string>();
+    const merged = new Set([...mergedTensors].map(sigOf));
     const available = new Set(this.enabled ? [...this.boundary.keys(), ...this.checkpoints.keys()].filter((sig) => !merged.has(sig) && toRun.every((i) => kept(sig, i) !== undefined)) : []);
 
     const graphKey = outputNames.map(sigOf).join(',');
@@ -122,8 +123,8 @@ export class IncrementalOutputs {
       // (a local probe's changed copy needs only the float layers before it: 300 of 3,700 nodes).
       const fromKept = part.feeds.some((t) => available.has(sigOf(t)) && !isGraphInput(graph, t));
       plan = fromKept || part.nodes.size <= graph.node.length * SMALL_PART
-        ? this.partPlan(graph, signatures, part, missing, available)
-        : this.wholePlan(graph, signatures, outputNames);
+        ? this.partPlan(graph, signatures, part, missing, available, mergedTensors)
+        : this.wholePlan(graph, signatures, outputNames, mergedTensors);
     }
     const lastPlan = (this.lastPlan = { kind: plan.kind, nodes: plan.nodes.size, of: graph.node.length, boundary: plan.kind === 'part' ? plan.feeds.length : plan.keep.length, samples: toRun.length });
 
@@ -222,9 +223,9 @@ export class IncrementalOutputs {
   }
 
   /** The whole model, keeping the edit's boundary and the graph's checkpoints. */
-  private wholePlan(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, outputNames: readonly string[]): RunPlan {
+  private wholePlan(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, outputNames: readonly string[], merged: ReadonlySet<string>): RunPlan {
     // (outputNames: the run's targets)
-    const keepable = keepableResolver(graph, signatures);
+    const keepable = keepableResolver(graph, signatures, merged);
     const keep = this.boundaryToKeep(graph, signatures, keepable);
     const free = quantizerFree(graph);
     const cuts = checkpoints(graph, keepable).map((cut) => cut.filter((t) => !keep.includes(t) && !free.has(t))).filter((cut) => cut.length > 0);
@@ -235,9 +236,9 @@ export class IncrementalOutputs {
    * A part fed kept values; it also keeps the edit's own boundary where the part computes it (the
    * first edit of a region runs from a checkpoint above it; the next ones from its boundary).
    */
-  private partPlan(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, part: { nodes: Set<string>; feeds: string[] }, missing: readonly string[], available: ReadonlySet<Signature>): RunPlan {
+  private partPlan(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, part: { nodes: Set<string>; feeds: string[] }, missing: readonly string[], available: ReadonlySet<Signature>, merged: ReadonlySet<string>): RunPlan {
     const producedInPart = new Set((graph.node ?? []).filter((n) => part.nodes.has(n.name!)).flatMap((n) => n.output ?? []));
-    const keep = this.boundaryToKeep(graph, signatures, keepableResolver(graph, signatures)).filter((t) => producedInPart.has(t) && !available.has(signatures.get(t)!));
+    const keep = this.boundaryToKeep(graph, signatures, keepableResolver(graph, signatures, merged)).filter((t) => producedInPart.has(t) && !available.has(signatures.get(t)!));
     return { kind: 'part', nodes: part.nodes, feeds: part.feeds, fetch: [...new Set([...missing, ...keep])], keep, checkpoints: [] };
   }
 
@@ -294,9 +295,11 @@ export class IncrementalOutputs {
  * value no QuantizeLinear reads, or that no dequantized value went into. A float value made from
  * dequantized values and read by a QuantizeLinear sits inside a fused group (DequantizeLinear ->
  * Conv -> QuantizeLinear runs as one int8 kernel that never makes it): the group's inputs are kept
- * instead. Constants are never kept (an int8 kernel needs its weights as constants).
+ * instead. Constants are never kept (an int8 kernel needs its weights as constants), nor an integer
+ * tensor onnxruntime merges into another pair (`mergedByOrt`, doubleQdqPairs): its QuantizeLinear's
+ * input is resolved instead.
  */
-function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>): (tensor: string) => readonly string[] {
+function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<string, Signature>, mergedByOrt: ReadonlySet<string>): (tensor: string) => readonly string[] {
   const producer = new Map<string, onnx.INodeProto>();
   const readByQuantize = new Set<string>();
   for (const node of graph.node ?? []) {
@@ -318,7 +321,6 @@ function keepableResolver(graph: onnx.IGraphProto, signatures: ReadonlyMap<strin
     dequantizedMemo.set(tensor, result);
     return result;
   };
-  const mergedByOrt = doubleQdqPairs(graph);
   const memo = new Map<string, readonly string[]>();
   const resolve = (tensor: string, depth: number): readonly string[] => {
     const known = memo.get(tensor);
