@@ -39,6 +39,25 @@ describe('TPU-MLIR KL histogram builder', () => {
     expect(Array.from(h.snapshot().counts)).toEqual(Array.from(directCentred(all, 9 / 2047, 2048)));
   });
 
+  it('each bin holds the sum of the weights of its values when the weight changes between samples (the counts kept as integers per weight)', () => {
+    const next = seededNormal(5);
+    const samples = Array.from({ length: 9 }, () => float32Values(500, next));
+    samples[0][0] = 6;
+    // a tensor of varying size sampled at a fixed count: each value stands for count / k elements
+    const weights = [36.75, 36.75, 12, 12, 12, 1.5, 36.75, 0.1, 0.1];
+    const h = new KlHistogramBuilder(256);
+    const expected = new Float64Array(256);
+    samples.forEach((s, k) => {
+      h.add(s, weights[k], 6);
+      for (const v of s) if (v !== 0) expected[Math.floor(Math.abs(v) / (6 / 255) + 0.5)] += weights[k];
+      // a snapshot in between changes nothing that follows
+      if (k === 3) h.snapshot();
+    });
+    const counts = h.snapshot().counts;
+    for (let j = 0; j < 256; j++) expect(counts[j]).toBeCloseTo(expected[j], 9);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeCloseTo(weights.reduce((a, w) => a + 500 * w, 0), 6);
+  });
+
   it('a first sample of zeros does not fix a width of 0', () => {
     const h = new KlHistogramBuilder(4);
     h.add([0, 0], 1, 0);

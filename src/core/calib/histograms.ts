@@ -34,7 +34,17 @@ export const KL_HISTOGRAM_MAX_BINS = 8_000_000;
  */
 export class KlHistogramBuilder {
   private width = 0;
+  /** Mass folded in from earlier weights. */
   private counts = new Float64Array(0);
+  /**
+   * Values binned since the weight last changed, counted as integers: the hot loop then touches 4
+   * bytes a bin with an integer add instead of 8 with a float add (about a third faster, the
+   * histograms of a whole model no longer fitting in the cache). A calibration of fixed shapes has
+   * one weight per tensor, so nothing folds until the snapshot.
+   */
+  private hits = new Uint32Array(0);
+  private hitWeight = 0;
+  private hitTotal = 0;
 
   constructor(private readonly bins: number) {}
 
@@ -47,33 +57,57 @@ export class KlHistogramBuilder {
       if (!(runningAbsMax > 0)) return;
       this.width = runningAbsMax / (this.bins - 1);
       this.counts = new Float64Array(this.bins);
+      this.hits = new Uint32Array(this.bins);
     }
     const needed = Math.floor(runningAbsMax / this.width + 0.5) + 1;
     if (needed > this.counts.length) {
       if (needed > KL_HISTOGRAM_MAX_BINS) {
         this.width = runningAbsMax / (this.bins - 1);
         this.counts = new Float64Array(this.bins);
+        this.hits = new Uint32Array(this.bins);
+        this.hitTotal = 0;
       } else {
         const grown = new Float64Array(needed);
         grown.set(this.counts);
         this.counts = grown;
+        const grownHits = new Uint32Array(needed);
+        grownHits.set(this.hits);
+        this.hits = grownHits;
       }
     }
-    // The hottest loop of a KL calibration (4,096 values a tensor and sample): fields read once, and
-    // truncation instead of Math.floor, the same for the non-negative bins below counts.length.
-    const { counts, width } = this;
-    const last = counts.length - 1;
     const n = values.length;
+    if (this.hitTotal > 0 && (weight !== this.hitWeight || this.hitTotal + n > 0xffffffff)) this.foldHits();
+    this.hitWeight = weight;
+    this.hitTotal += n;
+    // The hottest loop of a KL calibration (4,096 values a tensor and sample): fields read once, and
+    // truncation instead of Math.floor, the same for the non-negative bins below hits.length.
+    const { hits, width } = this;
+    const last = hits.length - 1;
     for (let i = 0; i < n; i++) {
       const a = Math.abs(values[i]);
       if (a === 0) continue;
       const bin = a / width + 0.5;
-      counts[bin < last ? bin | 0 : last] += weight;
+      hits[bin < last ? bin | 0 : last]++;
     }
   }
 
+  /** counts += hits x weight: the mass of hits values of one weight, one rounding a bin. */
+  private foldHits(): void {
+    const { counts, hits, hitWeight } = this;
+    for (let j = 0; j < hits.length; j++) {
+      if (hits[j] !== 0) counts[j] += hits[j] * hitWeight;
+    }
+    hits.fill(0);
+    this.hitTotal = 0;
+  }
+
   snapshot(): MagnitudeHistogram {
-    return { width: this.width, counts: this.counts.slice() };
+    const counts = this.counts.slice();
+    const { hits, hitWeight } = this;
+    for (let j = 0; j < hits.length; j++) {
+      if (hits[j] !== 0) counts[j] += hits[j] * hitWeight;
+    }
+    return { width: this.width, counts };
   }
 }
 
