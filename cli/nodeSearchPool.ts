@@ -39,7 +39,7 @@ export async function nodeSearchPool(ctx: SearchContext, size = Math.max(1, avai
     rankChunk: (units, options, jobId, onResult) => remote.rankChunk(units, options, jobId, Comlink.proxy(onResult)),
     scoreQTables: (qtables, table, metric, indices, jobId) => remote.scoreQTables(qtables, table, metric, indices, jobId),
     localChunk: (units, jobId, onResult) => remote.localChunk(units, jobId, Comlink.proxy(onResult)),
-    outputErrors: (qtable, indices, jobId) => remote.outputErrors(qtable, indices, jobId),
+    outputErrors: (qtable, indices, jobId, onSample) => remote.outputErrors(qtable, indices, jobId, onSample && Comlink.proxy(onSample)),
     layerSums: (qtable, indices, jobId) => remote.layerSums(qtable, indices, jobId),
     localSums: (qtable, indices, jobId) => remote.localSums(qtable, indices, jobId),
     cancel: (jobId) => void remote.cancel(jobId).catch(() => {}),

@@ -2,7 +2,7 @@ import { CancelledError, QbenchError } from '../src/core/errors';
 import type { Engine } from '../src/core/engine/Engine';
 import type { ImageDecoder } from '../src/core/io/dataset/loadDataset';
 import { CancelToken, jobContext, type JobContext } from '../src/core/jobs/Job';
-import type { SearchEvent } from '../src/core/search/SearchSession';
+import type { JobEvent } from '../src/core/jobs/JobEvent';
 import type { Workbench } from '../src/core/Workbench';
 import { throttled, type Capabilities, type EngineKind, type JobHost, type ProgressCallback, type SearchPools } from './jobSupport';
 import { JOBS, type JobArgs, type JobName, type JobResult } from './jobs';
@@ -44,10 +44,10 @@ export class WorkbenchService implements JobHost {
    * Runs one job of jobs.ts. `jobId` names it for cancel(); `onProgress` gets throttled progress;
    * `onEvent` streams a search's results (separate arguments: comlink proxies only top-level ones).
    */
-  run<N extends JobName>(name: N, args: JobArgs<N>, jobId?: string, onProgress?: ProgressCallback, onEvent?: (event: SearchEvent) => void): Promise<JobResult<N>> {
+  run<N extends JobName>(name: N, args: JobArgs<N>, jobId?: string, onProgress?: ProgressCallback, onEvent?: (event: JobEvent) => void): Promise<JobResult<N>> {
     const token = new CancelToken();
     if (jobId) this.jobs.set(jobId, token);
-    const work = JOBS[name] as (host: JobHost, args: JobArgs<N>, job: JobContext, onEvent: (event: SearchEvent) => void) => Promise<JobResult<N>>;
+    const work = JOBS[name] as (host: JobHost, args: JobArgs<N>, job: JobContext, onEvent: (event: JobEvent) => void) => Promise<JobResult<N>>;
     return this.exclusive(async () => {
       this.jobStarted(name);
       const job = jobContext(throttled(onProgress ?? (() => {})), token);

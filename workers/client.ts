@@ -7,7 +7,7 @@ import { connectLiveness } from './liveness';
 import type { WorkerApi } from './qbench.worker';
 import type { JobArgs, JobName, JobResult } from './jobs';
 import type { JobProgress } from '../src/core/jobs/Job';
-import type { SearchEvent } from '../src/core/search/SearchSession';
+import type { JobEvent } from '../src/core/jobs/JobEvent';
 
 export type WorkbenchClient = Comlink.Remote<WorkerApi>;
 // The worker's data types, for the page's state layer (it reaches the worker through this module only).
@@ -18,7 +18,7 @@ export type { JobArgs, JobName, JobResult } from './jobs';
  * Runs a job of workers/jobs.ts on the compute worker: the page's one call into it. `jobId`,
  * `onProgress` and `onEvent` (comlink proxies) for jobs the job bar shows; none for quick questions.
  */
-export function runOnWorker<N extends JobName>(name: N, args: JobArgs<N>, jobId?: string, onProgress?: (progress: JobProgress) => void, onEvent?: (event: SearchEvent) => void): Promise<JobResult<N>> {
+export function runOnWorker<N extends JobName>(name: N, args: JobArgs<N>, jobId?: string, onProgress?: (progress: JobProgress) => void, onEvent?: (event: JobEvent) => void): Promise<JobResult<N>> {
   // comlink's Remote type drops the generic of `run`: the call is typed here once.
   const run = workbenchClient().run as unknown as (...args: unknown[]) => Promise<JobResult<N>>;
   return run(name, args, jobId, onProgress, onEvent);

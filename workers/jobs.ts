@@ -21,7 +21,7 @@ import { targetScheme, type TargetScheme } from '../src/core/quant/schemes';
 import { weightReport } from '../src/core/quant/weightReport';
 import type { WeightOptions } from '../src/core/quant/WeightOptions';
 import type { SearchRequest } from '../src/core/search/SearchRequest';
-import type { SearchEvent } from '../src/core/search/SearchSession';
+import type { JobEvent } from '../src/core/jobs/JobEvent';
 import type { EvaluationDepth } from '../src/core/sim/Simulator';
 import { bestThresholdMethod, Workbench, type Corrections } from '../src/core/Workbench';
 import { readSource, summaryOf, tableKind, type EngineKind, type FileSource, type ImportedTable, type JobHost, type OpenOptions } from './jobSupport';
@@ -198,8 +198,14 @@ export const JOBS = {
     return { report, summary: bench.summary(), model };
   },
 
-  async evaluate(service: JobHost, { qtable, depth, firstSamples }: { qtable: QTable; depth: EvaluationDepth; firstSamples?: number }, job: JobContext) {
-    return service.requireBench().evaluate(qtable, depth, job, firstSamples === undefined ? {} : { firstSamples });
+  /**
+   * `firstSamples` with `streamFirst`: one pass over every sample, the first samples' figure sent as
+   * a 'preliminary' event as soon as it is known (the page's what-if); without `streamFirst`, the
+   * first samples' figure only.
+   */
+  async evaluate(service: JobHost, { qtable, depth, firstSamples, streamFirst }: { qtable: QTable; depth: EvaluationDepth; firstSamples?: number; streamFirst?: boolean }, job: JobContext, onEvent: (event: JobEvent) => void) {
+    if (firstSamples === undefined) return service.requireBench().evaluate(qtable, depth, job);
+    return service.requireBench().evaluate(qtable, depth, job, streamFirst ? { firstSamples, onPreliminary: (evaluation) => onEvent({ type: 'preliminary', evaluation }) } : { firstSamples });
   },
 
   /** Each layer's local error under `qtable` (the page asks after the accumulated ones). */
@@ -245,7 +251,7 @@ export const JOBS = {
    * A mixed-precision search on the pool of search workers; `onEvent` streams each unit's
    * sensitivity, each configuration scored and each log line as they come.
    */
-  async search(service: JobHost, { request }: { request: SearchRequest }, job: JobContext, onEvent: (event: SearchEvent) => void) {
+  async search(service: JobHost, { request }: { request: SearchRequest }, job: JobContext, onEvent: (event: JobEvent) => void) {
     return service.requireBench().search(request, job, onEvent);
   },
 };

@@ -7,7 +7,7 @@ import { ortWebWasmEngine } from './ortWebEngine';
 import { BrowserSearchPools } from './searchPool';
 import { WorkbenchService, type ProgressCallback } from './WorkbenchService';
 import { ENGINE_JOBS, type JobArgs, type JobName, type JobResult } from './jobs';
-import type { SearchEvent } from '../src/core/search/SearchSession';
+import type { JobEvent } from '../src/core/jobs/JobEvent';
 
 // The page pings this worker while it waits on a call, to tell a busy worker from a dead one (liveness.ts).
 answerPings();
@@ -18,7 +18,7 @@ const faults = new FaultInjector(parseFault(faultSpec, 'compute'));
 
 /** The page's compute worker: every model load, calibration, evaluation and export runs here. */
 class WorkerApi extends WorkbenchService {
-  override async run<N extends JobName>(name: N, args: JobArgs<N>, jobId?: string, onProgress?: ProgressCallback, onEvent?: (event: SearchEvent) => void): Promise<JobResult<N>> {
+  override async run<N extends JobName>(name: N, args: JobArgs<N>, jobId?: string, onProgress?: ProgressCallback, onEvent?: (event: JobEvent) => void): Promise<JobResult<N>> {
     const result = await super.run(name, args, jobId, onProgress, onEvent);
     // An exported model's bytes move to the page instead of being copied.
     const bytes = (result as { bytes?: unknown } | null)?.bytes;

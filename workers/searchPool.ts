@@ -70,7 +70,7 @@ export class BrowserSearchPools {
         rankChunk: (units, options, jobId, onResult) => liveness.watch(remote.rankChunk(units, options, jobId, Comlink.proxy(onResult))),
         scoreQTables: (qtables, table, metric, indices, jobId) => liveness.watch(remote.scoreQTables(qtables, table, metric, indices, jobId)),
         localChunk: (units, jobId, onResult) => liveness.watch(remote.localChunk(units, jobId, Comlink.proxy(onResult))),
-        outputErrors: (qtable, indices, jobId) => liveness.watch(remote.outputErrors(qtable, indices, jobId)),
+        outputErrors: (qtable, indices, jobId, onSample) => liveness.watch(remote.outputErrors(qtable, indices, jobId, onSample && Comlink.proxy(onSample))),
         layerSums: (qtable, indices, jobId) => liveness.watch(remote.layerSums(qtable, indices, jobId)),
         localSums: (qtable, indices, jobId) => liveness.watch(remote.localSums(qtable, indices, jobId)),
         cancel: (jobId) => void remote.cancel(jobId),

@@ -532,12 +532,20 @@ export class Workbench {
 
   /**
    * `firstSamples` (depth 'outputs'): a preliminary figure from the first few evaluation samples only
-   * (marked `preliminary`); the full evaluation that follows does not run them again.
+   * (marked `preliminary`); the full evaluation that follows does not run them again. With
+   * `onPreliminary`, one call gives both: the first samples' figure to `onPreliminary` as soon as it
+   * is known, the full evaluation as the result (on the pool, in one pass over the samples).
    */
-  evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext, { firstSamples }: { readonly firstSamples?: number } = {}): Promise<Evaluation> {
+  evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext, { firstSamples, onPreliminary }: { readonly firstSamples?: number; readonly onPreliminary?: (evaluation: Evaluation) => void } = {}): Promise<Evaluation> {
+    if (depth === 'outputs' && onPreliminary && firstSamples !== undefined && !this.outputsOnPool) {
+      return this.evaluate(qtable, depth, job, { firstSamples }).then((first) => {
+        if (first.preliminary) onPreliminary(first);
+        return this.evaluate(qtable, depth, job);
+      });
+    }
     if (depth === 'outputs' && this.outputsOnPool) {
       return this.withCompleteCalibration(job, async () => {
-        const evaluation = await this.evaluateOutputsOnPool(qtable, job, firstSamples);
+        const evaluation = await this.evaluateOutputsOnPool(qtable, job, firstSamples, onPreliminary);
         if (!evaluation.preliminary) this.lastPoolOutputs = { simulator: this.simulator, evaluation };
         return evaluation;
       });
@@ -565,10 +573,10 @@ export class Workbench {
   private lastPoolOutputs?: { readonly simulator: Simulator | undefined; readonly evaluation: Evaluation };
 
   /** The 'outputs' evaluation on the search pool's runners (evaluateOutputsOnPool). */
-  private async evaluateOutputsOnPool(qtable: QTable, job: JobContext, firstSamples?: number): Promise<Evaluation> {
+  private async evaluateOutputsOnPool(qtable: QTable, job: JobContext, firstSamples?: number, onPreliminary?: (evaluation: Evaluation) => void): Promise<Evaluation> {
     this.requireSimulator();
     const ctx = await this.searchContext([], job);
-    return evaluateOutputsOnPool(await this.searchPools(ctx), ctx, qtable, job, firstSamples);
+    return evaluateOutputsOnPool(await this.searchPools(ctx), ctx, qtable, job, firstSamples, onPreliminary);
   }
 
   /**

@@ -7,9 +7,10 @@ import { formatQTable } from '../core/io/qtable';
 import type { JobProgress } from '../core/jobs/Job';
 import type { LayerName } from '../core/model/ModelGraph';
 import { TARGET_SCHEMES, type TargetScheme } from '../core/quant/schemes';
-import { qtableFromData, qtableToData, sameQTable, type Precision, type QTable, type QTableData } from '../core/model/QTable';
+import { qtableFromData, qtableToData, sameQTable, type Precision, type QTableData } from '../core/model/QTable';
 import { SEARCH_DEFAULTS, type SearchRequest } from '../core/search/SearchRequest';
-import type { SearchEvent, SearchKind, VisitedConfiguration } from '../core/search/SearchSession';
+import type { SearchKind, VisitedConfiguration } from '../core/search/SearchSession';
+import type { JobEvent } from '../core/jobs/JobEvent';
 import { diffQTables, SEARCH_LABEL } from '../core/search/describe';
 import { PRELIMINARY_SAMPLES } from './slices/evaluation';
 import { withBestMethods } from '../core/search/bestMethods';
@@ -38,7 +39,7 @@ const app = () => useApp.getState();
  * (data the components read), `label` what the bar says. Undefined when it failed (the message is
  * shown) or was cancelled.
  */
-export async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label: string, options: { readonly kind?: string; readonly onEvent?: (event: SearchEvent) => void; readonly started?: (jobId: string) => void } = {}): Promise<JobResult<N> | undefined> {
+export async function runJob<N extends JobName>(name: N, args: JobArgs<N>, label: string, options: { readonly kind?: string; readonly onEvent?: (event: JobEvent) => void; readonly started?: (jobId: string) => void } = {}): Promise<JobResult<N> | undefined> {
   const id = app().jobStarted(options.kind ?? name, label);
   const model = app().model;
   try {
@@ -204,12 +205,13 @@ export async function evaluateCurrent({ depths = ['outputs', 'layers'] }: { read
   const { qtable } = app();
   useApp.setState({ preliminaryEvaluation: null });
   for (const depth of depths) {
-    if (depth === 'outputs' && !(await firstFigure(qtable, generation))) return;
     const label = depth === 'outputs' ? 'Evaluating output similarity' : 'Evaluating every layer';
     let jobId = '';
-    const evaluation = await runJob('evaluate', { qtable, depth }, label, {
+    const first = depth === 'outputs' ? firstFigure(generation) : null;
+    const evaluation = await runJob('evaluate', { qtable, depth, ...(first ? { firstSamples: PRELIMINARY_SAMPLES, streamFirst: true } : {}) }, label, {
       kind: `evaluate:${depth}`,
       started: (id) => useApp.setState((s) => ({ runningEvaluations: [...s.runningEvaluations, (jobId = id)] })),
+      ...(first ? { onEvent: first } : {}),
     }).finally(() => useApp.setState((s) => ({ runningEvaluations: s.runningEvaluations.filter((id) => id !== jobId) })));
     if (!evaluation || generation !== app().evaluationGeneration) return;
     app().evaluated(evaluation, depth);
@@ -224,23 +226,20 @@ export async function evaluateCurrent({ depths = ['outputs', 'layers'] }: { read
 }
 
 /**
- * Issue #15's progressive answer: with more evaluation samples than PRELIMINARY_SAMPLES, a first
- * figure from the first few (what the edit changed, on those samples only), shown marked as such;
- * the full evaluation then runs only the remaining samples. False when a newer edit superseded it.
+ * Issue #15's progressive answer: with more evaluation samples than PRELIMINARY_SAMPLES, the
+ * outputs evaluation streams a first figure from the first few samples (what the edit changed, on
+ * those samples only) while it goes on with the rest; this shows it, marked as such, unless a newer
+ * edit superseded it. Null when there is no first figure to wait for (few samples, or `?what_if=whole`).
  */
-async function firstFigure(qtable: QTable, generation: number): Promise<boolean> {
+function firstFigure(generation: number): ((event: JobEvent) => void) | null {
   const samples = app().calibration?.evaluationSampleCount ?? 0;
-  if (samples <= PRELIMINARY_SAMPLES || new URLSearchParams(globalThis.location?.search ?? '').get('what_if') === 'whole') return true;
-  let jobId = '';
-  const evaluation = await runJob('evaluate', { qtable, depth: 'outputs', firstSamples: PRELIMINARY_SAMPLES }, 'Evaluating output similarity (first samples)', {
-    kind: 'evaluate:outputs',
-    started: (id) => useApp.setState((s) => ({ runningEvaluations: [...s.runningEvaluations, (jobId = id)] })),
-  }).finally(() => useApp.setState((s) => ({ runningEvaluations: s.runningEvaluations.filter((id) => id !== jobId) })));
-  if (!evaluation || generation !== app().evaluationGeneration) return false;
-  app().evaluated(evaluation, 'outputs');
-  const { editStartedAt } = app();
-  if (editStartedAt !== null) useApp.setState({ lastEditToFirstFigureMs: performance.measure('qbench:edit-to-first-figure', { start: editStartedAt }).duration });
-  return true;
+  if (samples <= PRELIMINARY_SAMPLES || new URLSearchParams(globalThis.location?.search ?? '').get('what_if') === 'whole') return null;
+  return (event) => {
+    if (event.type !== 'preliminary' || generation !== app().evaluationGeneration) return;
+    app().evaluated(event.evaluation, 'outputs');
+    const { editStartedAt } = app();
+    if (editStartedAt !== null) useApp.setState({ lastEditToFirstFigureMs: performance.measure('qbench:edit-to-first-figure', { start: editStartedAt }).duration });
+  };
 }
 
 /**
@@ -564,7 +563,7 @@ export async function runSearch(): Promise<void> {
   if (ranks) useApp.setState({ metric: 'sensitivity' });
   // Streamed results are appended in place (a search ranks hundreds of units: copying the list per
   // event would be quadratic); the revision numbers tell the components something was added.
-  const onEvent = (event: SearchEvent) => {
+  const onEvent = (event: JobEvent) => {
     useApp.setState((s) => {
       const run = s.searchRun;
       if (!run) return {};
@@ -580,6 +579,8 @@ export async function runSearch(): Promise<void> {
           run.log.push(event.line);
           if (run.log.length > 500) run.log.splice(0, run.log.length - 500);
           return { searchRun: { ...run, revision: run.revision + 1 } };
+        default:
+          return {};
       }
     });
   };

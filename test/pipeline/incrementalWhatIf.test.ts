@@ -339,6 +339,40 @@ describe('incremental what-if (issue #15)', () => {
     await expectSameAsWhole(bench, qtable, full);
   }, 120_000);
 
+  // The page asks once an edit is made: the first figure streams out of the same pass over the
+  // samples (on the pool: each runner goes through its samples once, no second round).
+  it.each(['the simulator', 'a pool of two runners'] as const)('one call gives the first samples\' figure while the rest run, then the full one, on %s', async (where) => {
+    bench = await openWith(twoHeadModel(), 'twoHeads.onnx', 5, 9);
+    whole = await openWith(twoHeadModel(), 'twoHeads.onnx', 5, 9);
+    const runners = where === 'a pool of two runners' ? onPool(bench, 2) : null;
+    await bench.evaluate(ALL_INT8, 'outputs', silentJob);
+    const conv = bench.graph.nodes.filter((n) => n.opType === 'Conv')[2].name;
+    const qtable = withPrecision(ALL_INT8, conv, 'INT16');
+    const preliminaries: Evaluation[] = [];
+    let settled = false;
+    const full = await bench.evaluate(qtable, 'outputs', silentJob, {
+      firstSamples: 2,
+      onPreliminary: (evaluation) => {
+        expect(settled).toBe(false);
+        preliminaries.push(evaluation);
+      },
+    }).finally(() => (settled = true));
+    expect(preliminaries).toHaveLength(1);
+    const [first] = preliminaries;
+    expect(first.preliminary).toEqual({ of: 5 });
+    expect(first.sampleCount).toBe(2);
+    // the same figure as the first two samples' alone, and a full figure equal to the whole model's
+    const alone = await whole.evaluate(qtable, 'outputs', silentJob, { firstSamples: 2 });
+    expect(Math.abs(first.output.cos - alone.output.cos)).toBeLessThanOrEqual(1e-9);
+    expect(full.preliminary).toBeUndefined();
+    expect(full.sampleCount).toBe(5);
+    if (runners) {
+      // each runner's last run was one pass over its share of all five samples (3 and 2), not the rest after the first two
+      expect(runners.map((r) => r.whatIfState('outputs')?.plan?.samples).sort()).toEqual([2, 3]);
+    }
+    await expectSameAsWhole(bench, qtable, full);
+  }, 120_000);
+
   // The page measures the heatmap on its pool (the samples dealt between workers, each keeping its own
   // values); Node's Workbench on its simulator. Both are held against the whole probe model.
   it.each(['the simulator', 'a pool of two runners'] as const)('the heatmap on %s: every layer error equals the whole probe model after random edits (two-output model and SqueezeNet)', async (where) => {

@@ -58,8 +58,8 @@ export class PoolWorker implements RunnerPort {
     return this.require().localChunk(units, jobId, onResult);
   }
 
-  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]> {
-    return this.require().outputErrors(qtable, sampleIndices, jobId);
+  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]> {
+    return this.require().outputErrors(qtable, sampleIndices, jobId, onSample);
   }
 
   layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]> {

@@ -20,7 +20,8 @@ export interface RunnerPort {
   rankChunk(units: readonly QuantUnit[], options: SensitivityOptions, jobId: string, onResult: (result: UnitSensitivity) => void): Promise<void>;
   scoreQTables(qtables: readonly QTableData[], table: TableChoice, metric: SearchMetric, sampleIndices: readonly number[], jobId: string): Promise<PartScores[]>;
   localChunk(units: readonly QuantUnit[], jobId: string, onResult: (score: LocalScore) => void): Promise<void>;
-  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]>;
+  /** `onSample`: each sample's errors as soon as that sample is measured (the what-if's first figure while the rest run). */
+  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]>;
   layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]>;
   localSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<LocalSums>;
   cancel(jobId: string): void;
@@ -44,8 +45,8 @@ export class LocalRunnerPort implements RunnerPort {
     await this.withJob(jobId, (job) => this.runner.localChunk(units, job, onResult));
   }
 
-  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<OutputSample[]> {
-    return this.withJob(jobId, (job) => this.runner.outputErrors(qtableFromData(qtable), sampleIndices, job));
+  outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]> {
+    return this.withJob(jobId, (job) => this.runner.outputErrors(qtableFromData(qtable), sampleIndices, job, onSample));
   }
 
   layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]> {
@@ -129,8 +130,8 @@ export class SearchPool {
   }
 
   /** Each output's error per sample under a QTable, the samples split between runners (in sample order). */
-  outputErrors(qtable: QTable, sampleCount: number, job: JobContext): Promise<OutputSample[]> {
-    return this.perSample(sampleCount, job, (port, indices, jobId) => port.outputErrors(qtableToData(qtable), indices, jobId));
+  outputErrors(qtable: QTable, sampleCount: number, job: JobContext, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]> {
+    return this.perSample(sampleCount, job, (port, indices, jobId) => port.outputErrors(qtableToData(qtable), indices, jobId, onSample));
   }
 
   /** Each layer's error sums per sample under a QTable (SearchRunner.layerSums), split as outputErrors splits them, in sample order. */

@@ -3,7 +3,7 @@ import type { OutputSample } from '../../metrics/outputParts';
 import { stepError } from '../../errors';
 import { compareOutputs } from '../../metrics/outputParts';
 import { float16BitsToFloat32 } from '../../model/float16';
-import { toFloat32 } from '../../model/tensor';
+import { toFloat32, type TensorMap } from '../../model/tensor';
 import type { JobContext } from '../../jobs/Job';
 import { WeightCache } from '../../quant/WeightCache';
 import type { QTable } from '../../model/QTable';
@@ -47,17 +47,23 @@ export class SearchRunner {
    * Each graph output's error on each of the given samples under a QTable (the evaluation's
    * 'outputs' depth, split between runners). Sessions of recent QTables are kept, as the Simulator does.
    */
-  outputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<OutputSample[]> {
-    return this.inStep(`evaluating a QTable with ${describeQTable(qtable)}`, () => this.measureOutputErrors(qtable, sampleIndices, job));
+  outputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]> {
+    return this.inStep(`evaluating a QTable with ${describeQTable(qtable)}`, () => this.measureOutputErrors(qtable, sampleIndices, job, onSample));
   }
 
-  private async measureOutputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext): Promise<OutputSample[]> {
+  private async measureOutputErrors(qtable: QTable, sampleIndices: readonly number[], job: JobContext, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]> {
     const { ctx } = this;
     const { proto } = buildPartQdqProto(ctx, { part: ctx.model, qtable, cali: ctx.cali }, [], this.weightCache);
     const names = ctx.model.graph.outputs.map((o) => o.name);
-    const outputs = await this.incremental.outputs.run(proto, sampleIndices, job);
     // each output whole and each part of one built by a Concat (evaluateOnPool picks the worst)
-    return outputs.map((out, k) => compareOutputs(ctx.references[sampleIndices[k]], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, ctx.scoring, sampleIndices[k]));
+    const errorsOf = (sample: number, out: TensorMap) => compareOutputs(ctx.references[sample], (name) => (out[name] ? toFloat32(out[name], float16BitsToFloat32) : undefined), names, ctx.scoring, sample);
+    const measured = new Map<number, OutputSample>();
+    const outputs = await this.incremental.outputs.run(proto, sampleIndices, job, onSample && ((sample, out) => {
+      const errors = errorsOf(sample, out);
+      measured.set(sample, errors);
+      onSample(sample, errors);
+    }));
+    return outputs.map((out, k) => measured.get(sampleIndices[k]) ?? errorsOf(sampleIndices[k], out));
   }
 
   /**

@@ -1,6 +1,6 @@
 import type { JobContext } from '../../jobs/Job';
 import { outputFigures } from '../../metrics/outputFigures';
-import { valueRanges, type OutputPart } from '../../metrics/outputParts';
+import { valueRanges, type OutputPart, type OutputSample } from '../../metrics/outputParts';
 import { warningsOf } from '../../metrics/collapseWarnings';
 import { outputQuantizers } from '../../quant/outputQuantizers';
 import type { Evaluation, LayerError } from '../../model/Evaluation';
@@ -24,12 +24,31 @@ function rangesOf(ctx: SearchContext, outputs: readonly string[], parts: readonl
  * The 'outputs' evaluation with the samples split between a search pool's runners (the page's
  * what-if: one engine per core instead of one). The same QDQ model and the same means as the
  * Simulator's.
+ *
+ * `firstSamples` alone: the figure of the first samples only (marked `preliminary`). With
+ * `onPreliminary` too, every sample runs in one pass and the first samples' figure is handed to
+ * `onPreliminary` as soon as they are measured, while the runners go on with the rest: no second
+ * round of building, planning and messages, and neither runner waits for the other in between.
  */
-export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext, qtable: QTable, job: JobContext, firstSamples?: number): Promise<Evaluation> {
+export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext, qtable: QTable, job: JobContext, firstSamples?: number, onPreliminary?: (evaluation: Evaluation) => void): Promise<Evaluation> {
   const started = performance.now();
   const total = ctx.samples.samples.length;
   const count = firstSamples === undefined ? total : Math.max(1, Math.min(total, firstSamples));
-  const perSample = await pool.outputErrors(qtable, count, job);
+  if (!onPreliminary || count >= total) return outputsEvaluation(ctx, qtable, await pool.outputErrors(qtable, count, job), total, started);
+  const first: OutputSample[] = [];
+  let reported = false;
+  const perSample = await pool.outputErrors(qtable, total, job, (sample, errors) => {
+    if (sample >= count || reported) return;
+    first[sample] = errors;
+    if (Object.keys(first).length < count) return;
+    reported = true;
+    onPreliminary(outputsEvaluation(ctx, qtable, first, total, started));
+  });
+  return outputsEvaluation(ctx, qtable, perSample, total, started);
+}
+
+/** An 'outputs' Evaluation from the errors of the first `perSample.length` samples of `total`. */
+function outputsEvaluation(ctx: SearchContext, qtable: QTable, perSample: readonly OutputSample[], total: number, started: number): Evaluation {
   const outputs = ctx.model.graph.outputs.map((o) => o.name);
   const { parts } = ctx.scoring;
   const figures = outputFigures(perSample, outputs, parts);
@@ -39,7 +58,7 @@ export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext
     ...(Object.keys(figures.perPart).length ? { perPart: figures.perPart } : {}),
     ...(Object.keys(figures.tasks).length ? { tasks: figures.tasks } : {}),
     ...warningsOf({ evaluation: figures, graph: ctx.model.graph, parts, ranges: rangesOf(ctx, outputs, parts), quantizers: outputQuantizers(ctx.model.graph, ctx.layers, qtable, ctx.cali, ctx.scheme) }),
-    sampleCount: perSample.length, ...(count < total ? { preliminary: { of: total } } : {}), elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
+    sampleCount: perSample.length, ...(perSample.length < total ? { preliminary: { of: total } } : {}), elapsedMs: performance.now() - started, opset: qdqOpset(ctx.model.opset, precisions),
   };
 }
 

@@ -27,7 +27,7 @@ export function guardedPort(port: RunnerPort, died: Promise<never>): GuardedPort
     rankChunk: (units, options, jobId, onResult) => guard(() => port.rankChunk(units, options, jobId, onResult)),
     scoreQTables: (qtables, table, metric, indices, jobId) => guard(() => port.scoreQTables(qtables, table, metric, indices, jobId)),
     localChunk: (units, jobId, onResult) => guard(() => port.localChunk(units, jobId, onResult)),
-    outputErrors: (qtable, indices, jobId) => guard(() => port.outputErrors(qtable, indices, jobId)),
+    outputErrors: (qtable, indices, jobId, onSample) => guard(() => port.outputErrors(qtable, indices, jobId, onSample)),
     layerSums: (qtable, indices, jobId) => guard(() => port.layerSums(qtable, indices, jobId)),
     localSums: (qtable, indices, jobId) => guard(() => port.localSums(qtable, indices, jobId)),
     cancel: (jobId) => port.cancel(jobId),
