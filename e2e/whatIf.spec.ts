@@ -25,8 +25,12 @@ async function edit(page: Page, layer: string, precision: string): Promise<Figur
   await page.getByTestId('tab-layers').click();
   await page.getByTestId('table-filter').fill(layer);
   await page.locator(`[data-testid=table-row][data-layer="${layer}"]`).click();
+  return answered(page, () => page.getByTestId(`precision-${precision}`).click());
+}
+
+/** Does `act` (an edit, an undo) and waits for the full figure and the heatmap it brings, watching the header for the preliminary mark meanwhile. */
+async function answered(page: Page, act: () => Promise<void>): Promise<Figures> {
   const before = await page.evaluate(() => (globalThis as unknown as { qbenchState: () => { lastEditToLayersMs: number | null } }).qbenchState().lastEditToLayersMs);
-  // Watch the header for the preliminary mark while the edit is evaluated.
   await page.evaluate(() => {
     const w = globalThis as unknown as { preliminarySeen: boolean; qbenchState: () => { preliminaryEvaluation: unknown } };
     w.preliminarySeen = false;
@@ -36,7 +40,7 @@ async function edit(page: Page, layer: string, precision: string): Promise<Figur
     };
     requestAnimationFrame(watch);
   });
-  await page.getByTestId(`precision-${precision}`).click();
+  await act();
   await page.waitForFunction((previous) => {
     const s = (globalThis as unknown as { qbenchState: () => { lastEditToLayersMs: number | null; editStartedAt: number | null; jobs: object } }).qbenchState();
     return s.lastEditToLayersMs !== previous && s.editStartedAt === null && Object.keys(s.jobs).length === 0;
@@ -48,7 +52,7 @@ async function edit(page: Page, layer: string, precision: string): Promise<Figur
   });
 }
 
-test('an edit answers with a first figure from 2 samples, then the full one; figures and heatmap equal running the whole model', async ({ page, browser }) => {
+test('an edit answers with a first figure from 2 samples, then the full one; figures and heatmap equal running the whole model; an undo answers from memory', async ({ page, browser }) => {
   test.setTimeout(420_000);
   const steps: [string, string][] = [['p2o.Conv.17', 'FP32'], ['p2o.Conv.17', 'FP16']];
   await demoReady(page, '');
@@ -62,6 +66,12 @@ test('an edit answers with a first figure from 2 samples, then the full one; fig
   }
   // No stale figure after the last edit: the header shows the full one, unmarked.
   await expect(page.getByTestId('output-status')).toHaveCount(0);
+  // Undo (back to FP32): a QTable evaluated before answers from memory, at once and whole (no
+  // first figure), with the very figures and heatmap it had.
+  const undone = await answered(page, () => page.keyboard.press('Control+z'));
+  expect(undone.preliminarySeen).toBe(false);
+  expect(undone.cos).toBe(incremental[0].cos);
+  expect(undone.layers).toEqual(incremental[0].layers);
 
   const whole = await browser.newPage();
   try {

@@ -39,6 +39,7 @@ import type { SearchRequest } from './search/SearchRequest';
 import { SearchRunner } from './search/pool/SearchRunner';
 import type { SearchEvent, SearchResult } from './search/SearchSession';
 import { Simulator, type EvaluationDepth } from './sim/Simulator';
+import { RecentEvaluations } from './sim/RecentEvaluations';
 import { disposeWhatIfRunners, keptBytes, whatIfRunners, type IncrementalOutputs, type WhatIfRunners } from './sim/incremental/IncrementalOutputs';
 import { derived } from './session/memo';
 import { valueRanges, type OutputPart, type OutputScoring } from './metrics/outputParts';
@@ -101,6 +102,7 @@ export class Workbench {
 
   setWholeWhatIf(whole: boolean): void {
     this.wholeWhatIf = whole;
+    this.recentEvaluations.clear();
     this.simulatorOf.clear();
   }
   /** What searches score with (without extra compared tensors): the same object while nothing it holds changes, so pools keep it. */
@@ -536,11 +538,29 @@ export class Workbench {
    * `onPreliminary`, one call gives both: the first samples' figure to `onPreliminary` as soon as it
    * is known, the full evaluation as the result (on the pool, in one pass over the samples).
    */
-  evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext, { firstSamples, onPreliminary }: { readonly firstSamples?: number; readonly onPreliminary?: (evaluation: Evaluation) => void } = {}): Promise<Evaluation> {
+  async evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext, options: { readonly firstSamples?: number; readonly onPreliminary?: (evaluation: Evaluation) => void } = {}): Promise<Evaluation> {
+    const before = this.wholeWhatIf ? undefined : this.simulator;
+    const remembered = before && this.recentEvaluations.find(before, qtable, depth);
+    if (remembered) return remembered;
+    const evaluation = await this.evaluateAnew(qtable, depth, job, options);
+    // Under the simulator it was made with (calibrating the tensors it needed makes a new one).
+    const after = this.wholeWhatIf ? undefined : this.simulator;
+    if (after) this.recentEvaluations.store(after, qtable, depth, evaluation);
+    return evaluation;
+  }
+
+  /**
+   * Figures of the last QTables evaluated under the current simulator: an undo or a return to an
+   * earlier table answers from memory (RecentEvaluations). Not in the benchmark's "before" mode,
+   * which measures every edit run whole.
+   */
+  private readonly recentEvaluations = new RecentEvaluations<Simulator>();
+
+  private evaluateAnew(qtable: QTable, depth: EvaluationDepth, job: JobContext, { firstSamples, onPreliminary }: { readonly firstSamples?: number; readonly onPreliminary?: (evaluation: Evaluation) => void }): Promise<Evaluation> {
     if (depth === 'outputs' && onPreliminary && firstSamples !== undefined && !this.outputsOnPool) {
-      return this.evaluate(qtable, depth, job, { firstSamples }).then((first) => {
+      return this.evaluateAnew(qtable, depth, job, { firstSamples }).then((first) => {
         if (first.preliminary) onPreliminary(first);
-        return this.evaluate(qtable, depth, job);
+        return this.evaluateAnew(qtable, depth, job, {});
       });
     }
     if (depth === 'outputs' && this.outputsOnPool) {
@@ -878,6 +898,7 @@ export class Workbench {
   }
 
   async dispose(): Promise<void> {
+    this.recentEvaluations.clear();
     this.simulatorOf.clear();
     this.incrementalOf.clear();
   }
