@@ -639,7 +639,16 @@ export class Workbench {
     const positions = new Map<string, number>();
     this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
     const more = await calibrateModel(this.engine, this.model, remaining, positions, samples, this.settings, job, this.types);
+    const before = this.simulator;
     this.update({ calibration: calibration.merge(more) });
+    // The tables evaluated so far quantized none of these tensors (a QDQ build refuses a tensor without
+    // a range: MissingCalibrationError), so their figures stay exact, unless a new range is read
+    // without being quantized: a graph output's (the collapse warnings) or one inside a body (a
+    // branch with a range counts as taken by the data).
+    const graphOutputs = new Set(this.model.graph.outputs.map((o) => o.name));
+    const inBodies = new Set(this.model.graph.nodes.filter((n) => n.scope).flatMap((n) => n.outputs));
+    const after = this.simulator;
+    if (before && after && remaining.every((t) => !graphOutputs.has(t) && !inBodies.has(t))) this.recentEvaluations.carryOver(before, after);
     return remaining.length;
   }
 

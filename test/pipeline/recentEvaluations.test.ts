@@ -92,4 +92,40 @@ describe('recent evaluations', () => {
       await fresh.dispose();
     }
   }, 120_000);
+
+  it('ranges observed later for tensors no remembered table quantized (the page\'s background pass) keep the remembered figures', async () => {
+    const { engine, runs } = countingEngine();
+    bench = await Workbench.open(engine, new Uint8Array(readFileSync(MOBILENET)), 'keras_mobilenetv2_035_96_float.tflite');
+    const random = seededRandom(5);
+    const samples = Array.from({ length: 3 }, () => Object.fromEntries(bench!.graph.inputs.map((input) => {
+      const dims = (input.dims ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+      return [input.name, { dtype: 'float32' as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) }];
+    })));
+    bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
+    bench.setCalibrationSettings({ evaluationSamples: 3 });
+    await bench.calibrate(silentJob);
+    const int8 = await bench.evaluate(ALL_INT8, 'layers', silentJob);
+    // the Convs before their Relu6 were fused: observed now
+    expect(await bench.calibrateRemainingTensors(silentJob)).toBeGreaterThan(0);
+    // an edit, then back: the runners now keep the edit's values, so only memory spares the run
+    const layer = [...bench.layers.values()].filter((l) => l.quantizable)[8].name;
+    await bench.evaluate(withPrecision(ALL_INT8, layer, 'FP16'), 'layers', silentJob);
+    const ran = runs();
+    const again = await bench.evaluate(ALL_INT8, 'layers', silentJob);
+    expect(runs()).toBe(ran);
+    expect(again.layers.map((l) => l.cos)).toEqual(int8.layers.map((l) => l.cos));
+    // the same figures a workbench that observed every tensor from the start measures
+    const fresh = await Workbench.open(ortNodeEngine(0), new Uint8Array(readFileSync(MOBILENET)), 'keras_mobilenetv2_035_96_float.tflite');
+    try {
+      fresh.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
+      fresh.setCalibrationSettings({ evaluationSamples: 3 });
+      await fresh.calibrate(silentJob);
+      await fresh.calibrateRemainingTensors(silentJob);
+      const measured = await fresh.evaluate(ALL_INT8, 'layers', silentJob);
+      expect(again.output).toEqual(measured.output);
+      expect(again.layers.map((l) => l.cos)).toEqual(measured.layers.map((l) => l.cos));
+    } finally {
+      await fresh.dispose();
+    }
+  }, 120_000);
 });

@@ -35,6 +35,15 @@ export class RecentEvaluations<Owner extends object> {
     this.entries = [{ qtable, depth, evaluation }, ...this.entries.filter((e) => !(e.depth === depth && sameQTable(e.qtable, qtable)))].slice(0, REMEMBERED);
   }
 
+  /**
+   * The figures remembered under `from` hold under `to` as well: the caller has checked that what
+   * changed between the two cannot change any of them (Workbench: ranges added for tensors that no
+   * remembered table quantized).
+   */
+  carryOver(from: Owner, to: Owner): void {
+    if (this.owner === from) this.owner = to;
+  }
+
   clear(): void {
     this.owner = null;
     this.entries = [];
