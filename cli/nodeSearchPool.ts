@@ -41,6 +41,7 @@ export async function nodeSearchPool(ctx: SearchContext, size = Math.max(1, avai
     localChunk: (units, jobId, onResult) => remote.localChunk(units, jobId, Comlink.proxy(onResult)),
     outputErrors: (qtable, indices, jobId, onSample) => remote.outputErrors(qtable, indices, jobId, onSample && Comlink.proxy(onSample)),
     layerSums: (qtable, indices, jobId) => remote.layerSums(qtable, indices, jobId),
+    noteQTable: (qtable, depth) => remote.noteQTable(qtable, depth),
     localSums: (qtable, indices, jobId) => remote.localSums(qtable, indices, jobId),
     cancel: (jobId) => void remote.cancel(jobId).catch(() => {}),
   }, deaths[k]));

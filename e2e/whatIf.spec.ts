@@ -70,6 +70,7 @@ test('an edit answers with a first figure from 2 samples, then the full one; fig
   // first figure), with the very figures and heatmap it had.
   const undone = await answered(page, () => page.keyboard.press('Control+z'));
   expect(undone.preliminarySeen).toBe(false);
+  expect(undone.firstFigureMs).toBeNull();
   expect(undone.cos).toBe(incremental[0].cos);
   expect(undone.layers).toEqual(incremental[0].layers);
 

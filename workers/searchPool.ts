@@ -72,6 +72,7 @@ export class BrowserSearchPools {
         localChunk: (units, jobId, onResult) => liveness.watch(remote.localChunk(units, jobId, Comlink.proxy(onResult))),
         outputErrors: (qtable, indices, jobId, onSample) => liveness.watch(remote.outputErrors(qtable, indices, jobId, onSample && Comlink.proxy(onSample))),
         layerSums: (qtable, indices, jobId) => liveness.watch(remote.layerSums(qtable, indices, jobId)),
+        noteQTable: (qtable, depth) => liveness.watch(remote.noteQTable(qtable, depth)),
         localSums: (qtable, indices, jobId) => liveness.watch(remote.localSums(qtable, indices, jobId)),
         cancel: (jobId) => void remote.cancel(jobId),
       }, died)), ...inThisThread]);

@@ -541,7 +541,13 @@ export class Workbench {
   async evaluate(qtable: QTable, depth: EvaluationDepth, job: JobContext, options: { readonly firstSamples?: number; readonly onPreliminary?: (evaluation: Evaluation) => void } = {}): Promise<Evaluation> {
     const before = this.wholeWhatIf ? undefined : this.simulator;
     const remembered = before && this.recentEvaluations.find(before, qtable, depth);
-    if (remembered) return remembered;
+    if (remembered) {
+      // The pool's runners take it as their last model, in the background (the figure is already
+      // known); the next evaluation waits for that.
+      if (this.outputsOnPool) this.pendingNote = this.pendingNote.then(() => this.noteOnPool(qtable, depth)).catch(() => {});
+      return remembered;
+    }
+    await this.pendingNote;
     const evaluation = await this.evaluateAnew(qtable, depth, job, options);
     // Under the simulator it was made with (calibrating the tensors it needed makes a new one).
     const after = this.wholeWhatIf ? undefined : this.simulator;
@@ -555,6 +561,8 @@ export class Workbench {
    * which measures every edit run whole.
    */
   private readonly recentEvaluations = new RecentEvaluations<Simulator>();
+  /** The runners' note of the last evaluation answered from memory (noteOnPool). */
+  private pendingNote: Promise<void> = Promise.resolve();
 
   private evaluateAnew(qtable: QTable, depth: EvaluationDepth, job: JobContext, { firstSamples, onPreliminary }: { readonly firstSamples?: number; readonly onPreliminary?: (evaluation: Evaluation) => void }): Promise<Evaluation> {
     if (depth === 'outputs' && onPreliminary && firstSamples !== undefined && !this.outputsOnPool) {
@@ -591,6 +599,13 @@ export class Workbench {
 
   /** The last 'outputs' evaluation made on the pool, and the simulator (calibration) it belongs to. */
   private lastPoolOutputs?: { readonly simulator: Simulator | undefined; readonly evaluation: Evaluation };
+
+  /** An evaluation answered from memory: the pool's what-if runners of that depth take its QTable as the last one run (SearchRunner.noteQTable). */
+  private async noteOnPool(qtable: QTable, depth: EvaluationDepth): Promise<void> {
+    if (depth === 'layers' && !this.requireSimulator().probesInOneModel) return;
+    const ctx = await this.searchContext([], silentJob);
+    await (await this.searchPools(ctx)).noteQTable(qtable, depth);
+  }
 
   /** The 'outputs' evaluation on the search pool's runners (evaluateOutputsOnPool). */
   private async evaluateOutputsOnPool(qtable: QTable, job: JobContext, firstSamples?: number, onPreliminary?: (evaluation: Evaluation) => void): Promise<Evaluation> {

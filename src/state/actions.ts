@@ -315,7 +315,8 @@ export function edited(): void {
 
 /** The evaluation of an edit just made (edited(), for a caller that waits for its figure). */
 function evaluateEdit(): Promise<void> {
-  useApp.setState({ editStartedAt: performance.now() });
+  // An edit answered from memory has no first figure: the last edit's must not stand for it.
+  useApp.setState({ editStartedAt: performance.now(), lastEditToFirstFigureMs: null });
   return evaluateCurrent();
 }
 

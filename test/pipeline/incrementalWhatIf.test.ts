@@ -373,6 +373,25 @@ describe('incremental what-if (issue #15)', () => {
     await expectSameAsWhole(bench, qtable, full);
   }, 120_000);
 
+  it('an undo answered from memory leaves the pool\'s runners where the user is: the next edit keeps its own boundary (SqueezeNet)', async () => {
+    const squeezenet = new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx')));
+    bench = await openWith(squeezenet, 'light_squeezenet.onnx', 2, 6);
+    whole = await openWith(squeezenet, 'light_squeezenet.onnx', 2, 6);
+    const runners = onPool(bench, 2);
+    const reference = onPool(whole, 2);
+    const layers = [...bench.layers.values()].filter((l) => l.quantizable).map((l) => l.name);
+    const [a, b] = [layers[2], layers[12]];
+    const kept = (pool: PoolWorker[]) => pool.map((r) => r.whatIfState('outputs')?.kept.boundary);
+    // the user: a to FP32, to FP16, undo (from memory), then b to FP32
+    for (const qtable of [ALL_INT8, withPrecision(ALL_INT8, a, 'FP32'), withPrecision(ALL_INT8, a, 'FP16'), ALL_INT8]) await bench.evaluate(qtable, 'outputs', silentJob);
+    const last = withPrecision(ALL_INT8, b, 'FP32');
+    const evaluation = await bench.evaluate(last, 'outputs', silentJob);
+    // the same as editing b right after all-INT8
+    for (const qtable of [ALL_INT8, last]) await whole.evaluate(qtable, 'outputs', silentJob);
+    expect(kept(runners)).toEqual(kept(reference));
+    await expectSameAsWhole(bench, last, evaluation);
+  }, 120_000);
+
   // The page measures the heatmap on its pool (the samples dealt between workers, each keeping its own
   // values); Node's Workbench on its simulator. Both are held against the whole probe model.
   it.each(['the simulator', 'a pool of two runners'] as const)('the heatmap on %s: every layer error equals the whole probe model after random edits (two-output model and SqueezeNet)', async (where) => {

@@ -66,6 +66,10 @@ export class PoolWorker implements RunnerPort {
     return this.require().layerSums(qtable, sampleIndices, jobId);
   }
 
+  noteQTable(qtable: QTableData, depth: 'outputs' | 'layers'): Promise<void> {
+    return this.require().noteQTable(qtable, depth);
+  }
+
   localSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<LocalSums> {
     return this.require().localSums(qtable, sampleIndices, jobId);
   }

@@ -23,6 +23,8 @@ export interface RunnerPort {
   /** `onSample`: each sample's errors as soon as that sample is measured (the what-if's first figure while the rest run). */
   outputErrors(qtable: QTableData, sampleIndices: readonly number[], jobId: string, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]>;
   layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]>;
+  /** An evaluation answered from memory: the runner's what-if runner of that depth takes the QTable's model as the last one run. */
+  noteQTable(qtable: QTableData, depth: 'outputs' | 'layers'): Promise<void>;
   localSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<LocalSums>;
   cancel(jobId: string): void;
 }
@@ -51,6 +53,10 @@ export class LocalRunnerPort implements RunnerPort {
 
   layerSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<ErrorSums[][]> {
     return this.withJob(jobId, (job) => this.runner.layerSums(qtableFromData(qtable), sampleIndices, job));
+  }
+
+  noteQTable(qtable: QTableData, depth: 'outputs' | 'layers'): Promise<void> {
+    return this.runner.noteQTable(qtableFromData(qtable), depth);
   }
 
   localSums(qtable: QTableData, sampleIndices: readonly number[], jobId: string): Promise<LocalSums> {
@@ -132,6 +138,11 @@ export class SearchPool {
   /** Each output's error per sample under a QTable, the samples split between runners (in sample order). */
   outputErrors(qtable: QTable, sampleCount: number, job: JobContext, onSample?: (sample: number, errors: OutputSample) => void): Promise<OutputSample[]> {
     return this.perSample(sampleCount, job, (port, indices, jobId) => port.outputErrors(qtableToData(qtable), indices, jobId, onSample));
+  }
+
+  /** An evaluation of `qtable` answered from memory: every runner takes its model as the last one run (SearchRunner.noteQTable). */
+  async noteQTable(qtable: QTable, depth: 'outputs' | 'layers'): Promise<void> {
+    await Promise.all(this.ports.map((port) => port.noteQTable(qtableToData(qtable), depth)));
   }
 
   /** Each layer's error sums per sample under a QTable (SearchRunner.layerSums), split as outputErrors splits them, in sample order. */

@@ -67,6 +67,20 @@ export class SearchRunner {
   }
 
   /**
+   * An evaluation of `qtable` at `depth` answered from memory (RecentEvaluations): the what-if runner
+   * of that depth takes its model as the last one run (IncrementalOutputs.note).
+   */
+  async noteQTable(qtable: QTable, depth: 'outputs' | 'layers'): Promise<void> {
+    if (depth === 'outputs') {
+      const { proto } = buildPartQdqProto(this.ctx, { part: this.ctx.model, qtable, cali: this.ctx.cali }, [], this.weightCache);
+      await this.incremental.outputs.note(proto);
+      return;
+    }
+    const probe = buildProbeModel({ ...this.ctx, qtable, weightCache: this.weightCache }, probedTensors(this.ctx.model, this.ctx.layers).main);
+    await this.incremental.layers.note(probe.proto, probe.outputs.flatMap((o) => [o.dd, o.qq, o.ff, o.count]));
+  }
+
+  /**
    * Each layer's error sums (probedTensors' main layers, in order) on each of the given samples under
    * a QTable: the heatmap's probe model (sim/probeModel.ts), split between runners by samples.
    */

@@ -29,6 +29,7 @@ export function guardedPort(port: RunnerPort, died: Promise<never>): GuardedPort
     localChunk: (units, jobId, onResult) => guard(() => port.localChunk(units, jobId, onResult)),
     outputErrors: (qtable, indices, jobId, onSample) => guard(() => port.outputErrors(qtable, indices, jobId, onSample)),
     layerSums: (qtable, indices, jobId) => guard(() => port.layerSums(qtable, indices, jobId)),
+    noteQTable: (qtable, depth) => guard(() => port.noteQTable(qtable, depth)),
     localSums: (qtable, indices, jobId) => guard(() => port.localSums(qtable, indices, jobId)),
     cancel: (jobId) => port.cancel(jobId),
     inFlight: async () => {
