@@ -6,6 +6,7 @@ import { silentJob } from '../../src/core/jobs/Job';
 import { ALL_INT8, withPrecision } from '../../src/core/model/QTable';
 import type { Engine } from '../../src/core/engine/Engine';
 import { Workbench } from '../../src/core/Workbench';
+import type { TensorMap } from '../../src/core/model/tensor';
 import { seededRandom } from '../support/GraphBuilder';
 
 /**
@@ -40,6 +41,20 @@ function countingEngine(): { engine: Engine; runs: () => number } {
   return { engine, runs: () => runs };
 }
 
+/** Keras MobileNetV2 on `engine`, calibrated on three seeded random images (the samples returned for a second workbench). */
+async function calibratedMobileNet(engine: Engine, seed: number, samples?: TensorMap[]): Promise<{ wb: Workbench; samples: TensorMap[] }> {
+  const wb = await Workbench.open(engine, new Uint8Array(readFileSync(MOBILENET)), 'keras_mobilenetv2_035_96_float.tflite');
+  const random = seededRandom(seed);
+  const data = samples ?? Array.from({ length: 3 }, () => Object.fromEntries(wb.graph.inputs.map((input) => {
+    const dims = (input.dims ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
+    return [input.name, { dtype: 'float32' as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) }];
+  })));
+  wb.setDataset({ samples: data, sampleNames: data.map((_, i) => `s${i}`) });
+  wb.setCalibrationSettings({ evaluationSamples: 3 });
+  await wb.calibrate(silentJob);
+  return { wb, samples: data };
+}
+
 let bench: Workbench | null = null;
 afterEach(async () => {
   await bench?.dispose();
@@ -49,15 +64,8 @@ afterEach(async () => {
 describe('recent evaluations', () => {
   it('an undo, a redo and the heatmap of a QTable seen before run nothing and give the same figures; a method change runs again', async () => {
     const { engine, runs } = countingEngine();
-    bench = await Workbench.open(engine, new Uint8Array(readFileSync(MOBILENET)), 'keras_mobilenetv2_035_96_float.tflite');
-    const random = seededRandom(4);
-    const samples = Array.from({ length: 3 }, () => Object.fromEntries(bench!.graph.inputs.map((input) => {
-      const dims = (input.dims ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
-      return [input.name, { dtype: 'float32' as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) }];
-    })));
-    bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
-    bench.setCalibrationSettings({ evaluationSamples: 3 });
-    await bench.calibrate(silentJob);
+    const opened = await calibratedMobileNet(engine, 4);
+    bench = opened.wb;
     const layer = [...bench.layers.values()].filter((l) => l.quantizable)[5].name;
     const edited = withPrecision(ALL_INT8, layer, 'FP32');
 
@@ -80,11 +88,8 @@ describe('recent evaluations', () => {
     bench.setTensorOverride(tensor, { method: 'mse' });
     const again = await bench.evaluate(ALL_INT8, 'layers', silentJob);
     expect(runs()).toBeGreaterThan(ran);
-    const fresh = await Workbench.open(ortNodeEngine(0), new Uint8Array(readFileSync(MOBILENET)), 'keras_mobilenetv2_035_96_float.tflite');
+    const { wb: fresh } = await calibratedMobileNet(ortNodeEngine(0), 4, opened.samples);
     try {
-      fresh.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
-      fresh.setCalibrationSettings({ evaluationSamples: 3 });
-      await fresh.calibrate(silentJob);
       fresh.setTensorOverride(tensor, { method: 'mse' });
       expect(again.layers.map((l) => l.cos)).toEqual((await fresh.evaluate(ALL_INT8, 'layers', silentJob)).layers.map((l) => l.cos));
       expect(again.layers.map((l) => l.cos)).not.toEqual(int8.layers.map((l) => l.cos));
@@ -95,15 +100,8 @@ describe('recent evaluations', () => {
 
   it('ranges observed later for tensors no remembered table quantized (the page\'s background pass) keep the remembered figures', async () => {
     const { engine, runs } = countingEngine();
-    bench = await Workbench.open(engine, new Uint8Array(readFileSync(MOBILENET)), 'keras_mobilenetv2_035_96_float.tflite');
-    const random = seededRandom(5);
-    const samples = Array.from({ length: 3 }, () => Object.fromEntries(bench!.graph.inputs.map((input) => {
-      const dims = (input.dims ?? []).map((d) => (typeof d === 'number' && d > 0 ? d : 1));
-      return [input.name, { dtype: 'float32' as const, dims, data: Float32Array.from({ length: dims.reduce((a, b) => a * b, 1) }, () => random() * 2 - 1) }];
-    })));
-    bench.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
-    bench.setCalibrationSettings({ evaluationSamples: 3 });
-    await bench.calibrate(silentJob);
+    const opened = await calibratedMobileNet(engine, 5);
+    bench = opened.wb;
     const int8 = await bench.evaluate(ALL_INT8, 'layers', silentJob);
     // the Convs before their Relu6 were fused: observed now
     expect(await bench.calibrateRemainingTensors(silentJob)).toBeGreaterThan(0);
@@ -115,11 +113,8 @@ describe('recent evaluations', () => {
     expect(runs()).toBe(ran);
     expect(again.layers.map((l) => l.cos)).toEqual(int8.layers.map((l) => l.cos));
     // the same figures a workbench that observed every tensor from the start measures
-    const fresh = await Workbench.open(ortNodeEngine(0), new Uint8Array(readFileSync(MOBILENET)), 'keras_mobilenetv2_035_96_float.tflite');
+    const { wb: fresh } = await calibratedMobileNet(ortNodeEngine(0), 5, opened.samples);
     try {
-      fresh.setDataset({ samples, sampleNames: samples.map((_, i) => `s${i}`) });
-      fresh.setCalibrationSettings({ evaluationSamples: 3 });
-      await fresh.calibrate(silentJob);
       await fresh.calibrateRemainingTensors(silentJob);
       const measured = await fresh.evaluate(ALL_INT8, 'layers', silentJob);
       expect(again.output).toEqual(measured.output);
