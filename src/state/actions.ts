@@ -207,12 +207,14 @@ export async function evaluateCurrent({ depths = ['outputs', 'layers'] }: { read
   for (const depth of depths) {
     const label = depth === 'outputs' ? 'Evaluating output similarity' : 'Evaluating every layer';
     let jobId = '';
-    const first = depth === 'outputs' ? firstFigure(generation) : null;
+    let answered = false;
+    const first = depth === 'outputs' ? firstFigure(generation, () => answered) : null;
     const evaluation = await runJob('evaluate', { qtable, depth, ...(first ? { firstSamples: PRELIMINARY_SAMPLES, streamFirst: true } : {}) }, label, {
       kind: `evaluate:${depth}`,
       started: (id) => useApp.setState((s) => ({ runningEvaluations: [...s.runningEvaluations, (jobId = id)] })),
       ...(first ? { onEvent: first } : {}),
     }).finally(() => useApp.setState((s) => ({ runningEvaluations: s.runningEvaluations.filter((id) => id !== jobId) })));
+    answered = true;
     if (!evaluation || generation !== app().evaluationGeneration) return;
     app().evaluated(evaluation, depth);
     const { editStartedAt } = app();
@@ -229,13 +231,15 @@ export async function evaluateCurrent({ depths = ['outputs', 'layers'] }: { read
  * Issue #15's progressive answer: with more evaluation samples than PRELIMINARY_SAMPLES, the
  * outputs evaluation streams a first figure from the first few samples (what the edit changed, on
  * those samples only) while it goes on with the rest; this shows it, marked as such, unless a newer
- * edit superseded it. Null when there is no first figure to wait for (few samples, or `?what_if=whole`).
+ * edit superseded it or the full figure is in (`answered`: the event travels on its own port and
+ * may land after the job's result). Null when there is no first figure to wait for (few samples,
+ * or `?what_if=whole`).
  */
-function firstFigure(generation: number): ((event: JobEvent) => void) | null {
+function firstFigure(generation: number, answered: () => boolean): ((event: JobEvent) => void) | null {
   const samples = app().calibration?.evaluationSampleCount ?? 0;
   if (samples <= PRELIMINARY_SAMPLES || new URLSearchParams(globalThis.location?.search ?? '').get('what_if') === 'whole') return null;
   return (event) => {
-    if (event.type !== 'preliminary' || generation !== app().evaluationGeneration) return;
+    if (event.type !== 'preliminary' || generation !== app().evaluationGeneration || answered()) return;
     app().evaluated(event.evaluation, 'outputs');
     const { editStartedAt } = app();
     if (editStartedAt !== null) useApp.setState({ lastEditToFirstFigureMs: performance.measure('qbench:edit-to-first-figure', { start: editStartedAt }).duration });

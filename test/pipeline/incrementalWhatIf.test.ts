@@ -128,6 +128,15 @@ function onPool(wb: Workbench, size: number): PoolWorker[] {
   return runners;
 }
 
+/** A PoolWorker's RunnerPort calls, bound (to override one of them). */
+function bindPort(runner: PoolWorker) {
+  return {
+    rankChunk: runner.rankChunk.bind(runner), scoreQTables: runner.scoreQTables.bind(runner), localChunk: runner.localChunk.bind(runner),
+    outputErrors: runner.outputErrors.bind(runner), layerSums: runner.layerSums.bind(runner), localSums: runner.localSums.bind(runner),
+    noteQTable: runner.noteQTable.bind(runner), cancel: runner.cancel.bind(runner),
+  };
+}
+
 describe('incremental what-if (issue #15)', () => {
   it('the heatmap keeps where the edited cone begins, not the float activation of every layer in it', async () => {
     bench = await openWith(new Uint8Array(readFileSync(join(CORPUS, 'light_squeezenet.onnx'))), 'light_squeezenet.onnx', 2, 4);
@@ -371,6 +380,36 @@ describe('incremental what-if (issue #15)', () => {
       expect(runners.map((r) => r.whatIfState('outputs')?.plan?.samples).sort()).toEqual([2, 3]);
     }
     await expectSameAsWhole(bench, qtable, full);
+  }, 120_000);
+
+  it('a runner\'s per-sample reports that land after its result (their own port) bring no first figure after the full one', async () => {
+    bench = await openWith(twoHeadModel(), 'twoHeads.onnx', 5, 9);
+    const runners = Array.from({ length: 2 }, () => new PoolWorker(ortNodeEngine(0)));
+    const late: Promise<void>[] = [];
+    // each runner's per-sample reports held back until its result is in, as messages on another port can be
+    const ports = runners.map((runner) => ({
+      ...bindPort(runner),
+      outputErrors: async (qtable: Parameters<PoolWorker['outputErrors']>[0], indices: readonly number[], jobId: string, onSample?: Parameters<PoolWorker['outputErrors']>[3]) => {
+        const held: [number, Parameters<NonNullable<typeof onSample>>[1]][] = [];
+        const result = await runner.outputErrors(qtable, indices, jobId, onSample && ((sample, errors) => held.push([sample, errors])));
+        late.push(new Promise((resolve) => setTimeout(() => { for (const [sample, errors] of held) onSample!(sample, errors); resolve(); }, 0)));
+        return result;
+      },
+    }));
+    bench.setSearchPools(async (ctx) => {
+      const data = searchContextToData(ctx);
+      for (const runner of runners) runner.load(data);
+      return new SearchPool(ports);
+    }, { outputsOnPool: true });
+    await bench.evaluate(ALL_INT8, 'outputs', silentJob);
+    const qtable = withPrecision(ALL_INT8, bench.graph.nodes.filter((n) => n.opType === 'Conv')[2].name, 'INT16');
+    let returned = false;
+    const afterReturn: Evaluation[] = [];
+    const full = await bench.evaluate(qtable, 'outputs', silentJob, { firstSamples: 2, onPreliminary: (e) => { if (returned) afterReturn.push(e); } });
+    returned = true;
+    await Promise.all(late);
+    expect(full.preliminary).toBeUndefined();
+    expect(afterReturn).toEqual([]);
   }, 120_000);
 
   it('an undo answered from memory leaves the pool\'s runners where the user is: the next edit keeps its own boundary (SqueezeNet)', async () => {

@@ -44,6 +44,8 @@ export async function evaluateOutputsOnPool(pool: SearchPool, ctx: SearchContext
     reported = true;
     onPreliminary(outputsEvaluation(ctx, qtable, first, total, started));
   });
+  // A runner's per-sample messages travel on their own port and may land after its result: none after this.
+  reported = true;
   return outputsEvaluation(ctx, qtable, perSample, total, started);
 }
 
