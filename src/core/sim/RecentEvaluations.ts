@@ -32,7 +32,9 @@ export class RecentEvaluations<Owner extends object> {
       this.owner = owner;
       this.entries = [];
     }
-    this.entries = [{ qtable, depth, evaluation }, ...this.entries.filter((e) => !(e.depth === depth && sameQTable(e.qtable, qtable)))].slice(0, REMEMBERED);
+    // One entry a table: a heatmap's evaluation holds the output figures too, so it replaces the table's outputs-only one.
+    const covered = (e: { readonly depth: EvaluationDepth; readonly qtable: QTable }) => (e.depth === depth || depth === 'layers') && sameQTable(e.qtable, qtable);
+    this.entries = [{ qtable, depth, evaluation }, ...this.entries.filter((e) => !covered(e))].slice(0, REMEMBERED);
   }
 
   /**
