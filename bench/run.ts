@@ -9,6 +9,7 @@
  *                                            # graph (issue #13: 10,000-layer models in the page), rules (issue #13: rules re-applied, Node),
  *                                            # whatif (issue #15: edit -> similarity and heatmap, before and after, Node and page),
  *                                            # engines (issue #15: float inference on WebGPU against WASM in the page),
+ *                                            # cli (the qbench command's start, from its bundle and from source),
  *                                            # heap (issue #15, opt-in: the workers' heap snapshots after the demo's 30-sample what-if)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
@@ -18,6 +19,7 @@ import { cpus } from 'node:os';
 import { join } from 'node:path';
 import { chromium, type Page } from '@playwright/test';
 import { nodeImageDecoder } from '../cli/nodeImageDecoder';
+import { benchCliStart } from './cliStart';
 import { ortNodeEngine } from '../cli/ortNodeEngine';
 import type { Dataset } from '../src/core/io/dataset/Dataset';
 import { loadDataset } from '../src/core/io/dataset/loadDataset';
@@ -412,7 +414,7 @@ async function benchCalibrationBrowser(page: Page, baseUrl: string) {
 async function main() {
   const args = new Set(process.argv.slice(2));
   const sectionArg = process.argv.find((a) => a.startsWith('--sections='));
-  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration', 'search', 'tflite', 'robustness', 'rules', 'whatif']);
+  const sections = new Set(sectionArg ? sectionArg.slice('--sections='.length).split(',') : ['core', 'calibration', 'search', 'tflite', 'robustness', 'rules', 'whatif', 'cli']);
   const result: Record<string, unknown> = {
     machine: { cpus: cpus().length, cpuModel: cpus()[0]?.model, node: process.version, date: new Date().toISOString() },
   };
@@ -432,6 +434,7 @@ async function main() {
     if (sections.has('robustness')) result.nodeRobustness = await benchRobustnessNode(DEMO_IMAGE_DIR);
     if (sections.has('rules')) result.nodeRules = benchRulesNode();
     if (sections.has('whatif')) result.nodeWhatIf = await benchWhatIfNode();
+    if (sections.has('cli')) result.cliStart = await benchCliStart();
   }
   if (!args.has('--node-only')) {
     const port = Number(process.env.BENCH_PORT ?? 4174);

@@ -1,13 +1,15 @@
 #!/usr/bin/env node
-// The `qbench` command. It runs in two processes: this launcher, and the TypeScript CLI (through
-// tsx, so the same core sources serve the page, the worker and the command line without a build
-// step) in a child. The child can end in ways no handler inside it sees: its run watchdog ends it
-// when an inference runs past --max_run_seconds (cli/runWatchdog.ts), onnxruntime can abort it, the
-// system can kill it when memory runs out. The launcher turns each into one line naming the model,
-// and exit 1 (issue #12): never a bare signal, a core dump or nothing at all.
+// The `qbench` command. It runs in two processes: this launcher, and the TypeScript CLI in a child
+// (from a bundle of its sources that bundleCache.js keeps current, or through tsx: the same core
+// sources serve the page, the worker and the command line without a build step). The child can end
+// in ways no handler inside it sees: its run watchdog ends it when an inference runs past
+// --max_run_seconds (cli/runWatchdog.ts), onnxruntime can abort it, the system can kill it when
+// memory runs out. The launcher turns each into one line naming the model, and exit 1 (issue #12):
+// never a bare signal, a core dump or nothing at all.
 import { spawn } from 'node:child_process';
 import { basename } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { importCliEntry } from './bundleCache.js';
 
 if (process.env.QBENCH_REPORT_FD === '3') await runCli();
 else launch();
@@ -46,8 +48,6 @@ function launch() {
 }
 
 async function runCli() {
-  const { register } = await import('tsx/esm/api');
-  register();
   // What nothing caught (a library's asynchronous throw) is still one line, never a stack trace (issue #12).
   process.on('uncaughtException', (error) => {
     // oxlint-disable-next-line no-control-regex -- colour codes are what is removed
@@ -60,6 +60,6 @@ async function runCli() {
     if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
     throw error;
   });
-  const { main } = await import('./main.ts');
+  const { main } = await importCliEntry('main');
   process.exitCode = await main(process.argv.slice(2));
 }

@@ -1,6 +1,5 @@
-// A Node worker thread of the search pool: registers tsx (as the `qbench` command does) and runs
-// the TypeScript runner, which serves one SearchRunner over comlink.
-import { register } from 'tsx/esm/api';
+// A Node worker thread of the search pool: loads the TypeScript runner (from the bundle the `qbench`
+// command keeps current, or through tsx: bundleCache.js), which serves one SearchRunner over comlink.
+import { importCliEntry } from './bundleCache.js';
 
-register();
-await import('./searchWorkerMain.ts');
+await importCliEntry('searchWorkerMain');
