@@ -21,6 +21,7 @@ import { chromium, type Page } from '@playwright/test';
 import { nodeImageDecoder } from '../cli/nodeImageDecoder';
 import { benchCliStart } from './cliStart';
 import { ortNodeEngine } from '../cli/ortNodeEngine';
+import { ortNodeLanes } from '../cli/engineLanes';
 import type { Dataset } from '../src/core/io/dataset/Dataset';
 import { loadDataset } from '../src/core/io/dataset/loadDataset';
 import { formatNpy } from '../src/core/io/dataset/npy';
@@ -335,28 +336,39 @@ async function samplesFor(model: BenchModel, bench: Workbench, n: number): Promi
 async function benchCalibrationNode(model: BenchModel) {
   log(`node calibration: ${model.name}`);
   const engine = ortNodeEngine(0);
-  const bench = await Workbench.open(engine, model.bytes, model.name);
+  // As the qbench command runs it: the statistics pass on one engine thread per core (cli/engineLanes.ts).
+  const lanes = ortNodeLanes(Math.max(2, cpus().length), model.name);
+  const bench = await Workbench.open(engine, model.bytes, model.name, { statisticsEngine: lanes });
+  // The same pass on the float engine alone (every core, one thread of JavaScript), in the same rounds.
+  const oneEngine = await Workbench.open(engine, model.bytes, model.name);
   bench.setDataset(await samplesFor(model, bench, 100));
-  // The same engine (onnxruntime-node, every core) runs both. The machine is shared and noisy, and a
+  oneEngine.setDataset(await samplesFor(model, bench, 100));
+  // The float engine (onnxruntime-node, every core) runs the float inference. The machine is shared and noisy, and a
   // process's first float runs are slower than later ones: float inference is timed right before and
-  // right after each calibration, the ratio taken to their mean, and the median of 3 rounds kept.
+  // right after each round's calibrations, the ratio taken to their mean, and the median of 3 rounds kept.
   await bench.measureFloatInference(silentJob); // warm-up, not counted
   const floats: number[] = [];
   const ratios: Record<string, number> = {};
   const rounds: Record<string, number[]> = {};
   for (const collect of ['method', 'all'] as const) {
     bench.setCalibrationSettings({ method: 'kl', collect });
+    oneEngine.setCalibrationSettings({ method: 'kl', collect });
     const key = collect === 'method' ? 'klOnly' : 'allMethods';
     rounds[key] = [];
+    rounds[`${key}OneEngine`] = [];
     for (let r = 0; r < 3; r++) {
       const before = (await bench.measureFloatInference(silentJob)).perSampleMs;
       const summary = await bench.calibrate(silentJob);
+      const single = await oneEngine.calibrate(silentJob);
       const after = (await bench.measureFloatInference(silentJob)).perSampleMs;
       floats.push(before, after);
       rounds[key].push(ratio(summary.elapsedMs / summary.sampleCount / ((before + after) / 2)));
+      rounds[`${key}OneEngine`].push(ratio(single.elapsedMs / single.sampleCount / ((before + after) / 2)));
     }
     ratios[key] = median(rounds[key]);
+    ratios[`${key}OneEngine`] = median(rounds[`${key}OneEngine`]);
   }
+  await oneEngine.dispose();
   const float = { perSampleMs: median(floats) };
   log(`node calibration floor: ${model.name}`);
   const leastExactStatisticsCost = await benchCalibrationFloorNode(engine, bench, await samplesFor(model, bench, 30));
@@ -374,6 +386,7 @@ async function benchCalibrationNode(model: BenchModel) {
     memory[`${n} samples`] = { statisticsBytes: bench.calibrationFootprint(), rssGrowthDuringPassMB: Math.round((peak - before) / 1e5) / 10 };
   }
   await bench.dispose();
+  await lanes.close();
   return { samples: 100, floatInferencePerSampleMs: round(float.perSampleMs), klCalibrationCostVsFloat: ratios, klCalibrationCostVsFloatRounds: rounds, leastExactStatisticsCost, memory };
 }
 

@@ -1,4 +1,5 @@
-// Loads the qbench command's TypeScript entry points (main.ts, searchWorkerMain.ts) fast.
+// Loads the qbench command's TypeScript entry points (main.ts and its worker threads' searchWorkerMain.ts
+// and engineLaneMain.ts) fast.
 //
 // Through tsx, every one of the ~600 modules the command imports is resolved and loaded by a hook on
 // another thread: 0.6-0.8 s before the command does anything, in the command and again in each search
@@ -14,7 +15,7 @@ import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 
 /** The entry points of the command, built together so that they always come from the same sources. */
-export const CLI_ENTRIES = ['main', 'searchWorkerMain'];
+export const CLI_ENTRIES = ['main', 'searchWorkerMain', 'engineLaneMain'];
 const STAMP = 'bundle.stamp.json';
 
 /** `<dir>/<name>.bundle.mjs`: where an entry's bundle lies. */

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { availableParallelism } from 'node:os';
 import { readdir, stat, writeFile } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -27,7 +28,7 @@ import { writeRecordMinmax } from '../src/core/io/recordMinmax';
 import { bestMethodOverrides } from '../src/core/search/bestMethods';
 import { resultOutputCos, SEARCH_LABEL } from '../src/core/search/describe';
 import { nodeSearchPool } from './nodeSearchPool';
-import { startRunWatchdog, watchedCall, watchedEngine, type RunWatchdog } from './runWatchdog';
+import { LANE_SLOTS, startRunWatchdog, watchedCall, watchedEngine, type RunWatchdog } from './runWatchdog';
 import { checkSearchFlags, SEARCH_NAMES, searchRequestFrom, SearchFlagError, type SearchFlags } from './searchFlags';
 import type { Evaluation } from '../src/core/model/Evaluation';
 import { bestThresholdMethod, NO_CORRECTIONS, Workbench, type CorrectionEffects, type Corrections, type ThresholdSearchRow } from '../src/core/Workbench';
@@ -39,6 +40,7 @@ import { countFlag, FlagError, limitsFrom, LIMITS_USAGE } from './limitFlags';
 import { describePreprocess, preprocessFlagsGiven, preprocessFrom } from './preprocessFlags';
 import { readRegularFile, readRegularText } from './readChecked';
 import { ortNodeEngine } from './ortNodeEngine';
+import { ortNodeLanes } from './engineLanes';
 import { errorLine } from './errorLine';
 
 const USAGE = `qbench: quantization workbench, headless
@@ -135,7 +137,8 @@ Other:
                                  (the page's Save rules; {"rules": [{"kind": "op|name|scope|first|last", "value": "Softmax",
                                  "precision": "FP32"}]}); the layers --qtable sets keep its precision
   --max_samples N                use the first N samples only
-  --threads N                    onnxruntime intra-op threads (default: all cores; at most --max_threads)
+  --threads N                    onnxruntime threads: the float model's intra-op threads, and the calibration pass's
+                                 engine threads (default: all cores; at most --max_threads; 1: one thread for both)
   --json                         (eval) print one JSON object
   --dequantize                   the model is already quantized (QDQ, QOperator or dynamic): quantize the float model
                                  it was made from, with its quantizers' ranges imported as the calibration (dynamic
@@ -292,7 +295,9 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   const watchdog = startRunWatchdog(limits.runSeconds, basename(values.model), `"qbench ${commandLine}"`);
   runWatchdog = watchdog;
   const engine = watchedEngine(ortNodeEngine(threads), watchdog.buffer, 0, limits.runSeconds);
-  const bench = await Workbench.open(engine, modelBytes, basename(values.model), { dequantize: values.dequantize === true || session?.options.dequantize === true, limits });
+  // The calibration pass on one thread per core (engineLanes.ts; as many as the watchdog has slots for), unless --threads asks for one.
+  const lanes = threads === 1 ? null : ortNodeLanes(Math.min(threads || availableParallelism(), LANE_SLOTS), basename(values.model), watchdog);
+  const bench = await Workbench.open(engine, modelBytes, basename(values.model), { dequantize: values.dequantize === true || session?.options.dequantize === true, limits, ...(lanes && lanes.lanes! > 1 ? { statisticsEngine: lanes } : {}) });
   if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);

@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import * as Comlink from 'comlink';
 import { nodeEndpoint } from './comlinkNodeAdapter';
-import { WATCHDOG_SLOTS, type RunWatchdog } from './runWatchdog';
+import { LANE_SLOTS, WATCHDOG_SLOTS, type RunWatchdog } from './runWatchdog';
 import { errorMessage, QbenchError } from '../src/core/errors';
 import type { SearchContext } from '../src/core/search/SearchContext';
 import type { PoolWorker } from '../src/core/search/pool/PoolWorker';
@@ -26,7 +26,7 @@ export async function nodeSearchPool(ctx: SearchContext, size = Math.max(1, avai
   let closing = false;
   // Each worker's inferences are watched in its own slot of the run watchdog (slot 0 is the main thread's).
   const workers = Array.from({ length: size }, (_, index) => new Worker(new URL('./searchWorker.js', import.meta.url), {
-    workerData: { index, watchdog: watchdog && index + 1 < WATCHDOG_SLOTS ? { buffer: watchdog.buffer, slot: index + 1, limitSeconds: watchdog.limitSeconds } : undefined },
+    workerData: { index, watchdog: watchdog && index + 1 < WATCHDOG_SLOTS - LANE_SLOTS ? { buffer: watchdog.buffer, slot: index + 1, limitSeconds: watchdog.limitSeconds } : undefined },
   }));
   const deaths = workers.map((worker, k) => new Promise<never>((_, reject) => {
     worker.once('error', (error) => reject(new QbenchError(`search worker ${k + 1} of ${size} failed: ${errorMessage(error)}`, model)));

@@ -11,8 +11,10 @@ import type { Engine } from '../src/core/engine/Engine';
  * ends the process; the launcher prints the one-line message and exits 1.
  */
 
-/** Slots per process: the main thread and each search worker thread has one. */
+/** Slots per process: the main thread, each search worker thread and each engine thread (engineLanes.ts) has one. */
 export const WATCHDOG_SLOTS = 65;
+/** The last slots are the engine threads' (the calibration pass's): their runs are the main thread's work, told as such. */
+export const LANE_SLOTS = 16;
 
 export interface RunWatchdog {
   /** Shared with the search worker threads (workerData), so that their runs are watched too. */
@@ -25,7 +27,7 @@ export interface RunWatchdog {
 export function startRunWatchdog(limitSeconds: number, fileName: string, step: string): RunWatchdog {
   // Per slot: the deadline (ms since the epoch, 0 when idle), then what runs (WATCHED_WORK's index).
   const buffer = new SharedArrayBuffer(12 * WATCHDOG_SLOTS);
-  const thread = new Worker(new URL('./watchdogThread.js', import.meta.url), { workerData: { buffer, limitSeconds, fileName, step } });
+  const thread = new Worker(new URL('./watchdogThread.js', import.meta.url), { workerData: { buffer, limitSeconds, fileName, step, laneSlots: LANE_SLOTS } });
   thread.unref();
   return { buffer, limitSeconds, stop: async () => void (await thread.terminate()) };
 }

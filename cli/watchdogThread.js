@@ -4,7 +4,7 @@
 import { writeSync } from 'node:fs';
 import { workerData } from 'node:worker_threads';
 
-const { buffer, limitSeconds, fileName, step } = workerData;
+const { buffer, limitSeconds, fileName, step, laneSlots } = workerData;
 // The layout of runWatchdog.ts: a deadline per slot, then what each slot runs (WATCHED_WORK).
 const SLOTS = buffer.byteLength / 12;
 const deadlines = new BigInt64Array(buffer, 0, SLOTS);
@@ -16,7 +16,8 @@ setInterval(() => {
   for (let slot = 0; slot < deadlines.length; slot++) {
     const deadline = Atomics.load(deadlines, slot);
     if (deadline === 0n || now <= deadline) continue;
-    const who = slot === 0 ? '' : ` (search worker ${slot})`;
+    // The engine threads' slots (the last ones) run the command's own inferences: told as the main thread's.
+    const who = slot === 0 || slot >= SLOTS - laneSlots ? '' : ` (search worker ${slot})`;
     const what = WORK[Atomics.load(kinds, slot)] ?? 'an inference';
     const message = `${fileName}: during ${step}, ${what}${who} ran over the limit of ${limitSeconds} s per inference and was stopped; raise it with --max_run_seconds N`;
     if (process.env.QBENCH_REPORT_FD === '3') {

@@ -128,6 +128,13 @@ export class Workbench {
    */
   readonly quantizedEngine: Engine;
 
+  /**
+   * Where the calibration's statistics pass runs: the float engine unless open() was given another
+   * (the CLI gives one of several threads, cli/engineLanes.ts, whose runs overlap the main thread's
+   * bookkeeping of each sample's statistics).
+   */
+  private readonly statisticsEngine: Engine;
+
   private constructor(
     /** Where float models run (calibration, float references, corrections). */
     readonly engine: Engine,
@@ -135,8 +142,10 @@ export class Workbench {
     readonly original: OnnxModel,
     private readonly originalTypes: ReadonlyMap<string, ValueInfo>,
     quantizedEngine?: Engine,
+    statisticsEngine?: Engine,
   ) {
     this.quantizedEngine = quantizedEngine ?? engine;
+    this.statisticsEngine = statisticsEngine ?? engine;
     this.state = {
       model: original, types: originalTypes, layers: describeLayers(original.graph, originalTypes, flatbufferOrigins(original.proto)?.origin),
       floatModelKey: floatModelKey(NO_CORRECTIONS, 0), datasetVersion: 0,
@@ -211,7 +220,7 @@ export class Workbench {
    * was made from instead, with the ranges of its quantizers imported as the calibration (issue #9;
    * dynamic quantization has none).
    */
-  static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean; readonly limits?: Pick<Limits, 'loopTrips'>; readonly quantizedEngine?: Engine } = {}): Promise<Workbench> {
+  static async open(engine: Engine, bytes: Uint8Array, fileName: string, options: { readonly dequantize?: boolean; readonly limits?: Pick<Limits, 'loopTrips'>; readonly quantizedEngine?: Engine; readonly statisticsEngine?: Engine } = {}): Promise<Workbench> {
     // A .tflite or .circle, told by its file identifier and not its name, is converted to ONNX
     // first (issue #14); a quantized one opens as float with its own scales as the calibration.
     const flat = flatFormatOf(bytes) ? readFlatbufferModel(bytes, fileName) : null;
@@ -228,7 +237,7 @@ export class Workbench {
       dequantized = { ranges: result.result.ranges, original: bytes, note: dequantizedNote(result), floatLayers: result.form === 'qdq' ? null : result.result.floatLayers };
     }
     const types = await inferTensorTypes(model, engine);
-    const bench = new Workbench(engine, model, types, options.quantizedEngine);
+    const bench = new Workbench(engine, model, types, options.quantizedEngine, options.statisticsEngine);
     if (dequantized) {
       bench.quantizedOriginal = dequantized.original;
       if (dequantized.floatLayers) bench.fileQTable = { defaultPrecision: 'INT8', layers: new Map(dequantized.floatLayers.filter((l) => bench.layers.has(l)).map((l) => [l, 'FP32'])) };
@@ -488,7 +497,7 @@ export class Workbench {
     const samples = this.calibrationSamples();
     const positions = new Map<string, number>();
     this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
-    this.update({ calibration: await calibrateModel(this.engine, this.model, this.calibratedTensors(), positions, samples, this.settings, job, this.types), evaluation: undefined });
+    this.update({ calibration: await calibrateModel(this.statisticsEngine, this.model, this.calibratedTensors(), positions, samples, this.settings, job, this.types), evaluation: undefined });
     await this.prepareEvaluation(job);
     await this.applyCalibratedCorrections(qtable, job, { retune: true, rebias: true });
     return this.summary();
@@ -653,7 +662,7 @@ export class Workbench {
     const samples = { samples: dataset.samples.slice(0, calibration.sampleCount), sampleNames: dataset.sampleNames.slice(0, calibration.sampleCount) };
     const positions = new Map<string, number>();
     this.model.graph.nodes.forEach((node, i) => node.outputs.forEach((o) => positions.set(o, i)));
-    const more = await calibrateModel(this.engine, this.model, remaining, positions, samples, this.settings, job, this.types);
+    const more = await calibrateModel(this.statisticsEngine, this.model, remaining, positions, samples, this.settings, job, this.types);
     const before = this.simulator;
     this.update({ calibration: calibration.merge(more) });
     // The tables evaluated so far quantized none of these tensors (a QDQ build refuses a tensor without

@@ -234,16 +234,31 @@ export async function runStatisticsPass(
   let pass = await prepare(sizes);
   const outputNames = model.graph.outputs.map((o) => o.name);
   const floatOutputs: TensorMap[] = [];
+  // An engine with several lanes (threads) runs the next samples while this thread takes in one's
+  // statistics; each run's rejection is held until its turn (no unhandled rejection meanwhile).
+  const lanes = Math.max(1, engine.lanes ?? 1);
+  const inFlight = new Map<number, Promise<TensorMap>>();
+  const start = (s: number) => {
+    if (s >= total || inFlight.has(s)) return;
+    const run = pass.session.run(dataset.samples[s], [...outputNames, pass.statisticsOut]);
+    run.catch(() => {});
+    inFlight.set(s, run);
+  };
   try {
     for (let s = 0; s < total; s++) {
       await letEventsIn();
       job.throwIfCancelled();
       job.progress({ stage: 'calibrating', done: s, total });
+      // Sample 0 runs alone: its element counts may prove the inferred ones wrong and the pass be made again.
+      start(s);
+      if (s > 0 && lanes > 1) for (let ahead = 1; ahead <= lanes; ahead++) start(s + ahead);
       let result;
       try {
-        result = await pass.session.run(dataset.samples[s], [...outputNames, pass.statisticsOut]);
+        result = await inFlight.get(s)!;
       } catch (error) {
         throw sampleError(error, model.fileName, 'calibrating', s, dataset.sampleNames[s]);
+      } finally {
+        inFlight.delete(s);
       }
       if ((result[pass.statisticsOut].data as Float32Array).length !== pass.length) {
         // Element counts inferred from shapes that the run contradicts (a Loop's outputs): counted by a run instead.
@@ -277,6 +292,8 @@ export async function runStatisticsPass(
     }
     job.progress({ stage: 'calibrating', done: total, total });
   } finally {
+    // A session is not disposed under a run (a cancel or a failed sample leaves the next ones going).
+    await Promise.allSettled(inFlight.values());
     await pass.session.dispose();
   }
   return { sizes, floatOutputs };

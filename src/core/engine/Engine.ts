@@ -8,6 +8,11 @@ import type { DType, TensorMap } from '../model/tensor';
 export interface Engine {
   /** 'ort-web-wasm' | 'ort-web-webgpu' | 'ort-node' */
   readonly name: string;
+  /**
+   * How many inferences of one session it runs at once (default 1): an engine whose sessions live in
+   * several threads (cli/engineLanes.ts). A pass over many samples keeps that many runs going.
+   */
+  readonly lanes?: number;
   createSession(model: Uint8Array, options?: SessionOptions): Promise<Session>;
 }
 
