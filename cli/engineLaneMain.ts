@@ -5,6 +5,7 @@ import type { Session, SessionOptions } from '../src/core/engine/Engine';
 import type { TensorMap } from '../src/core/model/tensor';
 import { ortNodeEngine } from './ortNodeEngine';
 import { watchedEngine } from './runWatchdog';
+import { injectedFault } from './faultInjection';
 
 /** What a lane tells of a session it made: everything of a Session but its calls. */
 export type LaneSessionInfo = Omit<Session, 'run' | 'dispose'>;
@@ -13,8 +14,10 @@ export type LaneSessionInfo = Omit<Session, 'run' | 'dispose'>;
  * One lane of engineLanes.ts: onnxruntime-node with one intra-op thread in this worker thread,
  * holding the sessions the main thread asks for by id; its runs watched in its own slot.
  */
-const data = workerData as { watchdog?: { buffer: SharedArrayBuffer; slot: number; limitSeconds: number } } | undefined;
-const engine = data?.watchdog ? watchedEngine(ortNodeEngine(1), data.watchdog.buffer, data.watchdog.slot, data.watchdog.limitSeconds) : ortNodeEngine(1);
+const data = workerData as { index?: number; watchdog?: { buffer: SharedArrayBuffer; slot: number; limitSeconds: number } } | undefined;
+const watched = data?.watchdog ? watchedEngine(ortNodeEngine(1), data.watchdog.buffer, data.watchdog.slot, data.watchdog.limitSeconds) : ortNodeEngine(1);
+// QBENCH_LANE_FAULT: the tests' failures, as QBENCH_FAULT for the search workers (faultInjection.ts).
+const engine = injectedFault(watched, data?.index ?? 0, process.env.QBENCH_LANE_FAULT);
 const sessions = new Map<number, Session>();
 
 const lane = {

@@ -5,6 +5,7 @@ import { nodeImageDecoder } from './nodeImageDecoder';
 import { ortNodeEngine } from './ortNodeEngine';
 import { ortNodeLanes } from './engineLanes';
 import type { Engine } from '../src/core/engine/Engine';
+import { failingEngine } from '../src/core/engine/failingEngine';
 import { loadDataset } from '../src/core/io/dataset/loadDataset';
 import { silentJob } from '../src/core/jobs/Job';
 import { ALL_INT8 } from '../src/core/model/QTable';
@@ -74,5 +75,37 @@ describe('the calibration pass on engine threads', () => {
     } finally {
       await Promise.all([one.dispose(), two.dispose()]);
     }
+  });
+
+  /** A calibration of the demo on engine threads with QBENCH_LANE_FAULT set while the threads start. */
+  async function calibrationWithFault(fault: string): Promise<unknown> {
+    const faulty = ortNodeLanes(2, 'det.onnx');
+    process.env.QBENCH_LANE_FAULT = fault;
+    try {
+      const bench = await calibratedDemo({ ...faulty, lanes: 2 });
+      await bench.dispose();
+      return null;
+    } catch (error) {
+      return error;
+    } finally {
+      delete process.env.QBENCH_LANE_FAULT;
+      await faulty.close();
+    }
+  }
+
+  it('an inference that fails in a thread ends the calibration with the model, the step and the sample named', async () => {
+    const error = await calibrationWithFault('1:throw:1');
+    expect(String(error)).toMatch(/det\.onnx: calibrating, sample \d+ \(.+\): onnxruntime failed running node "injected" \(Conv\): injected failure/);
+  });
+
+  it('an engine that throws before giving its promise (one lane) is told with the sample too', async () => {
+    let runs = 0;
+    const error = await calibratedDemo(failingEngine(ortNodeEngine(0), () => ++runs === 3)).then(async (bench) => void (await bench.dispose()), (e: unknown) => e);
+    expect(String(error)).toMatch(/det\.onnx: calibrating, sample \d+ \(.+\): onnxruntime failed running node "injected" \(Conv\): injected failure/);
+  });
+
+  it('a thread that dies fails the calibration with a message naming the model, never a hang', async () => {
+    const error = await calibrationWithFault('0:exit:0');
+    expect(String(error)).toMatch(/det\.onnx: .*engine thread 1 of 2 stopped unexpectedly \(exit code 70\)/);
   });
 });

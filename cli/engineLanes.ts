@@ -34,7 +34,7 @@ export function ortNodeLanes(count: number, modelName: string, watchdog?: Pick<R
     // The last slots of the watchdog's buffer (the search workers take theirs from slot 1 up).
     const slot = k < LANE_SLOTS ? WATCHDOG_SLOTS - 1 - k : 0;
     const worker = new Worker(new URL('./engineLane.js', import.meta.url), {
-      workerData: { watchdog: watchdog && slot > 0 ? { buffer: watchdog.buffer, slot, limitSeconds: watchdog.limitSeconds } : undefined },
+      workerData: { index: k, watchdog: watchdog && slot > 0 ? { buffer: watchdog.buffer, slot, limitSeconds: watchdog.limitSeconds } : undefined },
     });
     worker.unref();
     const death = new Promise<never>((_, reject) => {

@@ -240,7 +240,12 @@ export async function runStatisticsPass(
   const inFlight = new Map<number, Promise<TensorMap>>();
   const start = (s: number) => {
     if (s >= total || inFlight.has(s)) return;
-    const run = pass.session.run(dataset.samples[s], [...outputNames, pass.statisticsOut]);
+    let run: Promise<TensorMap>;
+    try {
+      run = pass.session.run(dataset.samples[s], [...outputNames, pass.statisticsOut]);
+    } catch (error) {
+      run = Promise.reject(error); // an engine that throws before its promise: told with the sample all the same
+    }
     run.catch(() => {});
     inFlight.set(s, run);
   };
