@@ -57,7 +57,7 @@ export function ortNodeLanes(count: number, modelName: string, watchdog?: Pick<R
     }
   };
   // Buffers for the copies of the feeds that move to a lane: reused, so a lane never holds a copy of a
-  // sample for its garbage collector to find later (cloned feeds took 340 MB more at the demo's 100 samples).
+  // sample for its garbage collector to find later (65 MB less at the peak of the demo's 100 samples).
   const spare: ArrayBuffer[] = [];
   const movedCopy = (feeds: TensorMap): TensorMap => Object.fromEntries(Object.entries(feeds).map(([name, tensor]) => {
     const source = tensor.data as unknown as Uint8Array;
