@@ -296,8 +296,9 @@ async function openWorkbench(values: Values, positionals: readonly string[] = []
   runWatchdog = watchdog;
   const engine = watchedEngine(ortNodeEngine(threads), watchdog.buffer, 0, limits.runSeconds);
   // The calibration pass on one thread per core (engineLanes.ts; as many as the watchdog has slots for), unless --threads asks for one.
-  const lanes = threads === 1 ? null : ortNodeLanes(Math.min(threads || availableParallelism(), LANE_SLOTS), basename(values.model), watchdog);
-  const bench = await Workbench.open(engine, modelBytes, basename(values.model), { dequantize: values.dequantize === true || session?.options.dequantize === true, limits, ...(lanes && lanes.lanes! > 1 ? { statisticsEngine: lanes } : {}) });
+  const laneCount = threads === 1 ? 1 : Math.min(threads || availableParallelism(), LANE_SLOTS);
+  const statisticsEngine = laneCount > 1 ? ortNodeLanes(laneCount, basename(values.model), watchdog) : undefined;
+  const bench = await Workbench.open(engine, modelBytes, basename(values.model), { dequantize: values.dequantize === true || session?.options.dequantize === true, limits, statisticsEngine });
   if (!values.json) for (const note of bench.findings.notes) process.stdout.write(`note: ${note}\n`);
   if (scheme) bench.setScheme(scheme);
   const files = await readData(values.data);
